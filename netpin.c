@@ -1,0 +1,2764 @@
+/*
+ * netpin — run a command with its network pinned to an allowlist.
+ *
+ * ---- design note ----------------------------------------------------------
+ * Threat model: the command (and everything it starts) is hostile.  It may
+ * race threads against us, swap file descriptors, rewrite memory, exec
+ * setuid binaries and try to kill or trace netpin.  netpin itself is trusted
+ * and runs with the user's own credentials; it needs no privilege.
+ *
+ * Mechanism: a seccomp filter sends connect, bind, sendto-with-address,
+ * sendmsg and sendmmsg to netpin (SECCOMP_RET_USER_NOTIF).  netpin copies the
+ * arguments out of the command, takes the command's socket with
+ * pidfd_getfd, decides on its own copies and the socket's real
+ * family/type/protocol, and when the call is allowed performs it itself on
+ * that duplicate, returning the kernel's result.
+ *
+ * Why never SECCOMP_USER_NOTIF_FLAG_CONTINUE after a memory read: with
+ * CONTINUE the kernel reads the sockaddr (and the fd table) a second time,
+ * after our check, and another thread can change either in between.  Doing
+ * the call ourselves on our own copies means what was checked is exactly
+ * what happens.
+ *
+ * Fail closed: whenever a step of the mediation fails, the call fails.
+ * Landlock (TCP connect/bind with no port allowed, scopes) is a second,
+ * independent layer: netpin's own calls are made outside the command's
+ * Landlock domain, so only what netpin performs gets through.
+ */
+
+/* ---- includes ----------------------------------------------------------- */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define NETPIN_VERSION "0.1.0"
+
+/* ---- arch ladder and kernel constants ------------------------------------ */
+#if defined(__x86_64__)
+#define AUDIT_ARCH_NATIVE 0xc000003eU /* AUDIT_ARCH_X86_64 */
+#define X32_SYSCALL_BIT 0x40000000U
+#elif defined(__aarch64__)
+#define AUDIT_ARCH_NATIVE 0xc00000b7U /* AUDIT_ARCH_AARCH64 */
+#else
+#error "netpin: unsupported architecture (add its AUDIT_ARCH and syscall numbers)"
+#endif
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd 438
+#endif
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
+#ifndef SYS_landlock_create_ruleset
+#define SYS_landlock_create_ruleset 444
+#define SYS_landlock_add_rule 445
+#define SYS_landlock_restrict_self 446
+#endif
+#ifndef SYS_io_uring_setup
+#define SYS_io_uring_setup 425
+#define SYS_io_uring_enter 426
+#define SYS_io_uring_register 427
+#endif
+#ifndef SYS_seccomp
+#define SYS_seccomp 317
+#endif
+
+/* The kernel ABI netpin speaks, carried here because libc headers lack it. */
+struct sock_filter {
+	uint16_t code;
+	uint8_t jt;
+	uint8_t jf;
+	uint32_t k;
+};
+struct sock_fprog {
+	unsigned short len;
+	struct sock_filter *filter;
+};
+struct seccomp_data {
+	int nr;
+	uint32_t arch;
+	uint64_t instruction_pointer;
+	uint64_t args[6];
+};
+struct seccomp_notif {
+	uint64_t id;
+	uint32_t pid;
+	uint32_t flags;
+	struct seccomp_data data;
+};
+struct seccomp_notif_resp {
+	uint64_t id;
+	int64_t val;
+	int32_t error;
+	uint32_t flags;
+};
+struct seccomp_notif_sizes {
+	uint16_t seccomp_notif;
+	uint16_t seccomp_notif_resp;
+	uint16_t seccomp_data;
+};
+struct landlock_ruleset_attr {
+	uint64_t handled_access_fs;
+	uint64_t handled_access_net;
+	uint64_t scoped;
+};
+/* struct msghdr and struct mmsghdr as the 64-bit kernel lays them out */
+struct kmsghdr {
+	uint64_t name;
+	uint32_t namelen;
+	uint32_t pad1;
+	uint64_t iov;
+	uint64_t iovlen;
+	uint64_t control;
+	uint64_t controllen;
+	uint32_t flags;
+	uint32_t pad2;
+};
+struct kmmsghdr {
+	struct kmsghdr hdr;
+	uint32_t len;
+	uint32_t pad;
+};
+struct kiovec {
+	uint64_t base;
+	uint64_t len;
+};
+_Static_assert(sizeof(struct sock_filter) == 8, "sock_filter ABI");
+_Static_assert(sizeof(struct seccomp_data) == 64, "seccomp_data ABI");
+_Static_assert(sizeof(struct seccomp_notif) == 80, "seccomp_notif ABI");
+_Static_assert(sizeof(struct seccomp_notif_resp) == 24, "seccomp_notif_resp ABI");
+_Static_assert(sizeof(struct landlock_ruleset_attr) == 24, "landlock ABI 6");
+_Static_assert(sizeof(struct kmsghdr) == 56, "msghdr ABI");
+_Static_assert(sizeof(struct kmmsghdr) == 64, "mmsghdr ABI");
+
+#define BPF_LD 0x00
+#define BPF_JMP 0x05
+#define BPF_RET 0x06
+#define BPF_ALU 0x04
+#define BPF_W 0x00
+#define BPF_ABS 0x20
+#define BPF_JEQ 0x10
+#define BPF_JGT 0x20
+#define BPF_JGE 0x30
+#define BPF_JSET 0x40
+#define BPF_AND 0x50
+#define BPF_K 0x00
+
+#define SECCOMP_SET_MODE_FILTER 1
+#define SECCOMP_GET_NOTIF_SIZES 3
+#define SECCOMP_FILTER_FLAG_NEW_LISTENER (1UL << 3)
+#define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
+#define SECCOMP_RET_KILL_PROCESS 0x80000000U
+#define SECCOMP_RET_ERRNO 0x00050000U
+#define SECCOMP_RET_USER_NOTIF 0x7fc00000U
+#define SECCOMP_RET_ALLOW 0x7fff0000U
+#define SECCOMP_IOCTL_NOTIF_RECV _IOWR('!', 0, struct seccomp_notif)
+#define SECCOMP_IOCTL_NOTIF_SEND _IOWR('!', 1, struct seccomp_notif_resp)
+#define SECCOMP_IOCTL_NOTIF_ID_VALID _IOW('!', 2, uint64_t)
+
+#define LANDLOCK_CREATE_RULESET_VERSION (1U << 0)
+#define LANDLOCK_ACCESS_NET_BIND_TCP (1ULL << 0)
+#define LANDLOCK_ACCESS_NET_CONNECT_TCP (1ULL << 1)
+#define LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET (1ULL << 0)
+#define LANDLOCK_SCOPE_SIGNAL (1ULL << 1)
+
+#define PIDFD_THREAD O_EXCL /* Linux 6.9 */
+
+#ifndef SO_DOMAIN
+#define SO_DOMAIN 39
+#endif
+#ifndef SO_PROTOCOL
+#define SO_PROTOCOL 38
+#endif
+#ifndef MSG_FASTOPEN
+#define MSG_FASTOPEN 0x20000000
+#endif
+#ifndef IPV6_RTHDR
+#define IPV6_RTHDR 57
+#endif
+#define IPV6_2292PKTOPTIONS_ 6
+#define IPV6_2292RTHDR_ 5
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+#ifndef SOL_UDP
+#define SOL_UDP 17
+#endif
+
+/* ---- options -------------------------------------------------------------- */
+enum { P_TCP = 1, P_UDP = 2 };
+
+static int opt_verbose;
+static int opt_quiet;
+static int opt_dry_run;
+static int opt_strict;
+static const char *opt_hosts = "/etc/hosts";
+static const char *opt_log;
+static int log_fd = -1;
+
+/* ---- errors and usage ----------------------------------------------------- */
+#define EXIT_SETUP 125
+
+static void __attribute__((noreturn, format(printf, 1, 2)))
+die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("netpin: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	exit(EXIT_SETUP);
+}
+
+static void __attribute__((noreturn, format(printf, 1, 2)))
+die_errno(const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("netpin: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, ": %s\n", strerror(saved));
+	va_end(ap);
+	exit(EXIT_SETUP);
+}
+
+static void __attribute__((format(printf, 1, 2)))
+warnx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("netpin: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+static void
+usage(FILE *f)
+{
+	fputs(
+"usage: netpin [OPTION]... [--] COMMAND [ARG]...\n"
+"Run COMMAND with its network pinned to the rules given.\n"
+"\n"
+"  -a, --allow RULE        allow traffic matching RULE (repeatable)\n"
+"  -A, --allow-file FILE   RULEs from FILE, one per line, '#' comments\n"
+"      --bind PORTS        let the command bind these ports (0 always)\n"
+"  -l, --log FILE          append one JSON object per event ('-' = stderr)\n"
+"  -q, --quiet             no denial lines on stderr\n"
+"  -v, --verbose           pin table, active layers and every decision\n"
+"  -n, --dry-run           resolve, print the pin table, run nothing\n"
+"      --hosts FILE        hosts file (default /etc/hosts)\n"
+"      --strict            a name that does not resolve is an error\n"
+"  -h, --help              this text\n"
+"  -V, --version           netpin's version\n"
+"\n"
+"RULE  = [tcp:|udp:]HOST[:PORTS]      (no prefix: tcp and udp)\n"
+"HOST  = name | *.suffix | IPv4[/len] | IPv6[/len] | [IPv6][/len]\n"
+"PORTS = N | N-M | a comma-separated list of those (absent: every port)\n"
+"\n"
+"Exit status: the command's; 128+N if it was killed by signal N;\n"
+"125 netpin failed; 126 command not executable; 127 command not found.\n",
+	    f);
+}
+
+/* ---- syscall wrappers ----------------------------------------------------- */
+static int
+sys_seccomp(unsigned op, unsigned long flags, void *arg)
+{
+	return (int)syscall(SYS_seccomp, op, flags, arg);
+}
+
+static int
+sys_pidfd_open(pid_t pid, unsigned flags)
+{
+	return (int)syscall(SYS_pidfd_open, pid, flags);
+}
+
+static int
+sys_pidfd_getfd(int pidfd, int fd)
+{
+	return (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+}
+
+static int
+sys_pidfd_send_signal(int pidfd, int sig)
+{
+	return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+}
+
+static int
+landlock_create_ruleset(const struct landlock_ruleset_attr *attr, size_t size,
+    uint32_t flags)
+{
+	return (int)syscall(SYS_landlock_create_ruleset, attr, size, flags);
+}
+
+static int
+landlock_restrict_self(int ruleset_fd, uint32_t flags)
+{
+	return (int)syscall(SYS_landlock_restrict_self, ruleset_fd, flags);
+}
+
+/* ---- rules and pin table -------------------------------------------------- */
+struct portrange {
+	uint16_t lo, hi;
+};
+
+enum rule_kind { R_ADDR, R_NAME, R_WILDCARD };
+
+struct rule {
+	char *text;           /* as the user wrote it */
+	enum rule_kind kind;
+	int protos;           /* P_TCP | P_UDP */
+	int family;           /* R_ADDR: AF_INET or AF_INET6 */
+	uint8_t addr[16];
+	int plen;
+	char *name;           /* R_NAME, R_WILDCARD (suffix after "*.") */
+	struct portrange *ports;
+	int nports;           /* 0: every port */
+};
+
+struct pin {
+	int family;
+	uint8_t addr[16];
+	int plen;
+	const struct rule *rule;
+	const char *source;   /* "rule", "hosts" */
+};
+
+static struct rule *rules;
+static int nrules;
+static struct pin *pins;
+static int npins;
+static struct portrange *bind_ports;
+static int nbind_ports;
+
+/* A destination as netpin decides on it: IPv4-mapped IPv6 is IPv4. */
+struct dest {
+	int family;           /* AF_INET or AF_INET6 */
+	uint8_t addr[16];
+	uint16_t port;
+};
+
+static void *
+xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size);
+
+	if (!p)
+		die("out of memory");
+	return p;
+}
+
+static void *
+xrealloc(void *p, size_t n, size_t size)
+{
+	size_t bytes;
+
+	if (size && n > SIZE_MAX / size)
+		die("out of memory");
+	bytes = n * size;
+	p = realloc(p, bytes ? bytes : 1);
+	if (!p)
+		die("out of memory");
+	return p;
+}
+
+static char *
+xstrdup(const char *s)
+{
+	char *d = strdup(s);
+
+	if (!d)
+		die("out of memory");
+	return d;
+}
+
+/* Parse a decimal number in [lo, hi] that spans exactly [s, end). */
+static int
+parse_number(const char *s, const char *end, long lo, long hi, long *out)
+{
+	long v = 0;
+
+	if (s == end || end - s > 10)
+		return -1;
+	for (const char *p = s; p < end; p++) {
+		if (!isdigit((unsigned char)*p))
+			return -1;
+		v = v * 10 + (*p - '0');
+	}
+	if (v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* PORTS = N | N-M | list of those.  Returns NULL on success, else what is wrong. */
+static const char *
+parse_ports(const char *s, struct portrange **out, int *n)
+{
+	struct portrange *r = NULL;
+	int cnt = 0;
+
+	if (!*s)
+		return "empty port list";
+	while (*s) {
+		const char *comma = strchr(s, ',');
+		const char *end = comma ? comma : s + strlen(s);
+		const char *dash = memchr(s, '-', (size_t)(end - s));
+		long lo, hi;
+
+		if (dash) {
+			if (parse_number(s, dash, 0, 65535, &lo) ||
+			    parse_number(dash + 1, end, 0, 65535, &hi))
+				goto bad;
+			if (lo > hi) {
+				free(r);
+				return "port range runs backwards";
+			}
+		} else {
+			if (parse_number(s, end, 0, 65535, &lo))
+				goto bad;
+			hi = lo;
+		}
+		r = xrealloc(r, (size_t)cnt + 1, sizeof(*r));
+		r[cnt].lo = (uint16_t)lo;
+		r[cnt].hi = (uint16_t)hi;
+		cnt++;
+		if (!comma)
+			break;
+		s = comma + 1;
+		if (!*s)
+			goto bad;
+	}
+	*out = r;
+	*n = cnt;
+	return NULL;
+bad:
+	free(r);
+	return "ports must be N, N-M or a comma-separated list of those (0-65535)";
+}
+
+static int
+ports_match(const struct portrange *r, int n, unsigned port)
+{
+	if (n == 0)
+		return 1;
+	for (int i = 0; i < n; i++)
+		if (port >= r[i].lo && port <= r[i].hi)
+			return 1;
+	return 0;
+}
+
+/* An address literal with an optional /len.  Returns 0, or -1. */
+static int
+parse_addr_prefix(const char *s, int bracketed, struct rule *r)
+{
+	char buf[64];
+	const char *slash = strchr(s, '/');
+	size_t alen = slash ? (size_t)(slash - s) : strlen(s);
+	long plen;
+
+	if (alen == 0 || alen >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, alen);
+	buf[alen] = '\0';
+	if (!bracketed && inet_pton(AF_INET, buf, r->addr) == 1) {
+		r->family = AF_INET;
+		r->plen = 32;
+	} else if (inet_pton(AF_INET6, buf, r->addr) == 1) {
+		r->family = AF_INET6;
+		r->plen = 128;
+		/* IPv4-mapped rules are IPv4 rules */
+		static const uint8_t mapped[12] = { 0,0,0,0,0,0,0,0,0,0,0xff,0xff };
+		if (!memcmp(r->addr, mapped, 12)) {
+			memmove(r->addr, r->addr + 12, 4);
+			memset(r->addr + 4, 0, 12);
+			r->family = AF_INET;
+			r->plen = 32;
+		}
+	} else {
+		return -1;
+	}
+	if (slash) {
+		if (parse_number(slash + 1, slash + strlen(slash), 0, r->plen, &plen))
+			return -2;
+		r->plen = (int)plen;
+	}
+	return 0;
+}
+
+static int
+valid_hostname(const char *s)
+{
+	size_t len = strlen(s), label = 0;
+
+	if (len == 0 || len > 253)
+		return 0;
+	for (const char *p = s; *p; p++) {
+		if (*p == '.') {
+			if (label == 0)
+				return 0;
+			label = 0;
+			continue;
+		}
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_')
+			return 0;
+		if (++label > 63)
+			return 0;
+	}
+	return 1;
+}
+
+/* Parse one RULE into r.  Returns NULL, or a message naming what is wrong. */
+static const char *
+parse_rule(const char *text, struct rule *r)
+{
+	char *s, *host, *ports = NULL;
+	const char *err = NULL;
+	int bracketed = 0;
+
+	memset(r, 0, sizeof(*r));
+	r->text = xstrdup(text);
+	r->protos = P_TCP | P_UDP;
+	s = xstrdup(text);
+	host = s;
+	if (!strncasecmp(host, "tcp:", 4)) {
+		r->protos = P_TCP;
+		host += 4;
+	} else if (!strncasecmp(host, "udp:", 4)) {
+		r->protos = P_UDP;
+		host += 4;
+	}
+	if (*host == '[') {
+		char *close = strchr(host, ']');
+
+		if (!close) {
+			err = "missing ']' after IPv6 address";
+			goto out;
+		}
+		*close = '\0';
+		bracketed = 1;
+		host++;
+		char *rest = close + 1;
+		if (*rest == '/') {
+			/* [IPv6]/len[:PORTS]: glue the length back on */
+			char *colon = strchr(rest, ':');
+			if (colon) {
+				*colon = '\0';
+				ports = colon + 1;
+			}
+			memmove(close, rest, strlen(rest) + 1);
+		} else if (*rest == ':') {
+			ports = rest + 1;
+		} else if (*rest) {
+			err = "unexpected text after ']'";
+			goto out;
+		}
+	} else {
+		char *first = strchr(host, ':');
+		char *last = strrchr(host, ':');
+
+		/* more than one ':' without brackets: a bare IPv6 address */
+		if (first && first == last) {
+			*first = '\0';
+			ports = first + 1;
+		}
+	}
+	if (ports && (err = parse_ports(ports, &r->ports, &r->nports)))
+		goto out;
+	if (!*host) {
+		err = "missing host";
+		goto out;
+	}
+	switch (parse_addr_prefix(host, bracketed, r)) {
+	case 0:
+		r->kind = R_ADDR;
+		goto out;
+	case -2:
+		err = "bad prefix length";
+		goto out;
+	}
+	if (bracketed || strchr(host, ':') || strchr(host, '/')) {
+		err = "not an IPv4 or IPv6 address";
+		goto out;
+	}
+	if (!strncmp(host, "*.", 2)) {
+		if (!valid_hostname(host + 2)) {
+			err = "bad wildcard name";
+			goto out;
+		}
+		r->kind = R_WILDCARD;
+		r->name = xstrdup(host + 2);
+		goto out;
+	}
+	if (!valid_hostname(host)) {
+		err = "not a host name or address";
+		goto out;
+	}
+	r->kind = R_NAME;
+	r->name = xstrdup(host);
+	for (char *p = r->name; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+out:
+	free(s);
+	return err;
+}
+
+static void
+add_rule(const char *text, const char *where)
+{
+	struct rule r;
+	const char *err;
+
+	err = parse_rule(text, &r);
+	if (err)
+		die("%s%sbad rule '%s': %s", where ? where : "", where ? ": " : "",
+		    text, err);
+	rules = xrealloc(rules, (size_t)nrules + 1, sizeof(*rules));
+	rules[nrules++] = r;
+}
+
+static void
+add_rules_from_file(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	char line[1024], where[PATH_MAX + 32];
+	int lineno = 0;
+
+	if (!f)
+		die_errno("--allow-file %s", path);
+	while (fgets(line, sizeof(line), f)) {
+		char *s = line, *e;
+
+		lineno++;
+		if (!strchr(line, '\n') && !feof(f))
+			die("%s:%d: line too long", path, lineno);
+		if ((e = strchr(s, '#')))
+			*e = '\0';
+		while (isspace((unsigned char)*s))
+			s++;
+		e = s + strlen(s);
+		while (e > s && isspace((unsigned char)e[-1]))
+			*--e = '\0';
+		if (!*s)
+			continue;
+		snprintf(where, sizeof(where), "%s:%d", path, lineno);
+		add_rule(s, where);
+	}
+	if (ferror(f))
+		die_errno("--allow-file %s: read", path);
+	fclose(f);
+}
+
+static void
+add_pin(int family, const uint8_t *addr, int plen, const struct rule *r,
+    const char *source)
+{
+	for (int i = 0; i < npins; i++)
+		if (pins[i].rule == r && pins[i].family == family &&
+		    pins[i].plen == plen &&
+		    !memcmp(pins[i].addr, addr, family == AF_INET ? 4 : 16))
+			return;
+	pins = xrealloc(pins, (size_t)npins + 1, sizeof(*pins));
+	memset(&pins[npins], 0, sizeof(pins[npins]));
+	pins[npins].family = family;
+	memcpy(pins[npins].addr, addr, family == AF_INET ? 4 : 16);
+	pins[npins].plen = plen;
+	pins[npins].rule = r;
+	pins[npins].source = source;
+	npins++;
+}
+
+/* Addresses of name in the hosts file, added as pins of rule r. */
+static int
+pin_from_hosts(const struct rule *r)
+{
+	FILE *f = fopen(opt_hosts, "re");
+	char line[4096];
+	int found = 0;
+
+	if (!f)
+		die_errno("hosts file %s", opt_hosts);
+	while (fgets(line, sizeof(line), f)) {
+		char *save = NULL, *tok, *hash = strchr(line, '#');
+		struct rule lit;
+
+		if (hash)
+			*hash = '\0';
+		tok = strtok_r(line, " \t\r\n", &save);
+		if (!tok)
+			continue;
+		memset(&lit, 0, sizeof(lit));
+		if (parse_addr_prefix(tok, 0, &lit) != 0 || strchr(tok, '/'))
+			continue;
+		while ((tok = strtok_r(NULL, " \t\r\n", &save))) {
+			if (strcasecmp(tok, r->name))
+				continue;
+			add_pin(lit.family, lit.addr, lit.plen, r, "hosts");
+			found = 1;
+		}
+	}
+	if (ferror(f))
+		die_errno("hosts file %s: read", opt_hosts);
+	fclose(f);
+	return found;
+}
+
+static void
+build_pin_table(void)
+{
+	for (int i = 0; i < nrules; i++) {
+		const struct rule *r = &rules[i];
+
+		switch (r->kind) {
+		case R_ADDR:
+			add_pin(r->family, r->addr, r->plen, r, "rule");
+			break;
+		case R_NAME:
+			if (pin_from_hosts(r))
+				break;
+			if (opt_strict)
+				die("rule '%s': %s does not resolve (not in %s)",
+				    r->text, r->name, opt_hosts);
+			warnx("warning: rule '%s': %s does not resolve (not in %s); "
+			    "it allows nothing", r->text, r->name, opt_hosts);
+			break;
+		case R_WILDCARD:
+			warnx("warning: rule '%s': wildcard rules need pinned DNS, "
+			    "which this netpin does not have yet; it allows nothing",
+			    r->text);
+			break;
+		}
+	}
+}
+
+static int
+prefix_match(const uint8_t *a, const uint8_t *b, int plen)
+{
+	int bytes = plen / 8, bits = plen % 8;
+
+	if (memcmp(a, b, (size_t)bytes))
+		return 0;
+	if (bits == 0)
+		return 1;
+	return ((a[bytes] ^ b[bytes]) & (0xff00 >> bits)) == 0;
+}
+
+/* The one place that decides: the pin that allows d over proto, or NULL. */
+static const struct pin *
+pin_allowing(const struct dest *d, int proto)
+{
+	for (int i = 0; i < npins; i++) {
+		const struct pin *p = &pins[i];
+
+		if (p->family != d->family || !(p->rule->protos & proto))
+			continue;
+		if (!prefix_match(p->addr, d->addr, p->plen))
+			continue;
+		if (ports_match(p->rule->ports, p->rule->nports, d->port))
+			return p;
+	}
+	return NULL;
+}
+
+/* A pin for d's address whatever the port and protocol (to name it). */
+static const struct pin *
+pin_naming(const struct dest *d)
+{
+	for (int i = 0; i < npins; i++)
+		if (pins[i].family == d->family && pins[i].rule->kind == R_NAME &&
+		    prefix_match(pins[i].addr, d->addr, pins[i].plen))
+			return &pins[i];
+	return NULL;
+}
+
+static void
+format_addr(int family, const uint8_t *addr, char *buf, size_t len)
+{
+	if (!inet_ntop(family, addr, buf, (socklen_t)len))
+		snprintf(buf, len, "?");
+}
+
+static void
+print_pin_table(FILE *f)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	fprintf(f, "netpin: pin table (%d rule%s, %d pin%s)\n", nrules,
+	    nrules == 1 ? "" : "s", npins, npins == 1 ? "" : "s");
+	for (int i = 0; i < npins; i++) {
+		const struct pin *p = &pins[i];
+
+		format_addr(p->family, p->addr, a, sizeof(a));
+		fprintf(f, "  %-28s %s/%d", p->rule->text, a, p->plen);
+		if (p->rule->name)
+			fprintf(f, "  name %s", p->rule->name);
+		fprintf(f, "  (%s)\n", p->source);
+	}
+	for (int i = 0; i < nrules; i++) {
+		int has = 0;
+
+		for (int j = 0; j < npins; j++)
+			has |= pins[j].rule == &rules[i];
+		if (!has)
+			fprintf(f, "  %-28s (nothing pinned)\n", rules[i].text);
+	}
+	if (nbind_ports) {
+		fprintf(f, "  bind ports:");
+		for (int i = 0; i < nbind_ports; i++)
+			if (bind_ports[i].lo == bind_ports[i].hi)
+				fprintf(f, " %u", bind_ports[i].lo);
+			else
+				fprintf(f, " %u-%u", bind_ports[i].lo, bind_ports[i].hi);
+		fputc('\n', f);
+	}
+}
+
+/* ---- JSON log --------------------------------------------------------------- */
+struct jbuf {
+	char s[2048];
+	size_t n;
+};
+
+static void
+jraw(struct jbuf *b, const char *s)
+{
+	size_t l = strlen(s);
+
+	if (b->n + l < sizeof(b->s)) {
+		memcpy(b->s + b->n, s, l);
+		b->n += l;
+		b->s[b->n] = '\0';
+	}
+}
+
+static void
+jstr(struct jbuf *b, const char *key, const char *val)
+{
+	char esc[8];
+
+	if (!val)
+		return;
+	jraw(b, b->n > 1 ? ",\"" : "\"");
+	jraw(b, key);
+	jraw(b, "\":\"");
+	for (const unsigned char *p = (const unsigned char *)val; *p; p++) {
+		if (*p == '"' || *p == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)*p;
+			esc[2] = '\0';
+		} else if (*p < 0x20 || *p == 0x7f) {
+			snprintf(esc, sizeof(esc), "\\u%04x", *p);
+		} else {
+			esc[0] = (char)*p;
+			esc[1] = '\0';
+		}
+		jraw(b, esc);
+	}
+	jraw(b, "\"");
+}
+
+static void
+jnum(struct jbuf *b, const char *key, long val)
+{
+	char num[32];
+
+	jraw(b, b->n > 1 ? ",\"" : "\"");
+	jraw(b, key);
+	snprintf(num, sizeof(num), "\":%ld", val);
+	jraw(b, num);
+}
+
+static void
+jbegin(struct jbuf *b, const char *event)
+{
+	struct timespec ts;
+	struct tm tm;
+	char t[64];
+
+	b->n = 0;
+	b->s[0] = '\0';
+	jraw(b, "{");
+	jstr(b, "event", event);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	snprintf(t, sizeof(t), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+	    tm.tm_sec, ts.tv_nsec / 1000000);
+	jstr(b, "time", t);
+}
+
+/* One write per event so that the file can be followed live. */
+static void
+jend(struct jbuf *b)
+{
+	if (log_fd < 0)
+		return;
+	jraw(b, "}\n");
+	if (write(log_fd, b->s, b->n) < 0 && errno != EPIPE)
+		warnx("log %s: %s", opt_log, strerror(errno));
+}
+
+static void
+log_pins(void)
+{
+	char a[INET6_ADDRSTRLEN];
+	struct jbuf b;
+
+	for (int i = 0; i < npins; i++) {
+		format_addr(pins[i].family, pins[i].addr, a, sizeof(a));
+		jbegin(&b, "pin");
+		jstr(&b, "rule", pins[i].rule->text);
+		jstr(&b, "name", pins[i].rule->name);
+		jstr(&b, "addr", a);
+		jnum(&b, "prefix", pins[i].plen);
+		jstr(&b, "source", pins[i].source);
+		jend(&b);
+	}
+}
+
+/* ---- BPF filter ------------------------------------------------------------- */
+/*
+ * The filter is one array.  Every syscall netpin watches has one block,
+ * introduced by ON_SYSCALL, that decides it completely (each path ends in a
+ * return); the block's length is computed by the compiler, so no jump offset
+ * is counted by hand.  Jumps inside the small macros below are local to the
+ * macro.
+ */
+#if defined(__x86_64__)
+#define NR_FIRST_WATCHED SYS_socket        /* 41 */
+#define NR_LAST_WATCHED SYS_pidfd_open     /* 434 */
+#elif defined(__aarch64__)
+#define NR_FIRST_WATCHED SYS_ptrace        /* 117 */
+#define NR_LAST_WATCHED SYS_pidfd_open     /* 434 */
+#endif
+
+#define ARG_LO(i) (offsetof(struct seccomp_data, args) + 8 * (i))
+#define ARG_HI(i) (offsetof(struct seccomp_data, args) + 8 * (i) + 4)
+#define STMT(code, k) { (uint16_t)(code), 0, 0, (uint32_t)(k) }
+#define JUMP(code, k, jt, jf) { (uint16_t)(code), (jt), (jf), (uint32_t)(k) }
+#define LD_NR STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr))
+#define LD_ARCH STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch))
+#define LD_ARG(i) STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(i))   /* int arguments */
+#define LD_ARG_HI(i) STMT(BPF_LD | BPF_W | BPF_ABS, ARG_HI(i))
+#define AND(k) STMT(BPF_ALU | BPF_AND | BPF_K, (k))
+#define RET(v) STMT(BPF_RET | BPF_K, (v))
+#define ERRNO(e) (SECCOMP_RET_ERRNO | ((e) & 0xffff))
+#define NOTIFY SECCOMP_RET_USER_NOTIF
+#define ALLOW SECCOMP_RET_ALLOW
+#define NINSNS(...) (sizeof((struct sock_filter[]){ __VA_ARGS__ }) / sizeof(struct sock_filter))
+/* if the accumulator == v (resp. != v, has bits of v), return ret */
+#define RET_IF_EQ(v, ret) JUMP(BPF_JMP | BPF_JEQ | BPF_K, (v), 0, 1), RET(ret)
+#define RET_IF_NE(v, ret) JUMP(BPF_JMP | BPF_JEQ | BPF_K, (v), 1, 0), RET(ret)
+#define RET_IF_SET(v, ret) JUMP(BPF_JMP | BPF_JSET | BPF_K, (v), 0, 1), RET(ret)
+#define RET_UNLESS_IN2(a, b, ret) \
+	JUMP(BPF_JMP | BPF_JEQ | BPF_K, (a), 2, 0), \
+	JUMP(BPF_JMP | BPF_JEQ | BPF_K, (b), 1, 0), RET(ret)
+#define RET_UNLESS_IN3(a, b, c, ret) \
+	JUMP(BPF_JMP | BPF_JEQ | BPF_K, (a), 3, 0), \
+	JUMP(BPF_JMP | BPF_JEQ | BPF_K, (b), 2, 0), \
+	JUMP(BPF_JMP | BPF_JEQ | BPF_K, (c), 1, 0), RET(ret)
+/* the instructions that follow decide syscall nr; others skip them */
+#define ON_SYSCALL(nr, ...) \
+	JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, NINSNS(__VA_ARGS__)), __VA_ARGS__
+/* the instructions that follow run only when argument i == v */
+#define ON_ARG(i, v, ...) \
+	LD_ARG(i), JUMP(BPF_JMP | BPF_JEQ | BPF_K, (v), 0, NINSNS(__VA_ARGS__)), __VA_ARGS__
+/* refuse a call whose int argument i names netpin itself */
+#define EPERM_IF_ARG(i, v) LD_ARG(i), RET_IF_EQ((v), ERRNO(EPERM))
+
+#define FILTER_MAX 256
+
+/*
+ * Build the filter for a command supervised by the process self (process
+ * group pgid).  Returns the number of instructions written to out.
+ */
+static unsigned
+filter_build(struct sock_filter *out, pid_t self, pid_t pgid)
+{
+	const uint32_t me = (uint32_t)self, group = (uint32_t)-pgid;
+	const uint32_t all = (uint32_t)-1;
+	const struct sock_filter prog[] = {
+		/* only native system calls: i386, x32 and the rest kill */
+		LD_ARCH,
+		RET_IF_NE(AUDIT_ARCH_NATIVE, SECCOMP_RET_KILL_PROCESS),
+		LD_NR,
+#ifdef X32_SYSCALL_BIT
+		JUMP(BPF_JMP | BPF_JGE | BPF_K, X32_SYSCALL_BIT, 0, 1),
+		RET(SECCOMP_RET_KILL_PROCESS),
+#endif
+		/* the common case: a system call outside the watched range */
+		JUMP(BPF_JMP | BPF_JGE | BPF_K, NR_FIRST_WATCHED, 1, 0),
+		RET(ALLOW),
+		JUMP(BPF_JMP | BPF_JGT | BPF_K, NR_LAST_WATCHED, 0, 1),
+		RET(ALLOW),
+
+		/* network calls netpin decides */
+		ON_SYSCALL(SYS_connect, RET(NOTIFY)),
+		ON_SYSCALL(SYS_sendto,
+		    /* send() has no address and stays in the kernel; the
+		     * pointer is tested on both halves */
+		    LD_ARG(4), RET_IF_NE(0, NOTIFY),
+		    LD_ARG_HI(4), RET_IF_NE(0, NOTIFY),
+		    RET(ALLOW)),
+		ON_SYSCALL(SYS_sendmsg, RET(NOTIFY)),
+		ON_SYSCALL(SYS_sendmmsg, RET(NOTIFY)),
+		ON_SYSCALL(SYS_bind, RET(NOTIFY)),
+
+		/* sockets: unix, netlink, and TCP/UDP over IPv4/IPv6 only
+		 * (no raw, packet, vsock, ICMP, SCTP, MPTCP, ...) */
+		ON_SYSCALL(SYS_socket,
+		    LD_ARG(0),
+		    RET_IF_EQ(AF_UNIX, ALLOW),
+		    RET_IF_EQ(AF_NETLINK, ALLOW),
+		    RET_UNLESS_IN2(AF_INET, AF_INET6, ERRNO(EAFNOSUPPORT)),
+		    LD_ARG(1), AND(~(uint32_t)(SOCK_NONBLOCK | SOCK_CLOEXEC)),
+		    RET_UNLESS_IN2(SOCK_STREAM, SOCK_DGRAM, ERRNO(ESOCKTNOSUPPORT)),
+		    LD_ARG(2),
+		    RET_UNLESS_IN3(0, IPPROTO_TCP, IPPROTO_UDP, ERRNO(EPROTONOSUPPORT)),
+		    RET(ALLOW)),
+		/* IP options and IPv6 routing headers choose the first hop */
+		ON_SYSCALL(SYS_setsockopt,
+		    ON_ARG(1, IPPROTO_IP,
+			LD_ARG(2),
+			RET_IF_EQ(IP_OPTIONS, ERRNO(EPERM)),
+			RET_IF_EQ(IP_RETOPTS, ERRNO(EPERM)),
+			RET(ALLOW)),
+		    ON_ARG(1, IPPROTO_IPV6,
+			LD_ARG(2),
+			RET_IF_EQ(IPV6_RTHDR, ERRNO(EPERM)),
+			RET_IF_EQ(IPV6_2292RTHDR_, ERRNO(EPERM)),
+			RET_IF_EQ(IPV6_2292PKTOPTIONS_, ERRNO(EPERM)),
+			RET(ALLOW)),
+		    RET(ALLOW)),
+		/* io_uring operations bypass seccomp entirely */
+		ON_SYSCALL(SYS_io_uring_setup, RET(ERRNO(ENOSYS))),
+		ON_SYSCALL(SYS_io_uring_enter, RET(ERRNO(ENOSYS))),
+		ON_SYSCALL(SYS_io_uring_register, RET(ERRNO(ENOSYS))),
+
+		/* self-protection: leave netpin alone */
+		ON_SYSCALL(SYS_ptrace, EPERM_IF_ARG(1, me), RET(ALLOW)),
+		ON_SYSCALL(SYS_process_vm_writev, EPERM_IF_ARG(0, me), RET(ALLOW)),
+		ON_SYSCALL(SYS_process_vm_readv, EPERM_IF_ARG(0, me), RET(ALLOW)),
+		ON_SYSCALL(SYS_pidfd_open, EPERM_IF_ARG(0, me), RET(ALLOW)),
+		ON_SYSCALL(SYS_kill,
+		    EPERM_IF_ARG(0, me), EPERM_IF_ARG(0, all),
+		    EPERM_IF_ARG(0, group), RET(ALLOW)),
+		ON_SYSCALL(SYS_tkill, EPERM_IF_ARG(0, me), RET(ALLOW)),
+		ON_SYSCALL(SYS_tgkill, EPERM_IF_ARG(0, me), RET(ALLOW)),
+		ON_SYSCALL(SYS_rt_sigqueueinfo, EPERM_IF_ARG(0, me), RET(ALLOW)),
+		ON_SYSCALL(SYS_rt_tgsigqueueinfo, EPERM_IF_ARG(0, me), RET(ALLOW)),
+		/* a second notifier would let the command answer itself */
+		ON_SYSCALL(SYS_seccomp,
+		    ON_ARG(0, SECCOMP_SET_MODE_FILTER,
+			LD_ARG(1),
+			RET_IF_SET(SECCOMP_FILTER_FLAG_NEW_LISTENER, ERRNO(EPERM)),
+			RET(ALLOW)),
+		    RET(ALLOW)),
+		/* staying readable to netpin: PR_SET_DUMPABLE 0 succeeds, does nothing */
+		ON_SYSCALL(SYS_prctl,
+		    ON_ARG(0, PR_SET_DUMPABLE,
+			LD_ARG(1),
+			RET_IF_EQ(0, ERRNO(0)),
+			RET(ALLOW)),
+		    RET(ALLOW)),
+		RET(ALLOW),
+	};
+	_Static_assert(sizeof(prog) / sizeof(prog[0]) <= FILTER_MAX, "filter size");
+
+	memcpy(out, prog, sizeof(prog));
+	return (unsigned)(sizeof(prog) / sizeof(prog[0]));
+}
+
+/* ---- Landlock ---------------------------------------------------------------- */
+static int landlock_abi_version;
+
+static int
+landlock_probe(void)
+{
+	int abi = landlock_create_ruleset(NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
+
+	return abi < 0 ? 0 : abi;
+}
+
+static void
+landlock_describe(FILE *f)
+{
+	int abi = landlock_abi_version;
+
+	if (abi < 4) {
+		fprintf(f, "netpin: layer 2: Landlock %s: no TCP rules\n",
+		    abi ? "ABI < 4" : "unavailable");
+		return;
+	}
+	fprintf(f, "netpin: layer 2: Landlock ABI %d: direct TCP connect and bind "
+	    "refused by the kernel%s\n", abi,
+	    abi >= 6 ? "; scopes: signals, abstract unix sockets" :
+	    "; no scopes (ABI < 6)");
+}
+
+static void
+landlock_warn_missing(void)
+{
+	if (landlock_abi_version >= 4)
+		return;
+	warnx("warning: Landlock %s: only the seccomp supervisor protects; "
+	    "the kernel will not refuse direct TCP connect/bind by itself",
+	    landlock_abi_version ? "has no TCP rules (ABI < 4, Linux < 6.7)" :
+	    "is unavailable");
+	fprintf(stderr, "hint: Linux >= 6.7 with CONFIG_SECURITY_LANDLOCK=y and "
+	    "\"landlock\" in the lsm= boot parameter\n");
+}
+
+/* In the child: handle TCP connect/bind with no port allowed; scopes. */
+static int
+landlock_apply(int abi)
+{
+	struct landlock_ruleset_attr attr = { 0 };
+	int fd;
+
+	switch (abi) {
+	default:
+		/* fall through */
+	case 7:
+	case 6:
+		attr.scoped = LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET |
+		    LANDLOCK_SCOPE_SIGNAL;
+		/* fall through */
+	case 5:
+	case 4:
+		attr.handled_access_net = LANDLOCK_ACCESS_NET_BIND_TCP |
+		    LANDLOCK_ACCESS_NET_CONNECT_TCP;
+		break;
+	case 3:
+	case 2:
+	case 1:
+	case 0:
+		return 0;
+	}
+	fd = landlock_create_ruleset(&attr, sizeof(attr), 0);
+	if (fd < 0)
+		return -1;
+	if (landlock_restrict_self(fd, 0)) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/* ---- supervisor -------------------------------------------------------------- */
+#define DATA_MAX (1U << 20)       /* bytes netpin carries for one message */
+#define CALL_DATA_MAX (4U << 20)  /* ... and for one sendmmsg */
+#define CTL_MAX 131072            /* control bytes (the kernel's optmem_max) */
+#define KIOV_MAX 1024             /* UIO_MAXIOV */
+#define WORKERS_MAX 256           /* blocked calls finished in threads */
+#define CAP_NET_BIND_SERVICE_ 10
+
+static int listener = -1;
+static pid_t netpin_pid;
+static pid_t child_pid;
+static int use_thread_pidfd;
+static size_t notif_size = sizeof(struct seccomp_notif);
+static unsigned unpriv_port_start = 1024;
+static struct stat root_stat;
+static int workers;
+static pthread_mutex_t workers_lock = PTHREAD_MUTEX_INITIALIZER;
+
+enum call_op { OP_CONNECT, OP_BIND, OP_SEND };
+
+/* One message carried for the command. */
+struct msgbuf {
+	struct sockaddr_storage name;
+	socklen_t namelen;        /* 0: no address */
+	char *data;
+	size_t len, done;
+	char *control;
+	size_t controllen;
+	int *fds;                 /* taken for SCM_RIGHTS; closed after */
+	int nfds;
+};
+
+/* One notification, from its arrival to its answer. */
+struct call {
+	uint64_t id;
+	pid_t tid;
+	int nr;
+	enum call_op op;
+	int pidfd;
+	int fd;                   /* netpin's duplicate of the command's socket */
+	int domain, type, protocol;
+	int flags;                /* send flags as the command gave them */
+	struct sockaddr_storage addr;   /* connect, bind */
+	socklen_t addrlen;
+	struct msgbuf *msg;       /* send */
+	unsigned nmsg, next;
+	unsigned nsend;           /* messages to send: [0, nsend) */
+	int late_err;             /* sendmmsg: the error that cut the vector */
+	uint64_t mmsg_vec;        /* sendmmsg: where msg_len goes back */
+	int is_mmsg;
+};
+
+static struct call *
+call_new(const struct seccomp_notif *n)
+{
+	struct call *c = xcalloc(1, sizeof(*c));
+
+	c->id = n->id;
+	c->tid = (pid_t)n->pid;
+	c->nr = n->data.nr;
+	c->pidfd = -1;
+	c->fd = -1;
+	return c;
+}
+
+static void
+call_free(struct call *c)
+{
+	for (unsigned i = 0; i < c->nmsg; i++) {
+		for (int j = 0; j < c->msg[i].nfds; j++)
+			close(c->msg[i].fds[j]);
+		free(c->msg[i].fds);
+		free(c->msg[i].data);
+		free(c->msg[i].control);
+	}
+	free(c->msg);
+	if (c->fd >= 0)
+		close(c->fd);
+	if (c->pidfd >= 0)
+		close(c->pidfd);
+	free(c);
+}
+
+static void
+answer(uint64_t id, int64_t val, int err)
+{
+	struct seccomp_notif_resp resp = { 0 };
+
+	resp.id = id;
+	resp.val = err ? 0 : val;
+	resp.error = err ? -err : 0;
+	/* ENOENT: the thread is gone or its call was interrupted */
+	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0 && errno != ENOENT)
+		warnx("ioctl(SECCOMP_IOCTL_NOTIF_SEND): %s", strerror(errno));
+}
+
+/* Still the same blocked call?  Everything read before this is trusted after. */
+static int
+still_pending(const struct call *c)
+{
+	uint64_t id = c->id;
+
+	return ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
+}
+
+/* A mediation step failed: say why, once per kind, and deny (fail closed). */
+static int
+step_failed(const char *what, const struct call *c, int fd, int err)
+{
+	static char said[8][48];
+	static int nsaid;
+
+	for (int i = 0; i < nsaid; i++)
+		if (!strcmp(said[i], what))
+			return EACCES;
+	if (nsaid < 8)
+		snprintf(said[nsaid++], sizeof(said[0]), "%s", what);
+	if (fd >= 0)
+		warnx("%s(pid %d, fd %d): %s; call denied", what, (int)c->tid, fd,
+		    strerror(err));
+	else
+		warnx("%s(pid %d): %s; call denied", what, (int)c->tid, strerror(err));
+	if (err == EPERM && !strcmp(what, "pidfd_getfd"))
+		fprintf(stderr, "hint: a seccomp profile refuses pidfd_getfd (Docker's "
+		    "and Podman's default do without CAP_SYS_PTRACE): run with "
+		    "--cap-add SYS_PTRACE\n");
+	return EACCES;
+}
+
+/* One field of /proc/TID/status ("Name", "Tgid", "CapEff"). */
+static int
+task_status(pid_t tid, const char *field, char *out, size_t outlen)
+{
+	char path[64], buf[4096];
+	size_t flen = strlen(field);
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	for (char *line = buf; line && *line; line = strchr(line, '\n')) {
+		if (*line == '\n')
+			line++;
+		if (!strncmp(line, field, flen) && line[flen] == ':') {
+			char *v = line + flen + 1, *e;
+
+			while (*v == '\t' || *v == ' ')
+				v++;
+			e = strchr(v, '\n');
+			snprintf(out, outlen, "%.*s", e ? (int)(e - v) : (int)strlen(v), v);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int
+open_task(pid_t tid)
+{
+	char tgid[32];
+
+	if (use_thread_pidfd)
+		return sys_pidfd_open(tid, PIDFD_THREAD);
+	/* before Linux 6.9 a pidfd names a thread group: find the leader */
+	if (task_status(tid, "Tgid", tgid, sizeof(tgid))) {
+		errno = ESRCH;
+		return -1;
+	}
+	return sys_pidfd_open((pid_t)atoi(tgid), 0);
+}
+
+/* Take the command's fd into netpin.  Returns 0 or the errno to answer. */
+static int
+take_fd(struct call *c, int fd, int *out)
+{
+	if (c->pidfd < 0) {
+		c->pidfd = open_task(c->tid);
+		if (c->pidfd < 0)
+			return step_failed("pidfd_open", c, -1, errno);
+	}
+	*out = sys_pidfd_getfd(c->pidfd, fd);
+	if (*out >= 0)
+		return 0;
+	if (errno == EBADF)
+		return EBADF;
+	return step_failed("pidfd_getfd", c, fd, errno);
+}
+
+static int
+read_proc_mem(pid_t tid, uint64_t addr, void *buf, size_t len)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/mem", (int)tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = pread(fd, buf, len, (off_t)addr);
+	close(fd);
+	if (n == (ssize_t)len)
+		return 0;
+	errno = EFAULT;
+	return -1;
+}
+
+/*
+ * Copy remote iovecs of the command's memory into buf.  Returns 0, EFAULT
+ * (a bad pointer: what the kernel would answer), or EACCES after saying why
+ * the memory could not be read.
+ */
+static int
+child_readv(struct call *c, const struct iovec *remote, unsigned n, void *buf,
+    size_t total)
+{
+	struct iovec local = { buf, total };
+	ssize_t got;
+	size_t off = 0;
+
+	if (total == 0)
+		return 0;
+	got = process_vm_readv(c->tid, &local, 1, remote, n, 0);
+	if (got == (ssize_t)total)
+		return 0;
+	if (got >= 0 || errno == EFAULT)
+		return EFAULT;
+	if (errno != ENOSYS && errno != EPERM)
+		return step_failed("process_vm_readv", c, -1, errno);
+	/* process_vm_readv refused (a seccomp profile): /proc/PID/mem */
+	for (unsigned i = 0; i < n; i++) {
+		if (read_proc_mem(c->tid, (uint64_t)(uintptr_t)remote[i].iov_base,
+		    (char *)buf + off, remote[i].iov_len))
+			return errno == EFAULT ? EFAULT :
+			    step_failed("read /proc/PID/mem", c, -1, errno);
+		off += remote[i].iov_len;
+	}
+	return 0;
+}
+
+static int
+child_read(struct call *c, uint64_t addr, void *buf, size_t len)
+{
+	struct iovec remote = { (void *)(uintptr_t)addr, len };
+
+	return child_readv(c, &remote, 1, buf, len);
+}
+
+/* A sockaddr argument (pointer, int length), as the kernel copies it. */
+static int
+read_sockaddr(struct call *c, uint64_t ptr, int64_t len64,
+    struct sockaddr_storage *ss, socklen_t *len)
+{
+	int ilen = (int)len64;
+
+	memset(ss, 0, sizeof(*ss));
+	if (ilen < 0 || (size_t)ilen > sizeof(*ss))
+		return EINVAL;
+	*len = (socklen_t)ilen;
+	return child_read(c, ptr, ss, (size_t)ilen);
+}
+
+static int
+socket_kind(struct call *c)
+{
+	socklen_t l = sizeof(int);
+
+	if (getsockopt(c->fd, SOL_SOCKET, SO_DOMAIN, &c->domain, &l) == 0 &&
+	    getsockopt(c->fd, SOL_SOCKET, SO_TYPE, &c->type, &l) == 0 &&
+	    getsockopt(c->fd, SOL_SOCKET, SO_PROTOCOL, &c->protocol, &l) == 0)
+		return 0;
+	if (errno == ENOTSOCK)
+		return ENOTSOCK;
+	return step_failed("getsockopt(SO_DOMAIN)", c, c->fd, errno);
+}
+
+/* TCP or UDP as the socket really is (never what the command says). */
+static int
+socket_proto(const struct call *c)
+{
+	if (c->type == SOCK_STREAM && c->protocol == IPPROTO_TCP)
+		return P_TCP;
+	if (c->type == SOCK_DGRAM && c->protocol == IPPROTO_UDP)
+		return P_UDP;
+	return 0;
+}
+
+static int
+socket_blocks(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	return fl >= 0 && !(fl & O_NONBLOCK);
+}
+
+/* ---- destinations ---- */
+enum { ADDR_NONE = 0, ADDR_DEST = 1 };
+
+static const uint8_t v4mapped_prefix[12] = { 0,0,0,0,0,0,0,0,0,0,0xff,0xff };
+
+/*
+ * Netpin's copy of a sockaddr as a destination for a socket of family dom.
+ * unspec_v4: AF_UNSPEC on an IPv4 socket means IPv4 (UDP sendmsg, bind).
+ * Returns ADDR_DEST, ADDR_NONE (no destination: AF_UNSPEC), or -errno.
+ */
+static int
+sockaddr_dest(const struct sockaddr_storage *ss, socklen_t len, int dom,
+    int unspec_v4, struct dest *d)
+{
+	const struct sockaddr_in *sin = (const void *)ss;
+	const struct sockaddr_in6 *sin6 = (const void *)ss;
+
+	memset(d, 0, sizeof(*d));
+	if (len < sizeof(sa_family_t))
+		return -EINVAL;
+	switch (ss->ss_family) {
+	case AF_UNSPEC:
+		if (!unspec_v4 || dom != AF_INET)
+			return ADDR_NONE;
+		/* the kernel reads it as IPv4 */
+		/* fall through */
+	case AF_INET:
+		if (len < sizeof(*sin))
+			return -EINVAL;
+		d->family = AF_INET;
+		memcpy(d->addr, &sin->sin_addr, 4);
+		d->port = ntohs(sin->sin_port);
+		return ADDR_DEST;
+	case AF_INET6:
+		if (len < 24) /* SIN6_LEN_RFC2133 */
+			return -EINVAL;
+		d->family = AF_INET6;
+		memcpy(d->addr, &sin6->sin6_addr, 16);
+		d->port = ntohs(sin6->sin6_port);
+		if (!memcmp(d->addr, v4mapped_prefix, 12)) {
+			d->family = AF_INET;
+			memmove(d->addr, d->addr + 12, 4);
+			memset(d->addr + 4, 0, 12);
+		}
+		return ADDR_DEST;
+	default:
+		return -EAFNOSUPPORT;
+	}
+}
+
+/* Write the decided destination back into netpin's copy. */
+static void
+dest_store(const struct dest *d, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in *sin = (void *)ss;
+	struct sockaddr_in6 *sin6 = (void *)ss;
+
+	if (ss->ss_family == AF_INET6) {
+		if (d->family == AF_INET) {
+			memcpy(&sin6->sin6_addr, v4mapped_prefix, 12);
+			memcpy((uint8_t *)&sin6->sin6_addr + 12, d->addr, 4);
+		} else {
+			memcpy(&sin6->sin6_addr, d->addr, 16);
+		}
+		return;
+	}
+	sin->sin_family = AF_INET;
+	memcpy(&sin->sin_addr, d->addr, 4);
+}
+
+/*
+ * 0.0.0.0 and :: as destinations reach the local host: IPv4 the address the
+ * socket is bound to, else 127.0.0.1; IPv6 ::1.  Returns 1 when d changed.
+ */
+static int
+resolve_unspecified(int fd, struct dest *d)
+{
+	static const uint8_t zero[16];
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	struct dest bound;
+
+	if (memcmp(d->addr, zero, d->family == AF_INET ? 4 : 16))
+		return 0;
+	if (d->family == AF_INET6) {
+		d->addr[15] = 1;
+		return 1;
+	}
+	d->addr[0] = 127;
+	d->addr[3] = 1;
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0 &&
+	    sockaddr_dest(&ss, len, ss.ss_family, 0, &bound) == ADDR_DEST &&
+	    bound.family == AF_INET && memcmp(bound.addr, zero, 4))
+		memcpy(d->addr, bound.addr, 4);
+	return 1;
+}
+
+/* Pathname unix sockets are looked up from the command's cwd and root. */
+static int
+fix_unix_path(pid_t tid, struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct sockaddr_un *sun = (void *)ss;
+	const size_t off = offsetof(struct sockaddr_un, sun_path);
+	char path[sizeof(sun->sun_path) + 1], out[sizeof(path) + 64];
+	struct stat st;
+	int n;
+
+	if (*len <= off || ss->ss_family != AF_UNIX || sun->sun_path[0] == '\0')
+		return 0; /* unnamed, abstract, or not unix at all */
+	snprintf(path, sizeof(path), "%.*s", (int)(*len - off), sun->sun_path);
+	if (path[0] == '/') {
+		snprintf(out, sizeof(out), "/proc/%d/root", (int)tid);
+		if (stat(out, &st) == 0 && st.st_dev == root_stat.st_dev &&
+		    st.st_ino == root_stat.st_ino)
+			return 0; /* same root as netpin: the path works as is */
+		n = snprintf(out, sizeof(out), "/proc/%d/root%s", (int)tid, path);
+	} else {
+		n = snprintf(out, sizeof(out), "/proc/%d/cwd/%s", (int)tid, path);
+	}
+	if (n < 0 || (size_t)n >= sizeof(sun->sun_path))
+		return ENAMETOOLONG;
+	memset(sun->sun_path, 0, sizeof(sun->sun_path));
+	memcpy(sun->sun_path, out, (size_t)n);
+	*len = (socklen_t)(off + (size_t)n + 1);
+	return 0;
+}
+
+/* ---- reporting ---- */
+static const char *
+proto_name(int proto)
+{
+	return proto == P_TCP ? "tcp" : "udp";
+}
+
+/* "127.0.0.3:9000" or "[::1]:9000" */
+static void
+format_dest(const struct dest *d, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	format_addr(d->family, d->addr, a, sizeof(a));
+	if (d->family == AF_INET6)
+		snprintf(buf, len, "[%s]:%u", a, d->port);
+	else
+		snprintf(buf, len, "%s:%u", a, d->port);
+}
+
+/* Has this denial been printed already?  (A small set; when full, print.) */
+static int
+denial_seen(const char *key)
+{
+	static uint64_t seen[4096];
+	uint64_t h = 1469598103934665603ULL;
+
+	for (const char *p = key; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	h |= 1;
+	for (unsigned i = 0; i < 64; i++) {
+		uint64_t *slot = &seen[(h + i) % 4096];
+
+		if (*slot == h)
+			return 1;
+		if (*slot == 0) {
+			*slot = h;
+			return 0;
+		}
+	}
+	return 0;
+}
+
+struct verdict {
+	const char *verb;         /* connect, bind, sendto, sendmsg */
+	int proto;
+	const struct dest *d;
+	const struct pin *pin;    /* the pin that allowed it, if any */
+	int allowed;
+	int stderr_too;           /* print a denial on stderr (not UDP connect) */
+	const char *tip;
+};
+
+static void
+report(const struct call *c, const struct verdict *v)
+{
+	char where[INET6_ADDRSTRLEN + 16], a[INET6_ADDRSTRLEN];
+	char comm[64] = "?", tgid[32] = "", key[128];
+	const struct pin *named = v->pin ? v->pin : pin_naming(v->d);
+	int to_stderr = opt_verbose ||
+	    (!v->allowed && !opt_quiet && v->stderr_too);
+	pid_t pid = c->tid;
+	struct jbuf b;
+
+	if (!to_stderr && log_fd < 0)
+		return;
+	task_status(c->tid, "Name", comm, sizeof(comm));
+	if (task_status(c->tid, "Tgid", tgid, sizeof(tgid)) == 0)
+		pid = (pid_t)atoi(tgid);
+	format_dest(v->d, where, sizeof(where));
+	format_addr(v->d->family, v->d->addr, a, sizeof(a));
+	if (log_fd >= 0) {
+		jbegin(&b, v->verb);
+		jstr(&b, "verdict", v->allowed ? "allow" : "deny");
+		jnum(&b, "pid", pid);
+		jstr(&b, "comm", comm);
+		jstr(&b, "proto", proto_name(v->proto));
+		jstr(&b, "addr", a);
+		jnum(&b, "port", v->d->port);
+		if (named && named->rule->name)
+			jstr(&b, "name", named->rule->name);
+		if (v->pin)
+			jstr(&b, "rule", v->pin->rule->text);
+		if (!v->allowed)
+			jstr(&b, "tip", v->tip);
+		jend(&b);
+	}
+	if (!to_stderr)
+		return;
+	if (v->allowed) {
+		fprintf(stderr, "netpin: allowed %s to %s/%s by %s[%d] (rule %s)\n",
+		    v->verb, where, proto_name(v->proto), comm, (int)pid,
+		    v->pin ? v->pin->rule->text : "--bind");
+		return;
+	}
+	snprintf(key, sizeof(key), "%s %s/%s", v->verb, where, proto_name(v->proto));
+	if (denial_seen(key))
+		return;
+	fprintf(stderr, "netpin: denied %s to %s/%s by %s[%d]", v->verb, where,
+	    proto_name(v->proto), comm, (int)pid);
+	if (v->tip)
+		fprintf(stderr, " (allow with %s)", v->tip);
+	fputc('\n', stderr);
+}
+
+/* The decision for a destination: 0 (allowed) or EACCES. */
+static int
+decide_dest(const struct call *c, const char *verb, int proto,
+    const struct dest *d)
+{
+	char tip[INET6_ADDRSTRLEN + 32], where[INET6_ADDRSTRLEN + 16];
+	struct verdict v = { verb, proto, d, pin_allowing(d, proto), 0, 1, tip };
+
+	v.allowed = v.pin != NULL;
+	/* glibc connects UDP sockets only to sort addresses: -v only */
+	v.stderr_too = !(proto == P_UDP && !strcmp(verb, "connect"));
+	format_dest(d, where, sizeof(where));
+	snprintf(tip, sizeof(tip), "--allow %s:%s", proto_name(proto), where);
+	report(c, &v);
+	return v.allowed ? 0 : EACCES;
+}
+
+/* ---- vetting: on netpin's copies, after still_pending() ---- */
+static int
+vet_connect(struct call *c)
+{
+	struct dest d;
+	int proto, rc;
+
+	switch (c->domain) {
+	case AF_UNIX:
+		return fix_unix_path(c->tid, &c->addr, &c->addrlen);
+	case AF_NETLINK:
+		return 0; /* local, not egress */
+	case AF_INET:
+	case AF_INET6:
+		break;
+	default:
+		return EACCES; /* no socket() of another family passes the filter */
+	}
+	if (!(proto = socket_proto(c)))
+		return EACCES;
+	rc = sockaddr_dest(&c->addr, c->addrlen, c->domain, 0, &d);
+	if (rc <= 0)
+		return -rc; /* malformed, or AF_UNSPEC: disconnect */
+	if (resolve_unspecified(c->fd, &d))
+		dest_store(&d, &c->addr);
+	return decide_dest(c, "connect", proto, &d);
+}
+
+static int
+task_has_cap(pid_t tid, int cap)
+{
+	char v[64];
+
+	if (task_status(tid, "CapEff", v, sizeof(v)))
+		return 0;
+	return (strtoull(v, NULL, 16) >> cap) & 1;
+}
+
+static int
+vet_bind(struct call *c)
+{
+	char tip[32];
+	struct dest d;
+	struct verdict v = { "bind", P_TCP, &d, NULL, 0, 1, tip };
+	int rc;
+
+	switch (c->domain) {
+	case AF_UNIX:
+		return fix_unix_path(c->tid, &c->addr, &c->addrlen);
+	case AF_NETLINK:
+		return 0;
+	case AF_INET:
+	case AF_INET6:
+		break;
+	default:
+		return EACCES;
+	}
+	if (!(v.proto = socket_proto(c)))
+		return EACCES;
+	rc = sockaddr_dest(&c->addr, c->addrlen, c->domain, 1, &d);
+	if (rc <= 0)
+		return -rc;
+	if (c->addr.ss_family == AF_UNSPEC)
+		dest_store(&d, &c->addr);
+	if (d.port == 0)
+		return 0; /* an ephemeral port: always */
+	v.allowed = nbind_ports > 0 && ports_match(bind_ports, nbind_ports, d.port);
+	snprintf(tip, sizeof(tip), "--bind %u", d.port);
+	report(c, &v);
+	if (!v.allowed)
+		return EACCES;
+	/* never bind for the command a port the kernel would refuse it */
+	if (d.port < unpriv_port_start &&
+	    !task_has_cap(c->tid, CAP_NET_BIND_SERVICE_))
+		return EACCES;
+	return 0;
+}
+
+/* The address of one message to send. */
+static int
+vet_msg_name(struct call *c, struct msgbuf *m, const char *verb)
+{
+	struct dest d;
+	int proto, rc;
+
+	if (m->namelen == 0)
+		return 0; /* the connected peer, vetted at connect */
+	switch (c->domain) {
+	case AF_UNIX:
+		return fix_unix_path(c->tid, &m->name, &m->namelen);
+	case AF_NETLINK:
+		return 0;
+	case AF_INET:
+	case AF_INET6:
+		break;
+	default:
+		return EACCES;
+	}
+	if (!(proto = socket_proto(c)))
+		return EACCES;
+	if (proto == P_TCP && !(c->flags & MSG_FASTOPEN)) {
+		m->namelen = 0; /* TCP ignores it; make sure it does */
+		return 0;
+	}
+	rc = sockaddr_dest(&m->name, m->namelen, c->domain, proto == P_UDP, &d);
+	if (rc <= 0)
+		return -rc;
+	if (resolve_unspecified(c->fd, &d) || m->name.ss_family == AF_UNSPEC)
+		dest_store(&d, &m->name);
+	return decide_dest(c, verb, proto, &d);
+}
+
+/* ---- reading messages out of the command ---- */
+struct kcmsghdr {
+	uint64_t len;
+	int32_t level;
+	int32_t type;
+};
+_Static_assert(sizeof(struct kcmsghdr) == 16, "cmsghdr ABI");
+#define KCMSG_ALIGN(n) (((n) + 7) & ~(size_t)7)
+
+/* Control messages netpin passes on; others (IP options, routing headers,
+ * marks) could change where a packet goes or use netpin's privileges. */
+static int
+cmsg_allowed(int level, int type)
+{
+	switch (level) {
+	case SOL_SOCKET:
+		return type == SCM_RIGHTS || type == SCM_CREDENTIALS ||
+		    type == 37 /* SO_TIMESTAMPING_OLD */ || type == 61 /* SCM_TXTIME */;
+	case IPPROTO_IP:
+		return type == IP_PKTINFO || type == IP_TTL || type == IP_TOS;
+	case IPPROTO_IPV6:
+		return type == IPV6_PKTINFO || type == IPV6_HOPLIMIT ||
+		    type == IPV6_TCLASS || type == 62 /* IPV6_DONTFRAG */;
+	case SOL_UDP:
+		return type == UDP_SEGMENT;
+	}
+	return 0;
+}
+
+/* Check netpin's copy of the control data; take SCM_RIGHTS fds into netpin. */
+static int
+take_control(struct call *c, struct msgbuf *m)
+{
+	size_t off = 0;
+
+	while (m->controllen - off >= sizeof(struct kcmsghdr)) {
+		struct kcmsghdr h;
+		size_t nfd;
+
+		memcpy(&h, m->control + off, sizeof(h));
+		if (h.len < sizeof(h) || h.len > m->controllen - off)
+			return EINVAL;
+		if (!cmsg_allowed(h.level, h.type)) {
+			warnx("control message level %d type %d refused (pid %d)",
+			    h.level, h.type, (int)c->tid);
+			return EACCES;
+		}
+		if (h.level == SOL_SOCKET && h.type == SCM_RIGHTS) {
+			nfd = (h.len - sizeof(h)) / sizeof(int);
+			if (nfd > 253) /* SCM_MAX_FD */
+				return EINVAL;
+			for (size_t i = 0; i < nfd; i++) {
+				int theirs, ours, err;
+				char *slot = m->control + off + sizeof(h) + i * sizeof(int);
+
+				memcpy(&theirs, slot, sizeof(int));
+				m->fds = xrealloc(m->fds, (size_t)m->nfds + 1, sizeof(int));
+				if ((err = take_fd(c, theirs, &ours)))
+					return err;
+				m->fds[m->nfds++] = ours;
+				memcpy(slot, &ours, sizeof(int));
+			}
+		}
+		off += KCMSG_ALIGN(h.len);
+		if (off > m->controllen)
+			break;
+	}
+	return 0;
+}
+
+/*
+ * One message of the command, read as the kernel's sendmsg would:
+ * address, data (at most budget bytes; a stream socket sends part),
+ * control.  Returns 0 or the errno for the command.
+ */
+static int
+read_msg(struct call *c, const struct kmsghdr *h, struct msgbuf *m, size_t budget)
+{
+	struct kiovec kiov[KIOV_MAX];
+	struct iovec remote[KIOV_MAX];
+	unsigned n = 0;
+	size_t total = 0;
+	int err;
+
+	if ((int32_t)h->namelen < 0)
+		return EINVAL;
+	if (h->name && h->namelen) {
+		m->namelen = h->namelen > sizeof(m->name) ? sizeof(m->name) : h->namelen;
+		if ((err = child_read(c, h->name, &m->name, m->namelen)))
+			return err;
+	}
+	if (h->iovlen > KIOV_MAX)
+		return EMSGSIZE;
+	if ((err = child_read(c, h->iov, kiov, h->iovlen * sizeof(kiov[0]))))
+		return err;
+	for (unsigned i = 0; i < h->iovlen; i++) {
+		size_t take = kiov[i].len;
+
+		if ((int64_t)kiov[i].len < 0)
+			return EINVAL;
+		if (take > budget - total) {
+			if (c->type != SOCK_STREAM)
+				return EMSGSIZE;
+			take = budget - total; /* a stream sends part */
+		}
+		if (take == 0)
+			continue;
+		remote[n].iov_base = (void *)(uintptr_t)kiov[i].base;
+		remote[n++].iov_len = take;
+		total += take;
+	}
+	m->data = xcalloc(1, total);
+	m->len = total;
+	if ((err = child_readv(c, remote, n, m->data, total)))
+		return err;
+	if (h->controllen > INT_MAX || h->controllen > CTL_MAX)
+		return ENOBUFS;
+	if (h->controllen) {
+		m->control = xcalloc(1, h->controllen);
+		m->controllen = h->controllen;
+		if ((err = child_read(c, h->control, m->control, m->controllen)))
+			return err;
+		return take_control(c, m);
+	}
+	return 0;
+}
+
+/* ---- performing the call on netpin's duplicate ---- */
+static void
+send_sigpipe(const struct call *c)
+{
+	/* the kernel would signal the caller on EPIPE without MSG_NOSIGNAL */
+	if (!(c->flags & MSG_NOSIGNAL))
+		sys_pidfd_send_signal(c->pidfd, SIGPIPE);
+}
+
+static void
+write_back_lengths(struct call *c, unsigned upto)
+{
+	for (unsigned i = 0; i < upto; i++) {
+		uint32_t len = (uint32_t)c->msg[i].done;
+		struct iovec local = { &len, sizeof(len) };
+		struct iovec remote = {
+			(void *)(uintptr_t)(c->mmsg_vec + i * sizeof(struct kmmsghdr) +
+			    offsetof(struct kmmsghdr, len)), sizeof(len) };
+
+		/* netpin writes only the result the kernel would write */
+		process_vm_writev(c->tid, &local, 1, &remote, 1, 0);
+	}
+}
+
+/* Returns 1 when answered, 0 when it would block (inline only). */
+static int
+run_send(struct call *c, int may_block)
+{
+	int blocks = !(c->flags & MSG_DONTWAIT) && socket_blocks(c->fd);
+	int flags = c->flags | MSG_NOSIGNAL;
+	int err = 0;
+
+	if (!may_block) {
+		if (blocks && (c->flags & MSG_FASTOPEN))
+			return 0; /* a blocking fast-open connect */
+		flags |= MSG_DONTWAIT;
+	}
+	while (c->next < c->nsend) {
+		struct msgbuf *m = &c->msg[c->next];
+		struct iovec iov = { m->data + m->done, m->len - m->done };
+		struct kmsghdr h = { 0 };
+		long n;
+
+		h.name = m->namelen ? (uint64_t)(uintptr_t)&m->name : 0;
+		h.namelen = m->namelen;
+		h.iov = (uint64_t)(uintptr_t)&iov;
+		h.iovlen = 1;
+		h.control = m->controllen ? (uint64_t)(uintptr_t)m->control : 0;
+		h.controllen = m->controllen;
+		n = syscall(SYS_sendmsg, c->fd, &h, flags);
+		if (n < 0) {
+			if ((errno == EAGAIN || errno == EWOULDBLOCK) && blocks &&
+			    !may_block)
+				return 0; /* full buffer: finish in a worker */
+			err = errno;
+			break;
+		}
+		if (n > 0) {
+			/* sent once: no second copy of fds or fast-open */
+			m->controllen = 0;
+			m->namelen = 0;
+			flags &= ~MSG_FASTOPEN;
+		}
+		m->done += (size_t)n;
+		if (m->done < m->len && c->type == SOCK_STREAM && blocks) {
+			if (!may_block)
+				return 0;
+			continue;
+		}
+		c->next++;
+		if (!c->is_mmsg)
+			break;
+	}
+	if (err == EPIPE)
+		send_sigpipe(c);
+	if (c->is_mmsg) {
+		write_back_lengths(c, c->next);
+		if (c->next > 0)
+			answer(c->id, c->next, 0);
+		else
+			answer(c->id, 0, err);
+		return 1;
+	}
+	if (c->msg[0].done > 0 || !err)
+		answer(c->id, (int64_t)c->msg[0].done, 0);
+	else
+		answer(c->id, 0, err);
+	return 1;
+}
+
+static int
+run_call(struct call *c, int may_block)
+{
+	int rc;
+
+	switch (c->op) {
+	case OP_BIND:
+		rc = bind(c->fd, (struct sockaddr *)&c->addr, c->addrlen);
+		answer(c->id, 0, rc < 0 ? errno : 0);
+		return 1;
+	case OP_CONNECT:
+		if (!may_block && socket_blocks(c->fd))
+			return 0;
+		rc = connect(c->fd, (struct sockaddr *)&c->addr, c->addrlen);
+		answer(c->id, 0, rc < 0 ? errno : 0);
+		return 1;
+	case OP_SEND:
+		return run_send(c, may_block);
+	}
+	return 1;
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct call *c = arg;
+
+	run_call(c, 1);
+	call_free(c);
+	pthread_mutex_lock(&workers_lock);
+	workers--;
+	pthread_mutex_unlock(&workers_lock);
+	return NULL;
+}
+
+/* A call that would block is finished in a thread: the loop goes on. */
+static void
+finish_elsewhere(struct call *c)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+	int full, rc;
+
+	pthread_mutex_lock(&workers_lock);
+	full = workers >= WORKERS_MAX;
+	if (!full)
+		workers++;
+	pthread_mutex_unlock(&workers_lock);
+	if (full) {
+		warnx("more than %d blocked calls at once (pid %d): call refused",
+		    WORKERS_MAX, (int)c->tid);
+		answer(c->id, 0, EAGAIN);
+		call_free(c);
+		return;
+	}
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 128 * 1024);
+	rc = pthread_create(&t, &attr, worker_main, c);
+	pthread_attr_destroy(&attr);
+	if (rc) {
+		pthread_mutex_lock(&workers_lock);
+		workers--;
+		pthread_mutex_unlock(&workers_lock);
+		warnx("pthread_create: %s: call refused", strerror(rc));
+		answer(c->id, 0, EAGAIN);
+		call_free(c);
+	}
+}
+
+static void
+perform(struct call *c)
+{
+	if (run_call(c, 0))
+		call_free(c);
+	else
+		finish_elsewhere(c);
+}
+
+/* ---- one handler per system call ---- */
+static void
+fail_call(struct call *c, int err)
+{
+	answer(c->id, 0, err);
+	call_free(c);
+}
+
+static void
+on_connect_or_bind(struct call *c, const struct seccomp_data *a)
+{
+	int err;
+
+	c->op = a->nr == SYS_bind ? OP_BIND : OP_CONNECT;
+	if ((err = take_fd(c, (int)a->args[0], &c->fd)) ||
+	    (err = read_sockaddr(c, a->args[1], (int64_t)a->args[2], &c->addr,
+	    &c->addrlen)))
+		return fail_call(c, err);
+	/* what netpin took and read belongs to this call if it is still pending */
+	if (!still_pending(c))
+		return call_free(c);
+	if ((err = socket_kind(c)) ||
+	    (err = c->op == OP_BIND ? vet_bind(c) : vet_connect(c)))
+		return fail_call(c, err);
+	perform(c);
+}
+
+static void
+on_sendto(struct call *c, const struct seccomp_data *a)
+{
+	struct msgbuf *m;
+	size_t len = a->args[2] > INT_MAX ? INT_MAX : (size_t)a->args[2];
+	int err;
+
+	c->op = OP_SEND;
+	c->flags = (int)a->args[3];
+	c->msg = m = xcalloc(1, sizeof(*m));
+	c->nmsg = c->nsend = 1;
+	if ((err = take_fd(c, (int)a->args[0], &c->fd)) ||
+	    (err = socket_kind(c)) ||
+	    (err = read_sockaddr(c, a->args[4], (int64_t)a->args[5], &m->name,
+	    &m->namelen)))
+		return fail_call(c, err);
+	if (len > DATA_MAX) {
+		if (c->type != SOCK_STREAM)
+			return fail_call(c, EMSGSIZE);
+		len = DATA_MAX; /* a stream sends part */
+	}
+	m->data = xcalloc(1, len);
+	m->len = len;
+	if ((err = child_read(c, a->args[1], m->data, len)))
+		return fail_call(c, err);
+	if (!still_pending(c))
+		return call_free(c);
+	if ((err = vet_msg_name(c, m, "sendto")))
+		return fail_call(c, err);
+	perform(c);
+}
+
+static void
+on_sendmsg(struct call *c, const struct seccomp_data *a)
+{
+	struct kmsghdr h;
+	int err;
+
+	c->op = OP_SEND;
+	c->flags = (int)a->args[2];
+	c->msg = xcalloc(1, sizeof(*c->msg));
+	c->nmsg = c->nsend = 1;
+	if ((err = take_fd(c, (int)a->args[0], &c->fd)) ||
+	    (err = socket_kind(c)) ||
+	    (err = child_read(c, a->args[1], &h, sizeof(h))) ||
+	    (err = read_msg(c, &h, &c->msg[0], DATA_MAX)))
+		return fail_call(c, err);
+	if (!still_pending(c))
+		return call_free(c);
+	if ((err = vet_msg_name(c, &c->msg[0], "sendmsg")))
+		return fail_call(c, err);
+	perform(c);
+}
+
+static void
+on_sendmmsg(struct call *c, const struct seccomp_data *a)
+{
+	static struct kmmsghdr vec[KIOV_MAX];
+	unsigned vlen = a->args[2] > KIOV_MAX ? KIOV_MAX : (unsigned)a->args[2];
+	size_t budget = CALL_DATA_MAX;
+	int err;
+
+	c->op = OP_SEND;
+	c->is_mmsg = 1;
+	c->flags = (int)a->args[3];
+	c->mmsg_vec = a->args[1];
+	if ((err = take_fd(c, (int)a->args[0], &c->fd)) ||
+	    (err = socket_kind(c)))
+		return fail_call(c, err);
+	if (vlen == 0)
+		return fail_call(c, 0);
+	if ((err = child_read(c, a->args[1], vec, vlen * sizeof(vec[0]))))
+		return fail_call(c, err);
+	c->msg = xcalloc(vlen, sizeof(*c->msg));
+	/* like the kernel: send up to the first bad message, then say how many */
+	for (c->nmsg = 0; c->nmsg < vlen && budget > 0; c->nmsg++) {
+		struct msgbuf *m = &c->msg[c->nmsg];
+
+		if ((err = read_msg(c, &vec[c->nmsg].hdr, m,
+		    budget < DATA_MAX ? budget : DATA_MAX))) {
+			c->late_err = err;
+			c->nmsg++; /* so that call_free sees what it holds */
+			break;
+		}
+		budget -= m->len;
+	}
+	if (!still_pending(c))
+		return call_free(c);
+	/* send only the vetted messages before the first bad or denied one */
+	for (c->nsend = 0; c->nsend < c->nmsg; c->nsend++) {
+		if (c->late_err && c->nsend == c->nmsg - 1) {
+			err = c->late_err;
+			break;
+		}
+		if ((err = vet_msg_name(c, &c->msg[c->nsend], "sendmsg")))
+			break;
+	}
+	if (c->nsend == 0)
+		return fail_call(c, err);
+	perform(c);
+}
+
+static void
+on_notification(const struct seccomp_notif *n)
+{
+	struct call *c = call_new(n);
+
+	switch (n->data.nr) {
+	case SYS_connect:
+	case SYS_bind:
+		return on_connect_or_bind(c, &n->data);
+	case SYS_sendto:
+		return on_sendto(c, &n->data);
+	case SYS_sendmsg:
+		return on_sendmsg(c, &n->data);
+	case SYS_sendmmsg:
+		return on_sendmmsg(c, &n->data);
+	}
+	fail_call(c, ENOSYS); /* the filter sends nothing else */
+}
+
+/* ---- the command's process ------------------------------------------------- */
+struct launch {
+	int sock;                 /* to the supervisor */
+	int pipe[2];              /* listener fd number, to the sender thread */
+};
+
+static int
+send_fd(int sock, int fd)
+{
+	char byte = 'L';
+	struct iovec iov = { &byte, 1 };
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct msghdr m = { 0 };
+
+	memset(&u, 0, sizeof(u));
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = u.buf;
+	m.msg_controllen = sizeof(u.buf);
+	u.h.cmsg_level = SOL_SOCKET;
+	u.h.cmsg_type = SCM_RIGHTS;
+	u.h.cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(&u.h), &fd, sizeof(int));
+	return sendmsg(sock, &m, MSG_NOSIGNAL) == 1 ? 0 : -1;
+}
+
+static int
+recv_fd(int sock)
+{
+	char byte;
+	struct iovec iov = { &byte, 1 };
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct msghdr m = { 0 };
+	struct cmsghdr *h;
+	int fd;
+
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = u.buf;
+	m.msg_controllen = sizeof(u.buf);
+	if (recvmsg(sock, &m, MSG_CMSG_CLOEXEC) != 1 || byte != 'L')
+		return -1;
+	h = CMSG_FIRSTHDR(&m);
+	if (!h || h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS ||
+	    h->cmsg_len != CMSG_LEN(sizeof(int)))
+		return -1;
+	memcpy(&fd, CMSG_DATA(h), sizeof(int));
+	return fd;
+}
+
+/*
+ * The filter binds only the thread that installs it, and sendmsg is one of
+ * the calls it sends to netpin, which does not have the listener yet.  So a
+ * thread started before the filter (and so outside it) hands the listener
+ * over; it ends before exec.
+ */
+static void *
+listener_sender(void *arg)
+{
+	struct launch *l = arg;
+	int fd;
+
+	if (read(l->pipe[0], &fd, sizeof(fd)) == (ssize_t)sizeof(fd) && fd >= 0 &&
+	    send_fd(l->sock, fd))
+		warnx("sendmsg(listener): %s", strerror(errno));
+	return NULL;
+}
+
+static void __attribute__((noreturn))
+child_fail(const char *what)
+{
+	int saved = errno;
+
+	fprintf(stderr, "netpin: %s: %s\n", what, strerror(saved));
+	_exit(EXIT_SETUP);
+}
+
+static void __attribute__((noreturn))
+run_child(char **argv, int sock, pid_t parent, const sigset_t *mask)
+{
+	struct sock_filter prog[FILTER_MAX];
+	struct sock_fprog fprog;
+	struct launch l = { sock, { -1, -1 } };
+	unsigned long flags = SECCOMP_FILTER_FLAG_NEW_LISTENER |
+	    SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
+	pthread_t t;
+	int lfd, e;
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0))
+		child_fail("prctl(PR_SET_PDEATHSIG)");
+	if (getppid() != parent)
+		_exit(EXIT_SETUP); /* netpin is already gone */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		child_fail("prctl(PR_SET_NO_NEW_PRIVS)");
+	if (landlock_apply(landlock_abi_version))
+		child_fail("landlock_restrict_self");
+	if (pipe2(l.pipe, O_CLOEXEC))
+		child_fail("pipe2");
+	if ((errno = pthread_create(&t, NULL, listener_sender, &l)))
+		child_fail("pthread_create");
+	fprog.len = (unsigned short)filter_build(prog, parent, getpgid(parent));
+	fprog.filter = prog;
+	lfd = sys_seccomp(SECCOMP_SET_MODE_FILTER, flags, &fprog);
+	if (lfd < 0 && errno == EINVAL) {
+		/* no WAIT_KILLABLE_RECV before Linux 5.19 */
+		flags &= ~SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
+		lfd = sys_seccomp(SECCOMP_SET_MODE_FILTER, flags, &fprog);
+	}
+	e = errno;
+	if (write(l.pipe[1], &lfd, sizeof(lfd)) != (ssize_t)sizeof(lfd))
+		child_fail("write(pipe)");
+	pthread_join(t, NULL);
+	if (lfd < 0) {
+		errno = e;
+		child_fail("seccomp(SECCOMP_SET_MODE_FILTER, NEW_LISTENER)");
+	}
+	close(lfd);
+	close(l.pipe[0]);
+	close(l.pipe[1]);
+	sigprocmask(SIG_SETMASK, mask, NULL);
+	execvp(argv[0], argv);
+	e = errno;
+	if (write(sock, &e, sizeof(e)) < 0)
+		_exit(EXIT_SETUP);
+	_exit(e == ENOENT ? 127 : 126);
+}
+
+/* ---- main -------------------------------------------------------------------- */
+static int
+exit_status(int st, int exec_errno, const char *cmd)
+{
+	if (exec_errno) {
+		warnx("%s: %s", cmd, strerror(exec_errno));
+		return exec_errno == ENOENT ? 127 : 126;
+	}
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	if (WIFSIGNALED(st)) {
+		if (WTERMSIG(st) == SIGSYS)
+			warnx("%s was killed by the filter (SIGSYS): a 32-bit or x32 "
+			    "system call, which netpin cannot mediate", cmd);
+		return 128 + WTERMSIG(st);
+	}
+	return EXIT_SETUP;
+}
+
+static void
+log_exit(int status)
+{
+	struct jbuf b;
+
+	if (log_fd < 0)
+		return;
+	jbegin(&b, "exit");
+	jnum(&b, "pid", child_pid);
+	jnum(&b, "status", status);
+	jend(&b);
+}
+
+/* Serve notifications until the command exits; returns netpin's status. */
+static int
+supervise(int sock, int sfd, const char *cmd)
+{
+	struct pollfd pfd[3] = {
+		{ listener, POLLIN, 0 }, { sfd, POLLIN, 0 }, { sock, POLLIN, 0 },
+	};
+	struct seccomp_notif *n = xcalloc(1, notif_size);
+	int exec_errno = 0;
+
+	for (;;) {
+		if (poll(pfd, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			die_errno("poll");
+		}
+		if (pfd[0].revents & POLLIN) {
+			memset(n, 0, notif_size); /* the kernel wants it zeroed */
+			if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, n) == 0)
+				on_notification(n);
+			else if (errno != ENOENT && errno != EINTR)
+				die_errno("ioctl(SECCOMP_IOCTL_NOTIF_RECV)");
+		} else if (pfd[0].revents & (POLLHUP | POLLERR)) {
+			pfd[0].fd = -1; /* nothing filtered is left */
+		}
+		if (pfd[2].revents) {
+			int e;
+
+			/* exec failed: the errno; exec succeeded: end of file */
+			if (read(sock, &e, sizeof(e)) == (ssize_t)sizeof(e))
+				exec_errno = e;
+			else
+				pfd[2].fd = -1;
+		}
+		if (pfd[1].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			int st;
+
+			if (read(sfd, &si, sizeof(si)) != (ssize_t)sizeof(si))
+				continue;
+			if (si.ssi_signo != SIGCHLD) {
+				kill(child_pid, (int)si.ssi_signo);
+				continue;
+			}
+			if (waitpid(child_pid, &st, WNOHANG) == child_pid) {
+				int status = exit_status(st, exec_errno, cmd);
+
+				log_exit(status);
+				free(n);
+				return status;
+			}
+		}
+	}
+}
+
+static void
+probe_kernel(void)
+{
+	struct seccomp_notif_sizes sizes;
+	int pfd, fd;
+
+	if (sys_seccomp(SECCOMP_GET_NOTIF_SIZES, 0, &sizes) < 0)
+		die("seccomp(SECCOMP_GET_NOTIF_SIZES): %s\nhint: netpin needs "
+		    "seccomp user notification (Linux >= 5.0, CONFIG_SECCOMP_FILTER)",
+		    strerror(errno));
+	if (sizes.seccomp_notif > notif_size)
+		notif_size = sizes.seccomp_notif;
+	pfd = sys_pidfd_open(getpid(), 0);
+	if (pfd < 0)
+		die("pidfd_open(pid %d): %s\nhint: netpin needs pidfd_open and "
+		    "pidfd_getfd (Linux >= 5.6)", (int)getpid(), strerror(errno));
+	fd = sys_pidfd_getfd(pfd, pfd);
+	if (fd < 0) {
+		int e = errno;
+
+		fprintf(stderr, "netpin: pidfd_getfd(pid %d, fd %d): %s\n",
+		    (int)getpid(), pfd, strerror(e));
+		if (e == EPERM || e == ENOSYS)
+			fprintf(stderr, "hint: a seccomp profile refuses pidfd_getfd "
+			    "(Docker's and Podman's default do without "
+			    "CAP_SYS_PTRACE): run the container with "
+			    "--cap-add SYS_PTRACE\n");
+		exit(EXIT_SETUP);
+	}
+	close(fd);
+	close(pfd);
+	fd = sys_pidfd_open((pid_t)syscall(SYS_gettid), PIDFD_THREAD);
+	use_thread_pidfd = fd >= 0;
+	if (fd >= 0)
+		close(fd);
+	landlock_abi_version = landlock_probe();
+}
+
+static void
+read_sysctls(void)
+{
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_unprivileged_port_start", "re");
+	unsigned v;
+
+	if (f) {
+		if (fscanf(f, "%u", &v) == 1)
+			unpriv_port_start = v;
+		fclose(f);
+	}
+	if (stat("/", &root_stat))
+		die_errno("stat /");
+}
+
+static void
+open_log(void)
+{
+	if (!opt_log)
+		return;
+	if (!strcmp(opt_log, "-"))
+		log_fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+	else
+		log_fd = open(opt_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (log_fd < 0)
+		die_errno("--log %s", opt_log);
+}
+
+static void
+log_start(int argc, char **argv)
+{
+	struct jbuf b;
+	char cmd[512] = "";
+
+	if (log_fd < 0)
+		return;
+	for (int i = 0; i < argc; i++) {
+		if (i)
+			strncat(cmd, " ", sizeof(cmd) - strlen(cmd) - 1);
+		strncat(cmd, argv[i], sizeof(cmd) - strlen(cmd) - 1);
+	}
+	jbegin(&b, "start");
+	jnum(&b, "pid", netpin_pid);
+	jstr(&b, "command", cmd);
+	jnum(&b, "landlock", landlock_abi_version);
+	jend(&b);
+}
+
+enum {
+	OPT_BIND = 256, OPT_HOSTS, OPT_STRICT, OPT_AUDIT, OPT_LEARN, OPT_RESOLV,
+	OPT_DNS, OPT_TIMEOUT, OPT_PRIVATE_DNS,
+};
+
+static const struct option long_options[] = {
+	{ "allow", required_argument, NULL, 'a' },
+	{ "allow-file", required_argument, NULL, 'A' },
+	{ "bind", required_argument, NULL, OPT_BIND },
+	{ "log", required_argument, NULL, 'l' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "dry-run", no_argument, NULL, 'n' },
+	{ "hosts", required_argument, NULL, OPT_HOSTS },
+	{ "strict", no_argument, NULL, OPT_STRICT },
+	{ "audit", no_argument, NULL, OPT_AUDIT },
+	{ "learn", required_argument, NULL, OPT_LEARN },
+	{ "resolv", required_argument, NULL, OPT_RESOLV },
+	{ "dns", required_argument, NULL, OPT_DNS },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "allow-private-dns", no_argument, NULL, OPT_PRIVATE_DNS },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void
+add_bind_ports(const char *s)
+{
+	struct portrange *r;
+	const char *err;
+	int n;
+
+	if ((err = parse_ports(s, &r, &n)))
+		die("bad --bind '%s': %s", s, err);
+	bind_ports = xrealloc(bind_ports, (size_t)(nbind_ports + n), sizeof(*r));
+	memcpy(bind_ports + nbind_ports, r, (size_t)n * sizeof(*r));
+	nbind_ports += n;
+	free(r);
+}
+
+static void
+parse_options(int argc, char **argv)
+{
+	int ch;
+
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "+:a:A:l:qvnhV", long_options,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'a':
+			add_rule(optarg, NULL);
+			break;
+		case 'A':
+			add_rules_from_file(optarg);
+			break;
+		case OPT_BIND:
+			add_bind_ports(optarg);
+			break;
+		case 'l':
+			opt_log = optarg;
+			break;
+		case 'q':
+			opt_quiet = 1;
+			break;
+		case 'v':
+			opt_verbose = 1;
+			break;
+		case 'n':
+			opt_dry_run = 1;
+			break;
+		case OPT_HOSTS:
+			opt_hosts = optarg;
+			break;
+		case OPT_STRICT:
+			opt_strict = 1;
+			break;
+		case OPT_AUDIT:
+		case OPT_LEARN:
+		case OPT_RESOLV:
+		case OPT_DNS:
+		case OPT_TIMEOUT:
+		case OPT_PRIVATE_DNS:
+			die("%s: not implemented in this version of netpin",
+			    argv[optind - 1]);
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("netpin %s\n", NETPIN_VERSION);
+			exit(0);
+		case ':':
+			die("option '%s' needs an argument (see netpin --help)",
+			    argv[optind - 1]);
+		default:
+			die("unknown option '%s' (see netpin --help)", argv[optind - 1]);
+		}
+	}
+	/* option conflicts, all in one place */
+	if (opt_quiet && opt_verbose)
+		die("-q and -v cannot be used together");
+	if (optind >= argc && !opt_dry_run)
+		die("no command given (see netpin --help)");
+}
+
+int
+main(int argc, char **argv)
+{
+	sigset_t mask, oldmask;
+	int sp[2], sfd, status;
+
+	parse_options(argc, argv);
+	argv += optind;
+	argc -= optind;
+	build_pin_table();
+	if (opt_dry_run) {
+		print_pin_table(stdout);
+		return 0;
+	}
+	netpin_pid = getpid();
+	/* nothing of the command may read or trace netpin */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0))
+		die_errno("prctl(PR_SET_DUMPABLE)");
+	probe_kernel();
+	read_sysctls();
+	open_log();
+	landlock_warn_missing();
+	if (opt_verbose) {
+		print_pin_table(stderr);
+		fprintf(stderr, "netpin: layer 1: seccomp supervisor (pidfd %s)\n",
+		    use_thread_pidfd ? "per thread" : "per process");
+		landlock_describe(stderr);
+	}
+	log_start(argc, argv);
+	log_pins();
+
+	/* signals are read from a signalfd; the command gets the old mask back */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGQUIT);
+	if (sigprocmask(SIG_BLOCK, &mask, &oldmask))
+		die_errno("sigprocmask");
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	if (sfd < 0)
+		die_errno("signalfd");
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp))
+		die_errno("socketpair");
+	fflush(NULL);
+	child_pid = fork();
+	if (child_pid < 0)
+		die_errno("fork");
+	if (child_pid == 0) {
+		close(sp[0]);
+		run_child(argv, sp[1], netpin_pid, &oldmask);
+	}
+	close(sp[1]);
+	signal(SIGPIPE, SIG_IGN);
+	listener = recv_fd(sp[0]);
+	if (listener < 0) {
+		/* the child said why on stderr */
+		waitpid(child_pid, &status, 0);
+		return WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_SETUP;
+	}
+	return supervise(sp[0], sfd, argv[0]);
+}

@@ -1,0 +1,211 @@
+/*
+ * bpftest — run netpin's seccomp filter through a small classic-BPF
+ * interpreter over crafted seccomp_data, for the decisions this machine's
+ * kernel cannot exercise (i386 int 0x80, x32, foreign architectures) and
+ * for every other in-kernel verdict.  Prints "ok - ..." / "not ok - ...".
+ */
+#define main netpin_main
+#include "../netpin.c"
+#undef main
+
+#define BAD 0xdeadbeefU
+#define SELF 4242
+#define PGID 4240
+#define AUDIT_ARCH_I386 0x40000003U
+#define AUDIT_ARCH_AARCH64_ 0xc00000b7U
+
+static struct sock_filter prog[FILTER_MAX];
+static unsigned plen;
+static int failures;
+
+static uint32_t
+run(const struct seccomp_data *d)
+{
+	uint32_t a = 0;
+
+	for (unsigned pc = 0; pc < plen;) {
+		const struct sock_filter *i = &prog[pc++];
+
+		switch (i->code) {
+		case BPF_LD | BPF_W | BPF_ABS:
+			if (i->k % 4 || i->k + 4 > sizeof(*d))
+				return BAD;
+			memcpy(&a, (const char *)d + i->k, 4);
+			break;
+		case BPF_ALU | BPF_AND | BPF_K:
+			a &= i->k;
+			break;
+		case BPF_JMP | BPF_JEQ | BPF_K:
+			pc += a == i->k ? i->jt : i->jf;
+			break;
+		case BPF_JMP | BPF_JGT | BPF_K:
+			pc += a > i->k ? i->jt : i->jf;
+			break;
+		case BPF_JMP | BPF_JGE | BPF_K:
+			pc += a >= i->k ? i->jt : i->jf;
+			break;
+		case BPF_JMP | BPF_JSET | BPF_K:
+			pc += (a & i->k) ? i->jt : i->jf;
+			break;
+		case BPF_RET | BPF_K:
+			return i->k;
+		default:
+			return BAD;
+		}
+	}
+	return BAD; /* fell off the end */
+}
+
+static uint32_t
+verdict(uint32_t arch, int nr, uint64_t a0, uint64_t a1, uint64_t a2,
+    uint64_t a3, uint64_t a4)
+{
+	struct seccomp_data d = { 0 };
+
+	d.arch = arch;
+	d.nr = nr;
+	d.args[0] = a0;
+	d.args[1] = a1;
+	d.args[2] = a2;
+	d.args[3] = a3;
+	d.args[4] = a4;
+	return run(&d);
+}
+
+static void
+expect(const char *what, uint32_t got, uint32_t want)
+{
+	if (got == want) {
+		printf("ok - filter: %s\n", what);
+		return;
+	}
+	printf("not ok - filter: %s (got %#x, want %#x)\n", what, got, want);
+	failures++;
+}
+
+#define N(nr, ...) verdict(AUDIT_ARCH_NATIVE, (nr), __VA_ARGS__)
+
+static void
+check_structure(void)
+{
+	int bad = 0;
+
+	/* every jump lands inside the program and every path ends in a return */
+	for (unsigned pc = 0; pc < plen; pc++) {
+		const struct sock_filter *i = &prog[pc];
+
+		if ((i->code & 0x07) == BPF_JMP &&
+		    (pc + 1 + i->jt >= plen || pc + 1 + i->jf >= plen))
+			bad++;
+	}
+	expect("every jump stays inside the program", (uint32_t)bad, 0);
+	expect("last instruction returns ALLOW", prog[plen - 1].k, SECCOMP_RET_ALLOW);
+	/* no syscall number with any arguments falls off the end */
+	bad = 0;
+	for (int nr = 0; nr < 600; nr++)
+		for (uint64_t v = 0; v < 4; v++)
+			if (N(nr, v, v * 3, v * 7, v, v ? 0x100000000ULL : 0) == BAD)
+				bad++;
+	expect("every syscall 0..599 gets a verdict", (uint32_t)bad, 0);
+}
+
+int
+main(void)
+{
+	const uint32_t kill = SECCOMP_RET_KILL_PROCESS, allow = SECCOMP_RET_ALLOW;
+	const uint32_t notify = SECCOMP_RET_USER_NOTIF;
+
+	plen = filter_build(prog, SELF, PGID);
+	check_structure();
+
+	/* architectures: i386 (int 0x80), x32, foreign */
+	expect("i386 socketcall kills", verdict(AUDIT_ARCH_I386, 102, 3, 0, 0, 0, 0), kill);
+	expect("i386 connect (362) kills", verdict(AUDIT_ARCH_I386, 362, 3, 0, 0, 0, 0), kill);
+	expect("i386 read kills", verdict(AUDIT_ARCH_I386, 3, 0, 0, 0, 0, 0), kill);
+	expect("aarch64 arch kills", verdict(AUDIT_ARCH_AARCH64_, SYS_connect, 3, 0, 0, 0, 0), kill);
+	expect("arch 0 kills", verdict(0, 0, 0, 0, 0, 0, 0), kill);
+#ifdef X32_SYSCALL_BIT
+	expect("x32 connect kills", N((int)(X32_SYSCALL_BIT | 42), 3, 0, 0, 0, 0), kill);
+	expect("x32 sendmsg (518) kills", N((int)(X32_SYSCALL_BIT | 518), 3, 0, 0, 0, 0), kill);
+	expect("x32 read kills", N((int)X32_SYSCALL_BIT, 0, 0, 0, 0, 0), kill);
+	expect("syscall -1 kills", N(-1, 0, 0, 0, 0, 0), kill);
+#endif
+
+	/* mediated network calls */
+	expect("connect notifies", N(SYS_connect, 3, 0x1000, 16, 0, 0), notify);
+	expect("bind notifies", N(SYS_bind, 3, 0x1000, 16, 0, 0), notify);
+	expect("sendmsg notifies", N(SYS_sendmsg, 3, 0x1000, 0, 0, 0), notify);
+	expect("sendmmsg notifies", N(SYS_sendmmsg, 3, 0x1000, 2, 0, 0), notify);
+	expect("sendto without address stays in the kernel", N(SYS_sendto, 3, 0x1000, 5, 0, 0), allow);
+	expect("sendto with address notifies", N(SYS_sendto, 3, 0x1000, 5, 0, 0x2000), notify);
+	expect("sendto address in the high half only notifies",
+	    N(SYS_sendto, 3, 0x1000, 5, 0, 0x700000000000ULL), notify);
+	expect("recvfrom stays in the kernel", N(SYS_recvfrom, 3, 0, 0, 0, 0x2000), allow);
+
+	/* socket(): families, types, protocols */
+	expect("socket(AF_INET, STREAM, 0)", N(SYS_socket, AF_INET, SOCK_STREAM, 0, 0, 0), allow);
+	expect("socket(AF_INET6, DGRAM|NONBLOCK|CLOEXEC, UDP)",
+	    N(SYS_socket, AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP, 0, 0), allow);
+	expect("socket(AF_INET, STREAM, TCP)", N(SYS_socket, AF_INET, SOCK_STREAM, IPPROTO_TCP, 0, 0), allow);
+	expect("socket(AF_UNIX, any)", N(SYS_socket, AF_UNIX, SOCK_SEQPACKET, 0, 0, 0), allow);
+	expect("socket(AF_NETLINK, RAW)", N(SYS_socket, AF_NETLINK, SOCK_RAW, 0, 0, 0), allow);
+	expect("raw socket refused", N(SYS_socket, AF_INET, SOCK_RAW, IPPROTO_UDP, 0, 0), SECCOMP_RET_ERRNO | ESOCKTNOSUPPORT);
+	expect("ICMP ping socket refused", N(SYS_socket, AF_INET, SOCK_DGRAM, IPPROTO_ICMP, 0, 0), SECCOMP_RET_ERRNO | EPROTONOSUPPORT);
+	expect("ICMPv6 ping socket refused", N(SYS_socket, AF_INET6, SOCK_DGRAM, 58, 0, 0), SECCOMP_RET_ERRNO | EPROTONOSUPPORT);
+	expect("MPTCP socket refused", N(SYS_socket, AF_INET, SOCK_STREAM, 262, 0, 0), SECCOMP_RET_ERRNO | EPROTONOSUPPORT);
+	expect("SCTP stream socket refused", N(SYS_socket, AF_INET, SOCK_STREAM, 132, 0, 0), SECCOMP_RET_ERRNO | EPROTONOSUPPORT);
+	expect("SCTP seqpacket socket refused", N(SYS_socket, AF_INET6, SOCK_SEQPACKET, 132, 0, 0), SECCOMP_RET_ERRNO | ESOCKTNOSUPPORT);
+	expect("UDP-Lite refused", N(SYS_socket, AF_INET, SOCK_DGRAM, 136, 0, 0), SECCOMP_RET_ERRNO | EPROTONOSUPPORT);
+	expect("AF_PACKET refused", N(SYS_socket, 17, SOCK_RAW, 0, 0, 0), SECCOMP_RET_ERRNO | EAFNOSUPPORT);
+	expect("AF_VSOCK refused", N(SYS_socket, 40, SOCK_STREAM, 0, 0, 0), SECCOMP_RET_ERRNO | EAFNOSUPPORT);
+	expect("AF_BLUETOOTH refused", N(SYS_socket, 31, SOCK_STREAM, 0, 0, 0), SECCOMP_RET_ERRNO | EAFNOSUPPORT);
+	expect("AF_XDP refused", N(SYS_socket, 44, SOCK_RAW, 0, 0, 0), SECCOMP_RET_ERRNO | EAFNOSUPPORT);
+	expect("socket family with high bits is its low word",
+	    N(SYS_socket, 0x100000000ULL | 17, SOCK_RAW, 0, 0, 0), SECCOMP_RET_ERRNO | EAFNOSUPPORT);
+
+	/* route-changing socket options */
+	expect("IP_OPTIONS refused", N(SYS_setsockopt, 3, IPPROTO_IP, IP_OPTIONS, 0, 0), SECCOMP_RET_ERRNO | EPERM);
+	expect("IPV6_RTHDR refused", N(SYS_setsockopt, 3, IPPROTO_IPV6, IPV6_RTHDR, 0, 0), SECCOMP_RET_ERRNO | EPERM);
+	expect("IPV6_2292PKTOPTIONS refused", N(SYS_setsockopt, 3, IPPROTO_IPV6, 6, 0, 0), SECCOMP_RET_ERRNO | EPERM);
+	expect("SO_REUSEADDR allowed", N(SYS_setsockopt, 3, SOL_SOCKET, SO_REUSEADDR, 0, 0), allow);
+	expect("IP_TOS allowed", N(SYS_setsockopt, 3, IPPROTO_IP, IP_TOS, 0, 0), allow);
+
+	/* io_uring */
+	expect("io_uring_setup ENOSYS", N(SYS_io_uring_setup, 8, 0, 0, 0, 0), SECCOMP_RET_ERRNO | ENOSYS);
+	expect("io_uring_enter ENOSYS", N(SYS_io_uring_enter, 3, 1, 0, 0, 0), SECCOMP_RET_ERRNO | ENOSYS);
+	expect("io_uring_register ENOSYS", N(SYS_io_uring_register, 3, 0, 0, 0, 0), SECCOMP_RET_ERRNO | ENOSYS);
+
+	/* self-protection */
+	expect("ptrace attach netpin", N(SYS_ptrace, 16, SELF, 0, 0, 0), SECCOMP_RET_ERRNO | EPERM);
+	expect("ptrace seize netpin", N(SYS_ptrace, 0x4206, SELF, 0, 0, 0), SECCOMP_RET_ERRNO | EPERM);
+	expect("ptrace another process", N(SYS_ptrace, 16, SELF + 1, 0, 0, 0), allow);
+	expect("process_vm_writev netpin", N(SYS_process_vm_writev, SELF, 0, 0, 0, 0), SECCOMP_RET_ERRNO | EPERM);
+	expect("process_vm_readv netpin", N(SYS_process_vm_readv, SELF, 0, 0, 0, 0), SECCOMP_RET_ERRNO | EPERM);
+	expect("pidfd_open netpin", N(SYS_pidfd_open, SELF, 0, 0, 0, 0), SECCOMP_RET_ERRNO | EPERM);
+	expect("pidfd_open another", N(SYS_pidfd_open, SELF + 7, 0, 0, 0, 0), allow);
+	expect("kill netpin", N(SYS_kill, SELF, SIGKILL, 0, 0, 0), SECCOMP_RET_ERRNO | EPERM);
+	expect("kill -1", N(SYS_kill, (uint32_t)-1, SIGKILL, 0, 0, 0), SECCOMP_RET_ERRNO | EPERM);
+	expect("kill netpin's process group", N(SYS_kill, (uint32_t)-PGID, SIGTERM, 0, 0, 0), SECCOMP_RET_ERRNO | EPERM);
+	expect("kill another process", N(SYS_kill, SELF + 1, SIGTERM, 0, 0, 0), allow);
+	expect("tkill netpin", N(SYS_tkill, SELF, SIGKILL, 0, 0, 0), SECCOMP_RET_ERRNO | EPERM);
+	expect("tgkill netpin", N(SYS_tgkill, SELF, SELF, SIGKILL, 0, 0), SECCOMP_RET_ERRNO | EPERM);
+	expect("rt_sigqueueinfo netpin", N(SYS_rt_sigqueueinfo, SELF, SIGKILL, 0, 0, 0), SECCOMP_RET_ERRNO | EPERM);
+	expect("rt_tgsigqueueinfo netpin", N(SYS_rt_tgsigqueueinfo, SELF, SELF, SIGKILL, 0, 0), SECCOMP_RET_ERRNO | EPERM);
+	expect("second notifier refused",
+	    N(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, 0, 0, 0), SECCOMP_RET_ERRNO | EPERM);
+	expect("second notifier with TSYNC refused",
+	    N(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER | 1, 0, 0, 0), SECCOMP_RET_ERRNO | EPERM);
+	expect("plain nested filter allowed", N(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, 0, 0, 0), allow);
+	expect("PR_SET_DUMPABLE 0 is a no-op success", N(SYS_prctl, PR_SET_DUMPABLE, 0, 0, 0, 0), SECCOMP_RET_ERRNO | 0);
+	expect("PR_SET_DUMPABLE 1 allowed", N(SYS_prctl, PR_SET_DUMPABLE, 1, 0, 0, 0), allow);
+	expect("PR_SET_NAME allowed", N(SYS_prctl, PR_SET_NAME, 0x1000, 0, 0, 0), allow);
+
+	/* the common path */
+	expect("read allowed", N(SYS_read, 0, 0, 0, 0, 0), allow);
+	expect("write allowed", N(SYS_write, 1, 0, 0, 0, 0), allow);
+	expect("futex allowed", N(SYS_futex, 0, 0, 0, 0, 0), allow);
+	expect("openat allowed", N(SYS_openat, 0, 0, 0, 0, 0), allow);
+	expect("accept4 allowed", N(SYS_accept4, 3, 0, 0, 0, 0), allow);
+	expect("pidfd_getfd allowed (kernel checks ptrace access)", N(SYS_pidfd_getfd, 3, 4, 0, 0, 0), allow);
+	return failures ? 1 : 0;
+}

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# make demo: a loopback web server on two addresses, one fetch netpin allows,
+# one it denies, and the JSON log of both.  As root it runs in a network
+# namespace of its own so that nothing can leave the machine.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+if [ -z "${NETPIN_DEMO_NETNS:-}" ] && [ "$(id -u)" = 0 ] && unshare -n true 2>/dev/null; then
+	exec unshare -n env NETPIN_DEMO_NETNS=1 "$0" "$@"
+fi
+[ -n "${NETPIN_DEMO_NETNS:-}" ] && ip link set lo up
+T=$(mktemp -d /tmp/netpin-demo.XXXXXX)
+python3 tests/server.py --out "$T/rec" --ready "$T/ready" \
+	http:127.0.0.2:8080 http:127.0.0.3:8080 &
+server=$!
+trap 'kill $server 2>/dev/null; rm -rf "$T"' EXIT
+for _ in $(seq 100); do [ -e "$T/ready" ] && break; sleep 0.05; done
+if command -v curl >/dev/null; then
+	fetch=(curl -sS --max-time 5)
+else
+	fetch=(python3 -c 'import sys,urllib.request;print(urllib.request.urlopen(sys.argv[1]).read().decode(),end="")')
+fi
+show() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+run() { show "$@"; "$@"; echo "(exit status $?)"; }
+
+run ./netpin --allow 127.0.0.2:8080 --log "$T/log" -- "${fetch[@]}" http://127.0.0.2:8080/allowed
+run ./netpin --allow 127.0.0.2:8080 --log "$T/log" -- "${fetch[@]}" http://127.0.0.3:8080/denied
+show cat "$T/log"
+cat "$T/log"
+show cat "$T/rec" "   # what the two servers received"
+cat "$T/rec"

@@ -1,0 +1,1008 @@
+/*
+ * netop - tiny test client that performs network syscalls and reports
+ * the result as a single line on stdout: "ok", "ok N", or the symbolic
+ * errno name ("ECONNREFUSED", ...; unknown values print as "E<num>").
+ *
+ * Exit status: 0 if the final result is ok, 1 if an errno (or another
+ * failure such as "badlen"/"mismatch") was printed, 2 on usage errors.
+ *
+ * Builds with glibc and musl (libc headers only, no <linux/...>):
+ *   cc -O2 -Wall -Wextra -Werror -pthread -o tests/netop tests/netop.c
+ *   musl-gcc -static -O2 -Wall -Wextra -Werror -o tests/netop-musl tests/netop.c
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_MMSG 64
+
+struct errname {
+	int num;
+	const char *name;
+};
+
+#define E(x) { x, #x }
+static const struct errname errnames[] = {
+	E(EPERM), E(ENOENT), E(ESRCH), E(EINTR), E(EIO), E(ENXIO), E(E2BIG),
+	E(ENOEXEC), E(EBADF), E(ECHILD), E(EAGAIN), E(ENOMEM), E(EACCES),
+	E(EFAULT), E(EBUSY), E(EEXIST), E(EXDEV), E(ENODEV), E(ENOTDIR),
+	E(EISDIR), E(EINVAL), E(ENFILE), E(EMFILE), E(ENOTTY), E(EFBIG),
+	E(ENOSPC), E(ESPIPE), E(EROFS), E(EMLINK), E(EPIPE), E(EDOM),
+	E(ERANGE), E(EDEADLK), E(ENAMETOOLONG), E(ENOLCK), E(ENOSYS),
+	E(ENOTEMPTY), E(ELOOP), E(ENOMSG), E(EPROTO), E(EBADMSG),
+	E(EOVERFLOW), E(EILSEQ), E(ENOTSOCK), E(EDESTADDRREQ), E(EMSGSIZE),
+	E(EPROTOTYPE), E(ENOPROTOOPT), E(EPROTONOSUPPORT),
+	E(ESOCKTNOSUPPORT), E(EOPNOTSUPP), E(EPFNOSUPPORT), E(EAFNOSUPPORT),
+	E(EADDRINUSE), E(EADDRNOTAVAIL), E(ENETDOWN), E(ENETUNREACH),
+	E(ENETRESET), E(ECONNABORTED), E(ECONNRESET), E(ENOBUFS), E(EISCONN),
+	E(ENOTCONN), E(ESHUTDOWN), E(ETIMEDOUT), E(ECONNREFUSED),
+	E(EHOSTDOWN), E(EHOSTUNREACH), E(EALREADY), E(EINPROGRESS),
+	E(ESTALE), E(EDQUOT), E(ECANCELED), E(EOWNERDEAD),
+	E(ENOTRECOVERABLE),
+};
+#undef E
+
+static const char *errname(int e)
+{
+	static char buf[32];
+	size_t i;
+
+	for (i = 0; i < sizeof(errnames) / sizeof(errnames[0]); i++)
+		if (errnames[i].num == e)
+			return errnames[i].name;
+	snprintf(buf, sizeof(buf), "E%d", e);
+	return buf;
+}
+
+/* Print the result line for err (0 = ok) and return the exit status. */
+static int report(int err)
+{
+	if (err == 0)
+		printf("ok\n");
+	else
+		printf("%s\n", errname(err));
+	fflush(stdout);
+	return err == 0 ? 0 : 1;
+}
+
+static int report_n(long n, int success)
+{
+	printf("ok %ld\n", n);
+	fflush(stdout);
+	return success ? 0 : 1;
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: netop OP ARGS...\n"
+		"  tcp HOST PORT [MSG]\n"
+		"  tcp-nb HOST PORT [MSG]\n"
+		"  tcp-bind-connect BINDHOST HOST PORT\n"
+		"  udp-sendto HOST PORT MSG\n"
+		"  udp-connect HOST PORT MSG\n"
+		"  udp-sendmsg HOST PORT MSG\n"
+		"  udp-sendmmsg HOST PORT MSG [HOST PORT MSG]...\n"
+		"  bind tcp|udp HOST PORT\n"
+		"  bind-listen HOST PORT\n"
+		"  connect-badlen HOST PORT LEN\n"
+		"  connect-badptr\n"
+		"  connect-badfd FD HOST PORT\n"
+		"  sendto-badlen HOST PORT LEN\n"
+		"  sendmsg-badiov HOST PORT\n"
+		"  threads N HOST PORT\n"
+		"  loop N HOST PORT\n"
+		"  forkexec HOST PORT MSG\n"
+		"  scm-rights\n"
+		"  unix-dgram PATH MSG\n"
+		"  hang HOST PORT SECONDS\n"
+		"  sleep-then-tcp SECONDS HOST PORT\n"
+		"  race-connect ALLOWHOST DENYHOST PORT ITER\n"
+		"HOST is a numeric IPv4 or IPv6 literal ([brackets] optional).\n"
+		"Prints one line: ok, ok N, or an errno name. Exit 0 ok, 1 error, 2 usage.\n");
+}
+
+static int parse_long(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 0);
+	if (errno || end == s || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Fill *ss from a numeric host literal and port; returns 0 or -1. */
+static int parse_addr(const char *host, const char *port,
+		      struct sockaddr_storage *ss, socklen_t *len)
+{
+	char buf[INET6_ADDRSTRLEN + 2];
+	size_t hl = strlen(host);
+	long p;
+
+	if (parse_long(port, 0, 65535, &p) < 0) {
+		fprintf(stderr, "netop: bad port '%s'\n", port);
+		return -1;
+	}
+	if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']' &&
+	    hl - 2 < sizeof(buf)) {
+		memcpy(buf, host + 1, hl - 2);
+		buf[hl - 2] = '\0';
+		host = buf;
+	}
+	memset(ss, 0, sizeof(*ss));
+	{
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+		if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+			sin->sin_family = AF_INET;
+			sin->sin_port = htons((uint16_t)p);
+			*len = sizeof(*sin);
+			return 0;
+		}
+	}
+	{
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+		if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+			sin6->sin6_family = AF_INET6;
+			sin6->sin6_port = htons((uint16_t)p);
+			*len = sizeof(*sin6);
+			return 0;
+		}
+	}
+	fprintf(stderr, "netop: bad host '%s' (numeric IPv4/IPv6 only)\n", host);
+	return -1;
+}
+
+static void set_timeout(int fd, int opt, long sec)
+{
+	struct timeval tv;
+
+	tv.tv_sec = sec;
+	tv.tv_usec = 0;
+	setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof(tv));
+}
+
+/* Send all of buf on a connected socket; returns 0 or an errno. */
+static int send_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+				if (poll(&pfd, 1, 5000) == 0)
+					return ETIMEDOUT;
+				continue;
+			}
+			return errno;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Half-close and read until EOF (or timeout / error); data ignored. */
+static void shut_and_drain(int fd)
+{
+	char buf[4096];
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	shutdown(fd, SHUT_WR);
+	for (;;) {
+		ssize_t n;
+		int r = poll(&pfd, 1, 10000);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0)
+			break;
+	}
+}
+
+/* Blocking TCP connect (+ optional message); returns 0 or an errno. */
+static int do_tcp(const struct sockaddr_storage *ss, socklen_t len,
+		  const char *msg)
+{
+	int fd, err = 0;
+
+	fd = socket(ss->ss_family, SOCK_STREAM, 0);
+	if (fd < 0)
+		return errno;
+	if (connect(fd, (const struct sockaddr *)ss, len) < 0) {
+		err = errno;
+		close(fd);
+		return err;
+	}
+	if (msg) {
+		err = send_all(fd, msg, strlen(msg));
+		if (err == 0)
+			shut_and_drain(fd);
+	}
+	close(fd);
+	return err;
+}
+
+static int op_tcp(int argc, char **argv)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	if (argc < 4 || argc > 5 || parse_addr(argv[2], argv[3], &ss, &len) < 0)
+		return -1;
+	return report(do_tcp(&ss, len, argc == 5 ? argv[4] : NULL));
+}
+
+static int op_tcp_nb(int argc, char **argv)
+{
+	struct sockaddr_storage ss;
+	socklen_t len, elen;
+	int fd, err = 0;
+
+	if (argc < 4 || argc > 5 || parse_addr(argv[2], argv[3], &ss, &len) < 0)
+		return -1;
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return report(errno);
+	if (connect(fd, (struct sockaddr *)&ss, len) < 0) {
+		if (errno != EINPROGRESS) {
+			err = errno;
+			close(fd);
+			return report(err);
+		}
+		for (;;) {
+			struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+			int r = poll(&pfd, 1, 5000);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r < 0) {
+				err = errno;
+				close(fd);
+				return report(err);
+			}
+			if (r == 0) {
+				close(fd);
+				return report(ETIMEDOUT);
+			}
+			break;
+		}
+		elen = sizeof(err);
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) < 0)
+			err = errno;
+		if (err) {
+			close(fd);
+			return report(err);
+		}
+	}
+	if (argc == 5) {
+		err = send_all(fd, argv[4], strlen(argv[4]));
+		if (err == 0)
+			shut_and_drain(fd);
+	}
+	close(fd);
+	return report(err);
+}
+
+static int op_tcp_bind_connect(int argc, char **argv)
+{
+	struct sockaddr_storage bss, ss;
+	socklen_t blen, len;
+	int fd, err = 0;
+
+	if (argc != 5 || parse_addr(argv[2], "0", &bss, &blen) < 0 ||
+	    parse_addr(argv[3], argv[4], &ss, &len) < 0)
+		return -1;
+	fd = socket(ss.ss_family, SOCK_STREAM, 0);
+	if (fd < 0)
+		return report(errno);
+	if (bind(fd, (struct sockaddr *)&bss, blen) < 0)
+		err = errno;
+	else if (connect(fd, (struct sockaddr *)&ss, len) < 0)
+		err = errno;
+	close(fd);
+	return report(err);
+}
+
+enum udp_mode { UDP_SENDTO, UDP_CONNECT, UDP_SENDMSG };
+
+static int op_udp(int argc, char **argv, enum udp_mode mode)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	const char *msg;
+	size_t mlen;
+	ssize_t n = 0;
+	int fd, err = 0;
+
+	if (argc != 5 || parse_addr(argv[2], argv[3], &ss, &len) < 0)
+		return -1;
+	msg = argv[4];
+	mlen = strlen(msg);
+	fd = socket(ss.ss_family, SOCK_DGRAM, 0);
+	if (fd < 0)
+		return report(errno);
+	switch (mode) {
+	case UDP_SENDTO:
+		n = sendto(fd, msg, mlen, 0, (struct sockaddr *)&ss, len);
+		break;
+	case UDP_CONNECT:
+		if (connect(fd, (struct sockaddr *)&ss, len) < 0) {
+			err = errno;
+			close(fd);
+			return report(err);
+		}
+		n = send(fd, msg, mlen, 0);
+		break;
+	case UDP_SENDMSG: {
+		struct iovec iov = { .iov_base = (void *)msg, .iov_len = mlen };
+		struct msghdr mh;
+		memset(&mh, 0, sizeof(mh));
+		mh.msg_name = &ss;
+		mh.msg_namelen = len;
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		n = sendmsg(fd, &mh, 0);
+		break;
+	}
+	}
+	if (n < 0)
+		err = errno;
+	close(fd);
+	return report(err);
+}
+
+static int op_udp_sendmmsg(int argc, char **argv)
+{
+	struct sockaddr_storage ss[MAX_MMSG];
+	struct mmsghdr mm[MAX_MMSG];
+	struct iovec iov[MAX_MMSG];
+	int i, n, fd, cnt;
+
+	if (argc < 5 || (argc - 2) % 3 != 0)
+		return -1;
+	cnt = (argc - 2) / 3;
+	if (cnt > MAX_MMSG) {
+		fprintf(stderr, "netop: at most %d messages\n", MAX_MMSG);
+		return -1;
+	}
+	memset(mm, 0, sizeof(mm));
+	for (i = 0; i < cnt; i++) {
+		socklen_t len;
+		char *a = argv[2 + 3 * i];
+
+		if (parse_addr(a, argv[3 + 3 * i], &ss[i], &len) < 0)
+			return -1;
+		if (ss[i].ss_family != ss[0].ss_family) {
+			fprintf(stderr, "netop: all hosts must be the same family\n");
+			return -1;
+		}
+		iov[i].iov_base = argv[4 + 3 * i];
+		iov[i].iov_len = strlen(argv[4 + 3 * i]);
+		mm[i].msg_hdr.msg_name = &ss[i];
+		mm[i].msg_hdr.msg_namelen = len;
+		mm[i].msg_hdr.msg_iov = &iov[i];
+		mm[i].msg_hdr.msg_iovlen = 1;
+	}
+	fd = socket(ss[0].ss_family, SOCK_DGRAM, 0);
+	if (fd < 0)
+		return report(errno);
+	n = sendmmsg(fd, mm, (unsigned int)cnt, 0);
+	if (n < 0) {
+		int err = errno;
+		close(fd);
+		return report(err);
+	}
+	close(fd);
+	for (i = 0; i < n && i < cnt; i++) {
+		if (mm[i].msg_len != iov[i].iov_len) {
+			printf("badlen\n");
+			fflush(stdout);
+			return 1;
+		}
+	}
+	return report_n(n, n == cnt);
+}
+
+static int bound_port(int fd, long *port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		return errno;
+	if (ss.ss_family == AF_INET)
+		*port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	else if (ss.ss_family == AF_INET6)
+		*port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	else
+		*port = -1;
+	return 0;
+}
+
+static int do_bind(int type, const char *host, const char *port, int do_listen)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	long p = 0;
+	int fd, err = 0;
+
+	if (parse_addr(host, port, &ss, &len) < 0)
+		return -1;
+	fd = socket(ss.ss_family, type, 0);
+	if (fd < 0)
+		return report(errno);
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0)
+		err = errno;
+	else if (do_listen && listen(fd, 16) < 0)
+		err = errno;
+	else
+		err = bound_port(fd, &p);
+	close(fd);
+	if (err)
+		return report(err);
+	return report_n(p, 1);
+}
+
+static int op_bind(int argc, char **argv)
+{
+	int type;
+
+	if (argc != 5)
+		return -1;
+	if (strcmp(argv[2], "tcp") == 0)
+		type = SOCK_STREAM;
+	else if (strcmp(argv[2], "udp") == 0)
+		type = SOCK_DGRAM;
+	else
+		return -1;
+	return do_bind(type, argv[3], argv[4], 0);
+}
+
+static int op_bind_listen(int argc, char **argv)
+{
+	if (argc != 4)
+		return -1;
+	return do_bind(SOCK_STREAM, argv[2], argv[3], 1);
+}
+
+static int op_connect_badlen(int argc, char **argv)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	long l;
+	int fd, err = 0;
+
+	if (argc != 5 || parse_addr(argv[2], argv[3], &ss, &len) < 0 ||
+	    parse_long(argv[4], LONG_MIN, LONG_MAX, &l) < 0)
+		return -1;
+	fd = socket(ss.ss_family, SOCK_STREAM, 0);
+	if (fd < 0)
+		return report(errno);
+	if (connect(fd, (struct sockaddr *)&ss, (socklen_t)l) < 0)
+		err = errno;
+	close(fd);
+	return report(err);
+}
+
+static int op_connect_badptr(int argc, char **argv)
+{
+	int fd, err = 0;
+
+	(void)argv;
+	if (argc != 2)
+		return -1;
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0)
+		return report(errno);
+	if (connect(fd, (const struct sockaddr *)(uintptr_t)16, 16) < 0)
+		err = errno;
+	close(fd);
+	return report(err);
+}
+
+static int op_connect_badfd(int argc, char **argv)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	long fd;
+
+	if (argc != 5 || parse_long(argv[2], INT_MIN, INT_MAX, &fd) < 0 ||
+	    parse_addr(argv[3], argv[4], &ss, &len) < 0)
+		return -1;
+	if (connect((int)fd, (struct sockaddr *)&ss, len) < 0)
+		return report(errno);
+	return report(0);
+}
+
+static int op_sendto_badlen(int argc, char **argv)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	long l;
+	int fd, err = 0;
+
+	if (argc != 5 || parse_addr(argv[2], argv[3], &ss, &len) < 0 ||
+	    parse_long(argv[4], LONG_MIN, LONG_MAX, &l) < 0)
+		return -1;
+	fd = socket(ss.ss_family, SOCK_DGRAM, 0);
+	if (fd < 0)
+		return report(errno);
+	if (sendto(fd, "x", 1, 0, (struct sockaddr *)&ss, (socklen_t)l) < 0)
+		err = errno;
+	close(fd);
+	return report(err);
+}
+
+static int op_sendmsg_badiov(int argc, char **argv)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	struct iovec iov;
+	struct msghdr mh;
+	int fd, err = 0;
+
+	if (argc != 4 || parse_addr(argv[2], argv[3], &ss, &len) < 0)
+		return -1;
+	fd = socket(ss.ss_family, SOCK_DGRAM, 0);
+	if (fd < 0)
+		return report(errno);
+	iov.iov_base = (void *)(uintptr_t)16;
+	iov.iov_len = 10;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_name = &ss;
+	mh.msg_namelen = len;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	if (sendmsg(fd, &mh, 0) < 0)
+		err = errno;
+	close(fd);
+	return report(err);
+}
+
+struct thread_ctx {
+	struct sockaddr_storage ss;
+	socklen_t len;
+	pthread_mutex_t lock;
+	long ok;
+	int first_err;
+};
+
+static void note_result(struct thread_ctx *c, int err)
+{
+	pthread_mutex_lock(&c->lock);
+	if (err == 0)
+		c->ok++;
+	else if (c->first_err == 0)
+		c->first_err = err;
+	pthread_mutex_unlock(&c->lock);
+}
+
+static void *connect_thread(void *arg)
+{
+	struct thread_ctx *c = arg;
+	int fd, err = 0;
+
+	fd = socket(c->ss.ss_family, SOCK_STREAM, 0);
+	if (fd < 0) {
+		note_result(c, errno);
+		return NULL;
+	}
+	if (connect(fd, (struct sockaddr *)&c->ss, c->len) < 0) {
+		err = errno;
+	} else {
+		/* counts successful connects; a failed send is only logged */
+		int serr = send_all(fd, "t", 1);
+		if (serr)
+			fprintf(stderr, "netop: send: %s\n", errname(serr));
+		else
+			shut_and_drain(fd);
+	}
+	close(fd);
+	note_result(c, err);
+	return NULL;
+}
+
+static int finish_count(struct thread_ctx *c, long n)
+{
+	if (c->first_err)
+		fprintf(stderr, "%s\n", errname(c->first_err));
+	return report_n(c->ok, c->ok == n);
+}
+
+static int op_threads(int argc, char **argv)
+{
+	struct thread_ctx c;
+	pthread_t *tids;
+	long n, i, started = 0;
+
+	memset(&c, 0, sizeof(c));
+	if (argc != 5 || parse_long(argv[2], 1, 10000, &n) < 0 ||
+	    parse_addr(argv[3], argv[4], &c.ss, &c.len) < 0)
+		return -1;
+	pthread_mutex_init(&c.lock, NULL);
+	tids = calloc((size_t)n, sizeof(*tids));
+	if (!tids)
+		return report(ENOMEM);
+	for (i = 0; i < n; i++) {
+		int e = pthread_create(&tids[i], NULL, connect_thread, &c);
+		if (e) {
+			fprintf(stderr, "netop: pthread_create: %s\n", errname(e));
+			break;
+		}
+		started++;
+	}
+	for (i = 0; i < started; i++)
+		pthread_join(tids[i], NULL);
+	free(tids);
+	return finish_count(&c, n);
+}
+
+static int op_loop(int argc, char **argv)
+{
+	struct thread_ctx c;
+	long n, i;
+
+	memset(&c, 0, sizeof(c));
+	if (argc != 5 || parse_long(argv[2], 0, LONG_MAX, &n) < 0 ||
+	    parse_addr(argv[3], argv[4], &c.ss, &c.len) < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		int err = do_tcp(&c.ss, c.len, NULL);
+		if (err == 0)
+			c.ok++;
+		else if (c.first_err == 0)
+			c.first_err = err;
+	}
+	return finish_count(&c, n);
+}
+
+static int op_forkexec(int argc, char **argv)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char buf[256];
+	size_t got = 0;
+	int pfd[2], status;
+	pid_t child;
+
+	if (argc != 5 || parse_addr(argv[2], argv[3], &ss, &len) < 0)
+		return -1;
+	if (pipe(pfd) < 0)
+		return report(errno);
+	fflush(stdout);
+	child = fork();
+	if (child < 0)
+		return report(errno);
+	if (child == 0) {
+		pid_t gc = fork();
+		if (gc < 0) {
+			dprintf(pfd[1], "%s\n", errname(errno));
+			_exit(1);
+		}
+		if (gc > 0)
+			_exit(0);
+		/* grandchild */
+		close(pfd[0]);
+		if (pfd[1] != STDOUT_FILENO) {
+			dup2(pfd[1], STDOUT_FILENO);
+			close(pfd[1]);
+		}
+		{
+			char *args[] = { argv[0], "tcp", argv[2], argv[3],
+					 argv[4], NULL };
+			execv("/proc/self/exe", args);
+		}
+		printf("%s\n", errname(errno));
+		fflush(stdout);
+		_exit(1);
+	}
+	close(pfd[1]);
+	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+		;
+	for (;;) {
+		ssize_t n = read(pfd[0], buf + got, sizeof(buf) - 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		if (got >= sizeof(buf) - 1)
+			break;
+	}
+	close(pfd[0]);
+	buf[got] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	if (buf[0] == '\0') {
+		printf("noresult\n");
+		fflush(stdout);
+		return 1;
+	}
+	printf("%s\n", buf);
+	fflush(stdout);
+	return strcmp(buf, "ok") == 0 ? 0 : 1;
+}
+
+static int op_scm_rights(int argc, char **argv)
+{
+	int sv[2], pp[2], rfd = -1, err = 0;
+	char data = 'x', rbuf[8];
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} cbuf;
+	struct iovec iov;
+	struct msghdr mh;
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	(void)argv;
+	if (argc != 2)
+		return -1;
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
+		return report(errno);
+	if (pipe(pp) < 0)
+		return report(errno);
+
+	memset(&cbuf, 0, sizeof(cbuf));
+	memset(&mh, 0, sizeof(mh));
+	iov.iov_base = &data;
+	iov.iov_len = 1;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cbuf.buf;
+	mh.msg_controllen = sizeof(cbuf.buf);
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &pp[1], sizeof(int));
+	if (sendmsg(sv[0], &mh, 0) < 0)
+		return report(errno);
+
+	memset(&cbuf, 0, sizeof(cbuf));
+	memset(&mh, 0, sizeof(mh));
+	data = 0;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cbuf.buf;
+	mh.msg_controllen = sizeof(cbuf.buf);
+	n = recvmsg(sv[1], &mh, 0);
+	if (n < 0)
+		return report(errno);
+	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+		    cm->cmsg_len >= CMSG_LEN(sizeof(int)))
+			memcpy(&rfd, CMSG_DATA(cm), sizeof(int));
+	if (n != 1 || data != 'x' || rfd < 0 || rfd == pp[1]) {
+		printf("mismatch\n");
+		fflush(stdout);
+		return 1;
+	}
+	close(pp[1]);
+	if (write(rfd, "hello", 5) != 5)
+		return report(errno ? errno : EIO);
+	close(rfd);
+	n = read(pp[0], rbuf, sizeof(rbuf));
+	if (n < 0)
+		return report(errno);
+	if (n != 5 || memcmp(rbuf, "hello", 5) != 0) {
+		printf("mismatch\n");
+		fflush(stdout);
+		return 1;
+	}
+	close(pp[0]);
+	close(sv[0]);
+	close(sv[1]);
+	return report(err);
+}
+
+static int op_unix_dgram(int argc, char **argv)
+{
+	struct sockaddr_un sun;
+	size_t plen;
+	int fd, err = 0;
+
+	if (argc != 4)
+		return -1;
+	plen = strlen(argv[2]);
+	if (plen == 0 || plen >= sizeof(sun.sun_path)) {
+		fprintf(stderr, "netop: bad unix socket path\n");
+		return -1;
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, argv[2], plen);
+	fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+	if (fd < 0)
+		return report(errno);
+	if (sendto(fd, argv[3], strlen(argv[3]), 0, (struct sockaddr *)&sun,
+		   (socklen_t)(offsetof(struct sockaddr_un, sun_path) + plen + 1)) < 0)
+		err = errno;
+	close(fd);
+	return report(err);
+}
+
+static int op_hang(int argc, char **argv)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	long secs;
+	int fd, err = 0;
+
+	if (argc != 5 || parse_addr(argv[2], argv[3], &ss, &len) < 0 ||
+	    parse_long(argv[4], 0, 100000, &secs) < 0)
+		return -1;
+	fd = socket(ss.ss_family, SOCK_STREAM, 0);
+	if (fd < 0)
+		return report(errno);
+	set_timeout(fd, SO_SNDTIMEO, secs);
+	if (connect(fd, (struct sockaddr *)&ss, len) < 0)
+		err = errno;
+	close(fd);
+	return report(err);
+}
+
+static int op_sleep_then_tcp(int argc, char **argv)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	struct timespec ts;
+	char *end;
+	double secs;
+
+	if (argc != 5)
+		return -1;
+	secs = strtod(argv[2], &end);
+	if (end == argv[2] || *end != '\0' || !(secs >= 0) || secs > 1e6)
+		return -1;
+	if (parse_addr(argv[3], argv[4], &ss, &len) < 0)
+		return -1;
+	ts.tv_sec = (time_t)secs;
+	ts.tv_nsec = (long)((secs - (double)ts.tv_sec) * 1e9);
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+	return report(do_tcp(&ss, len, NULL));
+}
+
+struct race_ctx {
+	struct sockaddr_storage ss; /* shared, flipped by the racer */
+	struct sockaddr_storage allow, deny;
+	int stop;
+};
+
+static void *race_thread(void *arg)
+{
+	struct race_ctx *c = arg;
+	volatile unsigned char *dst = (volatile unsigned char *)&c->ss;
+	const unsigned char *a = (const unsigned char *)&c->allow;
+	const unsigned char *d = (const unsigned char *)&c->deny;
+	size_t off, n, i;
+
+	if (c->ss.ss_family == AF_INET) {
+		off = offsetof(struct sockaddr_in, sin_addr);
+		n = sizeof(struct in_addr);
+	} else {
+		off = offsetof(struct sockaddr_in6, sin6_addr);
+		n = sizeof(struct in6_addr);
+	}
+	while (!__atomic_load_n(&c->stop, __ATOMIC_RELAXED)) {
+		for (i = off; i < off + n; i++)
+			dst[i] = d[i];
+		for (i = off; i < off + n; i++)
+			dst[i] = a[i];
+	}
+	return NULL;
+}
+
+static int op_race_connect(int argc, char **argv)
+{
+	struct race_ctx c;
+	socklen_t len, dlen;
+	pthread_t tid;
+	long iter, i, ok = 0;
+	int e;
+
+	memset(&c, 0, sizeof(c));
+	if (argc != 6 || parse_addr(argv[2], argv[4], &c.allow, &len) < 0 ||
+	    parse_addr(argv[3], argv[4], &c.deny, &dlen) < 0 ||
+	    parse_long(argv[5], 0, LONG_MAX, &iter) < 0)
+		return -1;
+	if (c.allow.ss_family != c.deny.ss_family) {
+		fprintf(stderr, "netop: hosts must be the same family\n");
+		return -1;
+	}
+	memcpy(&c.ss, &c.allow, sizeof(c.ss));
+	e = pthread_create(&tid, NULL, race_thread, &c);
+	if (e)
+		return report(e);
+	for (i = 0; i < iter; i++) {
+		int fd = socket(c.allow.ss_family, SOCK_STREAM, 0);
+		if (fd < 0)
+			continue;
+		if (connect(fd, (struct sockaddr *)&c.ss, len) == 0)
+			ok++;
+		close(fd);
+	}
+	__atomic_store_n(&c.stop, 1, __ATOMIC_RELAXED);
+	pthread_join(tid, NULL);
+	return report_n(ok, 1);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(int, char **);
+	} ops[] = {
+		{ "tcp", op_tcp },
+		{ "tcp-nb", op_tcp_nb },
+		{ "tcp-bind-connect", op_tcp_bind_connect },
+		{ "udp-sendmmsg", op_udp_sendmmsg },
+		{ "bind", op_bind },
+		{ "bind-listen", op_bind_listen },
+		{ "connect-badlen", op_connect_badlen },
+		{ "connect-badptr", op_connect_badptr },
+		{ "connect-badfd", op_connect_badfd },
+		{ "sendto-badlen", op_sendto_badlen },
+		{ "sendmsg-badiov", op_sendmsg_badiov },
+		{ "threads", op_threads },
+		{ "loop", op_loop },
+		{ "forkexec", op_forkexec },
+		{ "scm-rights", op_scm_rights },
+		{ "unix-dgram", op_unix_dgram },
+		{ "hang", op_hang },
+		{ "sleep-then-tcp", op_sleep_then_tcp },
+		{ "race-connect", op_race_connect },
+	};
+	size_t i;
+	int rc = -1;
+
+	if (argc < 2) {
+		usage();
+		return 2;
+	}
+	if (strcmp(argv[1], "udp-sendto") == 0)
+		rc = op_udp(argc, argv, UDP_SENDTO);
+	else if (strcmp(argv[1], "udp-connect") == 0)
+		rc = op_udp(argc, argv, UDP_CONNECT);
+	else if (strcmp(argv[1], "udp-sendmsg") == 0)
+		rc = op_udp(argc, argv, UDP_SENDMSG);
+	else
+		for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+			if (strcmp(argv[1], ops[i].name) == 0) {
+				rc = ops[i].fn(argc, argv);
+				break;
+			}
+	if (rc < 0) {
+		usage();
+		return 2;
+	}
+	return rc;
+}
