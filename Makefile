@@ -7,7 +7,10 @@ WARN = -Wall -Wextra -Werror
 NETPIN_CC ?= $(shell command -v musl-gcc >/dev/null 2>&1 && echo musl-gcc || echo $(CC))
 TEST_CC ?= $(CC)
 
-HELPERS = tests/netop tests/bpftest
+HELPERS = tests/netop tests/bpftest tests/refuse
+FUZZERS = tests/fuzz-dns tests/fuzz-rule tests/fuzz-sockaddr tests/fuzz-cmsg
+FUZZ_CC ?= clang
+FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 
 all: netpin
 
@@ -20,7 +23,24 @@ tests/netop: tests/netop.c
 tests/bpftest: tests/bpftest.c netpin.c
 	$(TEST_CC) -O2 $(WARN) -o $@ tests/bpftest.c -pthread
 
+tests/refuse: tests/refuse.c
+	$(TEST_CC) -O2 $(WARN) -o $@ tests/refuse.c
+
+tests/fuzz-%: tests/fuzz.c netpin.c
+	$(FUZZ_CC) $(FUZZ_FLAGS) -DFUZZ_$$(echo $* | tr a-z A-Z) -o $@ tests/fuzz.c
+
+# netpin built with AddressSanitizer and UBSan (dynamic), for the tests
+netpin-asan: netpin.c
+	$(FUZZ_CC) -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined $(WARN) -o $@ netpin.c -pthread
+
 helpers: $(HELPERS)
+
+fuzzers: $(FUZZERS)
+
+# a longer fuzzing run than the tests' (FUZZ_SECONDS each)
+FUZZ_SECONDS ?= 300
+fuzz: $(FUZZERS)
+	for f in $(FUZZERS); do mkdir -p $$f.corpus && $$f -max_total_time=$(FUZZ_SECONDS) $$f.corpus || exit 1; done
 
 test: netpin helpers
 	./test.sh
@@ -32,6 +52,6 @@ install: netpin
 	install -D -m 0755 netpin $(DESTDIR)$(PREFIX)/bin/netpin
 
 clean:
-	rm -f netpin $(HELPERS)
+	rm -rf netpin netpin-asan $(HELPERS) $(FUZZERS) tests/fuzz-*.corpus
 
-.PHONY: all helpers test demo install clean
+.PHONY: all helpers fuzzers fuzz test demo install clean

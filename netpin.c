@@ -46,6 +46,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -281,6 +282,10 @@ usage(FILE *f)
 "  -v, --verbose           pin table, active layers and every decision\n"
 "  -n, --dry-run           resolve, print the pin table, run nothing\n"
 "      --hosts FILE        hosts file (default /etc/hosts)\n"
+"      --resolv FILE       resolver configuration (default /etc/resolv.conf)\n"
+"      --dns ADDR[:PORT]   DNS server to ask (repeatable; overrides --resolv)\n"
+"      --timeout SECONDS   resolution timeout (default 5)\n"
+"      --allow-private-dns keep private/loopback answers from DNS\n"
 "      --strict            a name that does not resolve is an error\n"
 "  -h, --help              this text\n"
 "  -V, --version           netpin's version\n"
@@ -365,6 +370,8 @@ static struct pin *pins;
 static int npins;
 static struct portrange *bind_ports;
 static int nbind_ports;
+
+static const uint8_t v4mapped_prefix[12] = { 0,0,0,0,0,0,0,0,0,0,0xff,0xff };
 
 /* A destination as netpin decides on it: IPv4-mapped IPv6 is IPv4. */
 struct dest {
@@ -503,8 +510,7 @@ parse_addr_prefix(const char *s, int bracketed, struct rule *r)
 		r->family = AF_INET6;
 		r->plen = 128;
 		/* IPv4-mapped rules are IPv4 rules */
-		static const uint8_t mapped[12] = { 0,0,0,0,0,0,0,0,0,0,0xff,0xff };
-		if (!memcmp(r->addr, mapped, 12)) {
+		if (!memcmp(r->addr, v4mapped_prefix, 12)) {
 			memmove(r->addr, r->addr + 12, 4);
 			memset(r->addr + 4, 0, 12);
 			r->family = AF_INET;
@@ -738,34 +744,6 @@ pin_from_hosts(const struct rule *r)
 	return found;
 }
 
-static void
-build_pin_table(void)
-{
-	for (int i = 0; i < nrules; i++) {
-		const struct rule *r = &rules[i];
-
-		switch (r->kind) {
-		case R_ADDR:
-			add_pin(r->family, r->addr, r->plen, r, "rule");
-			break;
-		case R_NAME:
-			if (pin_from_hosts(r))
-				break;
-			if (opt_strict)
-				die("rule '%s': %s does not resolve (not in %s)",
-				    r->text, r->name, opt_hosts);
-			warnx("warning: rule '%s': %s does not resolve (not in %s); "
-			    "it allows nothing", r->text, r->name, opt_hosts);
-			break;
-		case R_WILDCARD:
-			warnx("warning: rule '%s': wildcard rules need pinned DNS, "
-			    "which this netpin does not have yet; it allows nothing",
-			    r->text);
-			break;
-		}
-	}
-}
-
 static int
 prefix_match(const uint8_t *a, const uint8_t *b, int plen)
 {
@@ -846,6 +824,634 @@ print_pin_table(FILE *f)
 				fprintf(f, " %u-%u", bind_ports[i].lo, bind_ports[i].hi);
 		fputc('\n', f);
 	}
+}
+
+/* ---- resolver ------------------------------------------------------------- */
+/*
+ * netpin's own DNS client: A and AAAA for every name rule, all queries at
+ * once, each on its own UDP socket connected to the server asked (so the
+ * kernel drops replies from anyone else), with a random ID.  A reply counts
+ * only if its ID, QR bit and question match; every read is bounded by the
+ * packet.  A truncated answer is asked again over TCP.
+ */
+#define DNS_MAXSERVERS 8
+#define DNS_PORT 53
+#define DNS_MAXADDRS 64
+#define T_A 1
+#define T_CNAME 5
+#define T_AAAA 28
+#define C_IN 1
+
+struct nameserver {
+	struct sockaddr_storage ss;
+	socklen_t len;
+};
+
+static struct nameserver servers[DNS_MAXSERVERS];
+static int nservers;
+static int opt_dns_given;
+static const char *opt_resolv = "/etc/resolv.conf";
+static long opt_timeout_ms = 5000;
+static int opt_private_dns;
+static int resolv_timeout = 5, resolv_attempts = 2;
+
+enum dns_status { DNS_IGNORE = -1, DNS_OK, DNS_NXDOMAIN, DNS_NEXT, DNS_TRUNC };
+
+struct dns_answer {
+	int naddrs;
+	uint8_t addrs[DNS_MAXADDRS][16];
+};
+
+/* A sockaddr for ADDR[:PORT] or [IPv6]:PORT or a bare IPv6 address. */
+static int
+parse_server(const char *s, struct nameserver *ns)
+{
+	char host[INET6_ADDRSTRLEN + 8];
+	const char *port = NULL, *end;
+	long p = DNS_PORT;
+	struct sockaddr_in *sin = (void *)&ns->ss;
+	struct sockaddr_in6 *sin6 = (void *)&ns->ss;
+
+	memset(ns, 0, sizeof(*ns));
+	if (*s == '[') {
+		if (!(end = strchr(s, ']')) || (end[1] && end[1] != ':'))
+			return -1;
+		s++;
+		if (end[1] == ':')
+			port = end + 2;
+	} else if ((end = strchr(s, ':')) && end == strrchr(s, ':')) {
+		port = end + 1;
+	} else {
+		end = s + strlen(s);
+	}
+	if ((size_t)(end - s) >= sizeof(host))
+		return -1;
+	snprintf(host, sizeof(host), "%.*s", (int)(end - s), s);
+	if (port && parse_number(port, port + strlen(port), 1, 65535, &p))
+		return -1;
+	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)p);
+		ns->len = sizeof(*sin);
+	} else if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)p);
+		ns->len = sizeof(*sin6);
+	} else {
+		return -1;
+	}
+	return 0;
+}
+
+static void
+add_server(const char *s, const char *where)
+{
+	if (nservers == DNS_MAXSERVERS)
+		die("%s: more than %d DNS servers", where, DNS_MAXSERVERS);
+	if (parse_server(s, &servers[nservers]))
+		die("%s: bad DNS server '%s' (ADDR, ADDR:PORT or [IPv6]:PORT)",
+		    where, s);
+	nservers++;
+}
+
+/* nameserver lines and "options timeout:N attempts:N" of resolv.conf */
+static void
+read_resolv_conf(void)
+{
+	FILE *f = fopen(opt_resolv, "re");
+	char line[1024], where[PATH_MAX + 32];
+	int lineno = 0;
+
+	if (!f) {
+		if (errno == ENOENT && !strcmp(opt_resolv, "/etc/resolv.conf"))
+			return;
+		die_errno("--resolv %s", opt_resolv);
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *save = NULL, *key = strtok_r(line, " \t\r\n", &save), *v;
+
+		lineno++;
+		if (!key || *key == '#' || *key == ';')
+			continue;
+		if (!strcmp(key, "nameserver") && (v = strtok_r(NULL, " \t\r\n", &save))) {
+			char *pct = strchr(v, '%'); /* a scope id: not supported */
+
+			if (pct)
+				*pct = '\0';
+			snprintf(where, sizeof(where), "%s:%d", opt_resolv, lineno);
+			if (nservers < DNS_MAXSERVERS)
+				add_server(v, where);
+		} else if (!strcmp(key, "options")) {
+			while ((v = strtok_r(NULL, " \t\r\n", &save))) {
+				if (!strncmp(v, "timeout:", 8))
+					resolv_timeout = atoi(v + 8) > 0 ? atoi(v + 8) : 1;
+				else if (!strncmp(v, "attempts:", 9))
+					resolv_attempts = atoi(v + 9) > 0 ? atoi(v + 9) : 1;
+			}
+		}
+	}
+	fclose(f);
+}
+
+/* "www.example.com" as DNS labels; returns the length, or 0. */
+static size_t
+dns_encode_name(const char *name, uint8_t *out, size_t cap)
+{
+	size_t o = 0;
+
+	while (*name) {
+		const char *dot = strchr(name, '.');
+		size_t l = dot ? (size_t)(dot - name) : strlen(name);
+
+		if (l == 0 || l > 63 || o + l + 2 > cap)
+			return 0;
+		out[o++] = (uint8_t)l;
+		memcpy(out + o, name, l);
+		o += l;
+		name += l + (dot ? 1 : 0);
+	}
+	out[o++] = 0;
+	return o;
+}
+
+static size_t
+dns_build_query(uint8_t *buf, size_t cap, const char *name, uint16_t type,
+    uint16_t id)
+{
+	size_t n;
+
+	if (cap < 12 + 4)
+		return 0;
+	memset(buf, 0, 12);
+	buf[0] = (uint8_t)(id >> 8);
+	buf[1] = (uint8_t)id;
+	buf[2] = 0x01; /* RD */
+	buf[5] = 1;    /* QDCOUNT */
+	if (!(n = dns_encode_name(name, buf + 12, cap - 12 - 4)))
+		return 0;
+	n += 12;
+	buf[n++] = (uint8_t)(type >> 8);
+	buf[n++] = (uint8_t)type;
+	buf[n++] = 0;
+	buf[n++] = C_IN;
+	return n;
+}
+
+/*
+ * Decode the (possibly compressed) name at *off into out as dotted text,
+ * lower case.  Every read is bounded by len; pointer loops and names over
+ * 255 bytes are errors.  *off moves past the name.  Returns 0 or -1.
+ */
+static int
+dns_decode_name(const uint8_t *p, size_t len, size_t *off, char *out)
+{
+	size_t pos = *off, o = 0, wire = 0;
+	int jumps = 0, jumped = 0;
+
+	for (;;) {
+		uint8_t l;
+
+		if (pos >= len)
+			return -1;
+		l = p[pos];
+		if ((l & 0xc0) == 0xc0) {
+			if (pos + 1 >= len || ++jumps > 64)
+				return -1;
+			if (!jumped)
+				*off = pos + 2;
+			jumped = 1;
+			pos = ((size_t)(l & 0x3f) << 8) | p[pos + 1];
+			continue;
+		}
+		if (l & 0xc0)
+			return -1; /* reserved label types */
+		if (l == 0)
+			break;
+		wire += (size_t)l + 1;
+		if (wire > 254 || pos + 1 + l > len)
+			return -1;
+		if (o)
+			out[o++] = '.';
+		for (size_t i = 0; i < l; i++)
+			out[o++] = (char)tolower(p[pos + 1 + i]);
+		pos += 1 + (size_t)l;
+	}
+	out[o] = '\0';
+	if (!jumped)
+		*off = pos + 1;
+	return 0;
+}
+
+static uint16_t
+get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/*
+ * Check a reply to (name, type, id) and collect its addresses, following
+ * CNAMEs inside the answer.  Returns DNS_IGNORE for anything that is not
+ * the reply to this question, else the status of the answer.
+ */
+static enum dns_status
+dns_parse_reply(const uint8_t *p, size_t len, const char *name, uint16_t type,
+    uint16_t id, struct dns_answer *ans)
+{
+	char qname[256], owner[256], target[256];
+	size_t off = 12, rr_start;
+	unsigned ancount, rcode;
+	int changed;
+
+	ans->naddrs = 0;
+	if (len < 12 || get16(p) != id || !(p[2] & 0x80) || (p[2] & 0x78) ||
+	    get16(p + 4) != 1)
+		return DNS_IGNORE;
+	if (dns_decode_name(p, len, &off, qname) || off + 4 > len ||
+	    strcasecmp(qname, name) || get16(p + off) != type ||
+	    get16(p + off + 2) != C_IN)
+		return DNS_IGNORE;
+	off += 4;
+	if (p[2] & 0x02)
+		return DNS_TRUNC;
+	rcode = p[3] & 0x0f;
+	if (rcode == 3)
+		return DNS_NXDOMAIN;
+	if (rcode != 0)
+		return DNS_NEXT;
+	ancount = get16(p + 6);
+	rr_start = off;
+	snprintf(target, sizeof(target), "%s", qname);
+	/* the chain may come in any order: pass until nothing changes */
+	for (int pass = 0; pass < 16; pass++) {
+		changed = 0;
+		off = rr_start;
+		for (unsigned i = 0; i < ancount; i++) {
+			uint16_t rtype, rclass, rdlen;
+
+			if (dns_decode_name(p, len, &off, owner) || off + 10 > len)
+				return ans->naddrs ? DNS_OK : DNS_NEXT; /* counts lie */
+			rtype = get16(p + off);
+			rclass = get16(p + off + 2);
+			rdlen = get16(p + off + 8);
+			off += 10;
+			if (off + rdlen > len)
+				return ans->naddrs ? DNS_OK : DNS_NEXT;
+			if (rclass == C_IN && !strcmp(owner, target)) {
+				if (rtype == T_CNAME) {
+					size_t t = off;
+
+					if (dns_decode_name(p, len, &t, target))
+						return DNS_NEXT;
+					changed = 1;
+				}
+			}
+			off += rdlen;
+		}
+		if (!changed)
+			break;
+	}
+	/* addresses of the chain's last name */
+	off = rr_start;
+	for (unsigned i = 0; i < ancount; i++) {
+		uint16_t rtype, rclass, rdlen;
+
+		if (dns_decode_name(p, len, &off, owner) || off + 10 > len)
+			break;
+		rtype = get16(p + off);
+		rclass = get16(p + off + 2);
+		rdlen = get16(p + off + 8);
+		off += 10;
+		if (off + rdlen > len)
+			break;
+		if (rclass == C_IN && rtype == type && !strcmp(owner, target) &&
+		    rdlen == (type == T_A ? 4 : 16) && ans->naddrs < DNS_MAXADDRS)
+			memcpy(ans->addrs[ans->naddrs++], p + off, rdlen);
+		off += rdlen;
+	}
+	return DNS_OK;
+}
+
+/* Addresses that DNS must not be trusted to return (rebinding guard). */
+static int
+is_private(int family, const uint8_t *a)
+{
+	static const struct { uint8_t addr[16]; int plen; } v4[] = {
+		{ { 0 }, 8 }, { { 10 }, 8 }, { { 100, 64 }, 10 }, { { 127 }, 8 },
+		{ { 169, 254 }, 16 }, { { 172, 16 }, 12 }, { { 192, 168 }, 16 },
+		{ { 224 }, 4 }, { { 240 }, 4 },
+	}, v6[] = {
+		{ { 0 }, 127 }, /* :: and ::1 */
+		{ { 0xfc }, 7 }, { { 0xfe, 0x80 }, 10 }, { { 0xff }, 8 },
+	};
+
+	if (family == AF_INET) {
+		for (size_t i = 0; i < sizeof(v4) / sizeof(v4[0]); i++)
+			if (prefix_match(v4[i].addr, a, v4[i].plen))
+				return 1;
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(v6) / sizeof(v6[0]); i++)
+		if (prefix_match(v6[i].addr, a, v6[i].plen))
+			return 1;
+	if (!memcmp(a, v4mapped_prefix, 12))
+		return is_private(AF_INET, a + 12);
+	return 0;
+}
+
+struct query {
+	const struct rule *rule;
+	uint16_t type, id;
+	int fd;
+	int server, tries;        /* tries made, over all servers */
+	long deadline;            /* of the current try, ms */
+	int done;
+	enum dns_status status;
+	struct dns_answer ans;
+	uint8_t pkt[300];
+	size_t len;
+};
+
+static long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static uint16_t
+random_id(void)
+{
+	uint16_t id;
+
+	if (getrandom(&id, sizeof(id), 0) != (ssize_t)sizeof(id))
+		die_errno("getrandom");
+	return id;
+}
+
+/* (Re)send q to its current server on a fresh socket and a fresh ID. */
+static void
+query_send(struct query *q, long try_ms)
+{
+	const struct nameserver *ns = &servers[q->server % nservers];
+
+	if (q->fd >= 0)
+		close(q->fd);
+	q->id = random_id();
+	q->pkt[0] = (uint8_t)(q->id >> 8);
+	q->pkt[1] = (uint8_t)q->id;
+	q->tries++;
+	q->deadline = now_ms() + try_ms;
+	q->fd = socket(ns->ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	/* connected: the kernel delivers only what comes from this server */
+	if (q->fd < 0 || connect(q->fd, (const struct sockaddr *)&ns->ss, ns->len) ||
+	    send(q->fd, q->pkt, q->len, 0) != (ssize_t)q->len) {
+		if (q->fd >= 0)
+			close(q->fd);
+		q->fd = -1;
+		q->deadline = now_ms(); /* counts as a failed try */
+	}
+}
+
+/* Over TCP, for a truncated answer: one exchange bounded by the deadline. */
+static enum dns_status
+query_tcp(struct query *q, long deadline)
+{
+	const struct nameserver *ns = &servers[q->server % nservers];
+	uint8_t *buf = NULL, hdr[2 + sizeof(q->pkt)];
+	enum dns_status st = DNS_NEXT;
+	size_t want = 2, got = 0;
+	struct pollfd pfd;
+	int fd, err = 0;
+	socklen_t el = sizeof(err);
+
+	fd = socket(ns->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return DNS_NEXT;
+	if (connect(fd, (const struct sockaddr *)&ns->ss, ns->len) && errno != EINPROGRESS)
+		goto out;
+	pfd.fd = fd;
+	pfd.events = POLLOUT;
+	if (poll(&pfd, 1, (int)(deadline - now_ms())) != 1 ||
+	    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) || err)
+		goto out;
+	hdr[0] = (uint8_t)(q->len >> 8);
+	hdr[1] = (uint8_t)q->len;
+	memcpy(hdr + 2, q->pkt, q->len);
+	if (send(fd, hdr, q->len + 2, MSG_NOSIGNAL) != (ssize_t)(q->len + 2))
+		goto out;
+	buf = xcalloc(1, 65536 + 2);
+	pfd.events = POLLIN;
+	while (got < want) {
+		ssize_t n;
+		long left = deadline - now_ms();
+
+		if (left <= 0 || poll(&pfd, 1, (int)left) != 1)
+			goto out;
+		n = recv(fd, buf + got, want - got, 0);
+		if (n <= 0)
+			goto out;
+		got += (size_t)n;
+		if (got == 2 && want == 2)
+			want = 2 + (size_t)get16(buf);
+	}
+	st = dns_parse_reply(buf + 2, got - 2, q->rule->name, q->type, q->id, &q->ans);
+	if (st == DNS_IGNORE || st == DNS_TRUNC)
+		st = DNS_NEXT;
+out:
+	free(buf);
+	close(fd);
+	return st;
+}
+
+static void
+query_reply(struct query *q, long deadline)
+{
+	uint8_t buf[4096];
+	ssize_t n = recv(q->fd, buf, sizeof(buf), 0);
+	enum dns_status st;
+
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EINTR)
+			return;
+		q->deadline = 0; /* ICMP unreachable: try the next server */
+		return;
+	}
+	st = dns_parse_reply(buf, (size_t)n, q->rule->name, q->type, q->id, &q->ans);
+	if (st == DNS_IGNORE)
+		return; /* not the reply to this question: keep waiting */
+	if (st == DNS_TRUNC)
+		st = query_tcp(q, deadline);
+	if (st == DNS_NEXT) {
+		q->deadline = 0;
+		return;
+	}
+	q->status = st;
+	q->done = 1;
+	close(q->fd);
+	q->fd = -1;
+}
+
+/* Ask every query at once; returns when all are answered or time is up. */
+static void
+resolve_all(struct query *qs, int nq)
+{
+	long start = now_ms(), deadline = start + opt_timeout_ms;
+	long per_try = (long)resolv_timeout * 1000;
+	int max_tries = resolv_attempts * nservers;
+	struct pollfd *pfd = xcalloc((size_t)nq, sizeof(*pfd));
+
+	if (per_try > opt_timeout_ms / max_tries)
+		per_try = opt_timeout_ms / max_tries;
+	if (per_try < 200)
+		per_try = 200;
+	for (int i = 0; i < nq; i++)
+		query_send(&qs[i], per_try);
+	for (;;) {
+		long now = now_ms(), wait = deadline - now;
+		int pending = 0;
+
+		for (int i = 0; i < nq; i++) {
+			struct query *q = &qs[i];
+
+			pfd[i].fd = -1;
+			if (q->done)
+				continue;
+			if (q->deadline <= now) {
+				if (q->tries >= max_tries) {
+					q->done = 1;
+					q->status = DNS_NEXT; /* no answer */
+					if (q->fd >= 0)
+						close(q->fd);
+					q->fd = -1;
+					continue;
+				}
+				q->server++;
+				query_send(q, per_try);
+			}
+			pending++;
+			pfd[i].fd = q->fd;
+			pfd[i].events = POLLIN;
+			if (q->deadline - now < wait)
+				wait = q->deadline - now;
+		}
+		if (!pending || now >= deadline)
+			break;
+		if (poll(pfd, (nfds_t)nq, wait < 0 ? 0 : (int)wait) < 0 && errno != EINTR)
+			die_errno("poll");
+		for (int i = 0; i < nq; i++)
+			if (pfd[i].fd >= 0 && (pfd[i].revents & (POLLIN | POLLERR)))
+				query_reply(&qs[i], deadline);
+	}
+	for (int i = 0; i < nq; i++)
+		if (qs[i].fd >= 0)
+			close(qs[i].fd);
+	free(pfd);
+}
+
+/* Pins from DNS answers, less what the rebinding guard drops. */
+static int
+pin_from_answer(const struct query *q)
+{
+	int family = q->type == T_A ? AF_INET : AF_INET6, added = 0;
+	char a[INET6_ADDRSTRLEN];
+
+	for (int i = 0; i < q->ans.naddrs; i++) {
+		const uint8_t *addr = q->ans.addrs[i];
+
+		if (!opt_private_dns && is_private(family, addr)) {
+			format_addr(family, addr, a, sizeof(a));
+			warnx("warning: rule '%s': DNS answered %s for %s, a private, "
+			    "loopback or special address: dropped (rebinding guard; "
+			    "--allow-private-dns keeps it)", q->rule->text, a,
+			    q->rule->name);
+			continue;
+		}
+		if (family == AF_INET6 && !memcmp(addr, v4mapped_prefix, 12))
+			add_pin(AF_INET, addr + 12, 32, q->rule, "dns");
+		else
+			add_pin(family, addr, family == AF_INET ? 32 : 128, q->rule, "dns");
+		added = 1;
+	}
+	return added;
+}
+
+static void
+resolve_by_dns(const struct rule **names, int nnames, int *found)
+{
+	struct query *qs;
+	int nq = 0;
+
+	if (nnames == 0)
+		return;
+	if (nservers == 0) {
+		warnx("warning: no DNS server (%s lists none, no --dns): names not "
+		    "in %s do not resolve", opt_resolv, opt_hosts);
+		return;
+	}
+	qs = xcalloc((size_t)nnames * 2, sizeof(*qs));
+	for (int i = 0; i < nnames; i++) {
+		for (int t = 0; t < 2; t++) {
+			struct query *q = &qs[nq++];
+
+			q->rule = names[i];
+			q->type = t ? T_AAAA : T_A;
+			q->fd = -1;
+			q->len = dns_build_query(q->pkt, sizeof(q->pkt), q->rule->name,
+			    q->type, 0);
+			if (!q->len)
+				die("rule '%s': name too long for DNS", q->rule->text);
+		}
+	}
+	resolve_all(qs, nq);
+	for (int i = 0; i < nq; i++)
+		if (qs[i].done && qs[i].status == DNS_OK && pin_from_answer(&qs[i]))
+			found[(qs[i].rule - rules)] = 1;
+	free(qs);
+}
+
+static void
+build_pin_table(void)
+{
+	const struct rule **names = xcalloc((size_t)nrules, sizeof(*names));
+	int *found = xcalloc((size_t)nrules, sizeof(int)), nnames = 0;
+
+	for (int i = 0; i < nrules; i++) {
+		const struct rule *r = &rules[i];
+
+		switch (r->kind) {
+		case R_ADDR:
+			add_pin(r->family, r->addr, r->plen, r, "rule");
+			break;
+		case R_NAME:
+			/* the hosts file first; DNS only for what it does not name */
+			if (pin_from_hosts(r))
+				found[i] = 1;
+			else
+				names[nnames++] = r;
+			break;
+		case R_WILDCARD:
+			warnx("warning: rule '%s': wildcard rules need pinned DNS, "
+			    "which this netpin does not have yet; it allows nothing",
+			    r->text);
+			break;
+		}
+	}
+	if (!opt_dns_given)
+		read_resolv_conf();
+	resolve_by_dns(names, nnames, found);
+	for (int i = 0; i < nrules; i++) {
+		if (rules[i].kind != R_NAME || found[i])
+			continue;
+		if (opt_strict)
+			die("rule '%s': %s does not resolve", rules[i].text,
+			    rules[i].name);
+		warnx("warning: rule '%s': %s does not resolve; it allows nothing",
+		    rules[i].text, rules[i].name);
+	}
+	free(names);
+	free(found);
 }
 
 /* ---- JSON log --------------------------------------------------------------- */
@@ -1485,8 +2091,6 @@ socket_blocks(int fd)
 
 /* ---- destinations ---- */
 enum { ADDR_NONE = 0, ADDR_DEST = 1 };
-
-static const uint8_t v4mapped_prefix[12] = { 0,0,0,0,0,0,0,0,0,0,0xff,0xff };
 
 /*
  * Netpin's copy of a sockaddr as a destination for a socket of family dom.
@@ -2636,6 +3240,21 @@ add_bind_ports(const char *s)
 }
 
 static void
+set_timeout(const char *s)
+{
+	char *end;
+	double t;
+
+	errno = 0;
+	t = strtod(s, &end);
+	if (errno || end == s || *end || !(t > 0 && t <= 3600))
+		die("bad --timeout '%s': seconds, more than 0 and at most 3600", s);
+	opt_timeout_ms = (long)(t * 1000);
+	if (opt_timeout_ms < 1)
+		opt_timeout_ms = 1;
+}
+
+static void
 parse_options(int argc, char **argv)
 {
 	int ch;
@@ -2671,12 +3290,21 @@ parse_options(int argc, char **argv)
 		case OPT_STRICT:
 			opt_strict = 1;
 			break;
+		case OPT_RESOLV:
+			opt_resolv = optarg;
+			break;
+		case OPT_DNS:
+			opt_dns_given = 1;
+			add_server(optarg, "--dns");
+			break;
+		case OPT_TIMEOUT:
+			set_timeout(optarg);
+			break;
+		case OPT_PRIVATE_DNS:
+			opt_private_dns = 1;
+			break;
 		case OPT_AUDIT:
 		case OPT_LEARN:
-		case OPT_RESOLV:
-		case OPT_DNS:
-		case OPT_TIMEOUT:
-		case OPT_PRIVATE_DNS:
 			die("%s: not implemented in this version of netpin",
 			    argv[optind - 1]);
 		case 'h':

@@ -36,6 +36,8 @@ T=$(mktemp -d /tmp/netpin-test.XXXXXX)
 SERVER_PID=
 cleanup() {
 	[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null
+	# shellcheck disable=SC2086
+	[ -n "${DNS_PIDS:-}" ] && kill $DNS_PIDS 2>/dev/null
 	wait 2>/dev/null
 	rm -rf "$T"
 }
@@ -225,23 +227,25 @@ expect_denied "0.0.0.0 from a socket bound to 127.0.0.3 is 127.0.0.3" 127.0.0.3:
 expect_allowed "an IPv4-mapped rule is an IPv4 rule" t-maprule \
 	-a '[::ffff:127.0.0.2]:9000' -- "$OP" tcp 127.0.0.2 9000 t-maprule
 
+# (names: a resolver configuration with no server, so nothing is asked)
+: >"$T/resolv.empty"
 # ---- names, files ---------------------------------------------------------------
 printf '# test hosts\n127.0.0.2 allowed.test alias.test\n::1 six.test\n127.0.0.3 other.test\n' >"$T/hosts"
 expect_allowed "a name from the hosts file allows its address" t-name \
-	--hosts "$T/hosts" -a allowed.test:9000 -- "$OP" tcp 127.0.0.2 9000 t-name
+	--resolv "$T/resolv.empty" --hosts "$T/hosts" -a allowed.test:9000 -- "$OP" tcp 127.0.0.2 9000 t-name
 expect_allowed "an alias from the hosts file" t-alias \
-	--hosts "$T/hosts" -a ALIAS.test:9000 -- "$OP" tcp 127.0.0.2 9000 t-alias
+	--resolv "$T/resolv.empty" --hosts "$T/hosts" -a ALIAS.test:9000 -- "$OP" tcp 127.0.0.2 9000 t-alias
 expect_denied "a name allows only its own addresses" 127.0.0.3:9000 \
-	--hosts "$T/hosts" -a allowed.test -- "$OP" tcp 127.0.0.3 9000 t-name-deny
-run --hosts "$T/hosts" -a missing.test -- "$OP" tcp 127.0.0.2 9000 t-missing
+	--resolv "$T/resolv.empty" --hosts "$T/hosts" -a allowed.test -- "$OP" tcp 127.0.0.3 9000 t-name-deny
+run --resolv "$T/resolv.empty" --hosts "$T/hosts" -a missing.test -- "$OP" tcp 127.0.0.2 9000 t-missing
 case "$rc:$out:$err" in
 1:EACCES:*"missing.test does not resolve"*) pass "an unresolved name warns and the command runs" ;;
 *) fail "an unresolved name warns and the command runs" "rc $rc out $out err $err" ;;
 esac
-run --strict --hosts "$T/hosts" -a missing.test -- "$OP" tcp 127.0.0.2 9000 t-strict
+run --strict --resolv "$T/resolv.empty" --hosts "$T/hosts" -a missing.test -- "$OP" tcp 127.0.0.2 9000 t-strict
 [ "$rc" = 125 ] && [ -z "$out" ] && pass "--strict: an unresolved name is an error (125)" ||
 	fail "--strict: an unresolved name is an error (125)" "rc $rc"
-run --hosts "$T/nonexistent" -a missing.test -- true
+run --resolv "$T/resolv.empty" --hosts "$T/nonexistent" -a missing.test -- true
 [ "$rc" = 125 ] && pass "an unreadable hosts file is an error (125)" || fail "an unreadable hosts file is an error (125)" "rc $rc"
 printf '# allowed hosts\n\n127.0.0.2:9000   # the API\n  udp:127.0.0.2:9001\n' >"$T/allow"
 expect_allowed "--allow-file rules (TCP)" t-file \
@@ -372,6 +376,196 @@ else
 	skip "busybox wget: allowed fetch" "busybox not installed"
 fi
 
+# ---- the resolver: netpin's own DNS client ------------------------------------------
+cat >"$T/zone" <<'EOF'
+lo.test A 127.0.0.2
+pub.test A 93.184.216.34
+pub.test AAAA 2606:2800:220:1::1
+alias.test CNAME alias2.test
+alias2.test CNAME pub.test
+big.test A 93.184.216.35
+both.test A 10.1.2.3
+both.test A 93.184.216.36
+wid.test A 93.184.216.37
+wname.test A 93.184.216.38
+wsrc.test A 93.184.216.39
+garbage.test A 93.184.216.40
+loop.test A 93.184.216.41
+badcount.test A 93.184.216.42
+longname.test A 93.184.216.43
+silent.test A 93.184.216.44
+fail.test A 93.184.216.45
+allowed.test A 93.184.216.46
+EOF
+dns_start() { # ADDR PORT NAME MODE...
+	local addr=$1 port=$2 name=$3 m
+	shift 3
+	local modes=()
+	for m in "$@"; do modes+=(--mode "$m"); done
+	python3 tests/dnsserver.py --addr "$addr" --port "$port" --zone "$T/zone" \
+		--log "$T/dns-$name.log" --ready "$T/dns-$name.ready" "${modes[@]}" 2>>"$T/dns.err" &
+	DNS_PIDS="${DNS_PIDS:-} $!"
+	for _ in $(seq 100); do [ -e "$T/dns-$name.ready" ] && return 0; sleep 0.05; done
+	return 1
+}
+dns_start 127.0.0.1 5353 main tc=big.test wrongid=wid.test wrongname=wname.test \
+	wrongsource=wsrc.test garbage=garbage.test loop=loop.test badcount=badcount.test \
+	longname=longname.test silent=silent.test servfail=fail.test &&
+	dns_start 127.0.0.1 5363 second &&
+	dns_start ::1 5353 six || fail "test DNS servers start" "$(cat "$T/dns.err")"
+DNS="--dns 127.0.0.1:5353"
+# shellcheck disable=SC2086
+dry() { run -n --resolv "$T/resolv.empty" $DNS "$@"; }
+dry -a pub.test:443
+case $out in
+*"93.184.216.34/32"*"(dns)"*"2606:2800:220:1::1/128"*"(dns)"*) pass "A and AAAA of a name are pinned from DNS" ;;
+*) fail "A and AAAA of a name are pinned from DNS" "$out $err" ;;
+esac
+dry -a alias.test
+case $out in *"93.184.216.34/32"*) pass "a CNAME chain is followed inside the answer" ;; *) fail "a CNAME chain is followed" "$out $err" ;; esac
+dry -a big.test
+case $out in *"93.184.216.35/32"*) grep -q '^tcp big.test A' "$T/dns-main.log" &&
+	pass "a truncated answer is asked again over TCP" || fail "truncated answer over TCP" "no TCP query logged" ;;
+*) fail "a truncated answer is asked again over TCP" "$out $err" ;; esac
+for spec in wid:37:"a reply with the wrong ID" wname:38:"a reply to another question" wsrc:39:"a reply from another source"; do
+	name=${spec%%:*} rest=${spec#*:}
+	last=${rest%%:*} what=${rest#*:}
+	dry -a "$name.test"
+	case $out in
+	*6.6.6.6*) fail "$what is ignored" "poison pinned: $out" ;;
+	*"93.184.216.$last/32"*) pass "$what is ignored; the right one is pinned" ;;
+	*) fail "$what is ignored; the right one is pinned" "$out $err" ;;
+	esac
+done
+for name in garbage loop badcount longname; do
+	dry -a "$name.test"
+	[ "$rc" = 0 ] && pass "a hostile reply ($name) does not crash netpin" ||
+		fail "a hostile reply ($name) does not crash netpin" "rc $rc $err"
+done
+case $out in *6.6.6.6*) fail "a name longer than 255 bytes is refused" "$out" ;;
+*) pass "a name longer than 255 bytes is refused" ;; esac
+dry -a nxdomain.test
+case "$rc:$err" in 0:*"nxdomain.test does not resolve"*) pass "NXDOMAIN: a warning, and netpin goes on" ;;
+*) fail "NXDOMAIN: a warning, and netpin goes on" "rc $rc $err" ;; esac
+dry --strict -a nxdomain.test
+[ "$rc" = 125 ] && pass "--strict: NXDOMAIN is an error (125)" || fail "--strict: NXDOMAIN is an error" "rc $rc"
+run -n --resolv "$T/resolv.empty" --dns 127.0.0.1:5353 --dns 127.0.0.1:5363 -a fail.test
+case $out in *"93.184.216.45/32"*) pass "SERVFAIL: the next server is asked" ;; *) fail "SERVFAIL: the next server is asked" "$out $err" ;; esac
+start=$(date +%s%N)
+dry --timeout 1 -a silent.test -a pub.test
+el=$((($(date +%s%N) - start) / 1000000))
+case "$rc:$out:$err" in
+0:*"93.184.216.34"*:*"silent.test does not resolve"*)
+	if [ $el -lt 4000 ]; then pass "--timeout 1 bounds the wait for a silent server"; else fail "--timeout 1 bounds the wait" "${el} ms"; fi ;;
+*) fail "--timeout 1 bounds the wait for a silent server" "rc $rc $out $err" ;;
+esac
+run -n --resolv "$T/resolv.empty" --dns '[::1]:5353' -a pub.test
+case $out in *"93.184.216.34/32"*) pass "an IPv6 DNS server" ;; *) fail "an IPv6 DNS server" "$out $err" ;; esac
+dry -a both.test
+case "$out" in
+*10.1.2.3*) fail "the rebinding guard drops private answers, with a warning" "$out" ;;
+*"93.184.216.36/32"*) case $err in *"10.1.2.3"*"rebinding guard"*) pass "the rebinding guard drops private answers, with a warning" ;;
+	*) fail "the rebinding guard drops private answers, with a warning" "$err" ;; esac ;;
+*) fail "the rebinding guard drops private answers, with a warning" "$out $err" ;;
+esac
+dry --allow-private-dns -a both.test
+case $out in *"10.1.2.3/32"*) pass "--allow-private-dns keeps them" ;; *) fail "--allow-private-dns keeps them" "$out" ;; esac
+expect_allowed "a name from DNS allows exactly its pinned addresses" t-dns-ok \
+	--resolv "$T/resolv.empty" $DNS --allow-private-dns -a lo.test:9000 -- "$OP" tcp 127.0.0.2 9000 t-dns-ok
+expect_denied "a name from DNS allows no other address" 127.0.0.3:9000 \
+	--resolv "$T/resolv.empty" $DNS --allow-private-dns -a lo.test:9000 -- "$OP" tcp 127.0.0.3 9000 t-dns-deny
+expect_denied "a loopback answer is dropped by the guard" 127.0.0.2:9000 \
+	--resolv "$T/resolv.empty" $DNS -a lo.test:9000 -- "$OP" tcp 127.0.0.2 9000 t-dns-guard
+before=$(wc -l <"$T/dns-main.log")
+dry -a 127.0.0.2 -a '[::1]:53' -a 10.0.0.0/8
+dry --hosts "$T/hosts" -a allowed.test
+if [ "$(wc -l <"$T/dns-main.log")" = "$before" ] && case $out in *"127.0.0.2/32"*"(hosts)"*) true ;; *) false ;; esac; then
+	pass "no query for literal addresses or names in the hosts file"
+else
+	fail "no query for literal addresses or names in the hosts file" "$out $(tail -n +$((before + 1)) "$T/dns-main.log")"
+fi
+if [ "$NETPIN_TEST_NETNS" != none ] && dns_start 127.0.0.1 53 port53; then
+	printf '# test\nnameserver 127.0.0.1\noptions timeout:1 attempts:1\n' >"$T/resolv.conf"
+	run -n --resolv "$T/resolv.conf" -a pub.test
+	case $out in *"93.184.216.34/32"*) pass "--resolv: nameservers from a resolv.conf" ;; *) fail "--resolv: nameservers from a resolv.conf" "$out $err" ;; esac
+else
+	skip "--resolv: nameservers from a resolv.conf" "needs port 53 in a private network namespace"
+fi
+for bad in "--dns 127.0.0.1:0" "--dns nothost" "--dns [::1" "--timeout 0" "--timeout x" "--resolv $T/nonexistent"; do
+	# shellcheck disable=SC2086
+	run -n $bad -a pub.test
+	[ "$rc" = 125 ] && pass "bad resolver option '$bad': 125" || fail "bad resolver option '$bad': 125" "rc $rc"
+done
+
+# ---- kernel features netpin cannot mediate, and restricted environments ----------------
+cat >"$T/x32.py" <<'EOF'
+import ctypes
+ctypes.CDLL(None).syscall(0x40000000 | 39)   # getpid, x32 numbering
+print("survived")
+EOF
+run -a 127.0.0.2 -- python3 "$T/x32.py"
+case "$rc:$err" in
+159:*"killed by the filter (SIGSYS)"*) pass "an x32 system call kills the command (SIGSYS, 159) and netpin says so" ;;
+*) fail "an x32 system call kills the command (SIGSYS, 159) and netpin says so" "rc $rc out $out err $err" ;;
+esac
+"$ROOT/tests/refuse" docker -- "$NP" -a 127.0.0.2 -- true >"$T/out" 2>"$T/err"
+rc=$?
+case "$rc:$(cat "$T/err")" in
+125:*"pidfd_getfd"*"hint:"*"--cap-add SYS_PTRACE"*) pass "pidfd_getfd refused (Docker's default profile): 125 with a hint" ;;
+*) fail "pidfd_getfd refused (Docker's default profile): 125 with a hint" "rc $rc $(cat "$T/err")" ;;
+esac
+mark
+"$ROOT/tests/refuse" 310 -- "$NP" -a 127.0.0.2:9000 -- "$OP" tcp 127.0.0.2 9000 t-procmem >"$T/out" 2>"$T/err"
+[ "$(cat "$T/out")" = ok ] && got t-procmem && pass "process_vm_readv refused: /proc/PID/mem is read instead" ||
+	fail "process_vm_readv refused: /proc/PID/mem is read instead" "$(cat "$T/out" "$T/err")"
+mark
+"$ROOT/tests/refuse" 310 -- "$NP" -a 127.0.0.2:9000 -- "$OP" udp-sendto 127.0.0.3 9001 t-procmem-deny >"$T/out" 2>"$T/err"
+[ "$(cat "$T/out")" = EACCES ] && silent t-procmem-deny && pass "process_vm_readv refused: denials still hold" ||
+	fail "process_vm_readv refused: denials still hold" "$(cat "$T/out" "$T/err")"
+
+# ---- sanitizers and fuzzers ---------------------------------------------------------------
+if make -s netpin-asan fuzzers >"$T/asan-build.log" 2>&1; then
+	SAVED_NP=$NP
+	NP=$ROOT/netpin-asan
+	export ASAN_OPTIONS=abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+	dry -a garbage.test -a loop.test -a badcount.test -a longname.test -a wid.test -a big.test -a alias.test
+	case "$rc:$err" in
+	0:*AddressSanitizer*|0:*"runtime error"*) fail "ASan/UBSan: hostile DNS replies" "$err" ;;
+	0:*) pass "ASan/UBSan: hostile DNS replies" ;;
+	*) fail "ASan/UBSan: hostile DNS replies" "rc $rc $err" ;;
+	esac
+	asan_op() {
+		local what=$1 want=$2
+		shift 2
+		run -a 127.0.0.2 -- "$OP" "$@" </dev/null
+		case "$out:$err" in
+		*AddressSanitizer*|*"runtime error"*) fail "ASan/UBSan: $what" "$err" ;;
+		"$want":*) pass "ASan/UBSan: $what" ;;
+		*) fail "ASan/UBSan: $what" "out '$out' err $err" ;;
+		esac
+	}
+	asan_op "allowed TCP" ok tcp 127.0.0.2 9000 t-asan
+	asan_op "denied TCP" EACCES tcp 127.0.0.3 9000
+	asan_op "sendmmsg mixed" "ok 1" udp-sendmmsg 127.0.0.2 9001 a 127.0.0.3 9001 b
+	asan_op "SCM_RIGHTS" ok scm-rights
+	asan_op "bad pointer" EFAULT connect-badptr
+	asan_op "bad iovec" EFAULT sendmsg-badiov 127.0.0.2 9001
+	asan_op "bad length" EINVAL connect-badlen 127.0.0.2 9000 4096
+	asan_op "20 threads" "ok 20" threads 20 127.0.0.2 9000
+	NP=$SAVED_NP
+	unset ASAN_OPTIONS UBSAN_OPTIONS
+	for f in dns rule sockaddr cmsg; do
+		mkdir -p "$T/corpus-$f"
+		if "tests/fuzz-$f" -max_total_time=6 -print_final_stats=0 "$T/corpus-$f" >"$T/fuzz-$f.log" 2>&1; then
+			pass "fuzz: $f parser, 6 s under ASan/UBSan, no crash"
+		else
+			fail "fuzz: $f parser" "$(grep -m3 -E 'ERROR|runtime error|SUMMARY' "$T/fuzz-$f.log")"
+		fi
+	done
+else
+	for w in "ASan/UBSan build" "fuzzers"; do skip "$w" "clang with libFuzzer is not installed: $(tail -1 "$T/asan-build.log")"; done
+fi
+
 # ---- exit statuses -----------------------------------------------------------------------
 run -a 127.0.0.2 -- sh -c 'exit 3'
 [ "$rc" = 3 ] && pass "exit status: the command's (3)" || fail "exit status: the command's (3)" "rc $rc"
@@ -443,7 +637,7 @@ case $err in
 *"pin table"*"layer 1: seccomp"*"allowed connect to 127.0.0.2:9000/tcp by netop"*) pass "-v: pin table, layers and decisions" ;;
 *) fail "-v: pin table, layers and decisions" "$err" ;;
 esac
-run -n -a 127.0.0.2:9000 --hosts "$T/hosts" -a six.test -- "$OP" tcp 127.0.0.2 9000 t-dry
+run -n -a 127.0.0.2:9000 --resolv "$T/resolv.empty" --hosts "$T/hosts" -a six.test -- "$OP" tcp 127.0.0.2 9000 t-dry
 mark
 case "$rc:$out" in
 0:*"127.0.0.2/32"*"six.test"*"::1/128"*) silent t-dry && pass "--dry-run prints the pin table and runs nothing" ||
@@ -451,7 +645,7 @@ case "$rc:$out" in
 *) fail "--dry-run prints the pin table" "rc $rc $out" ;;
 esac
 rm -f "$T/log"
-run -l "$T/log" --hosts "$T/hosts" -a allowed.test:9000 -- sh -c "'$OP' tcp 127.0.0.2 9000 t-log; '$OP' tcp 127.0.0.3 9000; '$OP' udp-sendto 127.0.0.2 9001 x"
+run -l "$T/log" --resolv "$T/resolv.empty" --hosts "$T/hosts" -a allowed.test:9000 -- sh -c "'$OP' tcp 127.0.0.2 9000 t-log; '$OP' tcp 127.0.0.3 9000; '$OP' udp-sendto 127.0.0.2 9001 x"
 python3 - "$T/log" >"$T/logcheck" 2>&1 <<'EOF'
 import json, sys
 ev = [json.loads(l) for l in open(sys.argv[1])]

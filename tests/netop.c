@@ -717,6 +717,14 @@ static int op_forkexec(int argc, char **argv)
 		{
 			char *args[] = { argv[0], "tcp", argv[2], argv[3],
 					 argv[4], NULL };
+			char self[PATH_MAX];
+			ssize_t sl = readlink("/proc/self/exe", self,
+					      sizeof(self) - 1);
+			/* exec the resolved path so comm stays "netop", not "exe" */
+			if (sl > 0) {
+				self[sl] = '\0';
+				execv(self, args);
+			}
 			execv("/proc/self/exe", args);
 		}
 		printf("%s\n", errname(errno));

@@ -34,6 +34,7 @@ import threading
 import time
 
 TCP_READ_TIMEOUT = 60.0  # record what we have if a client never sends EOF
+LISTEN_BACKLOG = 4096  # capped by net.core.somaxconn; clients can be fast
 HTTP_BODY = b"ok\n"
 HTTP_RESPONSE = (b"HTTP/1.0 200 OK\r\nContent-Length: %d\r\n\r\n"
                  % len(HTTP_BODY)) + HTTP_BODY
@@ -70,13 +71,14 @@ def parse_spec(spec):
     port = int(port)
     if not 0 <= port <= 65535:
         raise ValueError("bad port in %r" % spec)
-    if ":" in host:
-        family = socket.AF_INET6
-        socket.inet_pton(family, host)  # numeric literal only
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        socket.inet_pton(family, host)  # numeric literals only
+    except OSError:
+        raise ValueError("bad address (numeric IPv4/IPv6 only) in %r" % spec)
+    if family == socket.AF_INET6:
         label = "[%s]:%d" % (host, port)
     else:
-        family = socket.AF_INET
-        socket.inet_pton(family, host)
         label = "%s:%d" % (host, port)
     if kind in ("tcp6", "udp6") and family != socket.AF_INET6:
         raise ValueError("%s needs an IPv6 address: %r" % (kind, spec))
@@ -247,7 +249,7 @@ def main():
                 starters.append((udp_loop, s, rec, label_for(s, family, host)))
             elif kind in ("tcp", "http"):
                 s = make_socket(family, socket.SOCK_STREAM, host, port)
-                s.listen(128)
+                s.listen(LISTEN_BACKLOG)
                 lab = label_for(s, family, host)
                 if kind == "tcp":
                     starters.append((accept_loop, s, serve_tcp_conn, rec, lab,

