@@ -33,9 +33,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sched.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -206,6 +208,8 @@ _Static_assert(sizeof(struct kmmsghdr) == 64, "mmsghdr ABI");
 #define IPV6_RTHDR 57
 #endif
 #define IPV6_2292PKTOPTIONS_ 6
+#define IPV6_ADDRFORM_ 1
+#define MSG_ZEROCOPY_ 0x4000000
 #define IPV6_2292RTHDR_ 5
 #ifndef UDP_SEGMENT
 #define UDP_SEGMENT 103
@@ -1644,6 +1648,8 @@ filter_build(struct sock_filter *out, pid_t self, pid_t pgid)
 		ON_SYSCALL(SYS_sendmsg, RET(NOTIFY)),
 		ON_SYSCALL(SYS_sendmmsg, RET(NOTIFY)),
 		ON_SYSCALL(SYS_bind, RET(NOTIFY)),
+		/* a listener is a way out too: only on --bind ports */
+		ON_SYSCALL(SYS_listen, RET(NOTIFY)),
 
 		/* sockets: unix, netlink, and TCP/UDP over IPv4/IPv6 only
 		 * (no raw, packet, vsock, ICMP, SCTP, MPTCP, ...) */
@@ -1667,6 +1673,8 @@ filter_build(struct sock_filter *out, pid_t self, pid_t pgid)
 		    ON_ARG(1, IPPROTO_IPV6,
 			LD_ARG(2),
 			RET_IF_EQ(IPV6_RTHDR, ERRNO(EPERM)),
+			/* turns an IPv6 socket into IPv4 behind netpin's back */
+			RET_IF_EQ(IPV6_ADDRFORM_, ERRNO(EPERM)),
 			RET_IF_EQ(IPV6_2292RTHDR_, ERRNO(EPERM)),
 			RET_IF_EQ(IPV6_2292PKTOPTIONS_, ERRNO(EPERM)),
 			RET(ALLOW)),
@@ -1805,7 +1813,7 @@ static struct stat root_stat;
 static int workers;
 static pthread_mutex_t workers_lock = PTHREAD_MUTEX_INITIALIZER;
 
-enum call_op { OP_CONNECT, OP_BIND, OP_SEND };
+enum call_op { OP_CONNECT, OP_BIND, OP_LISTEN, OP_SEND };
 
 /* One message carried for the command. */
 struct msgbuf {
@@ -1829,6 +1837,8 @@ struct call {
 	int fd;                   /* netpin's duplicate of the command's socket */
 	int domain, type, protocol;
 	int flags;                /* send flags as the command gave them */
+	int backlog;              /* listen */
+	int as_task;              /* made by a worker that becomes the command */
 	struct sockaddr_storage addr;   /* connect, bind */
 	socklen_t addrlen;
 	struct msgbuf *msg;       /* send */
@@ -2171,46 +2181,181 @@ resolve_unspecified(int fd, struct dest *d)
 
 	if (memcmp(d->addr, zero, d->family == AF_INET ? 4 : 16))
 		return 0;
-	if (d->family == AF_INET6) {
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) ||
+	    sockaddr_dest(&ss, len, ss.ss_family, 0, &bound) != ADDR_DEST)
+		bound.family = 0;
+	if (d->family == AF_INET6 && bound.family != AF_INET) {
 		d->addr[15] = 1;
 		return 1;
 	}
+	/* IPv4, or IPv6 on a socket bound to an IPv4-mapped address */
+	d->family = AF_INET;
+	memset(d->addr, 0, sizeof(d->addr));
 	d->addr[0] = 127;
 	d->addr[3] = 1;
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0 &&
-	    sockaddr_dest(&ss, len, ss.ss_family, 0, &bound) == ADDR_DEST &&
-	    bound.family == AF_INET && memcmp(bound.addr, zero, 4))
+	if (bound.family == AF_INET && memcmp(bound.addr, zero, 4) &&
+	    ss.ss_family == AF_INET)
 		memcpy(d->addr, bound.addr, 4);
 	return 1;
 }
 
-/* Pathname unix sockets are looked up from the command's cwd and root. */
-static int
-fix_unix_path(pid_t tid, struct sockaddr_storage *ss, socklen_t *len)
-{
-	struct sockaddr_un *sun = (void *)ss;
-	const size_t off = offsetof(struct sockaddr_un, sun_path);
-	char path[sizeof(sun->sun_path) + 1], out[sizeof(path) + 64];
-	struct stat st;
-	int n;
+/* ---- acting as the command: unix and netlink calls ---- */
+/*
+ * netpin performs the command's unix and netlink calls too (a CONTINUE
+ * would let a racing thread swap in an INET socket).  The kernel checks
+ * such calls against the caller: file permissions, root, cwd and umask for
+ * pathname sockets, the credentials a peer sees, netlink privileges.  So a
+ * pathname call, or any of them when the command's credentials differ from
+ * netpin's, is made by a thread that first becomes the command: its own
+ * fs_struct with the command's root, cwd and umask, and the command's
+ * uids, gids, groups and capabilities (per-thread, raw system calls).
+ */
+struct identity {
+	unsigned uid[4], gid[4];   /* real, effective, saved, fs */
+	unsigned ngroups;
+	uint32_t groups[256];
+	uint64_t cap_eff, cap_prm, cap_inh;
+	int umask;                 /* -1: unknown */
+};
 
-	if (*len <= off || ss->ss_family != AF_UNIX || sun->sun_path[0] == '\0')
-		return 0; /* unnamed, abstract, or not unix at all */
-	snprintf(path, sizeof(path), "%.*s", (int)(*len - off), sun->sun_path);
-	if (path[0] == '/') {
-		snprintf(out, sizeof(out), "/proc/%d/root", (int)tid);
-		if (stat(out, &st) == 0 && st.st_dev == root_stat.st_dev &&
-		    st.st_ino == root_stat.st_ino)
-			return 0; /* same root as netpin: the path works as is */
-		n = snprintf(out, sizeof(out), "/proc/%d/root%s", (int)tid, path);
-	} else {
-		n = snprintf(out, sizeof(out), "/proc/%d/cwd/%s", (int)tid, path);
+static struct identity netpin_identity;
+static int netpin_privileged;
+
+static int
+read_identity(pid_t tid, struct identity *id)
+{
+	char path[64], buf[8192], *line;
+	ssize_t n;
+	int fd, seen = 0;
+
+	memset(id, 0, sizeof(*id));
+	id->umask = -1;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	for (line = buf; line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+		if (sscanf(line, "Uid: %u %u %u %u", &id->uid[0], &id->uid[1],
+		    &id->uid[2], &id->uid[3]) == 4)
+			seen |= 1;
+		else if (sscanf(line, "Gid: %u %u %u %u", &id->gid[0], &id->gid[1],
+		    &id->gid[2], &id->gid[3]) == 4)
+			seen |= 2;
+		else if (!strncmp(line, "Groups:", 7)) {
+			char *p = line + 7, *end;
+
+			while (id->ngroups < 256) {
+				unsigned long g = strtoul(p, &end, 10);
+
+				if (end == p)
+					break;
+				id->groups[id->ngroups++] = (uint32_t)g;
+				p = end;
+			}
+			seen |= 4;
+		} else if (sscanf(line, "CapEff: %" SCNx64, &id->cap_eff) == 1)
+			seen |= 8;
+		else if (sscanf(line, "CapPrm: %" SCNx64, &id->cap_prm) == 1)
+			seen |= 16;
+		else if (sscanf(line, "CapInh: %" SCNx64, &id->cap_inh) == 1)
+			seen |= 32;
+		else
+			sscanf(line, "Umask: %o", (unsigned *)&id->umask);
 	}
-	if (n < 0 || (size_t)n >= sizeof(sun->sun_path))
-		return ENAMETOOLONG;
-	memset(sun->sun_path, 0, sizeof(sun->sun_path));
-	memcpy(sun->sun_path, out, (size_t)n);
-	*len = (socklen_t)(off + (size_t)n + 1);
+	return seen == 63 ? 0 : -1;
+}
+
+static int
+same_credentials(const struct identity *a, const struct identity *b)
+{
+	return !memcmp(a->uid, b->uid, sizeof(a->uid)) &&
+	    !memcmp(a->gid, b->gid, sizeof(a->gid)) && a->ngroups == b->ngroups &&
+	    !memcmp(a->groups, b->groups, a->ngroups * sizeof(a->groups[0])) &&
+	    a->cap_eff == b->cap_eff && a->cap_prm == b->cap_prm &&
+	    a->cap_inh == b->cap_inh;
+}
+
+/* Would the kernel judge this call differently if netpin made it? */
+static int
+credentials_differ(const struct call *c)
+{
+	struct identity id;
+
+	/* an unprivileged netpin has nothing the command lacks */
+	if (!netpin_privileged)
+		return 0;
+	return read_identity(c->tid, &id) || !same_credentials(&id, &netpin_identity);
+}
+
+static int
+unix_path_named(const struct sockaddr_storage *ss, socklen_t len)
+{
+	const struct sockaddr_un *sun = (const void *)ss;
+
+	return ss->ss_family == AF_UNIX &&
+	    len > offsetof(struct sockaddr_un, sun_path) && sun->sun_path[0];
+}
+
+static int
+take_credentials(const struct identity *id)
+{
+	struct { uint32_t version; int pid; } hdr = { 0x20080522, 0 };
+	struct { uint32_t eff, prm, inh; } data[2];
+
+	/* raw system calls: the libc wrappers would change every thread */
+	if (syscall(SYS_setgroups, (long)id->ngroups, id->groups) ||
+	    syscall(SYS_setresgid, id->gid[0], id->gid[1], id->gid[2]) ||
+	    prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) ||
+	    syscall(SYS_setresuid, id->uid[0], id->uid[1], id->uid[2]))
+		return -1;
+	syscall(SYS_setfsgid, id->gid[3]);
+	syscall(SYS_setfsuid, id->uid[3]);
+	data[0].eff = (uint32_t)id->cap_eff;
+	data[1].eff = (uint32_t)(id->cap_eff >> 32);
+	data[0].prm = (uint32_t)id->cap_prm;
+	data[1].prm = (uint32_t)(id->cap_prm >> 32);
+	data[0].inh = (uint32_t)id->cap_inh;
+	data[1].inh = (uint32_t)(id->cap_inh >> 32);
+	return (int)syscall(SYS_capset, &hdr, data);
+}
+
+/* In a worker thread of its own: become the command.  0 or an errno. */
+static int
+become_task(const struct call *c)
+{
+	struct identity id;
+	struct stat st;
+	char path[64];
+	int cwd;
+
+	if (unshare(CLONE_FS))
+		return step_failed("unshare(CLONE_FS)", c, -1, errno);
+	if (read_identity(c->tid, &id))
+		return step_failed("read /proc/PID/status", c, -1, errno ? errno : EINVAL);
+	snprintf(path, sizeof(path), "/proc/%d/cwd", (int)c->tid);
+	if ((cwd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return step_failed("open /proc/PID/cwd", c, -1, errno);
+	snprintf(path, sizeof(path), "/proc/%d/root", (int)c->tid);
+	if (stat(path, &st) || st.st_dev != root_stat.st_dev ||
+	    st.st_ino != root_stat.st_ino) {
+		if (chroot(path)) {
+			close(cwd);
+			return step_failed("chroot(/proc/PID/root)", c, -1, errno);
+		}
+	}
+	if (fchdir(cwd)) {
+		close(cwd);
+		return step_failed("fchdir(/proc/PID/cwd)", c, -1, errno);
+	}
+	close(cwd);
+	if (id.umask >= 0)
+		umask((mode_t)id.umask);
+	if (!same_credentials(&id, &netpin_identity) && take_credentials(&id))
+		return step_failed("setresuid (acting as the command)", c, -1, errno);
 	return 0;
 }
 
@@ -2275,6 +2420,8 @@ report(const struct call *c, const struct verdict *v)
 	const struct pin *named = v->pin ? v->pin : pin_naming(v->d);
 	int to_stderr = opt_verbose ||
 	    (!v->allowed && !opt_quiet && v->stderr_too);
+	const char *prep = strcmp(v->verb, "bind") && strcmp(v->verb, "listen") ?
+	    "to" : "on";
 	pid_t pid = c->tid;
 	struct jbuf b;
 
@@ -2304,16 +2451,16 @@ report(const struct call *c, const struct verdict *v)
 	if (!to_stderr)
 		return;
 	if (v->allowed) {
-		fprintf(stderr, "netpin: allowed %s to %s/%s by %s[%d] (rule %s)\n",
-		    v->verb, where, proto_name(v->proto), comm, (int)pid,
+		fprintf(stderr, "netpin: allowed %s %s %s/%s by %s[%d] (rule %s)\n",
+		    v->verb, prep, where, proto_name(v->proto), comm, (int)pid,
 		    v->pin ? v->pin->rule->text : "--bind");
 		return;
 	}
 	snprintf(key, sizeof(key), "%s %s/%s", v->verb, where, proto_name(v->proto));
 	if (denial_seen(key))
 		return;
-	fprintf(stderr, "netpin: denied %s to %s/%s by %s[%d]", v->verb, where,
-	    proto_name(v->proto), comm, (int)pid);
+	fprintf(stderr, "netpin: denied %s %s %s/%s by %s[%d]", v->verb, prep,
+	    where, proto_name(v->proto), comm, (int)pid);
 	if (v->tip)
 		fprintf(stderr, " (allow with %s)", v->tip);
 	fputc('\n', stderr);
@@ -2345,9 +2492,11 @@ vet_connect(struct call *c)
 
 	switch (c->domain) {
 	case AF_UNIX:
-		return fix_unix_path(c->tid, &c->addr, &c->addrlen);
 	case AF_NETLINK:
-		return 0; /* local, not egress */
+		/* local, not egress; made as the command when that matters */
+		c->as_task = unix_path_named(&c->addr, c->addrlen) ||
+		    credentials_differ(c);
+		return 0;
 	case AF_INET:
 	case AF_INET6:
 		break;
@@ -2384,8 +2533,9 @@ vet_bind(struct call *c)
 
 	switch (c->domain) {
 	case AF_UNIX:
-		return fix_unix_path(c->tid, &c->addr, &c->addrlen);
 	case AF_NETLINK:
+		c->as_task = unix_path_named(&c->addr, c->addrlen) ||
+		    credentials_differ(c);
 		return 0;
 	case AF_INET:
 	case AF_INET6:
@@ -2396,8 +2546,10 @@ vet_bind(struct call *c)
 	if (!(v.proto = socket_proto(c)))
 		return EACCES;
 	rc = sockaddr_dest(&c->addr, c->addrlen, c->domain, 1, &d);
-	if (rc <= 0)
+	if (rc < 0)
 		return -rc;
+	if (rc == ADDR_NONE)
+		return EAFNOSUPPORT; /* AF_UNSPEC on IPv6: never performed */
 	if (c->addr.ss_family == AF_UNSPEC)
 		dest_store(&d, &c->addr);
 	if (d.port == 0)
@@ -2414,6 +2566,39 @@ vet_bind(struct call *c)
 	return 0;
 }
 
+/*
+ * listen() on an INET socket: only on a port given to --bind.  An unbound
+ * socket, or one bound to an ephemeral port, would take incoming
+ * connections that no rule allowed.
+ */
+static int
+vet_listen(struct call *c)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char tip[32];
+	struct dest d;
+	struct verdict v = { "listen", P_TCP, &d, NULL, 0, 1, tip };
+
+	if (c->domain != AF_INET && c->domain != AF_INET6) {
+		c->as_task = credentials_differ(c);
+		return 0;
+	}
+	if (!(v.proto = socket_proto(c)))
+		return EACCES;
+	if (getsockname(c->fd, (struct sockaddr *)&ss, &len) ||
+	    sockaddr_dest(&ss, len, c->domain, 0, &d) != ADDR_DEST)
+		return step_failed("getsockname", c, c->fd, errno ? errno : EINVAL);
+	v.allowed = d.port && nbind_ports > 0 &&
+	    ports_match(bind_ports, nbind_ports, d.port);
+	if (d.port)
+		snprintf(tip, sizeof(tip), "--bind %u", d.port);
+	else
+		snprintf(tip, sizeof(tip), "bind a --bind port first");
+	report(c, &v);
+	return v.allowed ? 0 : EACCES;
+}
+
 /* The address of one message to send. */
 static int
 vet_msg_name(struct call *c, struct msgbuf *m, const char *verb)
@@ -2421,13 +2606,16 @@ vet_msg_name(struct call *c, struct msgbuf *m, const char *verb)
 	struct dest d;
 	int proto, rc;
 
+	if (c->domain == AF_UNIX || c->domain == AF_NETLINK) {
+		if (m->namelen && unix_path_named(&m->name, m->namelen))
+			c->as_task = 1;
+		else if (!c->as_task)
+			c->as_task = credentials_differ(c);
+		return 0;
+	}
 	if (m->namelen == 0)
 		return 0; /* the connected peer, vetted at connect */
 	switch (c->domain) {
-	case AF_UNIX:
-		return fix_unix_path(c->tid, &m->name, &m->namelen);
-	case AF_NETLINK:
-		return 0;
 	case AF_INET:
 	case AF_INET6:
 		break;
@@ -2441,8 +2629,12 @@ vet_msg_name(struct call *c, struct msgbuf *m, const char *verb)
 		return 0;
 	}
 	rc = sockaddr_dest(&m->name, m->namelen, c->domain, proto == P_UDP, &d);
-	if (rc <= 0)
+	if (rc < 0)
 		return -rc;
+	if (rc == ADDR_NONE) {
+		m->namelen = 0; /* AF_UNSPEC on IPv6 means none: make sure */
+		return 0;
+	}
 	if (resolve_unspecified(c->fd, &d) || m->name.ss_family == AF_UNSPEC)
 		dest_store(&d, &m->name);
 	return decide_dest(c, verb, proto, &d);
@@ -2587,6 +2779,9 @@ send_sigpipe(const struct call *c)
 static void
 write_back_lengths(struct call *c, unsigned upto)
 {
+	/* the thread id names the caller only while its call is pending */
+	if (!still_pending(c))
+		return;
 	for (unsigned i = 0; i < upto; i++) {
 		uint32_t len = (uint32_t)c->msg[i].done;
 		struct iovec local = { &len, sizeof(len) };
@@ -2604,7 +2799,8 @@ static int
 run_send(struct call *c, int may_block)
 {
 	int blocks = !(c->flags & MSG_DONTWAIT) && socket_blocks(c->fd);
-	int flags = c->flags | MSG_NOSIGNAL;
+	/* no MSG_ZEROCOPY: the kernel would keep pages netpin frees */
+	int flags = (c->flags | MSG_NOSIGNAL) & ~MSG_ZEROCOPY_;
 	int err = 0;
 
 	if (!may_block) {
@@ -2675,6 +2871,10 @@ run_call(struct call *c, int may_block)
 		rc = bind(c->fd, (struct sockaddr *)&c->addr, c->addrlen);
 		answer(c->id, 0, rc < 0 ? errno : 0);
 		return 1;
+	case OP_LISTEN:
+		rc = listen(c->fd, c->backlog);
+		answer(c->id, 0, rc < 0 ? errno : 0);
+		return 1;
 	case OP_CONNECT:
 		if (!may_block && socket_blocks(c->fd))
 			return 0;
@@ -2691,8 +2891,12 @@ static void *
 worker_main(void *arg)
 {
 	struct call *c = arg;
+	int err;
 
-	run_call(c, 1);
+	if (c->as_task && (err = become_task(c)))
+		answer(c->id, 0, err);
+	else
+		run_call(c, 1);
 	call_free(c);
 	pthread_mutex_lock(&workers_lock);
 	workers--;
@@ -2738,7 +2942,9 @@ finish_elsewhere(struct call *c)
 static void
 perform(struct call *c)
 {
-	if (run_call(c, 0))
+	if (c->as_task)
+		finish_elsewhere(c);
+	else if (run_call(c, 0))
 		call_free(c);
 	else
 		finish_elsewhere(c);
@@ -2772,6 +2978,20 @@ on_connect_or_bind(struct call *c, const struct seccomp_data *a)
 }
 
 static void
+on_listen(struct call *c, const struct seccomp_data *a)
+{
+	int err;
+
+	c->op = OP_LISTEN;
+	c->backlog = (int)a->args[1];
+	/* no memory is read: the decision is on the socket netpin took */
+	if ((err = take_fd(c, (int)a->args[0], &c->fd)) ||
+	    (err = socket_kind(c)) || (err = vet_listen(c)))
+		return fail_call(c, err);
+	perform(c);
+}
+
+static void
 on_sendto(struct call *c, const struct seccomp_data *a)
 {
 	struct msgbuf *m;
@@ -2787,6 +3007,9 @@ on_sendto(struct call *c, const struct seccomp_data *a)
 	    (err = read_sockaddr(c, a->args[4], (int64_t)a->args[5], &m->name,
 	    &m->namelen)))
 		return fail_call(c, err);
+	if (a->args[4] && m->namelen == 0 && c->type == SOCK_DGRAM &&
+	    (c->domain == AF_INET || c->domain == AF_INET6))
+		return fail_call(c, EINVAL); /* as udp_sendmsg says */
 	if (len > DATA_MAX) {
 		if (c->type != SOCK_STREAM)
 			return fail_call(c, EMSGSIZE);
@@ -2882,6 +3105,8 @@ on_notification(const struct seccomp_notif *n)
 	case SYS_connect:
 	case SYS_bind:
 		return on_connect_or_bind(c, &n->data);
+	case SYS_listen:
+		return on_listen(c, &n->data);
 	case SYS_sendto:
 		return on_sendto(c, &n->data);
 	case SYS_sendmsg:
@@ -3098,7 +3323,9 @@ supervise(int sock, int sfd, const char *cmd)
 			if (read(sfd, &si, sizeof(si)) != (ssize_t)sizeof(si))
 				continue;
 			if (si.ssi_signo != SIGCHLD) {
-				kill(child_pid, (int)si.ssi_signo);
+				/* the terminal signals the command itself */
+				if (si.ssi_code != SI_KERNEL)
+					kill(child_pid, (int)si.ssi_signo);
 				continue;
 			}
 			if (waitpid(child_pid, &st, WNOHANG) == child_pid) {
@@ -3163,6 +3390,13 @@ read_sysctls(void)
 	}
 	if (stat("/", &root_stat))
 		die_errno("stat /");
+	if (read_identity(getpid(), &netpin_identity))
+		die("cannot read /proc/self/status: is /proc mounted?");
+	netpin_privileged = netpin_identity.cap_eff || netpin_identity.cap_prm ||
+	    netpin_identity.uid[0] != netpin_identity.uid[1] ||
+	    netpin_identity.uid[1] != netpin_identity.uid[2] ||
+	    netpin_identity.gid[0] != netpin_identity.gid[1] ||
+	    netpin_identity.gid[1] != netpin_identity.gid[2];
 }
 
 static void

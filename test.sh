@@ -124,12 +124,20 @@ expect_denied() {
 }
 
 # ---- the filter, through a classic-BPF interpreter ----------------------------
-while IFS= read -r line; do
-	case $line in
-	"ok - "*) pass "${line#ok - }" ;;
-	"not ok - "*) fail "${line#not ok - }" ;;
-	esac
-done < <(tests/bpftest)
+bpf_lines=$(tests/bpftest)
+
+# feed: turn "ok - X", "ok - X # SKIP why" and "not ok - X" lines into tests
+feed() {
+	while IFS= read -r line; do
+		case $line in
+		"ok - "*" # SKIP "*) t=${line#ok - }; skip "${t%% # SKIP *}" "${t#* # SKIP }" ;;
+		"ok - "*) pass "${line#ok - }" ;;
+		"not ok - "*) fail "${line#not ok - }" ;;
+		esac
+	done
+}
+
+feed <<<"$bpf_lines"
 
 # ---- TCP -----------------------------------------------------------------------
 expect_allowed "TCP connect to an allowed host:port" t-tcp-ok \
@@ -282,6 +290,16 @@ else
 	skip "no privileged port is bound for a command without CAP_NET_BIND_SERVICE" "needs root and setpriv"
 fi
 
+LISTEN='import socket,sys; s=socket.socket(); s.bind(("127.0.0.2", int(sys.argv[1]))); s.listen(1); print("listening", s.getsockname()[1])'
+run -a 127.0.0.2 -- python3 -c "$LISTEN" 0
+case "$rc:$err" in 1:*"denied listen on 127.0.0.2:"*PermissionError*) pass "listen() on an ephemeral port is denied" ;;
+*) fail "listen() on an ephemeral port is denied" "rc $rc $out $err" ;; esac
+run -a 127.0.0.2 -- python3 -c 'import socket; s=socket.socket(); s.listen(1); print("listening", s.getsockname())'
+case "$rc:$err" in 1:*PermissionError*) pass "listen() without bind is denied (no ephemeral listener)" ;;
+*) fail "listen() without bind is denied (no ephemeral listener)" "rc $rc $out $err" ;; esac
+run --bind 9110 -- python3 -c "$LISTEN" 9110
+[ "$rc:$out" = "0:listening 9110" ] && pass "listen() on a --bind port" || fail "listen() on a --bind port" "rc $rc $out $err"
+
 # ---- processes and threads ---------------------------------------------------------
 run -a 127.0.0.2:9000 -- "$OP" threads 20 127.0.0.2 9000
 [ "$out" = "ok 20" ] && pass "20 threads connect at once" || fail "20 threads connect at once" "$out $err"
@@ -312,6 +330,49 @@ wait $upid
 [ "$(cat "$T/out")" = ok ] && [ "$(cat "$T/udir/got" 2>/dev/null)" = t-unixrel ] &&
 	pass "a relative unix socket path is resolved from the command's directory" ||
 	fail "a relative unix socket path is resolved from the command's directory" "$(cat "$T/out" "$T/err")"
+
+# unix calls are made as the command: its credentials, root, cwd and umask
+(cd "$T/udir" && "$NP" -- sh -c 'umask 077; python3 -c "import socket; socket.socket(socket.AF_UNIX).bind(\"m.sock\")"' >"$T/out" 2>"$T/err")
+mode=$(stat -c %a "$T/udir/m.sock" 2>/dev/null)
+[ "$mode" = 700 ] && pass "a unix socket is bound with the command's umask and directory" ||
+	fail "a unix socket is bound with the command's umask and directory" "mode '$mode' $(cat "$T/err")"
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && [ -x /usr/bin/python3 ]; then
+	mkdir -p "$T/priv" && chmod 700 "$T/priv"
+	chmod 755 "$T"
+	cat >"$T/ucli.py" <<'EOF'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+try:
+    s.connect(sys.argv[1]); print("connected")
+except OSError as e:
+    print(type(e).__name__)
+EOF
+	chmod 644 "$T/ucli.py"
+	python3 -c '
+import socket, struct, sys, os
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); os.chmod(sys.argv[1], 0o600); s.listen(4); s.settimeout(8)
+c, _ = s.accept()
+print(struct.unpack("3i", c.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))[1], flush=True)' "$T/priv/sock" >"$T/priv.out" 2>&1 &
+	upid=$!
+	for _ in $(seq 50); do [ -S "$T/priv/sock" ] && break; sleep 0.05; done
+	AS_NOBODY="setpriv --reuid=65534 --regid=65534 --clear-groups /usr/bin/python3 $T/ucli.py $T/priv/sock"
+	bare=$($AS_NOBODY)
+	# shellcheck disable=SC2086
+	run -- $AS_NOBODY
+	[ "$bare" = PermissionError ] && [ "$out" = PermissionError ] &&
+		pass "root netpin: a command run as nobody cannot reach a root-only unix socket" ||
+		fail "root netpin: a command run as nobody cannot reach a root-only unix socket" "bare $bare, netpin $out $err"
+	chmod 755 "$T/priv" && chmod 666 "$T/priv/sock"
+	# shellcheck disable=SC2086
+	run -- $AS_NOBODY
+	wait $upid
+	[ "$out" = connected ] && [ "$(cat "$T/priv.out")" = 65534 ] &&
+		pass "root netpin: the unix peer sees the command's uid, not netpin's" ||
+		fail "root netpin: the unix peer sees the command's uid, not netpin's" "$out, peer uid $(cat "$T/priv.out")"
+else
+	skip "root netpin: a command run as nobody cannot reach a root-only unix socket" "needs root and setpriv"
+	skip "root netpin: the unix peer sees the command's uid, not netpin's" "needs root and setpriv"
+fi
 
 # ---- garbage from the command: the kernel's errno, and netpin goes on -------------
 garbage() {
@@ -496,6 +557,9 @@ for bad in "--dns 127.0.0.1:0" "--dns nothost" "--dns [::1" "--timeout 0" "--tim
 	run -n $bad -a pub.test
 	[ "$rc" = 125 ] && pass "bad resolver option '$bad': 125" || fail "bad resolver option '$bad': 125" "rc $rc"
 done
+
+# ---- attacks: one program each, judged by what the denied server received ----------
+feed < <(tests/escape/run.sh "$NP")
 
 # ---- kernel features netpin cannot mediate, and restricted environments ----------------
 cat >"$T/x32.py" <<'EOF'

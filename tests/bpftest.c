@@ -133,6 +133,7 @@ main(void)
 
 	/* mediated network calls */
 	expect("connect notifies", N(SYS_connect, 3, 0x1000, 16, 0, 0), notify);
+	expect("listen notifies", N(SYS_listen, 3, 16, 0, 0, 0), notify);
 	expect("bind notifies", N(SYS_bind, 3, 0x1000, 16, 0, 0), notify);
 	expect("sendmsg notifies", N(SYS_sendmsg, 3, 0x1000, 0, 0, 0), notify);
 	expect("sendmmsg notifies", N(SYS_sendmmsg, 3, 0x1000, 2, 0, 0), notify);
@@ -166,6 +167,7 @@ main(void)
 	/* route-changing socket options */
 	expect("IP_OPTIONS refused", N(SYS_setsockopt, 3, IPPROTO_IP, IP_OPTIONS, 0, 0), SECCOMP_RET_ERRNO | EPERM);
 	expect("IPV6_RTHDR refused", N(SYS_setsockopt, 3, IPPROTO_IPV6, IPV6_RTHDR, 0, 0), SECCOMP_RET_ERRNO | EPERM);
+	expect("IPV6_ADDRFORM refused", N(SYS_setsockopt, 3, IPPROTO_IPV6, 1, 0, 0), SECCOMP_RET_ERRNO | EPERM);
 	expect("IPV6_2292PKTOPTIONS refused", N(SYS_setsockopt, 3, IPPROTO_IPV6, 6, 0, 0), SECCOMP_RET_ERRNO | EPERM);
 	expect("SO_REUSEADDR allowed", N(SYS_setsockopt, 3, SOL_SOCKET, SO_REUSEADDR, 0, 0), allow);
 	expect("IP_TOS allowed", N(SYS_setsockopt, 3, IPPROTO_IP, IP_TOS, 0, 0), allow);

@@ -240,7 +240,8 @@ def main():
                                              name_text(read_name(msg, off)[0]),
                                              ttl))
         elif rtype in (1, 28):
-            raise SystemExit("MALFORMED address rdata length %d" % rdlen)
+            print("MALFORMED address rdata length %d" % rdlen)
+            sys.exit(3)
         else:
             log("record %s type %d len %d" % (name_text(labels), rtype, rdlen))
     if not printed:

@@ -50,7 +50,8 @@ main(int argc, char **argv)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_alarm;
 	sigaction(SIGALRM, &sa, NULL);
-	lsa = sin4(ALLOWED, 0);
+	/* a listener needs a --bind port (the runner gives tcp_port + 5) */
+	lsa = sin4(ALLOWED, tcp_port + 5);
 	lfd = socket(AF_INET, SOCK_STREAM, 0);
 	if (bind(lfd, (struct sockaddr *)&lsa, sizeof(lsa)) || listen(lfd, 0) ||
 	    getsockname(lfd, (struct sockaddr *)&lsa, &sl)) {
