@@ -225,6 +225,8 @@ static int opt_verbose;
 static int opt_quiet;
 static int opt_dry_run;
 static int opt_strict;
+static int opt_audit;
+static const char *opt_learn;
 static const char *opt_hosts = "/etc/hosts";
 static const char *opt_log;
 static int log_fd = -1;
@@ -281,6 +283,9 @@ usage(FILE *f)
 "  -a, --allow RULE        allow traffic matching RULE (repeatable)\n"
 "  -A, --allow-file FILE   RULEs from FILE, one per line, '#' comments\n"
 "      --bind PORTS        let the command bind these ports (0 always)\n"
+"      --audit             allow everything, log what would have been denied\n"
+"      --learn FILE        at exit, write an allow-file with the rules that\n"
+"                          would have allowed every denied (or audited) call\n"
 "  -l, --log FILE          append one JSON object per event ('-' = stderr)\n"
 "  -q, --quiet             no denial lines on stderr\n"
 "  -v, --verbose           pin table, active layers and every decision\n"
@@ -663,6 +668,21 @@ add_rule(const char *text, const char *where)
 }
 
 static void
+add_bind_ports(const char *s, const char *where)
+{
+	struct portrange *r;
+	const char *err;
+	int n;
+
+	if ((err = parse_ports(s, &r, &n)))
+		die("%s: bad --bind '%s': %s", where, s, err);
+	bind_ports = xrealloc(bind_ports, (size_t)(nbind_ports + n), sizeof(*r));
+	memcpy(bind_ports + nbind_ports, r, (size_t)n * sizeof(*r));
+	nbind_ports += n;
+	free(r);
+}
+
+static void
 add_rules_from_file(const char *path)
 {
 	FILE *f = fopen(path, "re");
@@ -687,6 +707,10 @@ add_rules_from_file(const char *path)
 		if (!*s)
 			continue;
 		snprintf(where, sizeof(where), "%s:%d", path, lineno);
+		if (!strncmp(s, "--bind", 6) && isspace((unsigned char)s[6])) {
+			add_bind_ports(s + 7 + strspn(s + 7, " \t"), where);
+			continue;
+		}
 		add_rule(s, where);
 	}
 	if (ferror(f))
@@ -2403,30 +2427,84 @@ denial_seen(const char *key)
 }
 
 struct verdict {
-	const char *verb;         /* connect, bind, sendto, sendmsg */
+	const char *verb;         /* connect, bind, listen, sendto, sendmsg */
 	int proto;
 	const struct dest *d;
 	const struct pin *pin;    /* the pin that allowed it, if any */
-	int allowed;
+	int allowed;              /* by the rules */
 	int stderr_too;           /* print a denial on stderr (not UDP connect) */
 	const char *tip;
 };
 
+/* What was denied (or, with --audit, would have been): for the summary
+ * at exit and for --learn. */
+struct refusal {
+	int proto;                /* P_TCP, P_UDP; 0: a local port (bind, listen) */
+	struct dest d;
+	const char *name;         /* a name rule pins the address, if any */
+	const char *verb;
+	unsigned long count;
+};
+
+#define REFUSALS_MAX 4096
+static struct refusal *refusals;
+static int nrefusals;
+static unsigned long refusals_lost;
+
+static int
+is_local_verb(const char *verb)
+{
+	return !strcmp(verb, "bind") || !strcmp(verb, "listen");
+}
+
 static void
+remember_refusal(const struct verdict *v, const char *name)
+{
+	int proto = is_local_verb(v->verb) ? 0 : v->proto;
+
+	for (int i = 0; i < nrefusals; i++) {
+		struct refusal *r = &refusals[i];
+
+		if (r->proto == proto && r->d.port == v->d->port &&
+		    (proto == 0 || (r->d.family == v->d->family &&
+		    !memcmp(r->d.addr, v->d->addr, 16)))) {
+			r->count++;
+			return;
+		}
+	}
+	if (nrefusals == REFUSALS_MAX) {
+		refusals_lost++;
+		return;
+	}
+	if (!refusals)
+		refusals = xcalloc(REFUSALS_MAX, sizeof(*refusals));
+	refusals[nrefusals].proto = proto;
+	refusals[nrefusals].d = *v->d;
+	refusals[nrefusals].name = name;
+	refusals[nrefusals].verb = v->verb;
+	refusals[nrefusals].count = 1;
+	nrefusals++;
+}
+
+/* Log and print a decision.  Returns the errno to answer: 0 or EACCES. */
+static int
 report(const struct call *c, const struct verdict *v)
 {
 	char where[INET6_ADDRSTRLEN + 16], a[INET6_ADDRSTRLEN];
 	char comm[64] = "?", tgid[32] = "", key[128];
 	const struct pin *named = v->pin ? v->pin : pin_naming(v->d);
+	const char *name = named ? named->rule->name : NULL;
+	const char *verdict = v->allowed ? "allow" : opt_audit ? "audit" : "deny";
 	int to_stderr = opt_verbose ||
 	    (!v->allowed && !opt_quiet && v->stderr_too);
-	const char *prep = strcmp(v->verb, "bind") && strcmp(v->verb, "listen") ?
-	    "to" : "on";
+	const char *prep = is_local_verb(v->verb) ? "on" : "to";
 	pid_t pid = c->tid;
 	struct jbuf b;
 
+	if (!v->allowed)
+		remember_refusal(v, name);
 	if (!to_stderr && log_fd < 0)
-		return;
+		goto out;
 	task_status(c->tid, "Name", comm, sizeof(comm));
 	if (task_status(c->tid, "Tgid", tgid, sizeof(tgid)) == 0)
 		pid = (pid_t)atoi(tgid);
@@ -2434,14 +2512,13 @@ report(const struct call *c, const struct verdict *v)
 	format_addr(v->d->family, v->d->addr, a, sizeof(a));
 	if (log_fd >= 0) {
 		jbegin(&b, v->verb);
-		jstr(&b, "verdict", v->allowed ? "allow" : "deny");
+		jstr(&b, "verdict", verdict);
 		jnum(&b, "pid", pid);
 		jstr(&b, "comm", comm);
 		jstr(&b, "proto", proto_name(v->proto));
 		jstr(&b, "addr", a);
 		jnum(&b, "port", v->d->port);
-		if (named && named->rule->name)
-			jstr(&b, "name", named->rule->name);
+		jstr(&b, "name", name);
 		if (v->pin)
 			jstr(&b, "rule", v->pin->rule->text);
 		if (!v->allowed)
@@ -2449,21 +2526,208 @@ report(const struct call *c, const struct verdict *v)
 		jend(&b);
 	}
 	if (!to_stderr)
-		return;
+		goto out;
 	if (v->allowed) {
 		fprintf(stderr, "netpin: allowed %s %s %s/%s by %s[%d] (rule %s)\n",
 		    v->verb, prep, where, proto_name(v->proto), comm, (int)pid,
 		    v->pin ? v->pin->rule->text : "--bind");
-		return;
+		goto out;
 	}
 	snprintf(key, sizeof(key), "%s %s/%s", v->verb, where, proto_name(v->proto));
 	if (denial_seen(key))
-		return;
-	fprintf(stderr, "netpin: denied %s %s %s/%s by %s[%d]", v->verb, prep,
-	    where, proto_name(v->proto), comm, (int)pid);
+		goto out;
+	fprintf(stderr, "netpin: %s %s %s %s/%s by %s[%d]",
+	    opt_audit ? "audit: would deny" : "denied", v->verb, prep, where,
+	    proto_name(v->proto), comm, (int)pid);
 	if (v->tip)
 		fprintf(stderr, " (allow with %s)", v->tip);
 	fputc('\n', stderr);
+out:
+	return v->allowed || opt_audit ? 0 : EACCES;
+}
+
+/* ---- what was refused: the summary at exit and --learn ---- */
+struct learned {
+	char host[300];           /* "tcp:127.0.0.3", "udp:[::1]", "tcp:name" */
+	uint16_t ports[64];
+	int nports;
+	int all_ports;            /* too many to list */
+	unsigned long count;
+};
+
+static int
+cmp_port(const void *a, const void *b)
+{
+	return (int)*(const uint16_t *)a - (int)*(const uint16_t *)b;
+}
+
+/* "80,443,8000-8003" */
+static void
+format_ports(struct learned *l, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	qsort(l->ports, (size_t)l->nports, sizeof(l->ports[0]), cmp_port);
+	buf[0] = '\0';
+	for (int i = 0; i < l->nports && o < len; i++) {
+		int j = i;
+
+		while (j + 1 < l->nports && l->ports[j + 1] == l->ports[j] + 1)
+			j++;
+		if (j > i)
+			o += (size_t)snprintf(buf + o, len - o, "%s%u-%u", o ? "," : "",
+			    l->ports[i], l->ports[j]);
+		else
+			o += (size_t)snprintf(buf + o, len - o, "%s%u", o ? "," : "",
+			    l->ports[i]);
+		i = j;
+	}
+}
+
+static void
+learn_add(struct learned *ls, int *n, const char *host, uint16_t port,
+    unsigned long count)
+{
+	struct learned *l = NULL;
+
+	for (int i = 0; i < *n && !l; i++)
+		if (!strcmp(ls[i].host, host))
+			l = &ls[i];
+	if (!l) {
+		l = &ls[(*n)++];
+		memset(l, 0, sizeof(*l));
+		snprintf(l->host, sizeof(l->host), "%s", host);
+	}
+	l->count += count;
+	for (int i = 0; i < l->nports; i++)
+		if (l->ports[i] == port)
+			return;
+	if (l->nports < 64)
+		l->ports[l->nports++] = port;
+	else
+		l->all_ports = 1;
+}
+
+/* Group what was refused into rules: per protocol and host, its ports. */
+static int
+learn_rules(struct learned *ls)
+{
+	char a[INET6_ADDRSTRLEN], host[300];
+	int n = 0;
+
+	for (int i = 0; i < nrefusals; i++) {
+		const struct refusal *r = &refusals[i];
+
+		if (r->proto == 0) {
+			if (r->d.port)
+				learn_add(ls, &n, "--bind", r->d.port, r->count);
+			continue;
+		}
+		format_addr(r->d.family, r->d.addr, a, sizeof(a));
+		snprintf(host, sizeof(host), r->name ? "%s:%s" :
+		    r->d.family == AF_INET6 ? "%s:[%s]" : "%s:%s",
+		    proto_name(r->proto), r->name ? r->name : a);
+		learn_add(ls, &n, host, r->d.port, r->count);
+	}
+	return n;
+}
+
+/* "tcp:127.0.0.3:80,443" or "--bind 8080" */
+static void
+format_learned(struct learned *l, char *buf, size_t len)
+{
+	char ports[400];
+
+	format_ports(l, ports, sizeof(ports));
+	if (!strcmp(l->host, "--bind"))
+		snprintf(buf, len, "--bind %s", ports);
+	else if (l->all_ports)
+		snprintf(buf, len, "%s", l->host);
+	else
+		snprintf(buf, len, "%s:%s", l->host, ports);
+}
+
+static unsigned long
+refused_calls(void)
+{
+	unsigned long total = refusals_lost;
+
+	for (int i = 0; i < nrefusals; i++)
+		total += refusals[i].count;
+	return total;
+}
+
+static void
+print_summary(void)
+{
+	struct learned *ls;
+	char line[800], where[INET6_ADDRSTRLEN + 16];
+	int n;
+
+	if (opt_quiet || nrefusals == 0)
+		return;
+	fprintf(stderr, "netpin: summary: %lu call%s %s, %d destination%s:\n",
+	    refused_calls(), refused_calls() == 1 ? "" : "s",
+	    opt_audit ? "that the rules would deny (audit)" : "denied",
+	    nrefusals, nrefusals == 1 ? "" : "s");
+	for (int i = 0; i < nrefusals; i++) {
+		const struct refusal *r = &refusals[i];
+
+		format_dest(&r->d, where, sizeof(where));
+		fprintf(stderr, "netpin:   %s/%s%s%s%s (%s) %lu time%s\n", where,
+		    proto_name(r->proto ? r->proto : P_TCP), r->name ? " (" : "",
+		    r->name ? r->name : "", r->name ? ")" : "", r->verb, r->count,
+		    r->count == 1 ? "" : "s");
+	}
+	ls = xcalloc(REFUSALS_MAX, sizeof(*ls));
+	n = learn_rules(ls);
+	fprintf(stderr, "netpin: to allow them:");
+	for (int i = 0; i < n; i++) {
+		format_learned(&ls[i], line, sizeof(line));
+		fprintf(stderr, " %s%s", strncmp(line, "--", 2) ? "--allow " : "", line);
+	}
+	fputc('\n', stderr);
+	free(ls);
+}
+
+/* --learn FILE: an allow-file with the rules that allow what was refused. */
+static void
+write_learned(char **argv)
+{
+	struct learned *ls;
+	char line[800];
+	FILE *f;
+	int n;
+
+	if (!opt_learn)
+		return;
+	if (!(f = fopen(opt_learn, "we"))) {
+		warnx("--learn %s: %s", opt_learn, strerror(errno));
+		return;
+	}
+	fprintf(f, "# written by netpin --learn: rules that allow every call "
+	    "the rules denied%s\n# command:", opt_audit ? " (audit)" : "");
+	for (int i = 0; argv[i]; i++)
+		fprintf(f, " %s", argv[i]);
+	fprintf(f, "\n# %lu call%s, %d destination%s\n", refused_calls(),
+	    refused_calls() == 1 ? "" : "s", nrefusals, nrefusals == 1 ? "" : "s");
+	ls = xcalloc(REFUSALS_MAX, sizeof(*ls));
+	n = learn_rules(ls);
+	for (int i = 0; i < n; i++) {
+		format_learned(&ls[i], line, sizeof(line));
+		fprintf(f, "%-40s # %lu call%s\n", line, ls[i].count,
+		    ls[i].count == 1 ? "" : "s");
+	}
+	for (int i = 0; i < nrefusals; i++)
+		if (refusals[i].proto == 0 && refusals[i].d.port == 0)
+			fprintf(f, "# %lu listen() on an ephemeral port: bind a fixed "
+			    "port and add it with --bind\n", refusals[i].count);
+	if (refusals_lost)
+		fprintf(f, "# %lu more calls to further destinations were not "
+		    "recorded (more than %d)\n", refusals_lost, REFUSALS_MAX);
+	free(ls);
+	if (fclose(f))
+		warnx("--learn %s: %s", opt_learn, strerror(errno));
 }
 
 /* The decision for a destination: 0 (allowed) or EACCES. */
@@ -2479,8 +2743,7 @@ decide_dest(const struct call *c, const char *verb, int proto,
 	v.stderr_too = !(proto == P_UDP && !strcmp(verb, "connect"));
 	format_dest(d, where, sizeof(where));
 	snprintf(tip, sizeof(tip), "--allow %s:%s", proto_name(proto), where);
-	report(c, &v);
-	return v.allowed ? 0 : EACCES;
+	return report(c, &v);
 }
 
 /* ---- vetting: on netpin's copies, after still_pending() ---- */
@@ -2556,8 +2819,7 @@ vet_bind(struct call *c)
 		return 0; /* an ephemeral port: always */
 	v.allowed = nbind_ports > 0 && ports_match(bind_ports, nbind_ports, d.port);
 	snprintf(tip, sizeof(tip), "--bind %u", d.port);
-	report(c, &v);
-	if (!v.allowed)
+	if (report(c, &v))
 		return EACCES;
 	/* never bind for the command a port the kernel would refuse it */
 	if (d.port < unpriv_port_start &&
@@ -2595,8 +2857,7 @@ vet_listen(struct call *c)
 		snprintf(tip, sizeof(tip), "--bind %u", d.port);
 	else
 		snprintf(tip, sizeof(tip), "bind a --bind port first");
-	report(c, &v);
-	return v.allowed ? 0 : EACCES;
+	return report(c, &v);
 }
 
 /* The address of one message to send. */
@@ -3459,21 +3720,6 @@ static const struct option long_options[] = {
 };
 
 static void
-add_bind_ports(const char *s)
-{
-	struct portrange *r;
-	const char *err;
-	int n;
-
-	if ((err = parse_ports(s, &r, &n)))
-		die("bad --bind '%s': %s", s, err);
-	bind_ports = xrealloc(bind_ports, (size_t)(nbind_ports + n), sizeof(*r));
-	memcpy(bind_ports + nbind_ports, r, (size_t)n * sizeof(*r));
-	nbind_ports += n;
-	free(r);
-}
-
-static void
 set_timeout(const char *s)
 {
 	char *end;
@@ -3504,7 +3750,7 @@ parse_options(int argc, char **argv)
 			add_rules_from_file(optarg);
 			break;
 		case OPT_BIND:
-			add_bind_ports(optarg);
+			add_bind_ports(optarg, "--bind");
 			break;
 		case 'l':
 			opt_log = optarg;
@@ -3538,9 +3784,11 @@ parse_options(int argc, char **argv)
 			opt_private_dns = 1;
 			break;
 		case OPT_AUDIT:
+			opt_audit = 1;
+			break;
 		case OPT_LEARN:
-			die("%s: not implemented in this version of netpin",
-			    argv[optind - 1]);
+			opt_learn = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -3622,5 +3870,8 @@ main(int argc, char **argv)
 		waitpid(child_pid, &status, 0);
 		return WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_SETUP;
 	}
-	return supervise(sp[0], sfd, argv[0]);
+	status = supervise(sp[0], sfd, argv[0]);
+	print_summary();
+	write_learned(argv);
+	return status;
 }

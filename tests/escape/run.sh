@@ -18,7 +18,12 @@ CFLAGS="-O2 -Wall -Wextra -Werror -pthread"
 T=$(mktemp -d /tmp/netpin-escape.XXXXXX)
 SPID=
 cleanup() {
-	[ -n "$SPID" ] && kill "$SPID" 2>/dev/null && wait "$SPID" 2>/dev/null
+	if [ -n "$SPID" ]; then
+		kill "$SPID" 2>/dev/null
+		sleep 0.2
+		kill -KILL "$SPID" 2>/dev/null
+		wait "$SPID" 2>/dev/null
+	fi
 	rm -rf "$T"
 }
 trap cleanup EXIT
