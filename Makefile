@@ -1,7 +1,7 @@
 # netpin — see README.  `make` builds a static ./netpin with musl-gcc when it
 # is installed, else with $(CC) -static.
 PREFIX ?= /usr/local
-CFLAGS ?= -O2
+CFLAGS ?= -Os
 LDFLAGS ?= -s
 WARN = -Wall -Wextra -Werror
 NETPIN_CC ?= $(shell command -v musl-gcc >/dev/null 2>&1 && echo musl-gcc || echo $(CC))

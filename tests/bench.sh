@@ -12,8 +12,10 @@
 # CLOCK_MONOTONIC, so process start is not counted (except in "startup").
 #
 # Output: one line per figure (name, bare, netpin, ratio or difference,
-# target, ok/MISSED), then one summary line.  Lines starting with '#' are
-# notes.  The exit status is 0 even when targets are missed (this is a
+# target, ok/MISSED, and a note: the time per operation, and "noise +-B%/+-N%",
+# half the interquartile range of the bare and netpin repetitions in % of
+# their median: a ratio closer to its target than that is not resolved by
+# this run), then one summary line.  Lines starting with '#' are notes.  The exit status is 0 even when targets are missed (this is a
 # report); it is 1 only when the harness itself fails.
 #
 # As root the benchmark re-runs itself inside a network namespace of its own
@@ -160,9 +162,17 @@ median() { # numbers...
 		END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.0f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
+# half the interquartile range, in % of the median: how far apart the
+# repetitions of one measurement were
+noise() { # numbers...
+	printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 }
+		END { q = int((NR + 3) / 4); m = v[int((NR + 1) / 2)]
+		      printf "%.0f\n", m > 0 ? (v[NR + 1 - q] - v[q]) / 2 / m * 100 : 0 }'
+}
+
 # rounds LABEL: runs BARE_CMD and NP_CMD (arrays) once each untimed, then
 # REPEAT times each, alternately, the order swapped every round; sets BARE
-# and UNDER to the medians (ns)
+# and UNDER to the medians (ns), NOISE to the spread of each
 rounds() {
 	local label=$1 bare=() under=() r
 	once "$label" "${BARE_CMD[@]}" >/dev/null
@@ -178,6 +188,7 @@ rounds() {
 	done
 	BARE=$(median "${bare[@]}")
 	UNDER=$(median "${under[@]}")
+	NOISE="noise +-$(noise "${bare[@]}")%/+-$(noise "${under[@]}")%"
 	echo "$label: bare ${bare[*]} / netpin ${under[*]}" >>"$T/raw"
 }
 
@@ -212,9 +223,10 @@ ratio_line() {
 	local name=$1 count=$2 target=$3 ratio verdict note
 	ratio=$(awk -v b="$BARE" -v u="$UNDER" 'BEGIN { printf "%.3f", u / b }')
 	verdict=$(awk -v r="$ratio" -v t="$target" 'BEGIN { print (r <= t ? "ok" : "MISSED") }')
-	note="per op $(fmt_ns $((BARE / count))) -> $(fmt_ns $((UNDER / count)))"
+	note="per op $(fmt_ns $((BARE / count))) -> $(fmt_ns $((UNDER / count))); "
 	[ "$count" = 1 ] && note=
-	[ $# -ge 4 ] && note=$4
+	[ $# -ge 4 ] && note="$4; "
+	note="$note$NOISE"
 	line "$name" "$(fmt_ns "$BARE")" "$(fmt_ns "$UNDER")" "${ratio}x" "<= ${target}x" "$verdict" "$note"
 }
 
@@ -273,7 +285,8 @@ rounds "startup x$N"
 BARE=$((BARE / N)) UNDER=$((UNDER / N))
 diff_ms=$(awk -v b="$BARE" -v u="$UNDER" 'BEGIN { printf "%.2f", (u - b) / 1e6 }')
 line "startup: netpin -- true" "$(fmt_ns "$BARE")" "$(fmt_ns "$UNDER")" "+$diff_ms ms" "<= +2 ms" \
-	"$(awk -v d="$diff_ms" 'BEGIN { print (d <= 2 ? "ok" : "MISSED") }')"
+	"$(awk -v d="$diff_ms" 'BEGIN { print (d <= 2 ? "ok" : "MISSED") }')" \
+	"per run, process start included; $NOISE"
 
 # 5. netpin's own peak memory (VmHWM of the netpin process, not of the
 # command) after it has mediated connects, datagrams and failing calls

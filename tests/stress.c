@@ -477,10 +477,10 @@ main(int argc, char **argv)
 {
 	struct result res;
 	struct timespec tick = { 0, WATCH_INTERVAL_NS };
-	uint64_t start, give_up;
+	uint64_t start, give_up, hung = 0;	/* hung: when we killed them */
 	pid_t *pids;
 	char desc[DESC_LEN];
-	int nprocs, seconds, nslots, alive, i, hung = 0;
+	int nprocs, seconds, nslots, alive, i;
 	long tcpport, udpport;
 
 	if (argc != 8)
@@ -549,13 +549,17 @@ main(int argc, char **argv)
 		if (p < 0 && errno != EINTR)
 			break;
 		if (!hung && find_hang(nslots, pids, desc, sizeof(desc))) {
-			hung = 1;
+			hung = now_ns();
 			parent_mismatch(&res, desc);
 			kill_all(pids, nprocs);
 		} else if (!hung && now_ns() > give_up) {
-			hung = 1;
+			hung = now_ns();
 			parent_mismatch(&res, "hang:children_did_not_exit");
 			kill_all(pids, nprocs);
+		} else if (hung && now_ns() - hung > HANG_NS) {
+			/* killed but not gone: report anyway, the run is bounded */
+			parent_mismatch(&res, "hang:killed_children_did_not_die");
+			break;
 		}
 		nanosleep(&tick, NULL);
 	}
