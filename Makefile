@@ -7,7 +7,7 @@ WARN = -Wall -Wextra -Werror
 NETPIN_CC ?= $(shell command -v musl-gcc >/dev/null 2>&1 && echo musl-gcc || echo $(CC))
 TEST_CC ?= $(CC)
 
-HELPERS = tests/netop tests/bpftest tests/refuse
+HELPERS = tests/netop tests/bpftest tests/refuse tests/stress
 FUZZERS = tests/fuzz-dns tests/fuzz-rule tests/fuzz-sockaddr tests/fuzz-cmsg
 FUZZ_CC ?= clang
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
@@ -22,6 +22,9 @@ tests/netop: tests/netop.c
 
 tests/bpftest: tests/bpftest.c netpin.c
 	$(TEST_CC) -O2 $(WARN) -o $@ tests/bpftest.c -pthread
+
+tests/stress: tests/stress.c
+	$(TEST_CC) -O2 $(WARN) -o $@ tests/stress.c -pthread
 
 tests/refuse: tests/refuse.c
 	$(TEST_CC) -O2 $(WARN) -o $@ tests/refuse.c
@@ -48,10 +51,14 @@ test: netpin helpers
 demo: netpin helpers
 	./tests/demo.sh
 
+# figures against the same work without netpin (a report, see README)
+bench: netpin
+	./tests/bench.sh
+
 install: netpin
 	install -D -m 0755 netpin $(DESTDIR)$(PREFIX)/bin/netpin
 
 clean:
 	rm -rf netpin netpin-asan $(HELPERS) $(FUZZERS) tests/fuzz-*.corpus
 
-.PHONY: all helpers fuzzers fuzz test demo install clean
+.PHONY: all helpers fuzzers fuzz test demo bench install clean

@@ -1870,6 +1870,7 @@ struct call {
 	unsigned nsend;           /* messages to send: [0, nsend) */
 	int late_err;             /* sendmmsg: the error that cut the vector */
 	uint64_t mmsg_vec;        /* sendmmsg: where msg_len goes back */
+	struct call *queue_next;  /* in the workers' queue */
 	int is_mmsg;
 };
 
@@ -2440,6 +2441,7 @@ struct verdict {
  * at exit and for --learn. */
 struct refusal {
 	int proto;                /* P_TCP, P_UDP; 0: a local port (bind, listen) */
+	int sock_proto;           /* the socket's, for the summary */
 	struct dest d;
 	const char *name;         /* a name rule pins the address, if any */
 	const char *verb;
@@ -2479,6 +2481,7 @@ remember_refusal(const struct verdict *v, const char *name)
 	if (!refusals)
 		refusals = xcalloc(REFUSALS_MAX, sizeof(*refusals));
 	refusals[nrefusals].proto = proto;
+	refusals[nrefusals].sock_proto = v->proto;
 	refusals[nrefusals].d = *v->d;
 	refusals[nrefusals].name = name;
 	refusals[nrefusals].verb = v->verb;
@@ -2675,7 +2678,7 @@ print_summary(void)
 
 		format_dest(&r->d, where, sizeof(where));
 		fprintf(stderr, "netpin:   %s/%s%s%s%s (%s) %lu time%s\n", where,
-		    proto_name(r->proto ? r->proto : P_TCP), r->name ? " (" : "",
+		    proto_name(r->sock_proto), r->name ? " (" : "",
 		    r->name ? r->name : "", r->name ? ")" : "", r->verb, r->count,
 		    r->count == 1 ? "" : "s");
 	}
@@ -3148,43 +3151,109 @@ run_call(struct call *c, int may_block)
 	return 1;
 }
 
+/*
+ * Workers: a pool of threads for calls that would block.  An idle worker
+ * takes the next queued call; a call that must be made as the command gets
+ * a fresh thread, which ends with it (its credentials and fs_struct are the
+ * command's from then on).
+ */
+#define QUEUE_MAX 4096
+static pthread_cond_t work_ready = PTHREAD_COND_INITIALIZER;
+static struct call *queue_head, *queue_tail;
+static int idle_workers, queued;
+
+/* With workers_lock held: the next queued call, or NULL after 10 s idle. */
+static struct call *
+next_call(void)
+{
+	struct timespec until;
+	struct call *c;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 10;
+	while (!queue_head) {
+		int rc;
+
+		idle_workers++;
+		rc = pthread_cond_timedwait(&work_ready, &workers_lock, &until);
+		idle_workers--;
+		if (rc == ETIMEDOUT && !queue_head)
+			return NULL;
+	}
+	c = queue_head;
+	queue_head = c->queue_next;
+	if (!queue_head)
+		queue_tail = NULL;
+	queued--;
+	return c;
+}
+
 static void *
 worker_main(void *arg)
 {
 	struct call *c = arg;
 	int err;
 
-	if (c->as_task && (err = become_task(c)))
-		answer(c->id, 0, err);
-	else
+	if (c->as_task) {
+		if ((err = become_task(c)))
+			answer(c->id, 0, err);
+		else
+			run_call(c, 1);
+		call_free(c);
+		c = NULL;
+	}
+	while (c) {
 		run_call(c, 1);
-	call_free(c);
+		call_free(c);
+		pthread_mutex_lock(&workers_lock);
+		c = next_call();
+		pthread_mutex_unlock(&workers_lock);
+	}
 	pthread_mutex_lock(&workers_lock);
 	workers--;
 	pthread_mutex_unlock(&workers_lock);
 	return NULL;
 }
 
-/* A call that would block is finished in a thread: the loop goes on. */
+static void
+refuse_call(struct call *c, const char *why)
+{
+	warnx("%s (pid %d): call refused", why, (int)c->tid);
+	answer(c->id, 0, EAGAIN);
+	call_free(c);
+}
+
+/* A call that would block is finished by a worker: the loop goes on. */
 static void
 finish_elsewhere(struct call *c)
 {
 	pthread_attr_t attr;
 	pthread_t t;
-	int full, rc;
+	int rc;
 
 	pthread_mutex_lock(&workers_lock);
-	full = workers >= WORKERS_MAX;
-	if (!full)
-		workers++;
-	pthread_mutex_unlock(&workers_lock);
-	if (full) {
-		warnx("more than %d blocked calls at once (pid %d): call refused",
-		    WORKERS_MAX, (int)c->tid);
-		answer(c->id, 0, EAGAIN);
-		call_free(c);
+	if (!c->as_task && (idle_workers > queued || workers >= WORKERS_MAX)) {
+		if (queued >= QUEUE_MAX) {
+			pthread_mutex_unlock(&workers_lock);
+			return refuse_call(c, "too many blocked calls at once");
+		}
+		c->queue_next = NULL;
+		if (queue_tail)
+			queue_tail->queue_next = c;
+		else
+			queue_head = c;
+		queue_tail = c;
+		queued++;
+		pthread_cond_signal(&work_ready);
+		pthread_mutex_unlock(&workers_lock);
 		return;
 	}
+	if (workers >= WORKERS_MAX) {
+		pthread_mutex_unlock(&workers_lock);
+		return refuse_call(c, "too many calls made as the command at once");
+	}
+	workers++;
+	pthread_mutex_unlock(&workers_lock);
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&attr, 128 * 1024);
@@ -3194,9 +3263,8 @@ finish_elsewhere(struct call *c)
 		pthread_mutex_lock(&workers_lock);
 		workers--;
 		pthread_mutex_unlock(&workers_lock);
-		warnx("pthread_create: %s: call refused", strerror(rc));
-		answer(c->id, 0, EAGAIN);
-		call_free(c);
+		errno = rc;
+		refuse_call(c, "pthread_create failed");
 	}
 }
 

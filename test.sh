@@ -558,6 +558,14 @@ for bad in "--dns 127.0.0.1:0" "--dns nothost" "--dns [::1" "--timeout 0" "--tim
 	[ "$rc" = 125 ] && pass "bad resolver option '$bad': 125" || fail "bad resolver option '$bad': 125" "rc $rc"
 done
 
+# ---- stress: 4 processes x 32 threads, mediated connects and sends, 5 s ---------------
+run -a 127.0.0.2 -- tests/stress 4 32 5 127.0.0.2 127.0.0.3 9000 9001
+case "$rc:$out" in 0:"ok "*) pass "stress: 4 processes x 32 threads for 5 s, every call answered right (${out#ok } calls)" ;;
+*) fail "stress: 4 processes x 32 threads for 5 s" "rc $rc $out $err" ;; esac
+
+# ---- valgrind on the supervisor ------------------------------------------------------------
+feed < <(timeout -k 5 300 tests/valgrind.sh)
+
 # ---- attacks: one program each, judged by what the denied server received ----------
 feed < <(timeout -k 5 240 tests/escape/run.sh "$NP")
 

@@ -69,8 +69,17 @@ T=$(mktemp -d /tmp/netpin-vg.XXXXXX)
 PIDS=
 # shellcheck disable=SC2317 # called by the trap
 cleanup() {
+	local p
 	# shellcheck disable=SC2086
 	[ -n "$PIDS" ] && kill $PIDS 2>/dev/null
+	# a server that missed its SIGTERM must not hang us: KILL after 2 s
+	for _ in $(seq 20); do
+		for p in $PIDS; do kill -0 "$p" 2>/dev/null && break; p=; done
+		[ -z "$p" ] && break
+		sleep 0.1
+	done
+	# shellcheck disable=SC2086
+	[ -n "$PIDS" ] && kill -KILL $PIDS 2>/dev/null
 	wait 2>/dev/null
 	rm -rf "$T"
 }
