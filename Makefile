@@ -23,6 +23,10 @@ tests/netop: tests/netop.c
 tests/bpftest: tests/bpftest.c netpin.c
 	$(TEST_CC) -O2 $(WARN) -o $@ tests/bpftest.c -pthread
 
+# the same client linked statically with musl: musl's resolver
+tests/netop-musl: tests/netop.c
+	musl-gcc -static -O2 $(WARN) -o $@ tests/netop.c
+
 tests/stress: tests/stress.c
 	$(TEST_CC) -O2 $(WARN) -o $@ tests/stress.c -pthread
 

@@ -375,6 +375,7 @@ struct pin {
 
 static struct rule *rules;
 static int nrules;
+#define PINS_MAX 16384
 static struct pin *pins;
 static int npins;
 static struct portrange *bind_ports;
@@ -727,14 +728,21 @@ add_pin(int family, const uint8_t *addr, int plen, const struct rule *r,
 		    pins[i].plen == plen &&
 		    !memcmp(pins[i].addr, addr, family == AF_INET ? 4 : 16))
 			return;
-	pins = xrealloc(pins, (size_t)npins + 1, sizeof(*pins));
+	/* a fixed array: readers in other threads never see it move */
+	if (!pins)
+		pins = xcalloc(PINS_MAX, sizeof(*pins));
+	if (npins == PINS_MAX) {
+		warnx("more than %d pinned addresses: %s not pinned", PINS_MAX,
+		    r->text);
+		return;
+	}
 	memset(&pins[npins], 0, sizeof(pins[npins]));
 	pins[npins].family = family;
 	memcpy(pins[npins].addr, addr, family == AF_INET ? 4 : 16);
 	pins[npins].plen = plen;
 	pins[npins].rule = r;
 	pins[npins].source = source;
-	npins++;
+	__atomic_store_n(&npins, npins + 1, __ATOMIC_RELEASE);
 }
 
 /* Addresses of name in the hosts file, added as pins of rule r. */
@@ -788,7 +796,9 @@ prefix_match(const uint8_t *a, const uint8_t *b, int plen)
 static const struct pin *
 pin_allowing(const struct dest *d, int proto)
 {
-	for (int i = 0; i < npins; i++) {
+	int n = __atomic_load_n(&npins, __ATOMIC_ACQUIRE);
+
+	for (int i = 0; i < n; i++) {
 		const struct pin *p = &pins[i];
 
 		if (p->family != d->family || !(p->rule->protos & proto))
@@ -805,7 +815,9 @@ pin_allowing(const struct dest *d, int proto)
 static const struct pin *
 pin_naming(const struct dest *d)
 {
-	for (int i = 0; i < npins; i++)
+	int n = __atomic_load_n(&npins, __ATOMIC_ACQUIRE);
+
+	for (int i = 0; i < n; i++)
 		if (pins[i].family == d->family && pins[i].rule->kind == R_NAME &&
 		    prefix_match(pins[i].addr, d->addr, pins[i].plen))
 			return &pins[i];
@@ -1435,7 +1447,8 @@ resolve_by_dns(const struct rule **names, int nnames, int *found)
 	resolve_all(qs, nq);
 	for (int i = 0; i < nq; i++)
 		if (qs[i].done && qs[i].status == DNS_OK && pin_from_answer(&qs[i]))
-			found[(qs[i].rule - rules)] = 1;
+			if (found)
+				found[(qs[i].rule - rules)] = 1;
 	free(qs);
 }
 
@@ -1567,13 +1580,16 @@ jend(struct jbuf *b)
 		warnx("log %s: %s", opt_log, strerror(errno));
 }
 
+/* pin events: of one rule, or of all (NULL) */
 static void
-log_pins(void)
+log_pins_of(const struct rule *r)
 {
 	char a[INET6_ADDRSTRLEN];
 	struct jbuf b;
 
 	for (int i = 0; i < npins; i++) {
+		if (r && pins[i].rule != r)
+			continue;
 		format_addr(pins[i].family, pins[i].addr, a, sizeof(a));
 		jbegin(&b, "pin");
 		jstr(&b, "rule", pins[i].rule->text);
@@ -1670,6 +1686,11 @@ filter_build(struct sock_filter *out, pid_t self, pid_t pgid)
 		    LD_ARG_HI(4), RET_IF_NE(0, NOTIFY),
 		    RET(ALLOW)),
 		ON_SYSCALL(SYS_sendmsg, RET(NOTIFY)),
+		/* pinned DNS: a recvfrom that asks for the sender */
+		ON_SYSCALL(SYS_recvfrom,
+		    LD_ARG(4), RET_IF_NE(0, NOTIFY),
+		    LD_ARG_HI(4), RET_IF_NE(0, NOTIFY),
+		    RET(ALLOW)),
 		ON_SYSCALL(SYS_sendmmsg, RET(NOTIFY)),
 		ON_SYSCALL(SYS_bind, RET(NOTIFY)),
 		/* a listener is a way out too: only on --bind ports */
@@ -1837,7 +1858,7 @@ static struct stat root_stat;
 static int workers;
 static pthread_mutex_t workers_lock = PTHREAD_MUTEX_INITIALIZER;
 
-enum call_op { OP_CONNECT, OP_BIND, OP_LISTEN, OP_SEND };
+enum call_op { OP_CONNECT, OP_BIND, OP_LISTEN, OP_SEND, OP_RECV };
 
 /* One message carried for the command. */
 struct msgbuf {
@@ -1871,6 +1892,9 @@ struct call {
 	int late_err;             /* sendmmsg: the error that cut the vector */
 	uint64_t mmsg_vec;        /* sendmmsg: where msg_len goes back */
 	struct call *queue_next;  /* in the workers' queue */
+	struct sockaddr_storage dns_server; /* recvfrom: the server asked */
+	uint64_t recv_buf, recv_from, recv_alen;
+	size_t recv_len;
 	int is_mmsg;
 };
 
@@ -2750,6 +2774,10 @@ decide_dest(const struct call *c, const char *verb, int proto,
 }
 
 /* ---- vetting: on netpin's copies, after still_pending() ---- */
+static int dns_server_allowed(const struct dest *d, int proto);
+static int redirect_dns(struct call *c, const struct dest *d, int proto,
+    struct sockaddr_storage *ss, socklen_t *len);
+
 static int
 vet_connect(struct call *c)
 {
@@ -2776,6 +2804,8 @@ vet_connect(struct call *c)
 		return -rc; /* malformed, or AF_UNSPEC: disconnect */
 	if (resolve_unspecified(c->fd, &d))
 		dest_store(&d, &c->addr);
+	if (d.port == 53 && !dns_server_allowed(&d, proto))
+		return redirect_dns(c, &d, proto, &c->addr, &c->addrlen);
 	return decide_dest(c, "connect", proto, &d);
 }
 
@@ -2901,6 +2931,8 @@ vet_msg_name(struct call *c, struct msgbuf *m, const char *verb)
 	}
 	if (resolve_unspecified(c->fd, &d) || m->name.ss_family == AF_UNSPEC)
 		dest_store(&d, &m->name);
+	if (d.port == 53 && !dns_server_allowed(&d, proto))
+		return redirect_dns(c, &d, proto, &m->name, &m->namelen);
 	return decide_dest(c, verb, proto, &d);
 }
 
@@ -3125,6 +3157,8 @@ run_send(struct call *c, int may_block)
 	return 1;
 }
 
+static int run_recv(struct call *c, int may_block);
+
 static int
 run_call(struct call *c, int may_block)
 {
@@ -3147,6 +3181,8 @@ run_call(struct call *c, int may_block)
 		return 1;
 	case OP_SEND:
 		return run_send(c, may_block);
+	case OP_RECV:
+		return run_recv(c, may_block);
 	}
 	return 1;
 }
@@ -3425,6 +3461,516 @@ on_sendmmsg(struct call *c, const struct seccomp_data *a)
 	perform(c);
 }
 
+/* ---- pinned DNS for the command ------------------------------------------- */
+/*
+ * Every DNS query of the command (UDP or TCP to port 53 of any address,
+ * unless a rule names that server and port) is carried to netpin's own
+ * responder on loopback, which answers from the pin table: an allowed name
+ * gets exactly its pinned addresses, any other name NXDOMAIN, and nothing
+ * is asked upstream (but once, for a name under a wildcard rule).  So DNS
+ * can neither carry data out nor return an address that is not pinned.
+ * Resolvers check that a UDP reply comes from the server they asked: for a
+ * socket whose DNS netpin redirected, recvfrom() is made by netpin, which
+ * names the original server as the source.
+ */
+#define DNS_TTL 5
+#define REDIRECTS_MAX 1024
+#define DNS_ANSWERS_MAX 16
+
+static int dns_udp[2] = { -1, -1 }, dns_tcp[2] = { -1, -1 }; /* 127.0.0.1, ::1 */
+static struct sockaddr_storage dns_udp_addr[2], dns_tcp_addr[2];
+static pthread_mutex_t pins_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* UDP sockets whose DNS went to the responder, and the server they asked */
+struct redirect {
+	dev_t dev;
+	ino_t ino;
+	struct sockaddr_storage server;
+};
+static struct redirect redirects[REDIRECTS_MAX];
+static unsigned nredirects;
+
+/* names pinned at run time under a wildcard rule */
+struct dyn_rule {
+	struct rule rule;
+	struct dyn_rule *next;
+};
+static struct dyn_rule *dyn_rules;
+
+static int
+responder_socket(int family, int type, struct sockaddr_storage *ss)
+{
+	socklen_t len = family == AF_INET ? sizeof(struct sockaddr_in) :
+	    sizeof(struct sockaddr_in6);
+	int fd = socket(family, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	memset(ss, 0, sizeof(*ss));
+	ss->ss_family = (sa_family_t)family;
+	if (family == AF_INET)
+		((struct sockaddr_in *)ss)->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	else
+		((struct sockaddr_in6 *)ss)->sin6_addr = in6addr_loopback;
+	if (fd < 0 || bind(fd, (struct sockaddr *)ss, len) ||
+	    (type == SOCK_STREAM && listen(fd, 64)) ||
+	    getsockname(fd, (struct sockaddr *)ss, &len)) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void
+responder_open(void)
+{
+	for (int i = 0; i < 2; i++) {
+		int family = i ? AF_INET6 : AF_INET;
+
+		dns_udp[i] = responder_socket(family, SOCK_DGRAM, &dns_udp_addr[i]);
+		dns_tcp[i] = responder_socket(family, SOCK_STREAM, &dns_tcp_addr[i]);
+	}
+	if (dns_udp[0] < 0 || dns_tcp[0] < 0)
+		die("pinned DNS: cannot listen on 127.0.0.1: %s\nhint: netpin needs "
+		    "a loopback interface that is up", strerror(errno));
+}
+
+/* A rule that names this server's port 53 lets DNS go there as it is. */
+static int
+dns_server_allowed(const struct dest *d, int proto)
+{
+	const struct pin *p = pin_allowing(d, proto);
+
+	return p && p->rule->nports > 0;
+}
+
+static int
+same_sockaddr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	struct dest da, db;
+
+	return sockaddr_dest(a, sizeof(*a), a->ss_family, 0, &da) == ADDR_DEST &&
+	    sockaddr_dest(b, sizeof(*b), b->ss_family, 0, &db) == ADDR_DEST &&
+	    da.family == db.family && da.port == db.port &&
+	    !memcmp(da.addr, db.addr, 16);
+}
+
+static const struct redirect *
+redirect_find(const struct stat *st)
+{
+	for (unsigned i = 0; i < nredirects && i < REDIRECTS_MAX; i++)
+		if (redirects[i].ino == st->st_ino && redirects[i].dev == st->st_dev)
+			return &redirects[i];
+	return NULL;
+}
+
+/*
+ * Send this DNS to the responder: netpin's copy of the address becomes the
+ * responder's, in the socket's family; UDP sockets are remembered with the
+ * server they asked.
+ */
+static int
+redirect_dns(struct call *c, const struct dest *d, int proto,
+    struct sockaddr_storage *ss, socklen_t *len)
+{
+	const struct sockaddr_storage *to = proto == P_UDP ? dns_udp_addr : dns_tcp_addr;
+	int v6 = c->domain == AF_INET6, fd6 = proto == P_UDP ? dns_udp[1] : dns_tcp[1];
+	struct sockaddr_in6 *sin6 = (void *)ss;
+	struct stat st;
+
+	if (proto == P_UDP && fstat(c->fd, &st) == 0) {
+		struct redirect *r = (struct redirect *)redirect_find(&st);
+
+		if (!r)
+			r = &redirects[nredirects++ % REDIRECTS_MAX];
+		r->dev = st.st_dev;
+		r->ino = st.st_ino;
+		memset(&r->server, 0, sizeof(r->server));
+		memcpy(&r->server, ss, *len < sizeof(*ss) ? *len : sizeof(*ss));
+		if (r->server.ss_family == AF_UNSPEC)
+			r->server.ss_family = AF_INET;
+	}
+	if (opt_verbose) {
+		char where[INET6_ADDRSTRLEN + 16];
+
+		format_dest(d, where, sizeof(where));
+		fprintf(stderr, "netpin: DNS to %s/%s goes to netpin's pinned DNS\n",
+		    where, proto_name(proto));
+	}
+	memset(ss, 0, sizeof(*ss));
+	if (!v6) {
+		memcpy(ss, &to[0], sizeof(struct sockaddr_in));
+		*len = sizeof(struct sockaddr_in);
+		return 0;
+	}
+	*len = sizeof(struct sockaddr_in6);
+	if (fd6 >= 0) {
+		memcpy(ss, &to[1], sizeof(struct sockaddr_in6));
+		return 0;
+	}
+	/* no ::1: the IPv4 responder, v4-mapped */
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_port = ((const struct sockaddr_in *)&to[0])->sin_port;
+	memcpy(&sin6->sin6_addr, v4mapped_prefix, 12);
+	memcpy((uint8_t *)&sin6->sin6_addr + 12,
+	    &((const struct sockaddr_in *)&to[0])->sin_addr, 4);
+	return 0;
+}
+
+/* The rule that allows this name, pinning it now under a wildcard rule. */
+static const struct rule *
+rule_for_name(const char *name)
+{
+	const struct rule *wild = NULL;
+	struct dyn_rule *dr;
+	size_t nl = strlen(name);
+
+	for (int i = 0; i < nrules; i++) {
+		const struct rule *r = &rules[i];
+		size_t sl = r->name ? strlen(r->name) : 0;
+
+		if (r->kind == R_NAME && !strcasecmp(r->name, name))
+			return r;
+		if (r->kind == R_WILDCARD && nl > sl + 1 && name[nl - sl - 1] == '.' &&
+		    !strcasecmp(name + nl - sl, r->name) && !wild)
+			wild = r;
+	}
+	if (!wild)
+		return NULL;
+	pthread_mutex_lock(&pins_lock);
+	for (dr = dyn_rules; dr; dr = dr->next)
+		if (!strcasecmp(dr->rule.name, name))
+			break;
+	if (!dr) {
+		const struct rule *one[1];
+
+		dr = xcalloc(1, sizeof(*dr));
+		dr->rule = *wild;
+		dr->rule.kind = R_NAME;
+		dr->rule.name = xstrdup(name);
+		for (char *p = dr->rule.name; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+		one[0] = &dr->rule;
+		/* asked once, upstream, and pinned for the rest of the run */
+		resolve_by_dns(one, 1, NULL);
+		dr->next = dyn_rules;
+		dyn_rules = dr;
+		log_pins_of(&dr->rule);
+	}
+	pthread_mutex_unlock(&pins_lock);
+	return &dr->rule;
+}
+
+static const char *
+qtype_name(uint16_t t, char *buf, size_t len)
+{
+	if (t == T_A)
+		return "A";
+	if (t == T_AAAA)
+		return "AAAA";
+	snprintf(buf, len, "%u", t);
+	return buf;
+}
+
+static void
+log_dns(const char *name, const char *type, const struct rule *r,
+    const char *answers, int rcode)
+{
+	struct jbuf b;
+	char key[300];
+
+	if (log_fd >= 0) {
+		jbegin(&b, "dns");
+		jstr(&b, "verdict", r ? "allow" : "deny");
+		jstr(&b, "name", name);
+		jstr(&b, "type", type);
+		if (r)
+			jstr(&b, "rule", r->text);
+		jstr(&b, "answers", answers);
+		jnum(&b, "rcode", rcode);
+		jend(&b);
+	}
+	if (r || opt_quiet)
+		return;
+	snprintf(key, sizeof(key), "dns %s", name);
+	if (!denial_seen(key))
+		warnx("refused DNS name %s (%s): no rule allows it", name, type);
+}
+
+/*
+ * The answer to one query, from the pin table.  Returns its length, or 0
+ * to drop the query (not a query at all).
+ */
+static size_t
+dns_answer(const uint8_t *q, size_t n, uint8_t *out, size_t cap)
+{
+	char name[256], tbuf[8], answers[DNS_ANSWERS_MAX * (INET6_ADDRSTRLEN + 1)] = "";
+	const struct rule *r = NULL;
+	size_t off = 12, o;
+	uint16_t qtype = 0, count = 0;
+	int rcode = 0, family;
+
+	if (n < 12 || (q[2] & 0x80) || cap < 512)
+		return 0;
+	memcpy(out, q, 12);
+	out[2] = (uint8_t)(0x80 | (q[2] & 0x79) | 0x04); /* QR, opcode, RD; AA */
+	out[3] = 0x80;                                   /* RA */
+	memset(out + 4, 0, 8);
+	if (((q[2] >> 3) & 0x0f) != 0) {
+		out[3] |= 4; /* NOTIMP */
+		return 12;
+	}
+	if (get16(q + 4) != 1 || dns_decode_name(q, n, &off, name) || off + 4 > n ||
+	    off - 12 + 4 > cap - 12) {
+		out[3] |= 1; /* FORMERR */
+		return 12;
+	}
+	qtype = get16(q + off);
+	off += 4;
+	memcpy(out + 12, q + 12, off - 12); /* the question, as asked */
+	out[5] = 1;
+	o = off;
+	if (!(r = rule_for_name(name))) {
+		rcode = 3; /* NXDOMAIN */
+	} else if (qtype == T_A || qtype == T_AAAA) {
+		family = qtype == T_A ? AF_INET : AF_INET6;
+		for (int i = 0; i < __atomic_load_n(&npins, __ATOMIC_ACQUIRE) &&
+		    count < DNS_ANSWERS_MAX; i++) {
+			const struct pin *p = &pins[i];
+			size_t alen = family == AF_INET ? 4 : 16;
+			char a[INET6_ADDRSTRLEN];
+
+			if (p->rule != r || p->family != family ||
+			    p->plen != (int)alen * 8 || o + 12 + alen > cap)
+				continue;
+			out[o++] = 0xc0;  /* the name: a pointer to the question's */
+			out[o++] = 12;
+			out[o++] = 0;
+			out[o++] = (uint8_t)qtype;
+			out[o++] = 0;
+			out[o++] = C_IN;
+			out[o++] = 0;
+			out[o++] = 0;
+			out[o++] = 0;
+			out[o++] = DNS_TTL;
+			out[o++] = 0;
+			out[o++] = (uint8_t)alen;
+			memcpy(out + o, p->addr, alen);
+			o += alen;
+			count++;
+			format_addr(family, p->addr, a, sizeof(a));
+			if (*answers)
+				strcat(answers, " ");
+			strcat(answers, a);
+		}
+	}
+	out[3] |= (uint8_t)rcode;
+	out[6] = (uint8_t)(count >> 8);
+	out[7] = (uint8_t)count;
+	log_dns(name, qtype_name(qtype, tbuf, sizeof(tbuf)), r, answers, rcode);
+	return o;
+}
+
+static void
+responder_udp(int fd)
+{
+	uint8_t q[1500], a[1500];
+	struct sockaddr_storage from;
+	socklen_t fl = sizeof(from);
+	ssize_t n = recvfrom(fd, q, sizeof(q), 0, (struct sockaddr *)&from, &fl);
+	size_t len;
+
+	if (n <= 0)
+		return;
+	if ((len = dns_answer(q, (size_t)n, a, 512)))
+		sendto(fd, a, len, 0, (struct sockaddr *)&from, fl);
+}
+
+static int
+read_full(int fd, uint8_t *buf, size_t len)
+{
+	struct pollfd p = { fd, POLLIN, 0 };
+
+	while (len) {
+		ssize_t n;
+
+		if (poll(&p, 1, 10000) != 1)
+			return -1;
+		n = recv(fd, buf, len, 0);
+		if (n <= 0)
+			return -1;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* One TCP DNS connection, in a thread of its own: queries until EOF. */
+static void *
+responder_tcp_conn(void *arg)
+{
+	int fd = (int)(intptr_t)arg;
+	uint8_t q[65535], a[2 + 4096];
+
+	for (;;) {
+		uint8_t hdr[2];
+		size_t qlen, alen;
+
+		if (read_full(fd, hdr, 2) || (qlen = get16(hdr)) == 0 ||
+		    read_full(fd, q, qlen))
+			break;
+		if (!(alen = dns_answer(q, qlen, a + 2, sizeof(a) - 2)))
+			break;
+		a[0] = (uint8_t)(alen >> 8);
+		a[1] = (uint8_t)alen;
+		if (send(fd, a, alen + 2, MSG_NOSIGNAL) != (ssize_t)(alen + 2))
+			break;
+	}
+	close(fd);
+	return NULL;
+}
+
+static void
+responder_accept(int lfd)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 256 * 1024);
+	if (pthread_create(&t, &attr, responder_tcp_conn, (void *)(intptr_t)fd))
+		close(fd);
+	pthread_attr_destroy(&attr);
+}
+
+static int
+child_write(struct call *c, uint64_t addr, const void *buf, size_t len)
+{
+	struct iovec local = { (void *)buf, len };
+	struct iovec remote = { (void *)(uintptr_t)addr, len };
+
+	if (len == 0)
+		return 0;
+	return process_vm_writev(c->tid, &local, 1, &remote, 1, 0) == (ssize_t)len ?
+	    0 : EFAULT;
+}
+
+/* The sender of a reply from the responder is the server the command asked. */
+static void
+name_original_server(const struct call *c, struct sockaddr_storage *from,
+    socklen_t *fl)
+{
+	struct dest d;
+
+	if (!same_sockaddr(from, &dns_udp_addr[0]) &&
+	    !(dns_udp[1] >= 0 && same_sockaddr(from, &dns_udp_addr[1])))
+		return;
+	if (sockaddr_dest(&c->dns_server, sizeof(c->dns_server), AF_INET6, 0, &d) !=
+	    ADDR_DEST)
+		return;
+	memset(from, 0, sizeof(*from));
+	if (c->domain == AF_INET) {
+		struct sockaddr_in *sin = (void *)from;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(d.port);
+		memcpy(&sin->sin_addr, d.addr, 4);
+		*fl = sizeof(*sin);
+	} else {
+		struct sockaddr_in6 *sin6 = (void *)from;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(d.port);
+		if (d.family == AF_INET) {
+			memcpy(&sin6->sin6_addr, v4mapped_prefix, 12);
+			memcpy((uint8_t *)&sin6->sin6_addr + 12, d.addr, 4);
+		} else {
+			memcpy(&sin6->sin6_addr, d.addr, 16);
+		}
+		*fl = sizeof(*sin6);
+	}
+}
+
+/* recvfrom() for a redirected socket.  Returns 1 when answered, 0 to wait. */
+static int
+run_recv(struct call *c, int may_block)
+{
+	struct sockaddr_storage from;
+	socklen_t fl = sizeof(from);
+	int flags = c->flags, blocks = !(c->flags & MSG_DONTWAIT) && socket_blocks(c->fd);
+	char *buf = xcalloc(1, c->recv_len ? c->recv_len : 1);
+	uint32_t alen = 0;
+	ssize_t n;
+	int err = 0;
+
+	if (!may_block)
+		flags |= MSG_DONTWAIT;
+	n = recvfrom(c->fd, buf, c->recv_len, flags, (struct sockaddr *)&from, &fl);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && blocks && !may_block) {
+		free(buf);
+		return 0;
+	}
+	if (n < 0) {
+		answer(c->id, 0, errno);
+		free(buf);
+		return 1;
+	}
+	name_original_server(c, &from, &fl);
+	/* the thread id names the caller only while its call is pending */
+	if (!still_pending(c)) {
+		free(buf);
+		return 1;
+	}
+	if ((size_t)n > c->recv_len && !(c->flags & MSG_TRUNC))
+		n = (ssize_t)c->recv_len;
+	if ((err = child_write(c, c->recv_buf, buf,
+	    (size_t)n < c->recv_len ? (size_t)n : c->recv_len)) ||
+	    (err = child_read(c, c->recv_alen, &alen, sizeof(alen))) ||
+	    (err = child_write(c, c->recv_from, &from, alen < fl ? alen : fl)) ||
+	    (err = child_write(c, c->recv_alen, &fl, sizeof(uint32_t))))
+		answer(c->id, 0, err);
+	else
+		answer(c->id, n, 0);
+	free(buf);
+	return 1;
+}
+
+static void
+answer_continue(struct call *c)
+{
+	struct seccomp_notif_resp resp = { 0 };
+
+	resp.id = c->id;
+	resp.flags = 1; /* SECCOMP_USER_NOTIF_FLAG_CONTINUE */
+	/* safe here: receiving sends nothing, and no decision read memory */
+	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0 && errno != ENOENT)
+		warnx("ioctl(SECCOMP_IOCTL_NOTIF_SEND): %s", strerror(errno));
+	call_free(c);
+}
+
+static void
+on_recvfrom(struct call *c, const struct seccomp_data *a)
+{
+	const struct redirect *r;
+	struct stat st;
+
+	/* any trouble: let the kernel do the call and give its own answer */
+	if (take_fd(c, (int)a->args[0], &c->fd) || fstat(c->fd, &st) ||
+	    !(r = redirect_find(&st)) || socket_kind(c))
+		return answer_continue(c);
+	c->op = OP_RECV;
+	c->dns_server = r->server;
+	c->flags = (int)a->args[3];
+	c->recv_buf = a->args[1];
+	c->recv_len = a->args[2] > 65536 ? 65536 : (size_t)a->args[2];
+	c->recv_from = a->args[4];
+	c->recv_alen = a->args[5];
+	perform(c);
+}
+
 static void
 on_notification(const struct seccomp_notif *n)
 {
@@ -3442,6 +3988,8 @@ on_notification(const struct seccomp_notif *n)
 		return on_sendmsg(c, &n->data);
 	case SYS_sendmmsg:
 		return on_sendmmsg(c, &n->data);
+	case SYS_recvfrom:
+		return on_recvfrom(c, &n->data);
 	}
 	fail_call(c, ENOSYS); /* the filter sends nothing else */
 }
@@ -3615,14 +4163,16 @@ log_exit(int status)
 static int
 supervise(int sock, int sfd, const char *cmd)
 {
-	struct pollfd pfd[3] = {
+	struct pollfd pfd[7] = {
 		{ listener, POLLIN, 0 }, { sfd, POLLIN, 0 }, { sock, POLLIN, 0 },
+		{ dns_udp[0], POLLIN, 0 }, { dns_udp[1], POLLIN, 0 },
+		{ dns_tcp[0], POLLIN, 0 }, { dns_tcp[1], POLLIN, 0 },
 	};
 	struct seccomp_notif *n = xcalloc(1, notif_size);
 	int exec_errno = 0;
 
 	for (;;) {
-		if (poll(pfd, 3, -1) < 0) {
+		if (poll(pfd, 7, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			die_errno("poll");
@@ -3636,6 +4186,12 @@ supervise(int sock, int sfd, const char *cmd)
 		} else if (pfd[0].revents & (POLLHUP | POLLERR)) {
 			pfd[0].fd = -1; /* nothing filtered is left */
 		}
+		for (int i = 3; i < 5; i++)
+			if (pfd[i].revents & POLLIN)
+				responder_udp(pfd[i].fd);
+		for (int i = 5; i < 7; i++)
+			if (pfd[i].revents & POLLIN)
+				responder_accept(pfd[i].fd);
 		if (pfd[2].revents) {
 			int e;
 
@@ -3905,8 +4461,17 @@ main(int argc, char **argv)
 		    use_thread_pidfd ? "per thread" : "per process");
 		landlock_describe(stderr);
 	}
+	responder_open();
+	if (opt_verbose) {
+		char a[INET6_ADDRSTRLEN + 16];
+		struct dest d;
+
+		sockaddr_dest(&dns_udp_addr[0], sizeof(dns_udp_addr[0]), AF_INET, 0, &d);
+		format_dest(&d, a, sizeof(a));
+		fprintf(stderr, "netpin: pinned DNS: the command's DNS goes to %s\n", a);
+	}
 	log_start(argc, argv);
-	log_pins();
+	log_pins_of(NULL);
 
 	/* signals are read from a signalfd; the command gets the old mask back */
 	sigemptyset(&mask);

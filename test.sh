@@ -638,6 +638,98 @@ else
 	for w in "ASan/UBSan build" "fuzzers"; do skip "$w" "clang with libFuzzer is not installed: $(tail -1 "$T/asan-build.log")"; done
 fi
 
+# ---- pinned DNS: netpin answers the command's DNS from the pin table ------------------------
+cat >>"$T/zone" <<'EOF'
+pinned.test A 127.0.0.2
+pinned.test AAAA ::1
+web.test A 127.0.0.2
+notallowed.test A 127.0.0.3
+a.wild.test A 127.0.0.2
+b.wild.test A 127.0.0.3
+EOF
+# (the test DNS server reads its zone at start: a second one serves these names)
+dns_start 127.0.0.1 5373 pinned || fail "test DNS server for pinned DNS starts" "$(cat "$T/dns.err")"
+PDNS="--resolv $T/resolv.empty --dns 127.0.0.1:5373 --allow-private-dns"
+cat >"$T/rawdns.py" <<'EOF'
+import socket, struct, sys, random
+server, port, name = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+fam = socket.AF_INET6 if ":" in server else socket.AF_INET
+s = socket.socket(fam, socket.SOCK_DGRAM); s.settimeout(3)
+qid = random.randrange(65536)
+q = struct.pack(">HHHHHH", qid, 0x0100, 1, 0, 0, 0) + b"".join(
+    bytes([len(l)]) + l.encode() for l in name.split(".")) + b"\0" + struct.pack(">HH", 1, 1)
+s.sendto(q, (server, port))
+data, src = s.recvfrom(2048)
+assert struct.unpack(">H", data[:2])[0] == qid
+an = struct.unpack(">H", data[6:8])[0]
+addrs = [socket.inet_ntoa(data[i + 12:i + 16]) for i in range(len(q), len(data) - 15, 16)][:an]
+print(src[0], src[1], data[3] & 15, " ".join(addrs))
+EOF
+dns_q() { grep -c "^udp $1 \|^tcp $1 " "$T/dns-pinned.log"; }
+run $PDNS -a pinned.test:9000 -- getent hosts pinned.test
+case "$rc:$out" in 0:*"::1"*pinned.test*|0:*127.0.0.2*pinned.test*) [ "$(dns_q pinned.test)" = 2 ] &&
+	pass "glibc (getent, UDP): an allowed name gets its pinned addresses, from netpin" ||
+	fail "glibc (getent, UDP): the command's query reached the DNS server" "$(cat "$T/dns-pinned.log")" ;;
+*) fail "glibc (getent, UDP): an allowed name gets its pinned addresses" "rc $rc $out $err" ;; esac
+run $PDNS -a pinned.test:9000 -- getent hosts notallowed.test
+case "$rc:$err" in 2:*"refused DNS name notallowed.test"*) [ "$(dns_q notallowed.test)" = 0 ] &&
+	pass "glibc: another name fails, and the DNS server never sees it" ||
+	fail "glibc: another name was sent to the DNS server" "$(cat "$T/dns-pinned.log")" ;;
+*) fail "glibc: another name fails" "rc $rc $out $err" ;; esac
+run -v $PDNS -a pinned.test:9000 -- env RES_OPTIONS=use-vc getent hosts pinned.test
+case "$rc:$out:$err" in 0:*pinned.test*:*":53/tcp goes to netpin's pinned DNS"*) pass "glibc over TCP (options use-vc)" ;; *) fail "glibc over TCP (options use-vc)" "rc $rc $out $err" ;; esac
+if [ -x tests/netop-musl ]; then
+	run $PDNS -a pinned.test:9000 -- tests/netop-musl resolve pinned.test
+	case "$rc:$out" in 0:*127.0.0.2*) pass "musl (static): an allowed name resolves to its pinned addresses" ;;
+	*) fail "musl (static): an allowed name resolves" "rc $rc $out $err" ;; esac
+	run $PDNS -a pinned.test:9000 -- tests/netop-musl resolve notallowed.test
+	[ "$rc" = 1 ] && [ "$(dns_q notallowed.test)" = 0 ] && pass "musl (static): another name fails" ||
+		fail "musl (static): another name fails" "rc $rc $out"
+else
+	skip "musl (static): an allowed name resolves" "musl-gcc is not installed"
+	skip "musl (static): another name fails" "musl-gcc is not installed"
+fi
+skip "Go's resolver" "no Go toolchain on these machines (.ci/run does not install golang)"
+mark
+run $PDNS -a pinned.test:9000 -- python3 -c 'import socket,sys; s=socket.create_connection(("pinned.test", 9000)); s.sendall(b"t-pdns-py"); s.close(); print("ok")'
+[ "$out" = ok ] && got t-pdns-py && pass "python3: connect by name to the pinned address" ||
+	fail "python3: connect by name to the pinned address" "rc $rc $out $err"
+if command -v curl >/dev/null; then
+	mark
+	run $PDNS -a web.test:8080 -- curl -s -4 http://web.test:8080/t-pdns-curl
+	[ "$out" = ok ] && got /t-pdns-curl && pass "curl by name" || fail "curl by name" "rc $rc $out $err"
+else
+	skip "curl by name" "curl not installed"
+fi
+mark
+run $PDNS -a '*.wild.test:9000' -l "$T/dnslog" -- python3 -c 'import socket; s=socket.create_connection(("a.wild.test", 9000)); s.sendall(b"t-wild"); s.close(); print("ok")'
+[ "$out" = ok ] && got t-wild && [ "$(dns_q a.wild.test)" = 2 ] &&
+	pass "a wildcard name is resolved once by netpin, pinned, and its connect works" ||
+	fail "a wildcard name is resolved once by netpin, pinned, and its connect works" "rc $rc $out $err $(dns_q a.wild.test)"
+grep -q '"event":"dns","time":"[^"]*","verdict":"allow","name":"a.wild.test","type":"A","rule":"\*.wild.test:9000","answers":"127.0.0.2"' "$T/dnslog" &&
+	grep -q '"event":"pin".*"name":"a.wild.test".*"source":"dns"' "$T/dnslog" &&
+	pass "JSON log: dns events with name, type, verdict, answers; the wildcard pin" ||
+	fail "JSON log: dns events" "$(cat "$T/dnslog")"
+run $PDNS -a '*.wild.test:9000' -- python3 -c 'import socket; socket.create_connection(("127.0.0.3", 9000))'
+case $err in *PermissionError*) pass "a wildcard rule allows only the addresses it pinned" ;; *) fail "a wildcard rule allows only what it pinned" "$out $err" ;; esac
+run $PDNS -a pinned.test -- python3 "$T/rawdns.py" 127.0.0.3 53 pinned.test
+case "$rc:$out" in "0:127.0.0.3 53 0 127.0.0.2") pass "a query sent straight to another server:53 is answered by netpin, as that server" ;;
+*) fail "a query sent straight to another server:53 is answered by netpin" "rc $rc $out $err" ;; esac
+run $PDNS -a pinned.test -- python3 "$T/rawdns.py" ::1 53 pinned.test
+case "$rc:$out" in "0:::1 53 0 127.0.0.2") pass "an IPv6 nameserver is answered too" ;;
+*) fail "an IPv6 nameserver is answered too" "rc $rc $out $err" ;; esac
+run $PDNS -a pinned.test -- python3 "$T/rawdns.py" 127.0.0.3 53 notallowed.test
+case "$rc:$out" in "0:127.0.0.3 53 3 ") pass "NXDOMAIN for a name no rule allows" ;; *) fail "NXDOMAIN for a name no rule allows" "rc $rc $out $err" ;; esac
+if [ -e "$T/dns-port53.ready" ]; then
+	before=$(grep -c 'pub.test' "$T/dns-port53.log")
+	run $PDNS -a udp:127.0.0.1:53 -- python3 "$T/rawdns.py" 127.0.0.1 53 pub.test
+	[ "$(grep -c 'pub.test' "$T/dns-port53.log")" = $((before + 1)) ] &&
+		pass "a rule that names server:53 lets DNS go to that server" ||
+		fail "a rule that names server:53 lets DNS go to that server" "rc $rc $out $err"
+else
+	skip "a rule that names server:53 lets DNS go to that server" "needs port 53 in a private network namespace"
+fi
+
 # ---- audit and learn --------------------------------------------------------------------
 cat >"$T/contact.sh" <<EOF
 '$OP' tcp 127.0.0.3 9000 t-aud-1

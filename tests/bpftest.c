@@ -141,7 +141,10 @@ main(void)
 	expect("sendto with address notifies", N(SYS_sendto, 3, 0x1000, 5, 0, 0x2000), notify);
 	expect("sendto address in the high half only notifies",
 	    N(SYS_sendto, 3, 0x1000, 5, 0, 0x700000000000ULL), notify);
-	expect("recvfrom stays in the kernel", N(SYS_recvfrom, 3, 0, 0, 0, 0x2000), allow);
+	expect("recvfrom without an address stays in the kernel", N(SYS_recvfrom, 3, 0x1000, 5, 0, 0), allow);
+	expect("recvfrom with an address notifies (pinned DNS)", N(SYS_recvfrom, 3, 0x1000, 5, 0, 0x2000), notify);
+	expect("recvfrom address in the high half only notifies",
+	    N(SYS_recvfrom, 3, 0x1000, 5, 0, 0x700000000000ULL), notify);
 
 	/* socket(): families, types, protocols */
 	expect("socket(AF_INET, STREAM, 0)", N(SYS_socket, AF_INET, SOCK_STREAM, 0, 0, 0), allow);

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -929,6 +930,35 @@ static void *race_thread(void *arg)
 	return NULL;
 }
 
+/* resolve NAME: getaddrinfo, one address per line, sorted as returned */
+static int op_resolve(int argc, char **argv)
+{
+	struct addrinfo hints, *res, *ai;
+	char a[INET6_ADDRSTRLEN];
+	int rc;
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: netop resolve NAME\n");
+		return 2;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	rc = getaddrinfo(argv[2], NULL, &hints, &res);
+	if (rc) {
+		printf("%s\n", rc == EAI_NONAME ? "EAI_NONAME" : gai_strerror(rc));
+		return 1;
+	}
+	for (ai = res; ai; ai = ai->ai_next) {
+		const void *p = ai->ai_family == AF_INET ?
+		    (const void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr :
+		    (const void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr;
+
+		printf("%s\n", inet_ntop(ai->ai_family, p, a, sizeof(a)));
+	}
+	freeaddrinfo(res);
+	return 0;
+}
+
 static int op_race_connect(int argc, char **argv)
 {
 	struct race_ctx c;
@@ -988,6 +1018,7 @@ int main(int argc, char **argv)
 		{ "hang", op_hang },
 		{ "sleep-then-tcp", op_sleep_then_tcp },
 		{ "race-connect", op_race_connect },
+		{ "resolve", op_resolve },
 	};
 	size_t i;
 	int rc = -1;
