@@ -1884,6 +1884,7 @@ struct call {
 	int flags;                /* send flags as the command gave them */
 	int backlog;              /* listen */
 	int as_task;              /* made by a worker that becomes the command */
+	int pidfd_kept;           /* pidfd belongs to the main thread's cache */
 	struct sockaddr_storage addr;   /* connect, bind */
 	socklen_t addrlen;
 	struct msgbuf *msg;       /* send */
@@ -1924,7 +1925,7 @@ call_free(struct call *c)
 	free(c->msg);
 	if (c->fd >= 0)
 		close(c->fd);
-	if (c->pidfd >= 0)
+	if (c->pidfd >= 0 && !c->pidfd_kept)
 		close(c->pidfd);
 	free(c);
 }
@@ -2025,19 +2026,55 @@ open_task(pid_t tid)
 }
 
 /* Take the command's fd into netpin.  Returns 0 or the errno to answer. */
+/*
+ * Thread pidfds are kept (main thread only): a pidfd names one thread for
+ * good, so a kept one either still names the caller or fails with ESRCH
+ * (that thread is gone and its id reused) and is opened again.  Process
+ * pidfds (before Linux 6.9) are never kept: a reused thread id could then
+ * name another process.
+ */
+#define PIDFD_CACHE 256
+static struct {
+	pid_t tid;
+	int fd;
+} pidfds[PIDFD_CACHE];
+
+static int
+open_caller(struct call *c, int fresh)
+{
+	int *slot = &pidfds[(unsigned)c->tid % PIDFD_CACHE].fd;
+
+	if (!use_thread_pidfd) {
+		c->pidfd = open_task(c->tid);
+		c->pidfd_kept = 0;
+		return c->pidfd;
+	}
+	if (fresh || pidfds[(unsigned)c->tid % PIDFD_CACHE].tid != c->tid ||
+	    *slot <= 0) {
+		if (*slot > 0)
+			close(*slot);
+		*slot = open_task(c->tid);
+		pidfds[(unsigned)c->tid % PIDFD_CACHE].tid = c->tid;
+	}
+	c->pidfd = *slot;
+	c->pidfd_kept = 1;
+	return c->pidfd;
+}
+
 static int
 take_fd(struct call *c, int fd, int *out)
 {
-	if (c->pidfd < 0) {
-		c->pidfd = open_task(c->tid);
-		if (c->pidfd < 0)
+	for (int fresh = 0; fresh < 2; fresh++) {
+		if ((c->pidfd < 0 || fresh) && open_caller(c, fresh) < 0)
 			return step_failed("pidfd_open", c, -1, errno);
+		*out = sys_pidfd_getfd(c->pidfd, fd);
+		if (*out >= 0)
+			return 0;
+		if (errno == EBADF)
+			return EBADF;
+		if (errno != ESRCH || !c->pidfd_kept)
+			break;
 	}
-	*out = sys_pidfd_getfd(c->pidfd, fd);
-	if (*out >= 0)
-		return 0;
-	if (errno == EBADF)
-		return EBADF;
 	return step_failed("pidfd_getfd", c, fd, errno);
 }
 
@@ -3267,6 +3304,11 @@ finish_elsewhere(struct call *c)
 	pthread_t t;
 	int rc;
 
+	if (c->pidfd_kept) {
+		/* the cache is the main thread's: a worker gets its own */
+		c->pidfd = fcntl(c->pidfd, F_DUPFD_CLOEXEC, 3);
+		c->pidfd_kept = 0;
+	}
 	pthread_mutex_lock(&workers_lock);
 	if (!c->as_task && (idle_workers > queued || workers >= WORKERS_MAX)) {
 		if (queued >= QUEUE_MAX) {

@@ -280,6 +280,10 @@ measure "udp sendto" udp-sendto 127.0.0.1 "$UDP_PORT" $N
 ratio_line "udp sendto+addr x$N" $N 15
 measure "udp send" udp-send 127.0.0.1 "$UDP_PORT" $N
 ratio_line "udp connected send x$N" $N 1.02
+measure "udp recvfrom" udp-recvfrom $N
+line "udp send+recvfrom(addr) x$N" "$(fmt_ns $((BARE / N)))" "$(fmt_ns $((UNDER / N)))" \
+	"$(awk -v b="$BARE" -v u="$UNDER" 'BEGIN { printf "%.3fx", u / b }')" "-" info \
+	"per datagram: pinned DNS mediates recvfrom that asks for the sender"
 MIB=256
 measure "tcp bulk" bulk 127.0.0.1 "$SINK_PORT" $MIB
 ratio_line "tcp bulk ${MIB} MiB" 1 1.02 "$(awk -v b="$BARE" -v u="$UNDER" -v m=$MIB \

@@ -18,6 +18,10 @@
  *   bench udp-sendto ADDR PORT N   N x sendto(64 bytes, with the address),
  *                                  then a sync datagram answered by the sink
  *   bench udp-send ADDR PORT N     the same on a connected socket (send())
+ *   bench udp-recvfrom N           N x (send() on a connected UDP socket, then
+ *                                  recvfrom() with the sender's address on
+ *                                  the other end): what pinned DNS costs a
+ *                                  program that asks who sent each datagram
  *   bench bulk ADDR PORT MIB       connect (untimed), write MIB MiB in 64 KiB
  *                                  writes, shutdown, wait for the sink's EOF
  *   bench pingpong N               N x one byte there and back over two
@@ -408,6 +412,34 @@ bench_floor(long count)
 }
 
 static int
+bench_udp_recvfrom(long count)
+{
+	struct sockaddr_in b = inet_addr_port("127.0.0.1", "0"), from;
+	socklen_t bl = sizeof(b), fl;
+	uint64_t t0, t1;
+	char buf[64] = "x";
+	int rx = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int tx = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (rx < 0 || tx < 0 || bind(rx, (struct sockaddr *)&b, sizeof(b)) ||
+	    getsockname(rx, (struct sockaddr *)&b, &bl) ||
+	    connect(tx, (struct sockaddr *)&b, sizeof(b)))
+		die("udp-recvfrom setup");
+	t0 = now_ns();
+	for (long i = 0; i < count; i++) {
+		fl = sizeof(from);
+		if (send(tx, buf, 64, 0) != 64 ||
+		    recvfrom(rx, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl) != 64)
+			die("udp-recvfrom");
+	}
+	t1 = now_ns();
+	close(rx);
+	close(tx);
+	print_elapsed(t0, t1);
+	return 0;
+}
+
+static int
 bench_pingpong(long count)
 {
 	int there[2], back[2], status;
@@ -495,6 +527,8 @@ main(int argc, char **argv)
 		return bench_udp(argv[2], argv[3], number(argv[4]), 0);
 	if (!strcmp(mode, "udp-send") && argc == 5)
 		return bench_udp(argv[2], argv[3], number(argv[4]), 1);
+	if (!strcmp(mode, "udp-recvfrom") && argc == 3)
+		return bench_udp_recvfrom(number(argv[2]));
 	if (!strcmp(mode, "bulk") && argc == 5)
 		return bench_bulk(argv[2], argv[3], number(argv[4]));
 	if (!strcmp(mode, "pingpong") && argc == 3)
