@@ -1,7 +1,8 @@
 # netpin — see README.  `make` builds a static ./netpin with musl-gcc when it
 # is installed, else with $(CC) -static.
 PREFIX ?= /usr/local
-CFLAGS ?= -Os
+CFLAGS ?= -Os -fno-asynchronous-unwind-tables -ffunction-sections -fdata-sections
+LDFLAGS_GC = -Wl,--gc-sections
 LDFLAGS ?= -s
 WARN = -Wall -Wextra -Werror
 NETPIN_CC ?= $(shell command -v musl-gcc >/dev/null 2>&1 && echo musl-gcc || echo $(CC))
@@ -15,7 +16,7 @@ FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=un
 all: netpin
 
 netpin: netpin.c
-	$(NETPIN_CC) -static $(CFLAGS) $(WARN) $(LDFLAGS) -o $@ netpin.c -pthread
+	$(NETPIN_CC) -static $(CFLAGS) $(WARN) $(LDFLAGS) $(LDFLAGS_GC) -o $@ netpin.c -pthread
 
 tests/netop: tests/netop.c
 	$(TEST_CC) -O2 $(WARN) -o $@ tests/netop.c -pthread

@@ -3676,7 +3676,9 @@ rule_for_name(const char *name)
 		    !strcasecmp(name + nl - sl, r->name) && !wild)
 			wild = r;
 	}
-	if (!wild)
+	/* --audit: any name is resolved upstream and pinned, allowing nothing
+	 * by itself, so that what the command reaches has a name */
+	if (!wild && !opt_audit)
 		return NULL;
 	pthread_mutex_lock(&pins_lock);
 	for (dr = dyn_rules; dr; dr = dr->next)
@@ -3686,7 +3688,12 @@ rule_for_name(const char *name)
 		const struct rule *one[1];
 
 		dr = xcalloc(1, sizeof(*dr));
-		dr->rule = *wild;
+		if (wild) {
+			dr->rule = *wild;
+		} else {
+			dr->rule.text = xstrdup("(audit)");
+			dr->rule.protos = 0; /* allows nothing */
+		}
 		dr->rule.kind = R_NAME;
 		dr->rule.name = xstrdup(name);
 		for (char *p = dr->rule.name; *p; p++)
@@ -3722,10 +3729,10 @@ log_dns(const char *name, const char *type, const struct rule *r,
 
 	if (log_fd >= 0) {
 		jbegin(&b, "dns");
-		jstr(&b, "verdict", r ? "allow" : "deny");
+		jstr(&b, "verdict", !r ? "deny" : r->protos ? "allow" : "audit");
 		jstr(&b, "name", name);
 		jstr(&b, "type", type);
-		if (r)
+		if (r && r->protos)
 			jstr(&b, "rule", r->text);
 		jstr(&b, "answers", answers);
 		jnum(&b, "rcode", rcode);

@@ -773,6 +773,19 @@ if [ "$rc" = 0 ] && [ "$(grep -c '^ok' "$T/out")" = 7 ] && ! grep -q denied "$T/
 else
 	fail "the learned file allows the same run with no denial" "rc $rc $out $err"
 fi
+# with pinned DNS, names the program asks for are known to --audit and --learn
+printf 'audit.test A 127.0.0.3\n' >>"$T/zone"
+dns_start 127.0.0.1 5383 audit || fail "test DNS server for audit starts" "$(cat "$T/dns.err")"
+ADNS="--resolv $T/resolv.empty --dns 127.0.0.1:5383 --allow-private-dns"
+rm -f "$T/learned-names"
+mark
+run $ADNS --audit --learn "$T/learned-names" -a 127.0.0.2 -- python3 -c 'import socket; s=socket.create_connection(("audit.test", 9000)); s.sendall(b"t-aud-name"); s.close(); print("ok")'
+[ "$out" = ok ] && got t-aud-name && grep -q '^tcp:audit.test:9000 ' "$T/learned-names" &&
+	pass "--audit with pinned DNS: the name the program asked for is learned" ||
+	fail "--audit with pinned DNS: the name the program asked for is learned" "rc $rc $out $err $(cat "$T/learned-names" 2>/dev/null)"
+run $ADNS -A "$T/learned-names" -a 127.0.0.2 -- python3 -c 'import socket; s=socket.create_connection(("audit.test", 9000)); s.close(); print("ok")'
+[ "$out" = ok ] && ! grep -q denied "$T/err" && pass "the learned name rule allows the program by name" ||
+	fail "the learned name rule allows the program by name" "rc $rc $out $err"
 run -l "$T/audlog" --audit -a 127.0.0.2:9000 -- "$OP" tcp 127.0.0.3 9000 t-aud-log
 grep -q '"verdict":"audit".*"tip":"--allow tcp:127.0.0.3:9000"' "$T/audlog" &&
 	pass "--audit: the log has verdict audit with a tip" || fail "--audit: the log has verdict audit with a tip" "$(cat "$T/audlog")"
