@@ -219,7 +219,7 @@ _Static_assert(sizeof(struct kmmsghdr) == 64, "mmsghdr ABI");
 #endif
 
 /* ---- options -------------------------------------------------------------- */
-enum { P_TCP = 1, P_UDP = 2 };
+enum { P_TCP = 1, P_UDP = 2, P_LOCAL = 4 };
 
 static int opt_verbose;
 static int opt_quiet;
@@ -2815,26 +2815,40 @@ static int dns_server_allowed(const struct dest *d, int proto);
 static int redirect_dns(struct call *c, const struct dest *d, int proto,
     struct sockaddr_storage *ss, socklen_t *len);
 
+/*
+ * What kind of call this is: on a unix or netlink socket, local (not
+ * egress; made as the command when the kernel would judge it by the
+ * caller: a pathname, or credentials that differ), else TCP or UDP as the
+ * socket really is.  Returns P_LOCAL, P_TCP, P_UDP, or 0: refused (no
+ * socket() of another kind passes the filter).
+ */
+static int
+call_kind(struct call *c, const struct sockaddr_storage *ss, socklen_t len)
+{
+	switch (c->domain) {
+	case AF_UNIX:
+	case AF_NETLINK:
+		if (ss && unix_path_named(ss, len))
+			c->as_task = 1;
+		else if (!c->as_task)
+			c->as_task = credentials_differ(c);
+		return P_LOCAL;
+	case AF_INET:
+	case AF_INET6:
+		return socket_proto(c);
+	}
+	return 0;
+}
+
 static int
 vet_connect(struct call *c)
 {
 	struct dest d;
 	int proto, rc;
 
-	switch (c->domain) {
-	case AF_UNIX:
-	case AF_NETLINK:
-		/* local, not egress; made as the command when that matters */
-		c->as_task = unix_path_named(&c->addr, c->addrlen) ||
-		    credentials_differ(c);
+	if ((proto = call_kind(c, &c->addr, c->addrlen)) == P_LOCAL)
 		return 0;
-	case AF_INET:
-	case AF_INET6:
-		break;
-	default:
-		return EACCES; /* no socket() of another family passes the filter */
-	}
-	if (!(proto = socket_proto(c)))
+	if (!proto)
 		return EACCES;
 	rc = sockaddr_dest(&c->addr, c->addrlen, c->domain, 0, &d);
 	if (rc <= 0)
@@ -2864,19 +2878,9 @@ vet_bind(struct call *c)
 	struct verdict v = { "bind", P_TCP, &d, NULL, 0, 1, tip };
 	int rc;
 
-	switch (c->domain) {
-	case AF_UNIX:
-	case AF_NETLINK:
-		c->as_task = unix_path_named(&c->addr, c->addrlen) ||
-		    credentials_differ(c);
+	if ((v.proto = call_kind(c, &c->addr, c->addrlen)) == P_LOCAL)
 		return 0;
-	case AF_INET:
-	case AF_INET6:
-		break;
-	default:
-		return EACCES;
-	}
-	if (!(v.proto = socket_proto(c)))
+	if (!v.proto)
 		return EACCES;
 	rc = sockaddr_dest(&c->addr, c->addrlen, c->domain, 1, &d);
 	if (rc < 0)
@@ -2912,11 +2916,9 @@ vet_listen(struct call *c)
 	struct dest d;
 	struct verdict v = { "listen", P_TCP, &d, NULL, 0, 1, tip };
 
-	if (c->domain != AF_INET && c->domain != AF_INET6) {
-		c->as_task = credentials_differ(c);
+	if ((v.proto = call_kind(c, NULL, 0)) == P_LOCAL)
 		return 0;
-	}
-	if (!(v.proto = socket_proto(c)))
+	if (!v.proto)
 		return EACCES;
 	if (getsockname(c->fd, (struct sockaddr *)&ss, &len) ||
 	    sockaddr_dest(&ss, len, c->domain, 0, &d) != ADDR_DEST)
@@ -2937,23 +2939,12 @@ vet_msg_name(struct call *c, struct msgbuf *m, const char *verb)
 	struct dest d;
 	int proto, rc;
 
-	if (c->domain == AF_UNIX || c->domain == AF_NETLINK) {
-		if (m->namelen && unix_path_named(&m->name, m->namelen))
-			c->as_task = 1;
-		else if (!c->as_task)
-			c->as_task = credentials_differ(c);
+	proto = call_kind(c, m->namelen ? &m->name : NULL, m->namelen);
+	if (proto == P_LOCAL)
 		return 0;
-	}
 	if (m->namelen == 0)
 		return 0; /* the connected peer, vetted at connect */
-	switch (c->domain) {
-	case AF_INET:
-	case AF_INET6:
-		break;
-	default:
-		return EACCES;
-	}
-	if (!(proto = socket_proto(c)))
+	if (!proto)
 		return EACCES;
 	if (proto == P_TCP && !(c->flags & MSG_FASTOPEN)) {
 		m->namelen = 0; /* TCP ignores it; make sure it does */
