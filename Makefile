@@ -41,7 +41,8 @@ tests/fuzz-%: tests/fuzz.c netpin.c
 netpin-asan: netpin.c
 	$(FUZZ_CC) -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined $(WARN) -o $@ netpin.c -pthread
 
-helpers: $(HELPERS)
+# with musl-gcc there, a static musl client too (musl's resolver)
+helpers: $(HELPERS) $(if $(shell command -v musl-gcc),tests/netop-musl)
 
 fuzzers: $(FUZZERS)
 

@@ -689,7 +689,17 @@ else
 	skip "musl (static): an allowed name resolves" "musl-gcc is not installed"
 	skip "musl (static): another name fails" "musl-gcc is not installed"
 fi
-skip "Go's resolver" "no Go toolchain on these machines (.ci/run does not install golang)"
+if command -v go >/dev/null && (cd tests && GOCACHE="$T/gocache" GOPATH="$T/gopath" CGO_ENABLED=0 \
+	go build -o "$T/goresolve" goresolve.go) >"$T/go.log" 2>&1; then
+	run $PDNS -a pinned.test:9000 -- "$T/goresolve" pinned.test
+	case "$rc:$out" in 0:*127.0.0.2*) pass "Go's own resolver (static, no cgo): an allowed name resolves" ;;
+	*) fail "Go's own resolver: an allowed name resolves" "rc $rc $out $err" ;; esac
+	run $PDNS -a pinned.test:9000 -- "$T/goresolve" notallowed.test
+	[ "$rc" = 1 ] && [ "$(dns_q notallowed.test)" = 0 ] && pass "Go's own resolver: another name fails" ||
+		fail "Go's own resolver: another name fails" "rc $rc $out $err"
+else
+	skip "Go's own resolver" "no Go toolchain (Debian: golang-go): $(tail -1 "$T/go.log" 2>/dev/null)"
+fi
 mark
 run $PDNS -a pinned.test:9000 -- python3 -c 'import socket,sys; s=socket.create_connection(("pinned.test", 9000)); s.sendall(b"t-pdns-py"); s.close(); print("ok")'
 [ "$out" = ok ] && got t-pdns-py && pass "python3: connect by name to the pinned address" ||
