@@ -3509,6 +3509,8 @@ on_sendmmsg(struct call *c, const struct seccomp_data *a)
 #define DNS_TTL 5
 #define REDIRECTS_MAX 1024
 #define DNS_ANSWERS_MAX 16
+#define TCP_DNS_MAX 64
+static int tcp_dns_conns;
 
 static int dns_udp[2] = { -1, -1 }, dns_tcp[2] = { -1, -1 }; /* 127.0.0.1, ::1 */
 static struct sockaddr_storage dns_udp_addr[2], dns_tcp_addr[2];
@@ -3866,6 +3868,7 @@ responder_tcp_conn(void *arg)
 			break;
 	}
 	close(fd);
+	__atomic_sub_fetch(&tcp_dns_conns, 1, __ATOMIC_RELAXED);
 	return NULL;
 }
 
@@ -3878,11 +3881,19 @@ responder_accept(int lfd)
 
 	if (fd < 0)
 		return;
+	/* a bounded number of TCP DNS connections at once; more are closed */
+	if (__atomic_add_fetch(&tcp_dns_conns, 1, __ATOMIC_RELAXED) > TCP_DNS_MAX) {
+		__atomic_sub_fetch(&tcp_dns_conns, 1, __ATOMIC_RELAXED);
+		close(fd);
+		return;
+	}
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&attr, 256 * 1024);
-	if (pthread_create(&t, &attr, responder_tcp_conn, (void *)(intptr_t)fd))
+	if (pthread_create(&t, &attr, responder_tcp_conn, (void *)(intptr_t)fd)) {
+		__atomic_sub_fetch(&tcp_dns_conns, 1, __ATOMIC_RELAXED);
 		close(fd);
+	}
 	pthread_attr_destroy(&attr);
 }
 
