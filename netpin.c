@@ -2738,10 +2738,10 @@ print_summary(void)
 		const struct refusal *r = &refusals[i];
 
 		format_dest(&r->d, where, sizeof(where));
-		fprintf(stderr, "netpin:   %s/%s%s%s%s (%s) %lu time%s\n", where,
-		    proto_name(r->sock_proto), r->name ? " (" : "",
-		    r->name ? r->name : "", r->name ? ")" : "", r->verb, r->count,
-		    r->count == 1 ? "" : "s");
+		fprintf(stderr, "netpin:   %s/%s (%s) %lu time%s%s%s\n", where,
+		    proto_name(r->sock_proto), r->verb, r->count,
+		    r->count == 1 ? "" : "s", r->name ? ", name " : "",
+		    r->name ? r->name : "");
 	}
 	ls = xcalloc(REFUSALS_MAX, sizeof(*ls));
 	n = learn_rules(ls);
@@ -3427,7 +3427,7 @@ on_sendto(struct call *c, const struct seccomp_data *a)
 static void
 on_sendmsg(struct call *c, const struct seccomp_data *a)
 {
-	struct kmsghdr h;
+	struct kmsghdr h = { 0 };
 	int err;
 
 	c->op = OP_SEND;

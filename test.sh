@@ -624,6 +624,19 @@ if make -s netpin-asan fuzzers >"$T/asan-build.log" 2>&1; then
 	asan_op "bad iovec" EFAULT sendmsg-badiov 127.0.0.2 9001
 	asan_op "bad length" EINVAL connect-badlen 127.0.0.2 9000 4096
 	asan_op "20 threads" "ok 20" threads 20 127.0.0.2 9000
+	# every attack again, against netpin built with ASan and UBSan
+	timeout -k 5 240 tests/escape/run.sh "$NP" >"$T/escape-asan" 2>&1
+	bad=$(grep -c '^not ok' "$T/escape-asan")
+	okn=$(grep -c '^ok' "$T/escape-asan")
+	if [ "$bad" = 0 ] && [ "$okn" -gt 15 ] && ! grep -q "AddressSanitizer\|runtime error" "$T/escape-asan"; then
+		pass "ASan/UBSan: the $okn attacks of tests/escape fail against netpin-asan too"
+	else
+		fail "ASan/UBSan: the attacks of tests/escape" "$(grep -m3 '^not ok\|Sanitizer\|runtime error' "$T/escape-asan")"
+	fi
+	run -a 127.0.0.2 -- tests/stress 2 16 3 127.0.0.2 127.0.0.3 9000 9001
+	case "$rc:$out:$err" in *AddressSanitizer*|*"runtime error"*) fail "ASan/UBSan: stress" "$err" ;;
+	0:"ok "*) pass "ASan/UBSan: stress, 2 processes x 16 threads for 3 s" ;;
+	*) fail "ASan/UBSan: stress" "rc $rc $out $err" ;; esac
 	NP=$SAVED_NP
 	unset ASAN_OPTIONS UBSAN_OPTIONS
 	for f in dns rule sockaddr cmsg; do
