@@ -234,15 +234,24 @@ static int log_fd = -1;
 /* ---- errors and usage ----------------------------------------------------- */
 #define EXIT_SETUP 125
 
+/* "netpin: MESSAGE[: strerror(err)]" on stderr */
+static void
+vsay(int err, const char *fmt, va_list ap)
+{
+	fputs("netpin: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	if (err)
+		fprintf(stderr, ": %s", strerror(err));
+	fputc('\n', stderr);
+}
+
 static void __attribute__((noreturn, format(printf, 1, 2)))
 die(const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	fputs("netpin: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	vsay(0, fmt, ap);
 	va_end(ap);
 	exit(EXIT_SETUP);
 }
@@ -254,9 +263,7 @@ die_errno(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	fputs("netpin: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, ": %s\n", strerror(saved));
+	vsay(saved, fmt, ap);
 	va_end(ap);
 	exit(EXIT_SETUP);
 }
@@ -267,9 +274,7 @@ warnx(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	fputs("netpin: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	vsay(0, fmt, ap);
 	va_end(ap);
 }
 
