@@ -2474,23 +2474,28 @@ format_dest(const struct dest *d, char *buf, size_t len)
 static int
 denial_seen(const char *key)
 {
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 	static uint64_t seen[4096];
 	uint64_t h = 1469598103934665603ULL;
+	int found = 0;
 
 	for (const char *p = key; *p; p++)
 		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
 	h |= 1;
+	/* the DNS responder's threads ask too */
+	pthread_mutex_lock(&lock);
 	for (unsigned i = 0; i < 64; i++) {
 		uint64_t *slot = &seen[(h + i) % 4096];
 
 		if (*slot == h)
-			return 1;
-		if (*slot == 0) {
+			found = 1;
+		if (*slot == h || *slot == 0) {
 			*slot = h;
-			return 0;
+			break;
 		}
 	}
-	return 0;
+	pthread_mutex_unlock(&lock);
+	return found;
 }
 
 struct verdict {
@@ -3817,19 +3822,84 @@ dns_answer(const uint8_t *q, size_t n, uint8_t *out, size_t cap)
 	return o;
 }
 
+/* Would answering this name ask DNS upstream (a wildcard, or --audit)? */
+static int
+needs_upstream(const uint8_t *q, size_t n)
+{
+	char name[256];
+	size_t off = 12;
+	int known = 0;
+
+	if (n < 12 || dns_decode_name(q, n, &off, name))
+		return 0;
+	for (int i = 0; i < nrules; i++)
+		if (rules[i].kind == R_NAME && !strcasecmp(rules[i].name, name))
+			return 0;
+	/* busy: a thread is asking upstream now, so this one may too */
+	if (pthread_mutex_trylock(&pins_lock))
+		return 1;
+	for (struct dyn_rule *dr = dyn_rules; dr && !known; dr = dr->next)
+		known = !strcasecmp(dr->rule.name, name);
+	pthread_mutex_unlock(&pins_lock);
+	return !known;
+}
+
+struct udp_query {
+	int fd;
+	struct sockaddr_storage from;
+	socklen_t fl;
+	size_t n;
+	uint8_t q[1500];
+};
+
+static void
+answer_udp(struct udp_query *u)
+{
+	uint8_t a[512];
+	size_t len = dns_answer(u->q, u->n, a, sizeof(a));
+
+	if (len)
+		sendto(u->fd, a, len, 0, (struct sockaddr *)&u->from, u->fl);
+}
+
+static void *
+answer_udp_thread(void *arg)
+{
+	answer_udp(arg);
+	free(arg);
+	return NULL;
+}
+
+/* A UDP query: answered at once, or by a thread when it asks upstream
+ * (so the supervisor loop never waits for DNS). */
 static void
 responder_udp(int fd)
 {
-	uint8_t q[1500], a[1500];
-	struct sockaddr_storage from;
-	socklen_t fl = sizeof(from);
-	ssize_t n = recvfrom(fd, q, sizeof(q), 0, (struct sockaddr *)&from, &fl);
-	size_t len;
+	struct udp_query *u = xcalloc(1, sizeof(*u));
+	pthread_attr_t attr;
+	pthread_t t;
+	ssize_t n;
 
-	if (n <= 0)
+	u->fd = fd;
+	u->fl = sizeof(u->from);
+	n = recvfrom(fd, u->q, sizeof(u->q), 0, (struct sockaddr *)&u->from, &u->fl);
+	if (n <= 0) {
+		free(u);
 		return;
-	if ((len = dns_answer(q, (size_t)n, a, 512)))
-		sendto(fd, a, len, 0, (struct sockaddr *)&from, fl);
+	}
+	u->n = (size_t)n;
+	if (needs_upstream(u->q, u->n)) {
+		pthread_attr_init(&attr);
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		pthread_attr_setstacksize(&attr, 256 * 1024);
+		if (pthread_create(&t, &attr, answer_udp_thread, u) == 0)
+			u = NULL;
+		pthread_attr_destroy(&attr);
+	}
+	if (u) {
+		answer_udp(u);
+		free(u);
+	}
 }
 
 static int

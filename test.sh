@@ -733,6 +733,14 @@ grep -q '"event":"dns","time":"[^"]*","verdict":"allow","name":"a.wild.test","ty
 	grep -q '"event":"pin".*"name":"a.wild.test".*"source":"dns"' "$T/dnslog" &&
 	pass "JSON log: dns events with name, type, verdict, answers; the wildcard pin" ||
 	fail "JSON log: dns events" "$(cat "$T/dnslog")"
+printf 'slow.wild2.test A 127.0.0.2\n' >>"$T/zone"
+dns_start 127.0.0.1 5393 slow delay=2000=slow.wild2.test || fail "slow test DNS server starts" "$(cat "$T/dns.err")"
+run --resolv "$T/resolv.empty" --dns 127.0.0.1:5393 --allow-private-dns -a '*.wild2.test' -a 127.0.0.2:9000 -- \
+	sh -c "getent hosts slow.wild2.test & sleep 0.4; '$OP' tcp 127.0.0.2 9000 t-noslow; wait"
+case "$(head -1 "$T/out"):$(tail -1 "$T/out")" in
+"ok:127.0.0.2"*slow.wild2.test) pass "a slow upstream lookup for a wildcard name does not stall other calls" ;;
+*) fail "a slow upstream lookup for a wildcard name does not stall other calls" "$out $err" ;;
+esac
 run $PDNS -a '*.wild.test:9000' -- python3 -c 'import socket; socket.create_connection(("127.0.0.3", 9000))'
 case $err in *PermissionError*) pass "a wildcard rule allows only the addresses it pinned" ;; *) fail "a wildcard rule allows only what it pinned" "$out $err" ;; esac
 run $PDNS -a pinned.test -- python3 "$T/rawdns.py" 127.0.0.3 53 pinned.test
