@@ -858,7 +858,10 @@ print_pin_table(FILE *f)
 		for (int j = 0; j < npins; j++)
 			has |= pins[j].rule == &rules[i];
 		if (!has)
-			fprintf(f, "  %-28s (nothing pinned)\n", rules[i].text);
+			fprintf(f, "  %-28s %s\n", rules[i].text,
+			    rules[i].kind == R_WILDCARD ?
+			    "(names pinned when the command asks for them)" :
+			    "(nothing pinned)");
 	}
 	if (nbind_ports) {
 		fprintf(f, "  bind ports:");
@@ -1478,10 +1481,7 @@ build_pin_table(void)
 				names[nnames++] = r;
 			break;
 		case R_WILDCARD:
-			warnx("warning: rule '%s': wildcard rules need pinned DNS, "
-			    "which this netpin does not have yet; it allows nothing",
-			    r->text);
-			break;
+			break; /* pinned DNS pins its names when the command asks */
 		}
 	}
 	if (!opt_dns_given)
