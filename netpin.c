@@ -1981,29 +1981,36 @@ step_failed(const char *what, const struct call *c, int fd, int err)
 	return EACCES;
 }
 
-/* One field of /proc/TID/status ("Name", "Tgid", "CapEff"). */
+/* /proc/TID/status as a string.  Returns 0 or -1. */
 static int
-task_status(pid_t tid, const char *field, char *out, size_t outlen)
+read_status(pid_t tid, char *buf, size_t len)
 {
-	char path[64], buf[4096];
-	size_t flen = strlen(field);
+	char path[64];
 	ssize_t n;
 	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
+	n = read(fd, buf, len - 1);
 	close(fd);
 	if (n <= 0)
 		return -1;
 	buf[n] = '\0';
-	for (char *line = buf; line && *line; line = strchr(line, '\n')) {
+	return 0;
+}
+
+/* One field ("Name", "Tgid", "CapEff") of a status text. */
+static int
+status_field(const char *buf, const char *field, char *out, size_t outlen)
+{
+	size_t flen = strlen(field);
+
+	for (const char *line = buf; line && *line; line = strchr(line, '\n')) {
 		if (*line == '\n')
 			line++;
 		if (!strncmp(line, field, flen) && line[flen] == ':') {
-			char *v = line + flen + 1, *e;
+			const char *v = line + flen + 1, *e;
 
 			while (*v == '\t' || *v == ' ')
 				v++;
@@ -2013,6 +2020,15 @@ task_status(pid_t tid, const char *field, char *out, size_t outlen)
 		}
 	}
 	return -1;
+}
+
+static int
+task_status(pid_t tid, const char *field, char *out, size_t outlen)
+{
+	char buf[4096];
+
+	return read_status(tid, buf, sizeof(buf)) ? -1 :
+	    status_field(buf, field, out, outlen);
 }
 
 static int
@@ -2141,6 +2157,18 @@ child_read(struct call *c, uint64_t addr, void *buf, size_t len)
 	struct iovec remote = { (void *)(uintptr_t)addr, len };
 
 	return child_readv(c, &remote, 1, buf, len);
+}
+
+static int
+child_write(struct call *c, uint64_t addr, const void *buf, size_t len)
+{
+	struct iovec local = { (void *)buf, len };
+	struct iovec remote = { (void *)(uintptr_t)addr, len };
+
+	if (len == 0)
+		return 0;
+	return process_vm_writev(c->tid, &local, 1, &remote, 1, 0) == (ssize_t)len ?
+	    0 : EFAULT;
 }
 
 /* A sockaddr argument (pointer, int length), as the kernel copies it. */
@@ -2315,20 +2343,13 @@ static int netpin_privileged;
 static int
 read_identity(pid_t tid, struct identity *id)
 {
-	char path[64], buf[8192], *line;
-	ssize_t n;
-	int fd, seen = 0;
+	char buf[8192], *line;
+	int seen = 0;
 
 	memset(id, 0, sizeof(*id));
 	id->umask = -1;
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	if (read_status(tid, buf, sizeof(buf)))
 		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
 	for (line = buf; line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
 		if (sscanf(line, "Uid: %u %u %u %u", &id->uid[0], &id->uid[1],
 		    &id->uid[2], &id->uid[3]) == 4)
@@ -2565,7 +2586,7 @@ static int
 report(const struct call *c, const struct verdict *v)
 {
 	char where[INET6_ADDRSTRLEN + 16], a[INET6_ADDRSTRLEN];
-	char comm[64] = "?", tgid[32] = "", key[128];
+	char comm[64] = "?", tgid[32] = "", key[128], status[4096];
 	const struct pin *named = v->pin ? v->pin : pin_naming(v->d);
 	const char *name = named ? named->rule->name : NULL;
 	const char *verdict = v->allowed ? "allow" : opt_audit ? "audit" : "deny";
@@ -2579,9 +2600,11 @@ report(const struct call *c, const struct verdict *v)
 		remember_refusal(v, name);
 	if (!to_stderr && log_fd < 0)
 		goto out;
-	task_status(c->tid, "Name", comm, sizeof(comm));
-	if (task_status(c->tid, "Tgid", tgid, sizeof(tgid)) == 0)
-		pid = (pid_t)atoi(tgid);
+	if (read_status(c->tid, status, sizeof(status)) == 0) {
+		status_field(status, "Name", comm, sizeof(comm));
+		if (status_field(status, "Tgid", tgid, sizeof(tgid)) == 0)
+			pid = (pid_t)atoi(tgid);
+	}
 	format_dest(v->d, where, sizeof(where));
 	format_addr(v->d->family, v->d->addr, a, sizeof(a));
 	if (log_fd >= 0) {
@@ -3118,13 +3141,10 @@ write_back_lengths(struct call *c, unsigned upto)
 		return;
 	for (unsigned i = 0; i < upto; i++) {
 		uint32_t len = (uint32_t)c->msg[i].done;
-		struct iovec local = { &len, sizeof(len) };
-		struct iovec remote = {
-			(void *)(uintptr_t)(c->mmsg_vec + i * sizeof(struct kmmsghdr) +
-			    offsetof(struct kmmsghdr, len)), sizeof(len) };
 
 		/* netpin writes only the result the kernel would write */
-		process_vm_writev(c->tid, &local, 1, &remote, 1, 0);
+		child_write(c, c->mmsg_vec + i * sizeof(struct kmmsghdr) +
+		    offsetof(struct kmmsghdr, len), &len, sizeof(len));
 	}
 }
 
@@ -3970,18 +3990,6 @@ responder_accept(int lfd)
 		close(fd);
 	}
 	pthread_attr_destroy(&attr);
-}
-
-static int
-child_write(struct call *c, uint64_t addr, const void *buf, size_t len)
-{
-	struct iovec local = { (void *)buf, len };
-	struct iovec remote = { (void *)(uintptr_t)addr, len };
-
-	if (len == 0)
-		return 0;
-	return process_vm_writev(c->tid, &local, 1, &remote, 1, 0) == (ssize_t)len ?
-	    0 : EFAULT;
 }
 
 /* The sender of a reply from the responder is the server the command asked. */
