@@ -30,6 +30,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -49,6 +50,7 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -154,7 +156,15 @@ struct kiovec {
 	uint64_t base;
 	uint64_t len;
 };
+struct seccomp_notif_addfd {
+	uint64_t id;
+	uint32_t flags;
+	uint32_t srcfd;
+	uint32_t newfd;
+	uint32_t newfd_flags;
+};
 _Static_assert(sizeof(struct sock_filter) == 8, "sock_filter ABI");
+_Static_assert(sizeof(struct seccomp_notif_addfd) == 24, "seccomp_notif_addfd ABI");
 _Static_assert(sizeof(struct seccomp_data) == 64, "seccomp_data ABI");
 _Static_assert(sizeof(struct seccomp_notif) == 80, "seccomp_notif ABI");
 _Static_assert(sizeof(struct seccomp_notif_resp) == 24, "seccomp_notif_resp ABI");
@@ -186,6 +196,8 @@ _Static_assert(sizeof(struct kmmsghdr) == 64, "mmsghdr ABI");
 #define SECCOMP_IOCTL_NOTIF_RECV _IOWR('!', 0, struct seccomp_notif)
 #define SECCOMP_IOCTL_NOTIF_SEND _IOWR('!', 1, struct seccomp_notif_resp)
 #define SECCOMP_IOCTL_NOTIF_ID_VALID _IOW('!', 2, uint64_t)
+#define SECCOMP_IOCTL_NOTIF_ADDFD _IOW('!', 3, struct seccomp_notif_addfd) /* 5.9 */
+#define SECCOMP_ADDFD_FLAG_SEND (1U << 1)                                   /* 5.14 */
 
 #define LANDLOCK_CREATE_RULESET_VERSION (1U << 0)
 #define LANDLOCK_ACCESS_NET_BIND_TCP (1ULL << 0)
@@ -1660,13 +1672,17 @@ log_pins_of(const struct rule *r)
 
 /*
  * Build the filter for a command supervised by the process self (process
- * group pgid).  Returns the number of instructions written to out.
+ * group pgid).  addfd: netpin cannot take the command's sockets
+ * (pidfd_getfd refused), so every socket is made by netpin: socket(),
+ * socketpair() and accept() come to it too.  Returns the number of
+ * instructions written to out.
  */
 static unsigned
-filter_build(struct sock_filter *out, pid_t self, pid_t pgid)
+filter_build(struct sock_filter *out, pid_t self, pid_t pgid, int addfd)
 {
 	const uint32_t me = (uint32_t)self, group = (uint32_t)-pgid;
 	const uint32_t all = (uint32_t)-1;
+	const uint32_t made = addfd ? NOTIFY : ALLOW; /* a new socket */
 	const struct sock_filter prog[] = {
 		/* only native system calls: i386, x32 and the rest kill */
 		LD_ARCH,
@@ -1705,14 +1721,17 @@ filter_build(struct sock_filter *out, pid_t self, pid_t pgid)
 		 * (no raw, packet, vsock, ICMP, SCTP, MPTCP, ...) */
 		ON_SYSCALL(SYS_socket,
 		    LD_ARG(0),
-		    RET_IF_EQ(AF_UNIX, ALLOW),
-		    RET_IF_EQ(AF_NETLINK, ALLOW),
+		    RET_IF_EQ(AF_UNIX, made),
+		    RET_IF_EQ(AF_NETLINK, made),
 		    RET_UNLESS_IN2(AF_INET, AF_INET6, ERRNO(EAFNOSUPPORT)),
 		    LD_ARG(1), AND(~(uint32_t)(SOCK_NONBLOCK | SOCK_CLOEXEC)),
 		    RET_UNLESS_IN2(SOCK_STREAM, SOCK_DGRAM, ERRNO(ESOCKTNOSUPPORT)),
 		    LD_ARG(2),
 		    RET_UNLESS_IN3(0, IPPROTO_TCP, IPPROTO_UDP, ERRNO(EPROTONOSUPPORT)),
-		    RET(ALLOW)),
+		    RET(made)),
+		ON_SYSCALL(SYS_socketpair, RET(made)),
+		ON_SYSCALL(SYS_accept, RET(made)),
+		ON_SYSCALL(SYS_accept4, RET(made)),
 		/* IP options and IPv6 routing headers choose the first hop */
 		ON_SYSCALL(SYS_setsockopt,
 		    ON_ARG(1, IPPROTO_IP,
@@ -1863,7 +1882,10 @@ static struct stat root_stat;
 static int workers;
 static pthread_mutex_t workers_lock = PTHREAD_MUTEX_INITIALIZER;
 
-enum call_op { OP_CONNECT, OP_BIND, OP_LISTEN, OP_SEND, OP_RECV };
+enum call_op {
+	OP_CONNECT, OP_BIND, OP_LISTEN, OP_SEND, OP_RECV,
+	OP_SOCKET, OP_SOCKETPAIR, OP_ACCEPT   /* the addfd mode */
+};
 
 /* One message carried for the command. */
 struct msgbuf {
@@ -1899,7 +1921,8 @@ struct call {
 	uint64_t mmsg_vec;        /* sendmmsg: where msg_len goes back */
 	struct call *queue_next;  /* in the workers' queue */
 	struct sockaddr_storage dns_server; /* recvfrom: the server asked */
-	uint64_t recv_buf, recv_from, recv_alen;
+	uint64_t recv_buf, recv_from, recv_alen; /* recvfrom; accept: the last two */
+	uint64_t pair;            /* socketpair: where the two fds go */
 	size_t recv_len;
 	int is_mmsg;
 };
@@ -2082,9 +2105,410 @@ open_caller(struct call *c, int fresh)
 	return c->pidfd;
 }
 
+/*
+ * The addfd mode, where pidfd_getfd is refused (container runtimes' default
+ * seccomp profiles): netpin makes every socket of the command itself,
+ * installs it with SECCOMP_IOCTL_NOTIF_ADDFD, and keeps a reference, found
+ * again by inode through /proc/TID/fd.  A reference the command no longer
+ * holds is let go after two scans of its fd tables that miss it, so that
+ * peers see the command's close: scans run every SCAN_MS, or less often
+ * when they are costly (at most 1/SCAN_SHARE of netpin's time).  A socket
+ * the command passes with SCM_RIGHTS is in no fd table until it is
+ * received: it is kept for up to FLIGHT_MS.
+ */
+#define HELD_BUCKETS 1024
+#define SCAN_MS 20
+#define SCAN_SHARE 20
+#define FLIGHT_MS 10000
+
+struct held {
+	ino_t ino;
+	int fd;
+	int missed;               /* scans in a row that did not see it */
+	unsigned gen;             /* the scan it was made in: not judged by it;
+	                           * UINT_MAX: not in the command yet */
+	long flight;              /* passed with SCM_RIGHTS: kept until then */
+	struct held *next;
+};
+
+static int addfd_mode;
+static int addfd_send = 1;        /* SECCOMP_ADDFD_FLAG_SEND (Linux 5.14) */
+static dev_t sockfs_dev;
+static struct held *held[HELD_BUCKETS];
+static unsigned nheld, scan_gen;
+static pthread_mutex_t held_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Keep fd (netpin's own socket) as the command's, to be put in it (or
+ * there already: settled).  Returns its inode, or 0. */
+static ino_t
+held_add(int fd, int settled)
+{
+	struct stat st;
+	struct held *h;
+
+	if (fstat(fd, &st))
+		return 0;
+	h = xcalloc(1, sizeof(*h));
+	h->ino = st.st_ino;
+	h->fd = fd;
+	pthread_mutex_lock(&held_lock);
+	h->gen = settled ? scan_gen : UINT_MAX;
+	h->next = held[st.st_ino % HELD_BUCKETS];
+	held[st.st_ino % HELD_BUCKETS] = h;
+	nheld++;
+	pthread_mutex_unlock(&held_lock);
+	return st.st_ino;
+}
+
+/* The command has it now: from the next scan on, judge it. */
+static void
+held_settle(ino_t ino)
+{
+	pthread_mutex_lock(&held_lock);
+	for (struct held *h = held[ino % HELD_BUCKETS]; h; h = h->next)
+		if (h->ino == ino)
+			h->gen = scan_gen;
+	pthread_mutex_unlock(&held_lock);
+}
+
+/* The socket at netpin's fd is being passed in a message: keep it a while. */
+static void
+held_in_flight(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st))
+		return;
+	pthread_mutex_lock(&held_lock);
+	for (struct held *h = held[st.st_ino % HELD_BUCKETS]; h; h = h->next)
+		if (h->ino == st.st_ino)
+			h->flight = now_ms() + FLIGHT_MS;
+	pthread_mutex_unlock(&held_lock);
+}
+
+/* Let go of the reference to inode ino (close it). */
+static void
+held_drop(ino_t ino)
+{
+	struct held **p, *h = NULL;
+
+	pthread_mutex_lock(&held_lock);
+	for (p = &held[ino % HELD_BUCKETS]; *p; p = &(*p)->next)
+		if ((*p)->ino == ino) {
+			h = *p;
+			*p = h->next;
+			nheld--;
+			break;
+		}
+	pthread_mutex_unlock(&held_lock);
+	if (h) {
+		close(h->fd);
+		free(h);
+	}
+}
+
+/* A duplicate of netpin's reference to inode ino; -1 with errno (ENOENT:
+ * netpin holds none). */
+static int
+held_dup(ino_t ino)
+{
+	int fd = -1;
+
+	errno = ENOENT;
+	pthread_mutex_lock(&held_lock);
+	for (struct held *h = held[ino % HELD_BUCKETS]; h; h = h->next)
+		if (h->ino == ino) {
+			fd = fcntl(h->fd, F_DUPFD_CLOEXEC, 3);
+			break;
+		}
+	pthread_mutex_unlock(&held_lock);
+	return fd;
+}
+
+/* ---- which sockets the command still holds ---- */
+struct inoset {
+	ino_t *v;
+	size_t n, cap;
+};
+
+static void
+inoset_add(struct inoset *s, ino_t ino)
+{
+	if (s->n == s->cap) {
+		s->cap = s->cap ? 2 * s->cap : 256;
+		s->v = xrealloc(s->v, s->cap, sizeof(*s->v));
+	}
+	s->v[s->n++] = ino;
+}
+
+static int
+cmp_ino(const void *a, const void *b)
+{
+	ino_t x = *(const ino_t *)a, y = *(const ino_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The socket inodes in /proc/PID/fd.  Returns 0, or -1 on a failure that
+ * leaves the picture incomplete.  A process netpin may not read (not
+ * dumpable) is skipped: netpin cannot find its sockets for its calls either.
+ */
+static int
+scan_fds(const char *pid, struct inoset *socks)
+{
+	char path[64], link[64];
+	struct dirent *e;
+	DIR *d;
+	int dfd;
+
+	snprintf(path, sizeof(path), "/proc/%s/fd", pid);
+	if (!(d = opendir(path)))
+		return errno == ENOENT || errno == ESRCH || errno == EACCES ? 0 : -1;
+	dfd = dirfd(d);
+	while ((e = readdir(d))) {
+		ssize_t n = readlinkat(dfd, e->d_name, link, sizeof(link) - 1);
+
+		if (n > 8 && !strncmp(link, "socket:[", 8)) {
+			link[n] = '\0';
+			inoset_add(socks, (ino_t)strtoull(link + 8, NULL, 10));
+		}
+	}
+	closedir(d);
+	return 0;
+}
+
+/* The children of every thread of PID (CONFIG_PROC_CHILDREN), into pids. */
+static int
+scan_children(const char *pid, struct inoset *pids)
+{
+	char path[64], buf[4096];
+	struct dirent *e;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%s/task", pid);
+	if (!(d = opendir(path)))
+		return errno == ENOENT || errno == ESRCH ? 0 : -1;
+	while ((e = readdir(d))) {
+		ssize_t n;
+		int fd;
+
+		if (e->d_name[0] == '.')
+			continue;
+		if (strlen(e->d_name) > 20)
+			continue;
+		snprintf(path, sizeof(path), "%.20s/children", e->d_name);
+		if ((fd = openat(dirfd(d), path, O_RDONLY | O_CLOEXEC)) < 0) {
+			if (errno == ENOENT && !strcmp(pid, "self")) {
+				closedir(d);
+				return -1; /* no children files in this kernel */
+			}
+			continue;
+		}
+		while ((n = read(fd, buf, sizeof(buf) - 1)) > 0) {
+			buf[n] = '\0';
+			for (char *p = buf, *end; *p; p = end) {
+				unsigned long v = strtoul(p, &end, 10);
+
+				if (end == p)
+					break;
+				inoset_add(pids, (ino_t)v);
+			}
+		}
+		close(fd);
+	}
+	closedir(d);
+	return 0;
+}
+
+/*
+ * Every socket inode the command's processes hold: netpin's children (the
+ * command, and its orphans: netpin is their subreaper) and all their
+ * descendants; or, in a kernel without children files, every process
+ * netpin may read.  Returns 0, or -1 when the picture is incomplete.
+ */
+static int
+command_sockets(struct inoset *socks)
+{
+	struct inoset pids = { 0 }, again = { 0 };
+	char pid[24];
+	int rc = 0;
+
+	/*
+	 * A process's fds are read before its children: a socket it closes
+	 * after a fork is then seen in it, or the child is listed.  netpin's
+	 * own children are listed again at the end, for orphans reparented
+	 * to it meanwhile.
+	 */
+	if (scan_children("self", &pids) == 0) {
+		size_t first = 0;
+
+		for (int pass = 0; pass < 2 && rc == 0; pass++) {
+			for (size_t i = first; i < pids.n && rc == 0; i++) {
+				snprintf(pid, sizeof(pid), "%lu", (unsigned long)pids.v[i]);
+				rc = scan_fds(pid, socks) || scan_children(pid, &pids) ? -1 : 0;
+			}
+			first = pids.n;
+			if (pass == 0 && rc == 0 && (rc = scan_children("self", &again)) == 0)
+				for (size_t j = 0; j < again.n; j++) {
+					size_t i;
+
+					for (i = 0; i < first && pids.v[i] != again.v[j]; i++)
+						;
+					if (i == first)
+						inoset_add(&pids, again.v[j]);
+				}
+		}
+	} else {
+		DIR *d = opendir("/proc");
+		struct dirent *e;
+
+		if (!d)
+			return -1;
+		while ((e = readdir(d)))
+			if (isdigit((unsigned char)e->d_name[0]) &&
+			    (pid_t)atoi(e->d_name) != netpin_pid)
+				scan_fds(e->d_name, socks); /* others' are unreadable */
+		closedir(d);
+	}
+	free(pids.v);
+	free(again.v);
+	return rc;
+}
+
+/*
+ * Let go of the references the command no longer holds: those missed by
+ * two scans in a row, or (now) by this one.  Returns how many.
+ */
+static unsigned
+held_scan(int now)
+{
+	static int said;
+	struct inoset socks = { 0 };
+	struct held *gone = NULL, **p;
+	unsigned gen, dropped = 0;
+
+	pthread_mutex_lock(&held_lock);
+	gen = ++scan_gen;
+	pthread_mutex_unlock(&held_lock);
+	if (command_sockets(&socks)) {
+		if (!said++)
+			warnx("cannot read the command's fd tables: sockets it closes "
+			    "stay open in netpin");
+		free(socks.v);
+		return 0;
+	}
+	if (socks.n)
+		qsort(socks.v, socks.n, sizeof(*socks.v), cmp_ino);
+	pthread_mutex_lock(&held_lock);
+	for (unsigned b = 0; b < HELD_BUCKETS; b++)
+		for (p = &held[b]; *p;) {
+			struct held *h = *p;
+
+			if (h->gen >= gen || (socks.n && bsearch(&h->ino, socks.v,
+			    socks.n, sizeof(*socks.v), cmp_ino))) {
+				if (h->gen < gen) {
+					h->missed = 0;
+					h->flight = 0;
+				}
+				p = &h->next;
+				continue;
+			}
+			if (h->flight > now_ms() || (!now && ++h->missed < 2)) {
+				p = &h->next;
+				continue;
+			}
+			*p = h->next;
+			h->next = gone;
+			gone = h;
+			nheld--;
+			dropped++;
+		}
+	pthread_mutex_unlock(&held_lock);
+	while (gone) {
+		struct held *h = gone;
+
+		gone = h->next;
+		close(h->fd);
+		free(h);
+	}
+	free(socks.v);
+	return dropped;
+}
+
+/*
+ * The socket at the command's fd, as netpin's reference to it.  A racing
+ * thread may move another socket to that fd number meanwhile: netpin then
+ * acts on a socket the command held at that number during the call, and
+ * only ever on a socket it made, so nothing is decided on a socket netpin
+ * has not seen.
+ */
+static int
+take_held(struct call *c, int fd, int *out)
+{
+	static int said;
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)c->tid, fd);
+	if (stat(path, &st))
+		return errno == ENOENT ? EBADF :
+		    step_failed("stat /proc/PID/fd", c, fd, errno);
+	/* the thread id named the caller only if its call is still pending */
+	if (!still_pending(c))
+		return EBADF;
+	if (!S_ISSOCK(st.st_mode) || st.st_dev != sockfs_dev)
+		return ENOTSOCK;
+	if ((*out = held_dup(st.st_ino)) >= 0)
+		return 0;
+	if (errno != ENOENT)
+		return step_failed("dup", c, fd, errno);
+	if (c->op != OP_RECV && !said++)
+		warnx("fd %d of pid %d is a socket netpin did not create (inherited "
+		    "or received from outside?); without pidfd_getfd netpin cannot "
+		    "act on it: call denied", fd, (int)c->tid);
+	return EACCES;
+}
+
+/*
+ * Put netpin's new socket fd into the calling thread (and, with send, answer
+ * the call with its number).  netpin keeps fd.  Returns the command's fd
+ * number or -1 with errno.
+ */
+static int
+install_fd(struct call *c, int fd, int cloexec, int send)
+{
+	struct seccomp_notif_addfd a = { 0 };
+	ino_t ino = held_add(fd, 0); /* no scan drops it meanwhile */
+	int rc;
+
+	if (!ino) {
+		close(fd);
+		return -1;
+	}
+	a.id = c->id;
+	a.srcfd = (uint32_t)fd;
+	a.newfd_flags = cloexec ? O_CLOEXEC : 0;
+	a.flags = send && addfd_send ? SECCOMP_ADDFD_FLAG_SEND : 0;
+	rc = ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &a);
+	if (rc < 0) {
+		int e = errno;
+
+		held_drop(ino);
+		errno = e;
+		return -1;
+	}
+	held_settle(ino);
+	if (send && !addfd_send)
+		answer(c->id, rc, 0);
+	return rc;
+}
+
 static int
 take_fd(struct call *c, int fd, int *out)
 {
+	if (addfd_mode)
+		return take_held(c, fd, out);
 	for (int fresh = 0; fresh < 2; fresh++) {
 		if ((c->pidfd < 0 || fresh) && open_caller(c, fresh) < 0)
 			return step_failed("pidfd_open", c, -1, errno);
@@ -2164,11 +2588,24 @@ child_write(struct call *c, uint64_t addr, const void *buf, size_t len)
 {
 	struct iovec local = { (void *)buf, len };
 	struct iovec remote = { (void *)(uintptr_t)addr, len };
+	char path[64];
+	ssize_t n;
+	int fd;
 
 	if (len == 0)
 		return 0;
-	return process_vm_writev(c->tid, &local, 1, &remote, 1, 0) == (ssize_t)len ?
-	    0 : EFAULT;
+	n = process_vm_writev(c->tid, &local, 1, &remote, 1, 0);
+	if (n == (ssize_t)len)
+		return 0;
+	if (n >= 0 || (errno != EPERM && errno != ENOSYS))
+		return EFAULT;
+	/* process_vm_writev refused (a seccomp profile): /proc/PID/mem */
+	snprintf(path, sizeof(path), "/proc/%d/mem", (int)c->tid);
+	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) < 0)
+		return EFAULT;
+	n = pwrite(fd, buf, len, (off_t)addr);
+	close(fd);
+	return n == (ssize_t)len ? 0 : EFAULT;
 }
 
 /* A sockaddr argument (pointer, int length), as the kernel copies it. */
@@ -3054,8 +3491,17 @@ take_control(struct call *c, struct msgbuf *m)
 
 				memcpy(&theirs, slot, sizeof(int));
 				m->fds = xrealloc(m->fds, (size_t)m->nfds + 1, sizeof(int));
-				if ((err = take_fd(c, theirs, &ours)))
+				if ((err = take_fd(c, theirs, &ours)) == ENOTSOCK &&
+				    addfd_mode) {
+					warnx("pid %d passes a file descriptor that is not a "
+					    "socket (fd %d); without pidfd_getfd netpin cannot "
+					    "carry it: call denied", (int)c->tid, theirs);
+					return EACCES;
+				}
+				if (err)
 					return err;
+				if (addfd_mode)
+					held_in_flight(ours);
 				m->fds[m->nfds++] = ours;
 				memcpy(slot, &ours, sizeof(int));
 			}
@@ -3126,11 +3572,16 @@ read_msg(struct call *c, const struct kmsghdr *h, struct msgbuf *m, size_t budge
 
 /* ---- performing the call on netpin's duplicate ---- */
 static void
-send_sigpipe(const struct call *c)
+send_sigpipe(struct call *c)
 {
 	/* the kernel would signal the caller on EPIPE without MSG_NOSIGNAL */
-	if (!(c->flags & MSG_NOSIGNAL))
-		sys_pidfd_send_signal(c->pidfd, SIGPIPE);
+	if (c->flags & MSG_NOSIGNAL)
+		return;
+	if (c->pidfd < 0) {
+		c->pidfd = open_task(c->tid); /* the addfd mode opens none */
+		c->pidfd_kept = 0;
+	}
+	sys_pidfd_send_signal(c->pidfd, SIGPIPE);
 }
 
 static void
@@ -3215,6 +3666,115 @@ run_send(struct call *c, int may_block)
 	return 1;
 }
 
+/* ---- sockets netpin makes for the command (the addfd mode) ---- */
+static int
+run_socket(struct call *c)
+{
+	int fd = socket(c->domain, c->type | SOCK_CLOEXEC, c->protocol);
+
+	if (fd < 0 || install_fd(c, fd, c->type & SOCK_CLOEXEC, 1) < 0)
+		answer(c->id, 0, errno);
+	return 1;
+}
+
+static int
+run_socketpair(struct call *c)
+{
+	int sv[2], theirs[2] = { -1, -1 }, cloexec = c->type & SOCK_CLOEXEC;
+
+	/* the thread id names the caller only while its call is pending */
+	if (!still_pending(c))
+		return 1;
+	/* like the kernel, put nothing in the command when sv is not writable */
+	if (child_write(c, c->pair, theirs, sizeof(theirs))) {
+		answer(c->id, 0, EFAULT);
+		return 1;
+	}
+	if (socketpair(c->domain, c->type | SOCK_CLOEXEC, c->protocol, sv)) {
+		answer(c->id, 0, errno);
+		return 1;
+	}
+	if ((theirs[0] = install_fd(c, sv[0], cloexec, 0)) < 0) {
+		int e = errno;
+
+		close(sv[1]);
+		answer(c->id, 0, e);
+		return 1;
+	}
+	if ((theirs[1] = install_fd(c, sv[1], cloexec, 0)) < 0)
+		answer(c->id, 0, errno);
+	else if (child_write(c, c->pair, theirs, sizeof(theirs)))
+		answer(c->id, 0, EFAULT);
+	else
+		answer(c->id, 0, 0);
+	return 1;
+}
+
+/* A caught, unblocked signal waits for the thread: the kernel would end
+ * its blocking call with EINTR. */
+static int
+signal_waiting(pid_t tid)
+{
+	char buf[4096], v[32];
+	uint64_t pend = 0, blk, cgt;
+
+	if (read_status(tid, buf, sizeof(buf)))
+		return 0;
+	if (!status_field(buf, "SigPnd", v, sizeof(v)))
+		pend |= strtoull(v, NULL, 16);
+	if (!status_field(buf, "ShdPnd", v, sizeof(v)))
+		pend |= strtoull(v, NULL, 16);
+	if (status_field(buf, "SigBlk", v, sizeof(v)))
+		return 0;
+	blk = strtoull(v, NULL, 16);
+	if (status_field(buf, "SigCgt", v, sizeof(v)))
+		return 0;
+	cgt = strtoull(v, NULL, 16);
+	return (pend & ~blk & cgt) != 0;
+}
+
+static int
+run_accept(struct call *c, int may_block)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int fd;
+
+	if (socket_blocks(c->fd)) {
+		struct pollfd p = { c->fd, POLLIN, 0 };
+
+		if (!may_block)
+			return 0;
+		/* wait in short steps: a signal, or the caller's end, stops it */
+		while (poll(&p, 1, SCAN_MS) == 0) {
+			if (!still_pending(c))
+				return 1;
+			if (signal_waiting(c->tid)) {
+				answer(c->id, 0, EINTR);
+				return 1;
+			}
+		}
+	}
+	fd = accept4(c->fd, (struct sockaddr *)&ss, &len,
+	    (c->flags & SOCK_NONBLOCK) | SOCK_CLOEXEC);
+	if (fd < 0 || c->late_err) {
+		answer(c->id, 0, fd < 0 ? errno : c->late_err);
+		if (fd >= 0)
+			close(fd); /* the kernel, too, drops the connection */
+		return 1;
+	}
+	if (c->recv_from && (child_write(c, c->recv_from, &ss,
+	    len < c->addrlen ? len : c->addrlen) ||
+	    child_write(c, c->recv_alen, &len, sizeof(len)))) {
+		close(fd); /* the kernel, too, drops the connection */
+		answer(c->id, 0, EFAULT);
+		return 1;
+	}
+	if (install_fd(c, fd, c->flags & SOCK_CLOEXEC, 1) < 0)
+		answer(c->id, 0, errno);
+	return 1;
+}
+
 static int run_recv(struct call *c, int may_block);
 
 static int
@@ -3223,8 +3783,17 @@ run_call(struct call *c, int may_block)
 	int rc;
 
 	switch (c->op) {
+	case OP_SOCKET:
+		return run_socket(c);
+	case OP_SOCKETPAIR:
+		return run_socketpair(c);
+	case OP_ACCEPT:
+		return run_accept(c, may_block);
 	case OP_BIND:
 		rc = bind(c->fd, (struct sockaddr *)&c->addr, c->addrlen);
+		/* a port the command let go of may still be held by netpin */
+		if (rc < 0 && errno == EADDRINUSE && addfd_mode && held_scan(1))
+			rc = bind(c->fd, (struct sockaddr *)&c->addr, c->addrlen);
 		answer(c->id, 0, rc < 0 ? errno : 0);
 		return 1;
 	case OP_LISTEN:
@@ -3416,6 +3985,45 @@ on_listen(struct call *c, const struct seccomp_data *a)
 	if ((err = take_fd(c, (int)a->args[0], &c->fd)) ||
 	    (err = socket_kind(c)) || (err = vet_listen(c)))
 		return fail_call(c, err);
+	perform(c);
+}
+
+/* socket() and socketpair() in the addfd mode: netpin makes the socket */
+static void
+on_socket(struct call *c, const struct seccomp_data *a)
+{
+	c->op = a->nr == SYS_socketpair ? OP_SOCKETPAIR : OP_SOCKET;
+	c->domain = (int)a->args[0];
+	c->type = (int)a->args[1];
+	c->protocol = (int)a->args[2];
+	c->pair = a->args[3];
+	/* a socket's owner and netlink privileges are those of its maker */
+	c->as_task = credentials_differ(c);
+	perform(c);
+}
+
+static void
+on_accept(struct call *c, const struct seccomp_data *a)
+{
+	int err, alen;
+
+	c->op = OP_ACCEPT;
+	c->flags = a->nr == SYS_accept4 ? (int)a->args[3] : 0;
+	if (c->flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
+		return fail_call(c, EINVAL);
+	if ((err = take_fd(c, (int)a->args[0], &c->fd)))
+		return fail_call(c, err);
+	if (a->args[1]) {
+		/* only bounds what netpin writes back: nothing is decided on it;
+		 * like the kernel, a bad length counts once a connection came */
+		if ((err = child_read(c, a->args[2], &alen, sizeof(alen))))
+			c->late_err = err;
+		else if (alen < 0)
+			c->late_err = EINVAL;
+		c->recv_from = a->args[1];
+		c->recv_alen = a->args[2];
+		c->addrlen = (socklen_t)alen;
+	}
 	perform(c);
 }
 
@@ -4091,11 +4699,11 @@ on_recvfrom(struct call *c, const struct seccomp_data *a)
 	const struct redirect *r;
 	struct stat st;
 
+	c->op = OP_RECV;
 	/* any trouble: let the kernel do the call and give its own answer */
 	if (take_fd(c, (int)a->args[0], &c->fd) || fstat(c->fd, &st) ||
 	    !(r = redirect_find(&st)) || socket_kind(c))
 		return answer_continue(c);
-	c->op = OP_RECV;
 	c->dns_server = r->server;
 	c->flags = (int)a->args[3];
 	c->recv_buf = a->args[1];
@@ -4124,6 +4732,12 @@ on_notification(const struct seccomp_notif *n)
 		return on_sendmmsg(c, &n->data);
 	case SYS_recvfrom:
 		return on_recvfrom(c, &n->data);
+	case SYS_socket:
+	case SYS_socketpair:
+		return on_socket(c, &n->data);
+	case SYS_accept:
+	case SYS_accept4:
+		return on_accept(c, &n->data);
 	}
 	fail_call(c, ENOSYS); /* the filter sends nothing else */
 }
@@ -4214,6 +4828,8 @@ child_fail(const char *what)
 static void __attribute__((noreturn))
 run_child(char **argv, int sock, pid_t parent, const sigset_t *mask)
 {
+	int addfd;
+
 	struct sock_filter prog[FILTER_MAX];
 	struct sock_fprog fprog;
 	struct launch l = { sock, { -1, -1 } };
@@ -4226,6 +4842,12 @@ run_child(char **argv, int sock, pid_t parent, const sigset_t *mask)
 		child_fail("prctl(PR_SET_PDEATHSIG)");
 	if (getppid() != parent)
 		_exit(EXIT_SETUP); /* netpin is already gone */
+	/* netpin probes pidfd_getfd on this process, then says which mode */
+	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0))
+		child_fail("prctl(PR_SET_DUMPABLE)");
+	if (write(sock, "?", 1) != 1 ||
+	    read(sock, &addfd, sizeof(addfd)) != (ssize_t)sizeof(addfd))
+		_exit(EXIT_SETUP);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
 		child_fail("prctl(PR_SET_NO_NEW_PRIVS)");
 	if (landlock_apply(landlock_abi_version))
@@ -4234,7 +4856,7 @@ run_child(char **argv, int sock, pid_t parent, const sigset_t *mask)
 		child_fail("pipe2");
 	if ((errno = pthread_create(&t, NULL, listener_sender, &l)))
 		child_fail("pthread_create");
-	fprog.len = (unsigned short)filter_build(prog, parent, getpgid(parent));
+	fprog.len = (unsigned short)filter_build(prog, parent, getpgid(parent), addfd);
 	fprog.filter = prog;
 	lfd = sys_seccomp(SECCOMP_SET_MODE_FILTER, flags, &fprog);
 	if (lfd < 0 && errno == EINVAL) {
@@ -4304,9 +4926,25 @@ supervise(int sock, int sfd, const char *cmd)
 	};
 	struct seccomp_notif *n = xcalloc(1, notif_size);
 	int exec_errno = 0;
+	long next_scan = 0;
 
 	for (;;) {
-		if (poll(pfd, 7, -1) < 0) {
+		/* the addfd mode: let go of sockets the command closed */
+		int wait = -1;
+
+		if (addfd_mode && nheld) {
+			long t = now_ms(), cost;
+
+			if (t >= next_scan) {
+				held_scan(0);
+				cost = now_ms() - t;
+				next_scan = t + (cost * SCAN_SHARE > SCAN_MS ?
+				    cost * SCAN_SHARE : SCAN_MS);
+				t += cost;
+			}
+			wait = (int)(next_scan - t);
+		}
+		if (poll(pfd, 7, wait) < 0) {
 			if (errno == EINTR)
 				continue;
 			die_errno("poll");
@@ -4347,15 +4985,102 @@ supervise(int sock, int sfd, const char *cmd)
 					kill(child_pid, (int)si.ssi_signo);
 				continue;
 			}
-			if (waitpid(child_pid, &st, WNOHANG) == child_pid) {
-				int status = exit_status(st, exec_errno, cmd);
+			/* as a subreaper (addfd mode), the command's orphans too */
+			for (pid_t p; (p = waitpid(addfd_mode ? -1 : child_pid, &st,
+			    WNOHANG)) > 0;) {
+				int status;
 
+				if (p != child_pid)
+					continue;
+				status = exit_status(st, exec_errno, cmd);
 				log_exit(status);
 				free(n);
 				return status;
 			}
 		}
 	}
+}
+
+/*
+ * Can netpin take the command's sockets?  Try pidfd_getfd on the child
+ * itself: a seccomp profile (Docker's, Podman's, CRI-O's default), Yama or
+ * an LSM may refuse it.  If not, the addfd mode.  Then tell the child.
+ */
+static void
+choose_mode(int sock, int childfd)
+{
+	char byte;
+	int pfd, fd;
+
+	if (read(sock, &byte, 1) != 1)
+		return; /* the child failed and said why */
+	if ((pfd = sys_pidfd_open(child_pid, 0)) < 0)
+		die_errno("pidfd_open(pid %d)", (int)child_pid);
+	fd = sys_pidfd_getfd(pfd, childfd);
+	if (fd >= 0)
+		close(fd);
+	else if (errno == EPERM || errno == EACCES || errno == ENOSYS)
+		addfd_mode = 1;
+	else
+		die_errno("pidfd_getfd(pid %d, fd %d)", (int)child_pid, childfd);
+	close(pfd);
+	if (addfd_mode) {
+		struct rlimit rl;
+
+		/* the command's orphans stay netpin's: their sockets are seen */
+		if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0))
+			die_errno("prctl(PR_SET_CHILD_SUBREAPER)");
+		/* netpin holds a reference to every socket of the command */
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
+	}
+	if (write(sock, &addfd_mode, sizeof(addfd_mode)) != (ssize_t)sizeof(addfd_mode))
+		die_errno("write(socketpair)");
+}
+
+/*
+ * The addfd mode, once the listener is here: the kernel must have
+ * SECCOMP_IOCTL_NOTIF_ADDFD (an unknown id gives ENOENT), and the sockets
+ * the command inherits from netpin are netpin's already.
+ */
+static void
+addfd_setup(int sock)
+{
+	struct seccomp_notif_addfd a = { 0 };
+	struct dirent *e;
+	struct stat st;
+	DIR *d;
+
+	if (fstat(sock, &st))
+		die_errno("fstat(socketpair)");
+	sockfs_dev = st.st_dev;
+	a.id = UINT64_MAX;
+	a.srcfd = (uint32_t)sock;
+	a.flags = SECCOMP_ADDFD_FLAG_SEND;
+	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &a) < 0 && errno == EINVAL) {
+		addfd_send = 0; /* Linux 5.9 to 5.13 */
+		a.flags = 0;
+		if (ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &a) < 0 && errno != ENOENT)
+			die("pidfd_getfd is refused, and SECCOMP_IOCTL_NOTIF_ADDFD "
+			    "fails: %s\nhint: without pidfd_getfd netpin needs Linux "
+			    ">= 5.9; or let it use pidfd_getfd (Docker: --cap-add "
+			    "SYS_PTRACE)", strerror(errno));
+	}
+	if (!(d = opendir("/proc/self/fd")))
+		die_errno("opendir /proc/self/fd");
+	while ((e = readdir(d))) {
+		int fd = atoi(e->d_name), fl, dup;
+
+		if (e->d_name[0] == '.' || fd == dirfd(d) || fstat(fd, &st) ||
+		    !S_ISSOCK(st.st_mode) || (fl = fcntl(fd, F_GETFD)) < 0 ||
+		    (fl & FD_CLOEXEC))
+			continue;
+		if ((dup = fcntl(fd, F_DUPFD_CLOEXEC, 3)) < 0 || !held_add(dup, 1))
+			die_errno("keeping inherited socket %d", fd);
+	}
+	closedir(d);
 }
 
 static void
@@ -4372,22 +5097,9 @@ probe_kernel(void)
 		notif_size = sizes.seccomp_notif;
 	pfd = sys_pidfd_open(getpid(), 0);
 	if (pfd < 0)
-		die("pidfd_open(pid %d): %s\nhint: netpin needs pidfd_open and "
-		    "pidfd_getfd (Linux >= 5.6)", (int)getpid(), strerror(errno));
-	fd = sys_pidfd_getfd(pfd, pfd);
-	if (fd < 0) {
-		int e = errno;
-
-		fprintf(stderr, "netpin: pidfd_getfd(pid %d, fd %d): %s\n",
-		    (int)getpid(), pfd, strerror(e));
-		if (e == EPERM || e == ENOSYS)
-			fprintf(stderr, "hint: a seccomp profile refuses pidfd_getfd "
-			    "(Docker's and Podman's default do without "
-			    "CAP_SYS_PTRACE): run the container with "
-			    "--cap-add SYS_PTRACE\n");
-		exit(EXIT_SETUP);
-	}
-	close(fd);
+		die("pidfd_open(pid %d): %s\nhint: netpin needs pidfd_open "
+		    "(Linux >= 5.3), and pidfd_getfd (5.6) or "
+		    "SECCOMP_IOCTL_NOTIF_ADDFD (5.9)", (int)getpid(), strerror(errno));
 	close(pfd);
 	fd = sys_pidfd_open((pid_t)syscall(SYS_gettid), PIDFD_THREAD);
 	use_thread_pidfd = fd >= 0;
@@ -4631,12 +5343,19 @@ main(int argc, char **argv)
 	}
 	close(sp[1]);
 	signal(SIGPIPE, SIG_IGN);
+	choose_mode(sp[0], sp[1]);
 	listener = recv_fd(sp[0]);
 	if (listener < 0) {
 		/* the child said why on stderr */
 		waitpid(child_pid, &status, 0);
 		return WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_SETUP;
 	}
+	if (addfd_mode)
+		addfd_setup(sp[0]);
+	if (opt_verbose)
+		fprintf(stderr, "netpin: mediation: %s\n", addfd_mode ?
+		    "addfd (pidfd_getfd refused: netpin creates the command's sockets)" :
+		    "pidfd_getfd (netpin takes the command's sockets)");
 	status = supervise(sp[0], sfd, argv[0]);
 	print_summary();
 	write_learned(argv);

@@ -5,9 +5,23 @@
 # As root the suite re-runs itself inside a network namespace of its own
 # (unshare -n, lo up), so that nothing it does can leave the machine; every
 # server and every destination is a loopback address.
+#
+# netpin has two ways to mediate: it takes the command's sockets with
+# pidfd_getfd, or, where a seccomp profile refuses pidfd_getfd (Docker's
+# default), it creates them itself and installs them in the command
+# (SECCOMP_IOCTL_NOTIF_ADDFD).  The suite runs in the first mode, then runs
+# itself again (NETPIN_TEST_MODE=addfd, same namespace) with netpin under
+# tests/np-addfd, which refuses what Docker's profile refuses; those lines
+# are counted here, prefixed "addfd mode: ".  The BPF interpreter, valgrind,
+# the sanitizers and the fuzzers do not depend on the mode and run once.
 set -u
 cd "$(dirname "$0")" || exit 1
 ROOT=$PWD
+MODE=${NETPIN_TEST_MODE:-pidfd_getfd}
+case $MODE in
+pidfd_getfd | addfd) ;;
+*) echo "NETPIN_TEST_MODE must be pidfd_getfd or addfd, not '$MODE'" >&2; exit 2 ;;
+esac
 
 if [ -z "${NETPIN_TEST_NETNS:-}" ]; then
 	if [ "$(id -u)" = 0 ] && unshare -n true 2>/dev/null; then
@@ -34,10 +48,14 @@ finish() {
 
 T=$(mktemp -d /tmp/netpin-test.XXXXXX)
 SERVER_PID=
+# servers started for one section (killed at its end, or here)
+AUX_PIDS=
 cleanup() {
 	[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null
 	# shellcheck disable=SC2086
 	[ -n "${DNS_PIDS:-}" ] && kill $DNS_PIDS 2>/dev/null
+	# shellcheck disable=SC2086
+	[ -n "$AUX_PIDS" ] && kill $AUX_PIDS 2>/dev/null
 	wait 2>/dev/null
 	rm -rf "$T"
 }
@@ -52,6 +70,7 @@ pass "build: netpin and test helpers"
 	echo "# note: no network namespace available; tests use loopback addresses only"
 
 NP=$ROOT/netpin
+[ "$MODE" = addfd ] && NP=$ROOT/tests/np-addfd
 OP=$ROOT/tests/netop
 REC=$T/rec
 : >"$REC"
@@ -123,8 +142,17 @@ expect_denied() {
 	fi
 }
 
+# ---- the mediation mode ----------------------------------------------------------
+run -v -a 127.0.0.2 -- true
+case "$rc:$err" in
+*"mediation: pidfd_getfd"*"mediation: addfd"* | *"mediation: addfd"*"mediation: pidfd_getfd"*)
+	fail "-v names the mediation mode ($MODE)" "both modes named: $err" ;;
+0:*"netpin: mediation: $MODE ("*) pass "-v names the mediation mode ($MODE)" ;;
+*) fail "-v names the mediation mode ($MODE)" "rc $rc $err" ;;
+esac
+
 # ---- the filter, through a classic-BPF interpreter ----------------------------
-bpf_lines=$(tests/bpftest)
+[ "$MODE" = pidfd_getfd ] && bpf_lines=$(tests/bpftest) || bpf_lines=
 
 # feed: turn "ok - X", "ok - X # SKIP why" and "not ok - X" lines into tests
 feed() {
@@ -315,9 +343,19 @@ first=$(head -1 "$T/out")
 [ "$first" = ok ] && [ "$(wc -l <"$T/out")" = 2 ] &&
 	pass "a hanging blocking connect does not stall a connect beside it" ||
 	fail "a hanging blocking connect does not stall a connect beside it" "$out"
+# (netop scm-rights passes a pipe: only pidfd_getfd lets netpin carry a file
+# that is not a socket it created)
 run -a 127.0.0.2 -- "$OP" scm-rights
-[ "$out" = ok ] && pass "sendmsg with SCM_RIGHTS over a unix socket delivers a working fd" ||
-	fail "sendmsg with SCM_RIGHTS over a unix socket delivers a working fd" "$out $err"
+if [ "$MODE" = pidfd_getfd ]; then
+	[ "$out" = ok ] && pass "sendmsg with SCM_RIGHTS over a unix socket delivers a working fd (a pipe)" ||
+		fail "sendmsg with SCM_RIGHTS over a unix socket delivers a working fd (a pipe)" "$out $err"
+else
+	case "$out:$err" in
+	"EACCES:"*"passes a file descriptor that is not a socket"*"cannot carry it"*)
+		pass "sendmsg passing a pipe with SCM_RIGHTS fails with EACCES, and netpin says it cannot carry it" ;;
+	*) fail "sendmsg passing a pipe with SCM_RIGHTS fails with EACCES, and netpin says it cannot carry it" "rc $rc out '$out' $err" ;;
+	esac
+fi
 mkdir -p "$T/udir"
 python3 -c '
 import socket,sys
@@ -373,6 +411,388 @@ else
 	skip "root netpin: a command run as nobody cannot reach a root-only unix socket" "needs root and setpriv"
 	skip "root netpin: the unix peer sees the command's uid, not netpin's" "needs root and setpriv"
 fi
+
+# ---- sockets the command shares, passes, inherits and closes ------------------------
+# (in addfd mode netpin creates every socket and keeps a reference of its own,
+# dropped when no process of the command holds the socket any more)
+cat >"$T/eofsrv.py" <<'EOF'
+# eofsrv.py HOST PORT OUT: for each connection, "DATA eof|ERROR SECONDS" in OUT,
+# SECONDS from accept to EOF
+import socket, sys, threading, time
+host, port, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((host, port))
+s.listen(64)
+lock = threading.Lock()
+def serve(c):
+    t0 = time.monotonic()
+    data, how = b"", "eof"
+    c.settimeout(20)
+    try:
+        while True:
+            d = c.recv(4096)
+            if not d:
+                break
+            data += d
+    except OSError as e:
+        how = type(e).__name__
+    el = time.monotonic() - t0
+    with lock, open(out, "a") as f:
+        f.write("%s %s %.3f\n" % (data.decode("latin-1").replace("\n", "\\n"), how, el))
+open(out + ".ready", "w").close()
+while True:
+    c, _ = s.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+EOF
+cat >"$T/send2.py" <<'EOF'
+# send2.py HOW TOKEN_OK TOKEN_DENIED: get a UDP socket (HOW), send TOKEN_OK to
+# 127.0.0.2:9001 and TOKEN_DENIED to 127.0.0.3:9001; print each result (ok or
+# the errno name).  HOW: fd:N (the socket on fd N), unix:PATH (received over a
+# unix socket at PATH), dup (a dup of a new socket whose first fd is closed,
+# used 0.5 s later), exec (a new socket kept across exec of this script)
+import errno, os, socket, sys, time
+how, tok_ok, tok_deny = sys.argv[1:4]
+if how.startswith("fd:"):
+    u = socket.socket(fileno=int(how[3:]))
+elif how.startswith("unix:"):
+    c = socket.socket(socket.AF_UNIX)
+    c.connect(how[5:])
+    msg, fds, _, _ = socket.recv_fds(c, 16, 1)
+    u = socket.socket(fileno=fds[0])
+elif how == "dup":
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    n = os.dup(s.fileno())
+    s.close()
+    time.sleep(0.5)
+    u = socket.socket(fileno=n)
+elif how == "exec":
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    os.set_inheritable(s.fileno(), True)
+    os.execv(sys.executable, [sys.executable, sys.argv[0], "fd:%d" % s.fileno(), tok_ok, tok_deny])
+res = []
+for host, tok in (("127.0.0.2", tok_ok), ("127.0.0.3", tok_deny)):
+    try:
+        u.sendto(tok.encode(), (host, 9001))
+        res.append("ok")
+    except OSError as e:
+        res.append(errno.errorcode.get(e.errno, str(e.errno)))
+print(*res, flush=True)
+EOF
+# sent2 OUT TOK_OK TOK_DENIED: the command printed OUT, TOK_OK arrived, TOK_DENIED did not
+sent2() { [ "$out" = "$1" ] && got "$2" && silent "$3"; }
+
+python3 "$T/eofsrv.py" 127.0.0.2 9004 "$T/eof.rec" 2>"$T/eofsrv.err" &
+AUX_PIDS="$AUX_PIDS $!"
+for _ in $(seq 100); do [ -e "$T/eof.rec.ready" ] && break; sleep 0.05; done
+# eof_within TOKEN: the connection that carried TOKEN saw EOF within 1.5 s of its accept
+eof_within() {
+	local el
+	el=$(awk -v t="$1" '$1 == t && $2 == "eof" { print $3 }' "$T/eof.rec" 2>/dev/null | tail -1)
+	[ -n "$el" ] && awk -v e="$el" 'BEGIN { exit !(e < 1.5) }'
+}
+eof_seen() { grep "^$1 " "$T/eof.rec" 2>/dev/null || echo "no record for $1"; }
+run -a 127.0.0.2:9004 -- python3 -c 'import socket, sys, time
+s = socket.create_connection(("127.0.0.2", 9004)); s.sendall(sys.argv[1].encode()); s.close()
+time.sleep(3); print("done")' t-peerclose
+[ "$rc:$out" = 0:done ] && eof_within t-peerclose &&
+	pass "a TCP peer sees the command's close at once (EOF within 1.5 s, the command still running)" ||
+	fail "a TCP peer sees the command's close at once (EOF within 1.5 s, the command still running)" "rc $rc out '$out', server: $(eof_seen t-peerclose) $err"
+run -a 127.0.0.2:9004 -- sh -c 'python3 -c "import os, socket, sys
+s = socket.create_connection((\"127.0.0.2\", 9004)); s.sendall(sys.argv[1].encode()); os._exit(0)" t-peerexit; sleep 3; echo done'
+[ "$rc:$out" = 0:done ] && eof_within t-peerexit &&
+	pass "a TCP peer sees EOF at once when the socket's only process exits (the command still running)" ||
+	fail "a TCP peer sees EOF at once when the socket's only process exits (the command still running)" "rc $rc out '$out', server: $(eof_seen t-peerexit) $err"
+
+cat >"$T/spair.py" <<'EOF'
+import os, socket, sys, time
+a, b = socket.socketpair()
+pid = os.fork()
+if pid == 0:
+    a.close()
+    b.sendall(b"from-child;")
+    b.sendall(b"child-got:" + b.recv(100))
+    b.close()
+    time.sleep(2.5)
+    os._exit(0)
+b.close()
+a.settimeout(6)
+data = a.recv(100)
+t0 = time.monotonic()
+a.sendall(b"from-parent")
+try:
+    while True:
+        d = a.recv(100)
+        if not d:
+            break
+        data += d
+except OSError as e:
+    data += b" " + type(e).__name__.encode()
+el = time.monotonic() - t0
+alive = os.waitpid(pid, os.WNOHANG)[0] == 0
+os.waitpid(pid, 0)
+print(data.decode(), "eof=%.3f" % el, "child_alive_at_eof=%d" % alive)
+EOF
+run -a 127.0.0.2 -- python3 "$T/spair.py"
+el=$(echo "$out" | sed -n 's/.* eof=\([0-9.]*\) .*/\1/p')
+case "$rc:$out" in
+"0:from-child;child-got:from-parent eof="*" child_alive_at_eof=1")
+	awk -v e="$el" 'BEGIN { exit !(e < 1.5) }' &&
+		pass "socketpair and fork: data both ways; the child closes its end, the parent reads EOF at once" ||
+		fail "socketpair and fork: the parent reads EOF at once" "EOF after $el s: $out" ;;
+*) fail "socketpair and fork: data both ways; the child closes its end, the parent reads EOF at once" "rc $rc out '$out' $err" ;;
+esac
+
+# a server inside the command, clients outside
+cat >"$T/cli.py" <<'EOF'
+# cli.py HOST PORT TOKEN: connect from 127.0.0.6, send TOKEN and a newline,
+# print the answer (up to EOF) and the local port
+import socket, sys
+s = socket.socket()
+s.settimeout(5)
+s.bind(("127.0.0.6", 0))
+try:
+    s.connect((sys.argv[1], int(sys.argv[2])))
+    s.sendall(sys.argv[3].encode() + b"\n")
+    data = b""
+    while True:
+        d = s.recv(4096)
+        if not d:
+            break
+        data += d
+    print(data.decode().strip(), s.getsockname()[1])
+except OSError as e:
+    print(type(e).__name__)
+EOF
+# wait_line FILE TEXT: TEXT appears in FILE within 3 s
+wait_line() { for _ in $(seq 60); do grep -qF -- "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done; return 1; }
+timeout -k 2 15 "$NP" --bind 9130 -- "$OP" accept-echo 127.0.0.2 9130 >"$T/srv.out" 2>"$T/srv.err" &
+np=$!
+c1='' c2=''
+if wait_line "$T/srv.out" "listening 9130"; then
+	c1=$(python3 "$T/cli.py" 127.0.0.2 9130 t-acc-1)
+	c2=$(python3 "$T/cli.py" 127.0.0.2 9130 t-acc-2)
+fi
+wait $np
+rc=$?
+p1=${c1##* } p2=${c2##* }
+if [ "$rc" = 0 ] && [ "${c1% *}" = echo:t-acc-1 ] && [ "${c2% *}" = echo:t-acc-2 ] &&
+	grep -qx "accept peer=127.0.0.6:$p1 got=t-acc-1 nonblock=0 cloexec=0" "$T/srv.out" &&
+	grep -qx "accept4 peer=127.0.0.6:$p2 got=t-acc-2 nonblock=1 cloexec=1" "$T/srv.out"; then
+	pass "a server in the command (--bind): accept and accept4(SOCK_NONBLOCK|SOCK_CLOEXEC) take outside clients, peer address and flags right, both ways"
+else
+	fail "a server in the command (--bind): accept and accept4 take outside clients" "rc $rc; clients '$c1' '$c2'; server: $(cat "$T/srv.out" "$T/srv.err" | tr '\n' ' ')"
+fi
+mkdir -p "$T/www" && echo t-www-body >"$T/www/page"
+"$NP" --bind 9131 -- python3 -m http.server --bind 127.0.0.2 --directory "$T/www" 9131 >"$T/www.out" 2>"$T/www.err" &
+np=$!
+body=
+for _ in $(seq 60); do
+	body=$(python3 -c 'import urllib.request; print(urllib.request.urlopen("http://127.0.0.2:9131/page", timeout=3).read().decode().strip())' 2>/dev/null) && break
+	sleep 0.05
+done
+body2=$(python3 -c 'import urllib.request; print(urllib.request.urlopen("http://127.0.0.2:9131/page", timeout=3).read().decode().strip())' 2>&1)
+kill -TERM $np 2>/dev/null
+wait $np
+[ "$body" = t-www-body ] && [ "$body2" = t-www-body ] &&
+	pass "python3 -m http.server in the command (--bind) serves outside clients" ||
+	fail "python3 -m http.server in the command (--bind) serves outside clients" "'$body' '$body2' $(tail -3 "$T/www.err" | tr '\n' ' ')"
+
+run --bind 9132 -- python3 -c 'import socket
+for i in range(2):
+    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.2", 9132)); s.listen(4); s.close()
+print("ok")'
+[ "$rc:$out" = 0:ok ] && pass "listen, close, and listen again on the same port at once (SO_REUSEADDR)" ||
+	fail "listen, close, and listen again on the same port at once (SO_REUSEADDR)" "rc $rc $out $err"
+run --bind 9133 -- sh -c "'$OP' bind-listen 127.0.0.2 9133; '$OP' bind-listen 127.0.0.2 9133"
+[ "$out" = "ok 9133
+ok 9133" ] && pass "a server restarted at once (a new process) listens on its port again" ||
+	fail "a server restarted at once (a new process) listens on its port again" "rc $rc $out $err"
+timeout -k 2 10 "$NP" --bind 9135 -- python3 -c 'import socket, time
+s = socket.socket(); s.bind(("127.0.0.2", 9135)); s.listen(4)
+print("listening", flush=True); time.sleep(0.3); s.close(); print("closed", flush=True); time.sleep(2.5)' >"$T/lc.out" 2>"$T/lc.err" &
+np=$!
+c1=
+if wait_line "$T/lc.out" closed; then
+	sleep 1
+	c1=$(python3 "$T/cli.py" 127.0.0.2 9135 t-closed-listener)
+fi
+wait $np
+[ "$c1" = ConnectionRefusedError ] &&
+	pass "a listener the command closed refuses outside connections 1 s later" ||
+	fail "a listener the command closed refuses outside connections 1 s later" "client: '$c1'; $(cat "$T/lc.out" "$T/lc.err" | tr '\n' ' ')"
+
+# SCM_RIGHTS between two processes of the command: a UDP socket and a unix socket
+cat >"$T/scm.py" <<'EOF'
+import errno, os, socket, sys, time
+ca, cb = socket.socketpair()
+pa, pb = socket.socketpair()
+pid = os.fork()
+if pid == 0:
+    ca.close(); pa.close(); pb.close()
+    msg, fds, _, _ = socket.recv_fds(cb, 16, 2)
+    time.sleep(0.5)
+    u = socket.socket(fileno=fds[0])
+    p = socket.socket(fileno=fds[1])
+    p.sendall(b"via-passed-unix")
+    p.close()
+    res = []
+    for host, tok in (("127.0.0.2", sys.argv[1]), ("127.0.0.3", sys.argv[2])):
+        try:
+            u.sendto(tok.encode(), (host, 9001))
+            res.append("ok")
+        except OSError as e:
+            res.append(errno.errorcode.get(e.errno, str(e.errno)))
+    print("child", msg.decode(), *res, flush=True)
+    os._exit(0)
+cb.close()
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+socket.send_fds(ca, [b"sockets"], [u.fileno(), pb.fileno()])
+u.close(); pb.close()
+pa.settimeout(5)
+got = pa.recv(100)
+os.waitpid(pid, 0)
+print("parent", got.decode(), flush=True)
+EOF
+mark
+run -a 127.0.0.2:9001 -- python3 "$T/scm.py" t-scm-ok t-scm-deny
+sent2 "child sockets ok EACCES
+parent via-passed-unix" t-scm-ok t-scm-deny &&
+	pass "SCM_RIGHTS between two processes of the command: the receiver uses the UDP and unix sockets (allowed ok, denied EACCES)" ||
+	fail "SCM_RIGHTS between two processes of the command: the receiver uses the sockets" "rc $rc out '$out' $err; $(new_lines | grep t-scm-)"
+
+cat >"$T/inherit.py" <<'EOF'
+# inherit.py COMMAND...: run COMMAND with a new UDP socket on fd 3
+import os, socket, subprocess, sys
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+if u.fileno() != 3:
+    os.dup2(u.fileno(), 3)
+sys.exit(subprocess.call(sys.argv[1:], pass_fds=[3]))
+EOF
+mark
+python3 "$T/inherit.py" "$NP" -a 127.0.0.2:9001 -- python3 "$T/send2.py" fd:3 t-inh-ok t-inh-deny >"$T/out" 2>"$T/err"
+rc=$? out=$(cat "$T/out") err=$(cat "$T/err")
+sent2 "ok EACCES" t-inh-ok t-inh-deny &&
+	pass "a socket netpin inherits (fd 3) is mediated in the command: allowed ok, denied EACCES" ||
+	fail "a socket netpin inherits (fd 3) is mediated in the command" "rc $rc out '$out' $err; $(new_lines | grep t-inh-)"
+
+cat >"$T/giver.py" <<'EOF'
+# giver.py PATH: on the first connection to PATH, send it a new UDP socket
+import os, socket, sys
+l = socket.socket(socket.AF_UNIX)
+l.bind(sys.argv[1]); l.listen(1); l.settimeout(15)
+c, _ = l.accept()
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+socket.send_fds(c, [b"x"], [u.fileno()])
+c.close()
+EOF
+rm -f "$T/give.sock"
+python3 "$T/giver.py" "$T/give.sock" 2>"$T/giver.err" &
+gpid=$!
+for _ in $(seq 60); do [ -S "$T/give.sock" ] && break; sleep 0.05; done
+mark
+run -a 127.0.0.2:9001 -- python3 "$T/send2.py" "unix:$T/give.sock" t-give-ok t-give-deny
+wait $gpid
+if [ "$MODE" = pidfd_getfd ]; then
+	sent2 "ok EACCES" t-give-ok t-give-deny &&
+		pass "a socket received from outside is mediated: allowed ok, denied EACCES" ||
+		fail "a socket received from outside is mediated" "rc $rc out '$out' $err; $(new_lines | grep t-give-)"
+else
+	case $err in
+	*"is a socket netpin did not create"*"cannot act on it: call denied"*)
+		[ "$out" = "EACCES EACCES" ] && silent t-give-ok && silent t-give-deny &&
+			pass "a socket received from outside: every call on it fails (EACCES) and netpin says it did not create it" ||
+			fail "a socket received from outside: every call on it fails (EACCES)" "rc $rc out '$out' $err; $(new_lines | grep t-give-)" ;;
+	*) fail "a socket received from outside: netpin says it did not create it" "rc $rc out '$out' $err" ;;
+	esac
+fi
+mark
+run -a 127.0.0.2:9001 -- python3 "$T/send2.py" dup t-dup-ok t-dup-deny
+sent2 "ok EACCES" t-dup-ok t-dup-deny &&
+	pass "a dup of a socket whose first fd was closed is still mediated (0.5 s later)" ||
+	fail "a dup of a socket whose first fd was closed is still mediated" "rc $rc out '$out' $err"
+mark
+run -a 127.0.0.2:9001 -- python3 "$T/send2.py" exec t-exec-ok t-exec-deny
+sent2 "ok EACCES" t-exec-ok t-exec-deny &&
+	pass "a socket kept across exec is still mediated" ||
+	fail "a socket kept across exec is still mediated" "rc $rc out '$out' $err"
+mark
+run -a 127.0.0.2:9000 -- python3 -c 'import socket, sys
+a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); n = a.fileno(); a.close()
+b = socket.socket()
+if b.fileno() != n: print("fd not reused", n, b.fileno()); sys.exit(1)
+b.connect(("127.0.0.2", 9000)); b.sendall(b"t-fdreuse"); b.close(); print("ok")'
+[ "$out" = ok ] && got t-fdreuse &&
+	pass "an fd number reused at once by another socket: the call acts on the new socket" ||
+	fail "an fd number reused at once by another socket: the call acts on the new socket" "rc $rc out '$out' $err"
+
+cat >"$T/alarm.py" <<'EOF'
+import signal, socket, sys, time
+class Alarm(Exception):
+    pass
+def on_alarm(sig, frame):
+    raise Alarm()
+signal.signal(signal.SIGALRM, on_alarm)
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.2", 9136)); s.listen(1)
+t0 = time.monotonic()
+signal.alarm(1)
+try:
+    s.accept()
+    print("accepted")
+    sys.exit(1)
+except Alarm:
+    print("alarm after %.1f s" % (time.monotonic() - t0))
+    sys.exit(7)
+EOF
+start=$(date +%s%N)
+timeout -k 2 10 "$NP" --bind 9136 -- python3 "$T/alarm.py" >"$T/out" 2>"$T/err"
+rc=$? out=$(cat "$T/out") err=$(cat "$T/err")
+el=$((($(date +%s%N) - start) / 1000000))
+case "$rc:$out" in
+"7:alarm after "*) [ $el -lt 3000 ] &&
+	pass "a blocked accept() is interrupted by a handled signal (SIGALRM after 1 s; exit 7)" ||
+	fail "a blocked accept() is interrupted by a handled signal" "took $el ms: $out" ;;
+*) fail "a blocked accept() is interrupted by a handled signal (SIGALRM after 1 s; exit 7)" "rc $rc after $el ms, out '$out' $err" ;;
+esac
+
+cat >"$T/orphan.py" <<'EOF'
+# the child makes a UDP socket, its parent exits; the orphan sends 0.6 s later
+import errno, os, socket, sys, time
+r, w = os.pipe()
+if os.fork():
+    os.close(w)
+    os.read(r, 1)
+    os._exit(0)
+os.close(r)
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+ppid = os.getppid()
+os.write(w, b"x")
+os.close(w)
+t0 = time.monotonic()
+while os.getppid() == ppid and time.monotonic() - t0 < 5:
+    time.sleep(0.01)
+orphaned = int(os.getppid() != ppid)
+time.sleep(0.6)
+res = []
+for host, tok in (("127.0.0.2", sys.argv[1]), ("127.0.0.3", sys.argv[2])):
+    try:
+        u.sendto(tok.encode(), (host, 9001))
+        res.append("ok")
+    except OSError as e:
+        res.append(errno.errorcode.get(e.errno, str(e.errno)))
+print("orphaned=%d" % orphaned, *res, flush=True)
+EOF
+mark
+run -a 127.0.0.2:9001 -- sh -c "python3 '$T/orphan.py' t-orphan-ok t-orphan-deny; sleep 2"
+sent2 "orphaned=1 ok EACCES" t-orphan-ok t-orphan-deny &&
+	pass "an orphaned process keeps its socket, still mediated (allowed ok, denied EACCES)" ||
+	fail "an orphaned process keeps its socket, still mediated" "rc $rc out '$out' $err; $(new_lines | grep t-orphan-)"
+# shellcheck disable=SC2086
+kill $AUX_PIDS 2>/dev/null
+AUX_PIDS=
 
 # ---- garbage from the command: the kernel's errno, and netpin goes on -------------
 garbage() {
@@ -564,7 +984,7 @@ case "$rc:$out" in 0:"ok "*) pass "stress: 4 processes x 32 threads for 5 s, eve
 *) fail "stress: 4 processes x 32 threads for 5 s" "rc $rc $out $err" ;; esac
 
 # ---- valgrind on the supervisor ------------------------------------------------------------
-feed < <(timeout -k 5 300 tests/valgrind.sh)
+[ "$MODE" = pidfd_getfd ] && feed < <(timeout -k 5 300 tests/valgrind.sh)
 
 # ---- attacks: one program each, judged by what the denied server received ----------
 feed < <(timeout -k 5 240 tests/escape/run.sh "$NP")
@@ -580,12 +1000,19 @@ case "$rc:$err" in
 159:*"killed by the filter (SIGSYS)"*) pass "an x32 system call kills the command (SIGSYS, 159) and netpin says so" ;;
 *) fail "an x32 system call kills the command (SIGSYS, 159) and netpin says so" "rc $rc out $out err $err" ;;
 esac
-"$ROOT/tests/refuse" docker -- "$NP" -a 127.0.0.2 -- true >"$T/out" 2>"$T/err"
-rc=$?
-case "$rc:$(cat "$T/err")" in
-125:*"pidfd_getfd"*"hint:"*"--cap-add SYS_PTRACE"*) pass "pidfd_getfd refused (Docker's default profile): 125 with a hint" ;;
-*) fail "pidfd_getfd refused (Docker's default profile): 125 with a hint" "rc $rc $(cat "$T/err")" ;;
-esac
+if [ "$MODE" = pidfd_getfd ]; then
+	# (in addfd mode every test runs this way)
+	mark
+	"$ROOT/tests/refuse" docker -- "$NP" -v -a 127.0.0.2:9000 -- "$OP" tcp 127.0.0.2 9000 t-docker >"$T/out" 2>"$T/err"
+	rc=$?
+	case "$rc:$(cat "$T/out"):$(cat "$T/err")" in
+	*"mediation: pidfd_getfd"*) fail "pidfd_getfd refused (Docker's default profile): netpin switches to addfd mode and works" "rc $rc $(cat "$T/err")" ;;
+	0:ok:*"netpin: mediation: addfd ("*) got t-docker &&
+		pass "pidfd_getfd refused (Docker's default profile): netpin switches to addfd mode (-v says so) and works" ||
+		fail "pidfd_getfd refused (Docker's default profile): netpin switches to addfd mode and works" "the server never received t-docker" ;;
+	*) fail "pidfd_getfd refused (Docker's default profile): netpin switches to addfd mode and works" "rc $rc $(cat "$T/out" "$T/err")" ;;
+	esac
+fi
 mark
 "$ROOT/tests/refuse" 310 -- "$NP" -a 127.0.0.2:9000 -- "$OP" tcp 127.0.0.2 9000 t-procmem >"$T/out" 2>"$T/err"
 [ "$(cat "$T/out")" = ok ] && got t-procmem && pass "process_vm_readv refused: /proc/PID/mem is read instead" ||
@@ -596,7 +1023,9 @@ mark
 	fail "process_vm_readv refused: denials still hold" "$(cat "$T/out" "$T/err")"
 
 # ---- sanitizers and fuzzers ---------------------------------------------------------------
-if make -s netpin-asan fuzzers >"$T/asan-build.log" 2>&1; then
+if [ "$MODE" = addfd ]; then
+	: # once, in the pidfd_getfd run (which also runs netpin-asan in addfd mode)
+elif make -s netpin-asan fuzzers >"$T/asan-build.log" 2>&1; then
 	SAVED_NP=$NP
 	NP=$ROOT/netpin-asan
 	export ASAN_OPTIONS=abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
@@ -637,6 +1066,37 @@ if make -s netpin-asan fuzzers >"$T/asan-build.log" 2>&1; then
 	case "$rc:$out:$err" in *AddressSanitizer*|*"runtime error"*) fail "ASan/UBSan: stress" "$err" ;;
 	0:"ok "*) pass "ASan/UBSan: stress, 2 processes x 16 threads for 3 s" ;;
 	*) fail "ASan/UBSan: stress" "rc $rc $out $err" ;; esac
+	# netpin-asan in addfd mode (pidfd_getfd refused as by Docker's profile);
+	# LeakSanitizer needs ptrace, which that profile refuses
+	NP=$ROOT/tests/np-addfd
+	export NETPIN_BIN=$ROOT/netpin-asan ASAN_OPTIONS=abort_on_error=1:detect_leaks=0
+	run -v -a 127.0.0.2 -- true
+	case "$rc:$err" in *AddressSanitizer*|*"runtime error"*) fail "ASan/UBSan: addfd mode: -v says mediation: addfd" "$err" ;;
+	0:*"mediation: addfd"*) pass "ASan/UBSan: addfd mode: -v says mediation: addfd" ;;
+	*) fail "ASan/UBSan: addfd mode: -v says mediation: addfd" "rc $rc $err" ;; esac
+	asan_op "addfd mode: allowed TCP" ok tcp 127.0.0.2 9000 t-asan-addfd
+	asan_op "addfd mode: denied TCP" EACCES tcp 127.0.0.3 9000
+	asan_op "addfd mode: sendmmsg mixed" "ok 1" udp-sendmmsg 127.0.0.2 9001 a 127.0.0.3 9001 b
+	asan_op "addfd mode: SCM_RIGHTS of a pipe (refused)" EACCES scm-rights
+	asan_op "addfd mode: bad pointer" EFAULT connect-badptr
+	asan_op "addfd mode: 20 threads" "ok 20" threads 20 127.0.0.2 9000
+	run -a 127.0.0.2 -- python3 "$T/scm.py" t-asan-scm t-asan-scm-deny
+	case "$out:$err" in *AddressSanitizer*|*"runtime error"*) fail "ASan/UBSan: addfd mode: SCM_RIGHTS of sockets between processes" "$err" ;;
+	*"child sockets ok EACCES"*"parent via-passed-unix"*) pass "ASan/UBSan: addfd mode: SCM_RIGHTS of sockets between processes" ;;
+	*) fail "ASan/UBSan: addfd mode: SCM_RIGHTS of sockets between processes" "out '$out' err $err" ;; esac
+	run -a 127.0.0.2 -- tests/stress 2 16 3 127.0.0.2 127.0.0.3 9000 9001
+	case "$rc:$out:$err" in *AddressSanitizer*|*"runtime error"*) fail "ASan/UBSan: addfd mode: stress" "$err" ;;
+	0:"ok "*) pass "ASan/UBSan: addfd mode: stress, 2 processes x 16 threads for 3 s" ;;
+	*) fail "ASan/UBSan: addfd mode: stress" "rc $rc $out $err" ;; esac
+	timeout -k 5 240 tests/escape/run.sh "$NP" >"$T/escape-asan" 2>&1
+	bad=$(grep -c '^not ok' "$T/escape-asan")
+	okn=$(grep -c '^ok' "$T/escape-asan")
+	if [ "$bad" = 0 ] && [ "$okn" -gt 15 ] && ! grep -q "AddressSanitizer\|runtime error" "$T/escape-asan"; then
+		pass "ASan/UBSan: addfd mode: the $okn attacks of tests/escape fail against netpin-asan too"
+	else
+		fail "ASan/UBSan: addfd mode: the attacks of tests/escape" "$(grep -m3 '^not ok\|Sanitizer\|runtime error' "$T/escape-asan" | tr '\n' ' ')"
+	fi
+	unset NETPIN_BIN
 	NP=$SAVED_NP
 	unset ASAN_OPTIONS UBSAN_OPTIONS
 	for f in dns rule sockaddr cmsg; do
@@ -928,5 +1388,29 @@ print("log ok")
 EOF
 [ "$(cat "$T/logcheck")" = "log ok" ] && pass "JSON log: start, pin, allow, deny with tip, exit" ||
 	fail "JSON log: start, pin, allow, deny with tip, exit" "$(cat "$T/logcheck")"
+
+# ---- everything again in addfd mode ------------------------------------------------------
+# the same suite, in the same namespace, with netpin under tests/np-addfd; its
+# servers use the same ports, so this run's servers stop first
+if [ "$MODE" = pidfd_getfd ]; then
+	[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null
+	# shellcheck disable=SC2086
+	[ -n "${DNS_PIDS:-}" ] && kill $DNS_PIDS 2>/dev/null
+	# shellcheck disable=SC2086
+	[ -n "$AUX_PIDS" ] && kill $AUX_PIDS 2>/dev/null
+	wait 2>/dev/null
+	SERVER_PID='' DNS_PIDS='' AUX_PIDS=''
+	inner_done=
+	while IFS= read -r line; do
+		case $line in
+		"ok "[0-9]*" - "*" # SKIP "*) t=${line#ok * - }; skip "addfd mode: ${t%% # SKIP *}" "${t#* # SKIP }" ;;
+		"ok "[0-9]*" - "*) pass "addfd mode: ${line#ok * - }" ;;
+		"not ok "[0-9]*" - "*) fail "addfd mode: ${line#not ok * - }" ;;
+		[0-9]*" passed, "*" failed, "*" skipped") inner_done=$line ;;
+		*) echo "# addfd mode: $line" ;;
+		esac
+	done < <(NETPIN_TEST_MODE=addfd NETPIN_TEST_NETNS=$NETPIN_TEST_NETNS "$ROOT/test.sh" 2>&1)
+	[ -n "$inner_done" ] || fail "addfd mode: the suite runs to its end" "no summary line"
+fi
 
 finish

@@ -72,14 +72,16 @@ verdict(uint32_t arch, int nr, uint64_t a0, uint64_t a1, uint64_t a2,
 	return run(&d);
 }
 
+static const char *mode = "";
+
 static void
 expect(const char *what, uint32_t got, uint32_t want)
 {
 	if (got == want) {
-		printf("ok - filter: %s\n", what);
+		printf("ok - filter: %s%s\n", mode, what);
 		return;
 	}
-	printf("not ok - filter: %s (got %#x, want %#x)\n", what, got, want);
+	printf("not ok - filter: %s%s (got %#x, want %#x)\n", mode, what, got, want);
 	failures++;
 }
 
@@ -115,7 +117,7 @@ main(void)
 	const uint32_t kill = SECCOMP_RET_KILL_PROCESS, allow = SECCOMP_RET_ALLOW;
 	const uint32_t notify = SECCOMP_RET_USER_NOTIF;
 
-	plen = filter_build(prog, SELF, PGID);
+	plen = filter_build(prog, SELF, PGID, 0);
 	check_structure();
 
 	/* architectures: i386 (int 0x80), x32, foreign */
@@ -212,5 +214,27 @@ main(void)
 	expect("openat allowed", N(SYS_openat, 0, 0, 0, 0, 0), allow);
 	expect("accept4 allowed", N(SYS_accept4, 3, 0, 0, 0, 0), allow);
 	expect("pidfd_getfd allowed (kernel checks ptrace access)", N(SYS_pidfd_getfd, 3, 4, 0, 0, 0), allow);
+	expect("socketpair allowed", N(SYS_socketpair, AF_UNIX, SOCK_STREAM, 0, 0x1000, 0), allow);
+	expect("accept allowed", N(SYS_accept, 3, 0, 0, 0, 0), allow);
+
+	/* the addfd mode: every socket is made by netpin */
+	plen = filter_build(prog, SELF, PGID, 1);
+	mode = "addfd mode: ";
+	check_structure();
+	expect("socket(AF_INET, STREAM, 0) notifies", N(SYS_socket, AF_INET, SOCK_STREAM, 0, 0, 0), notify);
+	expect("socket(AF_INET6, DGRAM|NONBLOCK, UDP) notifies",
+	    N(SYS_socket, AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK, IPPROTO_UDP, 0, 0), notify);
+	expect("socket(AF_UNIX) notifies", N(SYS_socket, AF_UNIX, SOCK_STREAM, 0, 0, 0), notify);
+	expect("socket(AF_NETLINK) notifies", N(SYS_socket, AF_NETLINK, SOCK_RAW, 0, 0, 0), notify);
+	expect("raw socket still refused in the kernel",
+	    N(SYS_socket, AF_INET, SOCK_RAW, IPPROTO_UDP, 0, 0), SECCOMP_RET_ERRNO | ESOCKTNOSUPPORT);
+	expect("AF_PACKET still refused in the kernel",
+	    N(SYS_socket, 17, SOCK_RAW, 0, 0, 0), SECCOMP_RET_ERRNO | EAFNOSUPPORT);
+	expect("socketpair notifies", N(SYS_socketpair, AF_UNIX, SOCK_STREAM, 0, 0x1000, 0), notify);
+	expect("accept notifies", N(SYS_accept, 3, 0, 0, 0, 0), notify);
+	expect("accept4 notifies", N(SYS_accept4, 3, 0, 0, 0, 0), notify);
+	expect("connect notifies", N(SYS_connect, 3, 0x1000, 16, 0, 0), notify);
+	expect("read allowed", N(SYS_read, 0, 0, 0, 0, 0), allow);
+	expect("ptrace attach netpin refused", N(SYS_ptrace, 16, SELF, 0, 0, 0), SECCOMP_RET_ERRNO | EPERM);
 	return failures ? 1 : 0;
 }

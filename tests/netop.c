@@ -117,6 +117,8 @@ static void usage(void)
 		"  hang HOST PORT SECONDS\n"
 		"  sleep-then-tcp SECONDS HOST PORT\n"
 		"  race-connect ALLOWHOST DENYHOST PORT ITER\n"
+		"  accept-echo HOST PORT   (listen; accept(), then accept4(SOCK_NONBLOCK|\n"
+		"                           SOCK_CLOEXEC); echo a line back on each)\n"
 		"HOST is a numeric IPv4 or IPv6 literal ([brackets] optional).\n"
 		"Prints one line: ok, ok N, or an errno name. Exit 0 ok, 1 error, 2 usage.\n");
 }
@@ -993,6 +995,138 @@ static int op_race_connect(int argc, char **argv)
 	return report_n(ok, 1);
 }
 
+/* a line from c (blocking or not): up to '\n' or EOF, at most cap-1 bytes */
+static int read_line(int c, char *buf, size_t cap, size_t *got)
+{
+	*got = 0;
+	while (*got < cap - 1) {
+		ssize_t n = read(c, buf + *got, 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN) {
+			struct pollfd p = { .fd = c, .events = POLLIN };
+			if (poll(&p, 1, 10000) <= 0)
+				return ETIMEDOUT;
+			continue;
+		}
+		if (n < 0)
+			return errno;
+		if (n == 0 || buf[*got] == '\n')
+			break;
+		(*got)++;
+	}
+	buf[*got] = '\0';
+	return 0;
+}
+
+static void format_peer(const struct sockaddr_storage *ss, socklen_t len,
+			char *out, size_t cap)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+
+	if (ss->ss_family == AF_INET && len == sizeof(struct sockaddr_in)) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+		inet_ntop(AF_INET, &sin->sin_addr, a, sizeof(a));
+		snprintf(out, cap, "%s:%u", a, ntohs(sin->sin_port));
+	} else if (ss->ss_family == AF_INET6 && len == sizeof(struct sockaddr_in6)) {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
+		inet_ntop(AF_INET6, &sin6->sin6_addr, a, sizeof(a));
+		snprintf(out, cap, "[%s]:%u", a, ntohs(sin6->sin6_port));
+	} else {
+		snprintf(out, cap, "family=%d,len=%u", ss->ss_family, (unsigned)len);
+	}
+}
+
+/*
+ * accept-echo HOST PORT: bind+listen (SO_REUSEADDR), print "listening PORT";
+ * take one connection with a blocking accept(), one with
+ * accept4(SOCK_NONBLOCK | SOCK_CLOEXEC) after poll(); on each read a line
+ * and answer "echo:LINE\n".  One line per connection:
+ *   accept|accept4 peer=ADDR:PORT got=LINE nonblock=0|1 cloexec=0|1
+ * then "ok"; a failure prints "STEP: ERRNO".
+ */
+static int op_accept_echo(int argc, char **argv)
+{
+	struct sockaddr_storage ss, peer;
+	socklen_t len, plen;
+	char line[256], reply[300], who[80];
+	int fd, one = 1, i;
+	long p = 0;
+
+	if (argc != 4 || parse_addr(argv[2], argv[3], &ss, &len) < 0)
+		return -1;
+	fd = socket(ss.ss_family, SOCK_STREAM, 0);
+	if (fd < 0)
+		goto fail_socket;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0) {
+		printf("bind: %s\n", errname(errno));
+		return 1;
+	}
+	if (listen(fd, 8) < 0) {
+		printf("listen: %s\n", errname(errno));
+		return 1;
+	}
+	if (bound_port(fd, &p)) {
+		printf("getsockname: %s\n", errname(errno));
+		return 1;
+	}
+	printf("listening %ld\n", p);
+	fflush(stdout);
+	for (i = 0; i < 2; i++) {
+		const char *what = i == 0 ? "accept" : "accept4";
+		size_t got;
+		int c, err, fl, fdfl;
+
+		memset(&peer, 0, sizeof(peer));
+		plen = sizeof(peer);
+		if (i == 0) {
+			c = accept(fd, (struct sockaddr *)&peer, &plen);
+		} else {
+			struct pollfd pf = { .fd = fd, .events = POLLIN };
+			if (poll(&pf, 1, 10000) <= 0) {
+				printf("poll: %s\n", errname(errno ? errno : ETIMEDOUT));
+				return 1;
+			}
+			c = accept4(fd, (struct sockaddr *)&peer, &plen,
+				    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		}
+		if (c < 0) {
+			printf("%s: %s\n", what, errname(errno));
+			return 1;
+		}
+		fl = fcntl(c, F_GETFL);
+		fdfl = fcntl(c, F_GETFD);
+		err = read_line(c, line, sizeof(line), &got);
+		if (err) {
+			printf("%s read: %s\n", what, errname(err));
+			return 1;
+		}
+		snprintf(reply, sizeof(reply), "echo:%s\n", line);
+		for (size_t off = 0, n = strlen(reply); off < n;) {
+			ssize_t w = write(c, reply + off, n - off);
+			if (w < 0 && (errno == EINTR || errno == EAGAIN))
+				continue;
+			if (w < 0) {
+				printf("%s write: %s\n", what, errname(errno));
+				return 1;
+			}
+			off += (size_t)w;
+		}
+		format_peer(&peer, plen, who, sizeof(who));
+		printf("%s peer=%s got=%s nonblock=%d cloexec=%d\n", what, who, line,
+		       fl >= 0 && (fl & O_NONBLOCK) ? 1 : 0,
+		       fdfl >= 0 && (fdfl & FD_CLOEXEC) ? 1 : 0);
+		fflush(stdout);
+		close(c);
+	}
+	close(fd);
+	return report(0);
+fail_socket:
+	printf("socket: %s\n", errname(errno));
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -1019,6 +1153,7 @@ int main(int argc, char **argv)
 		{ "sleep-then-tcp", op_sleep_then_tcp },
 		{ "race-connect", op_race_connect },
 		{ "resolve", op_resolve },
+		{ "accept-echo", op_accept_echo },
 	};
 	size_t i;
 	int rc = -1;

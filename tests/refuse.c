@@ -1,10 +1,13 @@
 /*
  * refuse — run a command under an outer seccomp filter that refuses some
  * system calls with EPERM, as container runtimes' default profiles do
- * (Docker's refuses pidfd_getfd, ptrace and process_vm_writev to containers
- * without CAP_SYS_PTRACE).
+ * (Docker's refuses pidfd_getfd, kcmp and process_madvise to containers
+ * without CAP_SYS_PTRACE; "docker" here refuses ptrace and process_vm_writev
+ * too, which Docker allows on Linux >= 4.8: the stricter case).
  *
- *   refuse docker -- COMMAND [ARG]...      pidfd_getfd, ptrace, process_vm_writev
+ *   refuse docker -- COMMAND [ARG]...      pidfd_getfd, kcmp, process_madvise,
+ *                                          ptrace, process_vm_writev
+ *                                          (process_vm_readv stays allowed)
  *   refuse NR[,NR]... -- COMMAND [ARG]...  the given syscall numbers
  */
 #include <errno.h>
@@ -21,6 +24,9 @@
 #ifndef SYS_pidfd_getfd
 #define SYS_pidfd_getfd 438
 #endif
+#ifndef SYS_process_madvise
+#define SYS_process_madvise 440
+#endif
 
 int
 main(int argc, char **argv)
@@ -35,6 +41,8 @@ main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "docker")) {
 		nrs[n++] = SYS_pidfd_getfd;
+		nrs[n++] = SYS_kcmp;
+		nrs[n++] = SYS_process_madvise;
 		nrs[n++] = SYS_ptrace;
 		nrs[n++] = SYS_process_vm_writev;
 	} else {

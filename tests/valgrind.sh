@@ -262,11 +262,13 @@ fi
 # process (%p): the supervisor's, and the command's up to its exec.
 VGOPTS=(--error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite
 	--trace-children=no --child-silent-after-fork=no --num-callers=30)
+# VGPREFIX: what runs valgrind (tests/refuse docker -- for the addfd mode)
+VGPREFIX=()
 vg() {
 	local name=$1 f
 	shift
 	mkdir -p "$T/log-$name"
-	timeout -k 5 180 valgrind "${VGOPTS[@]}" --log-file="$T/log-$name/vg.%p" \
+	timeout -k 5 180 "${VGPREFIX[@]}" valgrind "${VGOPTS[@]}" --log-file="$T/log-$name/vg.%p" \
 		"$T/netpin-vg" "$@" >"$T/out-$name" 2>"$T/err-$name" </dev/null
 	rc=$?
 	out=$(cat "$T/out-$name")
@@ -358,4 +360,25 @@ check "DNS dry run: hostile replies (garbage, loop, bad count, long name)" 0 "*"
 check "a name rule resolved by DNS, then a connect" 0 ok dns-run \
 	--resolv "$T/resolv.empty" --dns 127.0.0.1:5410 --allow-private-dns \
 	-a lo.test:9410 -- "$OP" tcp 127.0.0.2 9410 t-vg-8
+
+# ---- the addfd mode: pidfd_getfd refused as by Docker's default profile ---------
+if [ -x tests/refuse ]; then
+	VGPREFIX=(tests/refuse docker --)
+	check "addfd mode: -v says so, allowed TCP connect" 0 ok addfd-tcp \
+		-v -a 127.0.0.2:9410 -- "$OP" tcp 127.0.0.2 9410 t-vg-9
+	if ! grep -q 'mediation: addfd' "$T/err-addfd-tcp"; then
+		notok "addfd mode: netpin-vg runs in the addfd mode" "$(oneline <"$T/err-addfd-tcp")"
+	fi
+	check "addfd mode: denied TCP connect, UDP sendto" 0 $'EACCES\nok' addfd-deny \
+		-a udp:127.0.0.2:9411 -- sh -c "'$OP' tcp 127.0.0.3 9410; '$OP' udp-sendto 127.0.0.2 9411 t-vg-10"
+	check "addfd mode: a pipe over SCM_RIGHTS is refused" 1 EACCES addfd-scm \
+		-a 127.0.0.2 -- "$OP" scm-rights
+	check "addfd mode: bind with --bind, and a denied bind" 1 $'ok 9422\nEACCES' addfd-bind \
+		--bind 9422 -a 127.0.0.2 -- sh -c "'$OP' bind tcp 127.0.0.2 9422; '$OP' bind udp 127.0.0.2 9423"
+	check "addfd mode: stress, 2 processes x 8 threads, 3 s" 0 "ok *" addfd-stress \
+		-q -a 127.0.0.2 -- "$T/stress" 2 8 3 127.0.0.2 127.0.0.3 9410 9411
+	VGPREFIX=()
+else
+	skip "addfd mode under memcheck" "tests/refuse is not built (make helpers)"
+fi
 exit 0
