@@ -289,6 +289,23 @@ measure "tcp bulk" bulk 127.0.0.1 "$SINK_PORT" $MIB
 ratio_line "tcp bulk ${MIB} MiB" 1 1.02 "$(awk -v b="$BARE" -v u="$UNDER" -v m=$MIB \
 	'BEGIN { printf "%.0f -> %.0f MiB/s", m / (b / 1e9), m / (u / 1e9) }')"
 
+# 3b. the addfd mode (pidfd_getfd refused, as by Docker's default profile):
+# socket(), socketpair() and accept() go to netpin too; informational
+if [ -x "$ROOT/tests/refuse" ] || make -s tests/refuse >/dev/null 2>&1; then
+	SAVED_NPRUN=("${NPRUN[@]}")
+	NPRUN=("$ROOT/tests/refuse" docker -- "${NPRUN[@]}")
+	N=2000
+	measure "addfd tcp connect" connect 127.0.0.1 "$ACCEPT_PORT" $N
+	line "addfd: tcp connect+close x$N" "$(fmt_ns $((BARE / N)))" "$(fmt_ns $((UNDER / N)))" \
+		"$(awk -v b="$BARE" -v u="$UNDER" 'BEGIN { printf "%.3fx", u / b }')" "-" info \
+		"per op: socket() and connect() both mediated; $NOISE"
+	N=20000
+	measure "addfd udp sendto" udp-sendto 127.0.0.1 "$UDP_PORT" $N
+	line "addfd: udp sendto+addr x$N" "$(fmt_ns $((BARE / N)))" "$(fmt_ns $((UNDER / N)))" \
+		"$(awk -v b="$BARE" -v u="$UNDER" 'BEGIN { printf "%.3fx", u / b }')" "-" info "$NOISE"
+	NPRUN=("${SAVED_NPRUN[@]}")
+fi
+
 # 4. startup: netpin -a 127.0.0.1 -- true against true (whole processes)
 N=20
 BARE_CMD=("$B" spawn "$N" "$TRUE")
