@@ -8,7 +8,7 @@ WARN = -Wall -Wextra -Werror
 NETPIN_CC ?= $(shell command -v musl-gcc >/dev/null 2>&1 && echo musl-gcc || echo $(CC))
 TEST_CC ?= $(CC)
 
-HELPERS = tests/netop tests/bpftest tests/refuse tests/stress
+HELPERS = tests/netop tests/bpftest tests/refuse tests/np-addfd tests/stress
 FUZZERS = tests/fuzz-dns tests/fuzz-rule tests/fuzz-sockaddr tests/fuzz-cmsg
 FUZZ_CC ?= clang
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
@@ -32,6 +32,9 @@ tests/stress: tests/stress.c
 	$(TEST_CC) -O2 $(WARN) -o $@ tests/stress.c -pthread
 
 tests/refuse: tests/refuse.c
+	$(TEST_CC) -O2 $(WARN) -o $@ tests/refuse.c
+
+tests/np-addfd: tests/refuse.c
 	$(TEST_CC) -O2 $(WARN) -o $@ tests/refuse.c
 
 tests/fuzz-%: tests/fuzz.c netpin.c

@@ -9,6 +9,12 @@
  *                                          ptrace, process_vm_writev
  *                                          (process_vm_readv stays allowed)
  *   refuse NR[,NR]... -- COMMAND [ARG]...  the given syscall numbers
+ *
+ * Built a second time as tests/np-addfd: netpin as it runs under Docker's
+ * default profile, so in its addfd mode.  A binary, not a script, so that
+ * an unprivileged user can run it wherever it may run netpin itself.
+ *   np-addfd [NETPIN OPTION]... [--] COMMAND [ARG]...
+ *   (NETPIN_BIN=PATH runs another netpin, e.g. ./netpin-asan)
  */
 #include <errno.h>
 #include <linux/filter.h>
@@ -34,12 +40,31 @@ main(int argc, char **argv)
 	struct sock_filter f[64];
 	struct sock_fprog prog;
 	int nrs[16], n = 0, len = 0;
+	const char *base = strrchr(argv[0], '/');
+	char **cmd = argv + 3;
 
-	if (argc < 4 || strcmp(argv[2], "--")) {
+	if (!strcmp(base ? base + 1 : argv[0], "np-addfd")) {
+		/* np-addfd ARGS: refuse docker -- NETPIN ARGS (netpin is ../netpin) */
+		static char path[4096];
+		const char *bin = getenv("NETPIN_BIN");
+
+		if (!bin) {
+			snprintf(path, sizeof(path), "%.*s../netpin",
+			    base ? (int)(base - argv[0] + 1) : 0, argv[0]);
+			bin = path;
+		}
+		argv[0] = (char *)bin;
+		cmd = argv;
+		nrs[n++] = SYS_pidfd_getfd;
+		nrs[n++] = SYS_kcmp;
+		nrs[n++] = SYS_process_madvise;
+		nrs[n++] = SYS_ptrace;
+		nrs[n++] = SYS_process_vm_writev;
+	} else if (argc < 4 || strcmp(argv[2], "--")) {
 		fprintf(stderr, "usage: refuse docker|NR[,NR]... -- COMMAND [ARG]...\n");
 		return 2;
 	}
-	if (!strcmp(argv[1], "docker")) {
+	else if (!strcmp(argv[1], "docker")) {
 		nrs[n++] = SYS_pidfd_getfd;
 		nrs[n++] = SYS_kcmp;
 		nrs[n++] = SYS_process_madvise;
@@ -65,7 +90,7 @@ main(int argc, char **argv)
 		perror("refuse: seccomp");
 		return 125;
 	}
-	execvp(argv[3], argv + 3);
-	perror(argv[3]);
+	execvp(cmd[0], cmd);
+	perror(cmd[0]);
 	return 127;
 }
