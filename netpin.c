@@ -207,6 +207,9 @@ _Static_assert(sizeof(struct kmmsghdr) == 64, "mmsghdr ABI");
 
 #define PIDFD_THREAD O_EXCL /* Linux 6.9 */
 
+#ifndef sigev_notify_thread_id /* glibc before 2.41 */
+#define sigev_notify_thread_id _sigev_un._tid
+#endif
 #ifndef SO_DOMAIN
 #define SO_DOMAIN 39
 #endif
@@ -2133,7 +2136,6 @@ struct held {
 
 static int addfd_mode;
 static int addfd_send = 1;        /* SECCOMP_ADDFD_FLAG_SEND (Linux 5.14) */
-static dev_t sockfs_dev;
 static struct held *held[HELD_BUCKETS];
 static unsigned nheld, scan_gen;
 static pthread_mutex_t held_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -2250,30 +2252,61 @@ cmp_ino(const void *a, const void *b)
 }
 
 /*
- * The socket inodes in /proc/PID/fd.  Returns 0, or -1 on a failure that
- * leaves the picture incomplete.  A process netpin may not read (not
- * dumpable) is skipped: netpin cannot find its sockets for its calls either.
+ * The socket inodes in the fd directory path.  Returns how many fds it
+ * has, or -1 on a failure that leaves the picture incomplete.  A process
+ * netpin may not read (not dumpable) is skipped: netpin cannot find its
+ * sockets for its calls either.
  */
 static int
-scan_fds(const char *pid, struct inoset *socks)
+scan_fd_dir(const char *path, struct inoset *socks)
 {
-	char path[64], link[64];
+	char link[64];
 	struct dirent *e;
+	int dfd, nfds = 0;
 	DIR *d;
-	int dfd;
 
-	snprintf(path, sizeof(path), "/proc/%s/fd", pid);
 	if (!(d = opendir(path)))
 		return errno == ENOENT || errno == ESRCH || errno == EACCES ? 0 : -1;
 	dfd = dirfd(d);
 	while ((e = readdir(d))) {
 		ssize_t n = readlinkat(dfd, e->d_name, link, sizeof(link) - 1);
 
+		if (e->d_name[0] != '.')
+			nfds++;
 		if (n > 8 && !strncmp(link, "socket:[", 8)) {
 			link[n] = '\0';
 			inoset_add(socks, (ino_t)strtoull(link + 8, NULL, 10));
 		}
 	}
+	closedir(d);
+	return nfds;
+}
+
+/* The socket inodes of process pid: its fd table, or, when its main
+ * thread has ended (no fds left there), those of its other threads. */
+static int
+scan_fds(const char *pid, struct inoset *socks)
+{
+	char path[96];
+	struct dirent *e;
+	int n;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%s/fd", pid);
+	if ((n = scan_fd_dir(path, socks)) != 0)
+		return n < 0 ? -1 : 0;
+	snprintf(path, sizeof(path), "/proc/%s/task", pid);
+	if (!(d = opendir(path)))
+		return 0;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.') {
+			snprintf(path, sizeof(path), "/proc/%s/task/%.20s/fd", pid,
+			    e->d_name);
+			if (scan_fd_dir(path, socks) < 0) {
+				closedir(d);
+				return -1;
+			}
+		}
 	closedir(d);
 	return 0;
 }
@@ -2384,13 +2417,20 @@ static unsigned
 held_scan(int now)
 {
 	static int said;
+	static long last_now;
 	struct inoset socks = { 0 };
 	struct held *gone = NULL, **p;
 	unsigned gen, dropped = 0;
+	int soon = 0;
 
 	pthread_mutex_lock(&held_lock);
+	/* a command failing binds on purpose gets one such scan per SCAN_MS */
+	if (now && !(soon = now_ms() - last_now < SCAN_MS))
+		last_now = now_ms();
 	gen = ++scan_gen;
 	pthread_mutex_unlock(&held_lock);
+	if (soon)
+		return 0;
 	if (command_sockets(&socks)) {
 		if (!said++)
 			warnx("cannot read the command's fd tables: sockets it closes "
@@ -2447,19 +2487,26 @@ static int
 take_held(struct call *c, int fd, int *out)
 {
 	static int said;
-	char path[64];
-	struct stat st;
+	char path[64], link[64], *end;
+	unsigned long long ino;
+	ssize_t n;
 
+	/* the link's text, never stat(): that would ask the file's own
+	 * filesystem (a FUSE mount of the command's could hang netpin) */
 	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)c->tid, fd);
-	if (stat(path, &st))
+	if ((n = readlink(path, link, sizeof(link) - 1)) < 0)
 		return errno == ENOENT ? EBADF :
-		    step_failed("stat /proc/PID/fd", c, fd, errno);
+		    step_failed("readlink /proc/PID/fd", c, fd, errno);
+	link[n] = '\0';
 	/* the thread id named the caller only if its call is still pending */
 	if (!still_pending(c))
 		return EBADF;
-	if (!S_ISSOCK(st.st_mode) || st.st_dev != sockfs_dev)
+	if (strncmp(link, "socket:[", 8))
 		return ENOTSOCK;
-	if ((*out = held_dup(st.st_ino)) >= 0)
+	ino = strtoull(link + 8, &end, 10);
+	if (*end != ']')
+		return ENOTSOCK;
+	if ((*out = held_dup((ino_t)ino)) >= 0)
 		return 0;
 	if (errno != ENOENT)
 		return step_failed("dup", c, fd, errno);
@@ -2586,24 +2633,22 @@ child_read(struct call *c, uint64_t addr, void *buf, size_t len)
 static int
 child_write(struct call *c, uint64_t addr, const void *buf, size_t len)
 {
-	struct iovec local = { (void *)buf, len };
-	struct iovec remote = { (void *)(uintptr_t)addr, len };
 	char path[64];
 	ssize_t n;
 	int fd;
 
 	if (len == 0)
 		return 0;
-	n = process_vm_writev(c->tid, &local, 1, &remote, 1, 0);
-	if (n == (ssize_t)len)
-		return 0;
-	if (n >= 0 || (errno != EPERM && errno != ENOSYS))
-		return EFAULT;
-	/* process_vm_writev refused (a seccomp profile): /proc/PID/mem */
+	/*
+	 * /proc/TID/mem, opened first: the open file holds that task's memory,
+	 * and the call still pending after it proves that the task is the
+	 * caller (a thread id can be reused once its thread is gone, even by
+	 * one of netpin's own threads).
+	 */
 	snprintf(path, sizeof(path), "/proc/%d/mem", (int)c->tid);
 	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) < 0)
 		return EFAULT;
-	n = pwrite(fd, buf, len, (off_t)addr);
+	n = still_pending(c) ? pwrite(fd, buf, len, (off_t)addr) : -1;
 	close(fd);
 	return n == (ssize_t)len ? 0 : EFAULT;
 }
@@ -2777,6 +2822,21 @@ struct identity {
 static struct identity netpin_identity;
 static int netpin_privileged;
 
+/* Is task tid in another namespace of this kind ("net", "user") than netpin?
+ * (Unreadable counts as another.) */
+static int
+other_ns(pid_t tid, const char *kind)
+{
+	char path[64], ours[64], theirs[64];
+	ssize_t a, b;
+
+	snprintf(path, sizeof(path), "/proc/self/ns/%s", kind);
+	a = readlink(path, ours, sizeof(ours));
+	snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)tid, kind);
+	b = readlink(path, theirs, sizeof(theirs));
+	return a <= 0 || a != b || memcmp(ours, theirs, (size_t)a);
+}
+
 static int
 read_identity(pid_t tid, struct identity *id)
 {
@@ -2815,7 +2875,13 @@ read_identity(pid_t tid, struct identity *id)
 		else
 			sscanf(line, "Umask: %o", (unsigned *)&id->umask);
 	}
-	return seen == 63 ? 0 : -1;
+	if (seen != 63)
+		return -1;
+	/* capabilities in a user namespace of its own give nothing in
+	 * netpin's: a thread that becomes the command must not have them */
+	if (tid != getpid() && other_ns(tid, "user"))
+		id->cap_eff = id->cap_prm = id->cap_inh = 0;
+	return 0;
 }
 
 static int
@@ -3680,13 +3746,12 @@ run_socket(struct call *c)
 static int
 run_socketpair(struct call *c)
 {
-	int sv[2], theirs[2] = { -1, -1 }, cloexec = c->type & SOCK_CLOEXEC;
+	int sv[2], theirs[2], cloexec = c->type & SOCK_CLOEXEC;
 
-	/* the thread id names the caller only while its call is pending */
-	if (!still_pending(c))
-		return 1;
-	/* like the kernel, put nothing in the command when sv is not writable */
-	if (child_write(c, c->pair, theirs, sizeof(theirs))) {
+	/* like the kernel, put nothing in the command when sv is not
+	 * writable: write back what is there, to find out */
+	if (child_read(c, c->pair, theirs, sizeof(theirs)) ||
+	    child_write(c, c->pair, theirs, sizeof(theirs))) {
 		answer(c->id, 0, EFAULT);
 		return 1;
 	}
@@ -3733,6 +3798,96 @@ signal_waiting(pid_t tid)
 	return (pend & ~blk & cgt) != 0;
 }
 
+/*
+ * A blocking accept, in a worker.  It waits for a connection or the
+ * caller's end (its pidfd), and a timer of the thread's own (SIG_WAKE,
+ * blocked everywhere else) ends the wait with EINTR every SCAN_MS, to see
+ * whether a signal for the caller, or the caller's end, stops the call;
+ * the timer also ends an accept4 that another worker's accept left
+ * waiting.  No connection is taken for a caller that is gone.
+ * Returns the new socket, -1 with errno, or -2: answered or gone.
+ */
+#define SIG_WAKE (SIGRTMIN + 2)
+
+static void
+on_wake(int sig)
+{
+	(void)sig;
+}
+
+/* Before any thread: SIG_WAKE has a handler, and is blocked (inherited). */
+static void
+wake_setup(void)
+{
+	struct sigaction sa;
+	sigset_t wake;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_wake; /* no SA_RESTART: accept4 ends with EINTR */
+	sigemptyset(&wake);
+	sigaddset(&wake, SIG_WAKE);
+	if (sigaction(SIG_WAKE, &sa, NULL) || sigprocmask(SIG_BLOCK, &wake, NULL))
+		die_errno("sigaction(SIG_WAKE)");
+}
+
+static int
+accept_waiting(struct call *c, struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct itimerspec every = { { 0, SCAN_MS * 1000000L }, { 0, SCAN_MS * 1000000L } };
+	struct timespec zero = { 0, 0 };
+	struct sigevent ev;
+	sigset_t wake;
+	timer_t timer;
+	int fd, e, pidfd = open_task(c->tid);
+
+	memset(&ev, 0, sizeof(ev));
+	ev.sigev_notify = SIGEV_THREAD_ID;
+	ev.sigev_signo = SIG_WAKE;
+	ev.sigev_notify_thread_id = (pid_t)syscall(SYS_gettid);
+	if (timer_create(CLOCK_MONOTONIC, &ev, &timer)) {
+		answer(c->id, 0, step_failed("timer_create", c, -1, errno));
+		if (pidfd >= 0)
+			close(pidfd);
+		return -2;
+	}
+	sigemptyset(&wake);
+	sigaddset(&wake, SIG_WAKE);
+	timer_settime(timer, 0, &every, NULL);
+	pthread_sigmask(SIG_UNBLOCK, &wake, NULL);
+	for (;;) {
+		struct pollfd p[2] = { { c->fd, POLLIN, 0 }, { pidfd, POLLIN, 0 } };
+		int n = poll(p, pidfd >= 0 ? 2 : 1, -1);
+
+		fd = -1;
+		if (n < 0 && errno != EINTR)
+			break;
+		errno = EINTR;
+		if (n > 0 && p[0].revents && !p[1].revents && still_pending(c))
+			fd = accept4(c->fd, (struct sockaddr *)ss, len,
+			    (c->flags & SOCK_NONBLOCK) | SOCK_CLOEXEC);
+		if (fd >= 0 || errno != EINTR)
+			break;
+		if (!still_pending(c)) {
+			fd = -2;
+			break;
+		}
+		if (signal_waiting(c->tid)) {
+			answer(c->id, 0, EINTR);
+			fd = -2;
+			break;
+		}
+	}
+	e = errno;
+	pthread_sigmask(SIG_BLOCK, &wake, NULL);
+	timer_delete(timer);
+	if (pidfd >= 0)
+		close(pidfd);
+	while (sigtimedwait(&wake, NULL, &zero) > 0)
+		; /* none left for the worker's next call */
+	errno = e;
+	return fd;
+}
+
 static int
 run_accept(struct call *c, int may_block)
 {
@@ -3741,22 +3896,14 @@ run_accept(struct call *c, int may_block)
 	int fd;
 
 	if (socket_blocks(c->fd)) {
-		struct pollfd p = { c->fd, POLLIN, 0 };
-
 		if (!may_block)
 			return 0;
-		/* wait in short steps: a signal, or the caller's end, stops it */
-		while (poll(&p, 1, SCAN_MS) == 0) {
-			if (!still_pending(c))
-				return 1;
-			if (signal_waiting(c->tid)) {
-				answer(c->id, 0, EINTR);
-				return 1;
-			}
-		}
+		if ((fd = accept_waiting(c, &ss, &len)) == -2)
+			return 1;
+	} else {
+		fd = accept4(c->fd, (struct sockaddr *)&ss, &len,
+		    (c->flags & SOCK_NONBLOCK) | SOCK_CLOEXEC);
 	}
-	fd = accept4(c->fd, (struct sockaddr *)&ss, &len,
-	    (c->flags & SOCK_NONBLOCK) | SOCK_CLOEXEC);
 	if (fd < 0 || c->late_err) {
 		answer(c->id, 0, fd < 0 ? errno : c->late_err);
 		if (fd >= 0)
@@ -3992,6 +4139,16 @@ on_listen(struct call *c, const struct seccomp_data *a)
 static void
 on_socket(struct call *c, const struct seccomp_data *a)
 {
+	static int said;
+
+	/* netpin makes sockets in its own network namespace */
+	if (other_ns(c->tid, "net")) {
+		if (!said++)
+			warnx("pid %d is in a network namespace of its own; without "
+			    "pidfd_getfd netpin cannot make its sockets: call denied",
+			    (int)c->tid);
+		return fail_call(c, EACCES);
+	}
 	c->op = a->nr == SYS_socketpair ? OP_SOCKETPAIR : OP_SOCKET;
 	c->domain = (int)a->args[0];
 	c->type = (int)a->args[1];
@@ -4929,14 +5086,16 @@ supervise(int sock, int sfd, const char *cmd)
 	long next_scan = 0;
 
 	for (;;) {
-		/* the addfd mode: let go of sockets the command closed */
+		/* the addfd mode: let go of sockets the command closed (a worker
+		 * may make the first one: the loop wakes up to look) */
 		int wait = -1;
 
-		if (addfd_mode && nheld) {
+		if (addfd_mode) {
 			long t = now_ms(), cost;
 
 			if (t >= next_scan) {
-				held_scan(0);
+				if (nheld)
+					held_scan(0);
 				cost = now_ms() - t;
 				next_scan = t + (cost * SCAN_SHARE > SCAN_MS ?
 				    cost * SCAN_SHARE : SCAN_MS);
@@ -5053,9 +5212,6 @@ addfd_setup(int sock)
 	struct stat st;
 	DIR *d;
 
-	if (fstat(sock, &st))
-		die_errno("fstat(socketpair)");
-	sockfs_dev = st.st_dev;
 	a.id = UINT64_MAX;
 	a.srcfd = (uint32_t)sock;
 	a.flags = SECCOMP_ADDFD_FLAG_SEND;
@@ -5328,6 +5484,7 @@ main(int argc, char **argv)
 	sigaddset(&mask, SIGQUIT);
 	if (sigprocmask(SIG_BLOCK, &mask, &oldmask))
 		die_errno("sigprocmask");
+	wake_setup();
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	if (sfd < 0)
 		die_errno("signalfd");

@@ -790,6 +790,239 @@ run -a 127.0.0.2:9001 -- sh -c "python3 '$T/orphan.py' t-orphan-ok t-orphan-deny
 sent2 "orphaned=1 ok EACCES" t-orphan-ok t-orphan-deny &&
 	pass "an orphaned process keeps its socket, still mediated (allowed ok, denied EACCES)" ||
 	fail "an orphaned process keeps its socket, still mediated" "rc $rc out '$out' $err; $(new_lines | grep t-orphan-)"
+
+# accepters killed while blocked: no connection may go to a caller that is
+# gone (in addfd mode netpin's workers wait in accept for them; 6 rounds, as
+# a worker could be left in accept only when it lost a race for a connection)
+cat >"$T/accepters.py" <<'EOF'
+# 6 rounds: 8 processes block in accept() on one listener, "ready R"; once 4
+# connections are taken (or after 3 s) all 8 are killed, "killed R: N taken".
+# Then the parent takes 4 more connections itself, answering "echo:DATA".
+import os, select, signal, socket, time
+class Alarm(Exception):
+    pass
+def on_alarm(sig, frame):
+    raise Alarm()
+L = socket.socket()
+L.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+L.bind(("127.0.0.2", 9137)); L.listen(16)
+for rnd in range(1, 7):
+    r, w = os.pipe()
+    kids = []
+    for i in range(8):
+        pid = os.fork()
+        if pid == 0:
+            os.close(r)
+            c, _ = L.accept()
+            os.write(w, b"x")
+            time.sleep(20)
+            os._exit(0)
+        kids.append(pid)
+    os.close(w)
+    time.sleep(0.1)
+    print("ready", rnd, flush=True)
+    taken = b""
+    t0 = time.monotonic()
+    while len(taken) < 4 and time.monotonic() - t0 < 3:
+        if select.select([r], [], [], 0.1)[0]:
+            taken += os.read(r, 8)
+    os.close(r)
+    for k in kids:
+        os.kill(k, signal.SIGKILL)
+        os.waitpid(k, 0)
+    print("killed %d: %d taken" % (rnd, len(taken)), flush=True)
+signal.signal(signal.SIGALRM, on_alarm)
+signal.alarm(3)
+served = 0
+try:
+    for i in range(4):
+        c, _ = L.accept()
+        c.sendall(b"echo:" + c.recv(100))
+        c.close()
+        served += 1
+except (Alarm, OSError) as e:
+    print(type(e).__name__)
+print("served", served, flush=True)
+EOF
+timeout -k 2 30 "$NP" --bind 9137 -- python3 "$T/accepters.py" >"$T/acc.out" 2>"$T/acc.err" &
+np=$!
+# the clients: at each "ready R" a burst of 4 connections; at once after
+# "killed 6", 4 connections that send a token; prints each answer (or what
+# went wrong)
+later=$(python3 -c 'import socket, sys, time
+def wait_for(text):
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < 5:
+        with open(sys.argv[1]) as f:
+            if any(l.startswith(text) for l in f):
+                return
+        time.sleep(0.02)
+    print("no line", repr(text)); sys.exit()
+for r in range(1, 7):
+    wait_for("ready %d" % r)
+    for i in range(4):
+        socket.create_connection(("127.0.0.2", 9137), timeout=3).close()
+wait_for("killed 6:")
+res = []
+for i in range(1, 5):
+    try:
+        s = socket.create_connection(("127.0.0.2", 9137), timeout=5)
+        s.sendall(b"t-herd-%d" % i); s.shutdown(socket.SHUT_WR)
+        data = b""
+        while True:
+            d = s.recv(100)
+            if not d:
+                break
+            data += d
+        res.append(data.decode() or "EOF")
+    except OSError as e:
+        res.append(type(e).__name__)
+print(*res)' "$T/acc.out")
+wait $np
+rc=$?
+what="6 times 8 processes block in accept(), 4 take a burst from outside, all 8 are killed: every later connection is served by a new accept"
+expect=$(for r in 1 2 3 4 5 6; do echo "ready $r"; echo "killed $r: 4 taken"; done; echo "served 4")
+[ "$rc" = 0 ] && [ "$later" = "echo:t-herd-1 echo:t-herd-2 echo:t-herd-3 echo:t-herd-4" ] &&
+	[ "$(cat "$T/acc.out")" = "$expect" ] && pass "$what" ||
+	fail "$what" "rc $rc; clients '$later'; command: $(cat "$T/acc.out" "$T/acc.err" | tr '\n' ' ')"
+
+# (in addfd mode netpin finds the sockets of a process whose main thread has
+# ended in the fd tables of its other threads)
+what="the main thread exits (pthread_exit), another thread connects a socket made before 0.5 s later: allowed ok, denied EACCES"
+mark
+run -a 127.0.0.2:9000 -- "$OP" leader-exit 127.0.0.2 127.0.0.3 9000 t-leader
+case "$rc:$out:$err" in
+"0:ok EACCES:"*"denied connect to 127.0.0.3:9000/tcp"*)
+	got t-leader && pass "$what" || fail "$what" "the server never received t-leader" ;;
+*) fail "$what" "rc $rc out '$out' $err" ;;
+esac
+
+# socket() in a network namespace of its own: pidfd_getfd mode, the socket is
+# the command's, in its namespace (lo is down there: the allowed connect fails
+# and nothing arrives); addfd mode, netpin would make it in its own namespace,
+# so socket() is refused.  As root, again with netpin and the command as nobody
+# (then no thread of netpin acts as the command: netpin would make the socket).
+NSSOCK='import errno, socket, sys
+try:
+    s = socket.socket()
+except OSError as e:
+    print(errno.errorcode.get(e.errno, e.errno)); sys.exit(1)
+try:
+    s.connect(("127.0.0.2", 9000)); s.sendall(sys.argv[1].encode()); print("ok ok")
+except OSError as e:
+    print("ok", errno.errorcode.get(e.errno, e.errno))'
+if [ "$MODE" = addfd ]; then
+	what="a command in a network namespace of its own (unshare -rn): socket() fails with EACCES, and netpin says why"
+else
+	what="a command in a network namespace of its own (unshare -rn) makes its socket there: the allowed connect finds no route"
+fi
+# netns_socket [AS_USER...]: run NSSOCK under unshare -rn, judge, pass/fail
+netns_socket() {
+	local how=${1:+" (netpin and the command as nobody)"}
+	mark
+	"$@" "$NP" -a 127.0.0.2:9000 -- unshare -rn "$PY3" -c "$NSSOCK" t-netns >"$T/out" 2>"$T/err"
+	rc=$? out=$(cat "$T/out") err=$(cat "$T/err")
+	if [ "$MODE" = addfd ]; then
+		case "$out:$err" in
+		"EACCES:"*"is in a network namespace of its own"*) silent t-netns && pass "$what$how" ||
+			fail "$what$how" "the server received $(new_lines | grep t-netns)" ;;
+		*) fail "$what$how" "rc $rc out '$out' $err" ;;
+		esac
+	else
+		[ "$out" = "ok ENETUNREACH" ] && silent t-netns && pass "$what$how" ||
+			fail "$what$how" "rc $rc out '$out' $err; $(new_lines | grep t-netns)"
+	fi
+}
+PY3=python3
+if unshare -rn true 2>/dev/null; then
+	netns_socket
+else
+	skip "$what" "unshare -rn does not work for $(id -un)"
+fi
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && [ -x /usr/bin/python3 ]; then
+	NOBODY="setpriv --reuid=65534 --regid=65534 --clear-groups"
+	PY3=/usr/bin/python3
+	# shellcheck disable=SC2086
+	if $NOBODY unshare -rn true 2>/dev/null; then
+		netns_socket $NOBODY
+	else
+		skip "$what (netpin and the command as nobody)" "unshare -rn does not work for nobody"
+	fi
+else
+	skip "$what (netpin and the command as nobody)" "needs root and setpriv"
+fi
+
+# capabilities the command has only in a user namespace of its own are not
+# given to the netpin thread that acts as the command (netlink calls); in the
+# test's own network namespace, so nothing reaches the host.  Then again with
+# netpin as root of a user namespace that owns a network namespace of its own
+# (netpin's privileges there are a root's on a host).
+NOADMIN="setpriv --bounding-set=-net_admin --inh-caps=-net_admin --"
+what="a command without CAP_NET_ADMIN, in a user namespace of its own, cannot add an address through netpin"
+what2="the same address is added through netpin by a command with CAP_NET_ADMIN (the capability is what matters)"
+what3="netpin as root of a user namespace that owns its network namespace: a command without CAP_NET_ADMIN, in a user namespace of its own, cannot add an address"
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && command -v ip >/dev/null && unshare -U true 2>/dev/null; then
+	ip addr del 10.9.9.2/32 dev lo 2>/dev/null
+	# shellcheck disable=SC2086
+	$NOADMIN unshare -U -r ip addr add 10.9.9.2/32 dev lo 2>/dev/null
+	bare=$?
+	ip addr del 10.9.9.2/32 dev lo 2>/dev/null
+	# shellcheck disable=SC2086
+	run -a 127.0.0.2:9000 -- $NOADMIN unshare -U -r ip addr add 10.9.9.2/32 dev lo
+	lo=$(ip -br addr show lo)
+	ip addr del 10.9.9.2/32 dev lo 2>/dev/null
+	case "$bare:$rc:$lo" in
+	0:*) skip "$what" "the kernel itself lets such a command add the address here" ;;
+	*:0:* | *10.9.9.2/*) fail "$what" "rc $rc, lo: $lo; $err" ;;
+	*) pass "$what" ;;
+	esac
+	if ip addr add 10.9.9.3/32 dev lo 2>/dev/null && ip addr del 10.9.9.3/32 dev lo; then
+		run -a 127.0.0.2:9000 -- ip addr add 10.9.9.3/32 dev lo
+		lo=$(ip -br addr show lo)
+		ip addr del 10.9.9.3/32 dev lo 2>/dev/null
+		case "$rc:$lo" in
+		0:*10.9.9.3/*) pass "$what2" ;;
+		*) fail "$what2" "rc $rc, lo: $lo; $err" ;;
+		esac
+	else
+		skip "$what2" "ip addr add fails here even without netpin"
+	fi
+	# shellcheck disable=SC2016
+	ns=$(unshare -U -r -n sh -c 'ip link set lo up || exit
+"$1" -a 127.0.0.2:9000 -- $2 ip addr add 10.9.9.3/32 dev lo 2>/dev/null; echo "keep=$?"
+"$1" -a 127.0.0.2:9000 -- $2 $3 unshare -U -r ip addr add 10.9.9.2/32 dev lo 2>/dev/null; echo "drop=$?"
+ip -br addr show lo' sh "$NP" "" "$NOADMIN" 2>&1)
+	case $ns in
+	*keep=0*10.9.9.3/*) case $ns in
+		*drop=0* | *10.9.9.2/*) fail "$what3" "$(echo "$ns" | tr '\n' ' ')" ;;
+		*) pass "$what3" ;;
+		esac ;;
+	*) skip "$what3" "no address added there for a command with CAP_NET_ADMIN either: $(echo "$ns" | tr '\n' ' ')" ;;
+	esac
+else
+	skip "$what" "needs root, setpriv, ip and unshare -U"
+	skip "$what2" "needs root, setpriv, ip and unshare -U"
+	skip "$what3" "needs root, setpriv, ip and unshare -U"
+fi
+
+run -- "$OP" socketpair-badptr
+[ "$out" = EFAULT ] &&
+	pass "socketpair() with an sv that is not mapped fails with EFAULT, and no fd appears" ||
+	fail "socketpair() with an sv that is not mapped fails with EFAULT, and no fd appears" "rc $rc out '$out' $err"
+run -- "$OP" socketpair
+[ "$rc:$out" = 0:ok ] &&
+	pass "socketpair() fills sv with two fds that carry data both ways" ||
+	fail "socketpair() fills sv with two fds that carry data both ways" "rc $rc out '$out' $err"
+
+# (the socketpair is made by a worker of netpin that acts as the command: the
+# first sockets netpin holds; 5 times, netpin holding none in between)
+what="root netpin, a command run as nobody: a socketpair end it closes gives EOF at the other end within 1.5 s (5 times)"
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+	run -- setpriv --reuid=65534 --regid=65534 --clear-groups "$OP" socketpair-eof 5
+	[ "$rc" = 0 ] && [ "${out%%,*}" = "eof 5 of 5" ] && pass "$what" || fail "$what" "rc $rc out '$out' $err"
+else
+	skip "$what" "needs root and setpriv"
+fi
 # shellcheck disable=SC2086
 kill $AUX_PIDS 2>/dev/null
 AUX_PIDS=

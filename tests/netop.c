@@ -119,6 +119,12 @@ static void usage(void)
 		"  race-connect ALLOWHOST DENYHOST PORT ITER\n"
 		"  accept-echo HOST PORT   (listen; accept(), then accept4(SOCK_NONBLOCK|\n"
 		"                           SOCK_CLOEXEC); echo a line back on each)\n"
+		"  leader-exit HOST DENYHOST PORT MSG   (two sockets made, then the main\n"
+		"                           thread exits; another thread uses them 0.5 s later)\n"
+		"  socketpair              (a good sv is filled; the pair carries data)\n"
+		"  socketpair-badptr       (sv not mapped: EFAULT, and no fd appears)\n"
+		"  socketpair-eof N        (N times: a socketpair, one end closed; the other\n"
+		"                           must read EOF within 1.5 s; 0.1 s between)\n"
 		"HOST is a numeric IPv4 or IPv6 literal ([brackets] optional).\n"
 		"Prints one line: ok, ok N, or an errno name. Exit 0 ok, 1 error, 2 usage.\n");
 }
@@ -1127,6 +1133,184 @@ fail_socket:
 	return 1;
 }
 
+/*
+ * leader-exit HOST DENYHOST PORT MSG: the main thread makes two TCP sockets,
+ * starts a thread and ends (pthread_exit).  The thread waits until the main
+ * thread is a zombie, 0.5 s more, then connects the first socket to
+ * HOST:PORT (and sends MSG), the second to DENYHOST:PORT, and prints both
+ * results on one line ("ok EACCES"), or "leader-alive".  Exit 0 when the
+ * first connect succeeded.
+ */
+static struct {
+	struct sockaddr_storage ok, deny;
+	socklen_t okl, denyl;
+	const char *msg;
+	int s1, s2;
+} lx;
+
+static int leader_gone(void)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)getpid());
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] == 'Z';
+}
+
+static void *leader_exit_thread(void *arg)
+{
+	struct timespec half = { 0, 500000000L }, step = { 0, 5000000L };
+	int i, e1 = 0, e2 = 0;
+
+	(void)arg;
+	for (i = 0; i < 600 && !leader_gone(); i++)
+		nanosleep(&step, NULL);
+	if (!leader_gone()) {
+		printf("leader-alive\n");
+		fflush(stdout);
+		_exit(1);
+	}
+	nanosleep(&half, NULL); /* several of netpin's fd scans */
+	if (connect(lx.s1, (struct sockaddr *)&lx.ok, lx.okl) < 0)
+		e1 = errno;
+	else {
+		e1 = send_all(lx.s1, lx.msg, strlen(lx.msg));
+		if (e1 == 0)
+			shut_and_drain(lx.s1);
+	}
+	if (connect(lx.s2, (struct sockaddr *)&lx.deny, lx.denyl) < 0)
+		e2 = errno;
+	printf("%s", e1 ? errname(e1) : "ok");
+	printf(" %s\n", e2 ? errname(e2) : "ok");
+	fflush(stdout);
+	_exit(e1 ? 1 : 0);
+}
+
+static int op_leader_exit(int argc, char **argv)
+{
+	pthread_t t;
+	int e;
+
+	if (argc != 6 || parse_addr(argv[2], argv[4], &lx.ok, &lx.okl) < 0 ||
+	    parse_addr(argv[3], argv[4], &lx.deny, &lx.denyl) < 0)
+		return -1;
+	lx.msg = argv[5];
+	lx.s1 = socket(lx.ok.ss_family, SOCK_STREAM, 0);
+	if (lx.s1 < 0)
+		return report(errno);
+	lx.s2 = socket(lx.deny.ss_family, SOCK_STREAM, 0);
+	if (lx.s2 < 0)
+		return report(errno);
+	e = pthread_create(&t, NULL, leader_exit_thread, NULL);
+	if (e)
+		return report(e);
+	pthread_exit(NULL);
+}
+
+/* The lowest free fd number (what the next socket would get). */
+static int lowest_free_fd(void)
+{
+	int fd = dup(0);
+
+	if (fd >= 0)
+		close(fd);
+	return fd;
+}
+
+/* socketpair: sv is filled with two new fds that carry data both ways */
+static int op_socketpair(int argc, char **argv)
+{
+	int sv[2] = { -1, -1 };
+	char buf[8] = "";
+
+	(void)argv;
+	if (argc != 2)
+		return -1;
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
+		return report(errno);
+	if (sv[0] < 0 || sv[1] < 0 || sv[0] == sv[1]) {
+		printf("sv not filled: %d %d\n", sv[0], sv[1]);
+		return 1;
+	}
+	if (write(sv[0], "ab", 2) != 2 || read(sv[1], buf, sizeof(buf)) != 2 ||
+	    memcmp(buf, "ab", 2) || write(sv[1], "cd", 2) != 2 ||
+	    read(sv[0], buf, sizeof(buf)) != 2 || memcmp(buf, "cd", 2)) {
+		printf("no data through the pair: %s\n", errname(errno));
+		return 1;
+	}
+	return report(0);
+}
+
+/* socketpair with an sv that is not mapped: EFAULT, and no new fd */
+static int op_socketpair_badptr(int argc, char **argv)
+{
+	int *volatile bad = (int *)(uintptr_t)16; /* (volatile: no warning) */
+	int before, after, err = 0;
+
+	(void)argv;
+	if (argc != 2)
+		return -1;
+	before = lowest_free_fd();
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, bad) < 0)
+		err = errno;
+	after = lowest_free_fd();
+	if (err && after != before) {
+		printf("%s, but fd %d appeared\n", errname(err), before);
+		return 1;
+	}
+	return report(err);
+}
+
+/*
+ * socketpair-eof N: N times, 0.1 s apart: make a socketpair, close one end,
+ * wait up to 1.5 s for EOF on the other.  Prints "eof K of N, slowest S"
+ * (S in seconds); exit 0 when K == N.
+ */
+static int op_socketpair_eof(int argc, char **argv)
+{
+	struct timespec gap = { 0, 100000000L }, t0, t1;
+	double slowest = 0;
+	long n, i, k = 0;
+
+	if (argc != 3 || parse_long(argv[2], 1, 1000, &n) < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		int sv[2];
+		char c;
+		struct pollfd p;
+		double el;
+
+		if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
+			return report(errno);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		close(sv[1]);
+		p.fd = sv[0];
+		p.events = POLLIN;
+		if (poll(&p, 1, 1500) == 1 && read(sv[0], &c, 1) == 0)
+			k++;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		el = (double)(t1.tv_sec - t0.tv_sec) +
+		     (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+		if (el > slowest)
+			slowest = el;
+		close(sv[0]);
+		nanosleep(&gap, NULL);
+	}
+	printf("eof %ld of %ld, slowest %.3f\n", k, n, slowest);
+	fflush(stdout);
+	return k == n ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -1154,6 +1338,10 @@ int main(int argc, char **argv)
 		{ "race-connect", op_race_connect },
 		{ "resolve", op_resolve },
 		{ "accept-echo", op_accept_echo },
+		{ "leader-exit", op_leader_exit },
+		{ "socketpair", op_socketpair },
+		{ "socketpair-badptr", op_socketpair_badptr },
+		{ "socketpair-eof", op_socketpair_eof },
 	};
 	size_t i;
 	int rc = -1;
