@@ -918,9 +918,17 @@ else
 fi
 # netns_socket [AS_USER...]: run NSSOCK under unshare -rn, judge, pass/fail
 netns_socket() {
-	local how=${1:+" (netpin and the command as nobody)"}
+	local how=${1:+" (netpin and the command as nobody)"} np=("$NP")
+	# as nobody: netpin from a directory nobody may enter (the checkout's
+	# may be closed to it); tests/np-addfd execs netpin itself, as nobody
+	if [ $# -gt 0 ]; then
+		mkdir -p "$T/pub" && chmod 755 "$T" "$T/pub" && cp "$ROOT/netpin" "$T/pub/netpin"
+		np=("$T/pub/netpin")
+		[ "$MODE" = addfd ] && cp "$NP" "$T/pub/np-addfd" &&
+			np=(env NETPIN_BIN="$T/pub/netpin" "$T/pub/np-addfd")
+	fi
 	mark
-	"$@" "$NP" -a 127.0.0.2:9000 -- unshare -rn "$PY3" -c "$NSSOCK" t-netns >"$T/out" 2>"$T/err"
+	"$@" "${np[@]}" -a 127.0.0.2:9000 -- unshare -rn "$PY3" -c "$NSSOCK" t-netns >"$T/out" 2>"$T/err"
 	rc=$? out=$(cat "$T/out") err=$(cat "$T/err")
 	if [ "$MODE" = addfd ]; then
 		case "$out:$err" in

@@ -58,6 +58,21 @@ fi
 ROOT=0
 [ "$(id -u)" = 0 ] && ROOT=1
 NOBODY="setpriv --reuid=65534 --regid=65534 --clear-groups"
+# nobody runs netpin from a directory of ours: the one it is in may be
+# closed to nobody (a clone in a 0700 directory).  tests/np-addfd execs
+# netpin itself, as nobody: it gets NETPIN_BIN.
+NOBODY_NETPIN=$NETPIN
+if [ $ROOT = 1 ]; then
+	mkdir -m 755 "$T/np"
+	case $(basename "$NETPIN") in
+	np-addfd)
+		cp "$NETPIN" "$T/np/np-addfd" &&
+			cp "${NETPIN_BIN:-$(dirname "$NETPIN")/../netpin}" "$T/np/netpin" &&
+			NOBODY_NETPIN="env NETPIN_BIN=$T/np/netpin $T/np/np-addfd" ;;
+	*)
+		cp "$NETPIN" "$T/np/netpin" && NOBODY_NETPIN=$T/np/netpin ;;
+	esac
+fi
 RULES="-a 127.0.0.2:$P -a 127.0.0.2:$U"
 
 # run SECONDS PREFIX... -- : runs "$@" (the full command line) with a
@@ -178,12 +193,12 @@ verdict "prctl(PR_SET_DUMPABLE, 0) (and setresuid) then connect allowed and deni
 	'!after_setresuid_nobody:.*denied_(tcp|udp)=ok'
 
 if [ $ROOT = 1 ]; then
-	run 15 $NOBODY "$NETPIN" -q $RULES -- "$B/dumpable" $P $U
+	run 15 $NOBODY $NOBODY_NETPIN -q $RULES -- "$B/dumpable" $P $U
 	verdict "prctl(PR_SET_DUMPABLE, 0) as an unprivileged user under an unprivileged netpin" \
 		set_dumpable_0=ok dumpable_after=1 $PROBES
 	mkdir -m 755 "$T/xo"
 	cp "$B/dumpable" "$T/xo/dumpable" && chmod 0111 "$T/xo/dumpable"
-	run 15 $NOBODY "$NETPIN" -q $RULES -- "$T/xo/dumpable" $P $U
+	run 15 $NOBODY $NOBODY_NETPIN -q $RULES -- "$T/xo/dumpable" $P $U
 	verdict "execute-only binary (non-dumpable after exec) as an unprivileged user: denied never passes" \
 		'!denied_(tcp|udp)=ok'
 else
@@ -212,7 +227,7 @@ if [ $ROOT = 1 ]; then
 	ctl=$($NOBODY "$T/suid/setuid_root" $P child 2>/dev/null)
 	case $ctl in
 	*" euid=0 "*)
-		run 15 $NOBODY "$NETPIN" -q $RULES -- "$B/setuid" $P "$T/suid/setuid_root"
+		run 15 $NOBODY $NOBODY_NETPIN -q $RULES -- "$B/setuid" $P "$T/suid/setuid_root"
 		verdict "exec of a setuid-root binary gains nothing (no_new_privs)" \
 			NoNewPrivs=1 euid=65534 '!euid=0 ' '!raw_socket=ok' ;;
 	*)
