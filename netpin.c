@@ -2140,6 +2140,17 @@ static struct held *held[HELD_BUCKETS];
 static unsigned nheld, scan_gen;
 static pthread_mutex_t held_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* Where the entry for inode ino is (or would go).  With held_lock held. */
+static struct held **
+held_slot(ino_t ino)
+{
+	struct held **p = &held[ino % HELD_BUCKETS];
+
+	while (*p && (*p)->ino != ino)
+		p = &(*p)->next;
+	return p;
+}
+
 /* Keep fd (netpin's own socket) as the command's, to be put in it (or
  * there already: settled).  Returns its inode, or 0. */
 static ino_t
@@ -2166,10 +2177,11 @@ held_add(int fd, int settled)
 static void
 held_settle(ino_t ino)
 {
+	struct held *h;
+
 	pthread_mutex_lock(&held_lock);
-	for (struct held *h = held[ino % HELD_BUCKETS]; h; h = h->next)
-		if (h->ino == ino)
-			h->gen = scan_gen;
+	if ((h = *held_slot(ino)))
+		h->gen = scan_gen;
 	pthread_mutex_unlock(&held_lock);
 }
 
@@ -2178,13 +2190,13 @@ static void
 held_in_flight(int fd)
 {
 	struct stat st;
+	struct held *h;
 
 	if (fstat(fd, &st))
 		return;
 	pthread_mutex_lock(&held_lock);
-	for (struct held *h = held[st.st_ino % HELD_BUCKETS]; h; h = h->next)
-		if (h->ino == st.st_ino)
-			h->flight = now_ms() + FLIGHT_MS;
+	if ((h = *held_slot(st.st_ino)))
+		h->flight = now_ms() + FLIGHT_MS;
 	pthread_mutex_unlock(&held_lock);
 }
 
@@ -2192,16 +2204,13 @@ held_in_flight(int fd)
 static void
 held_drop(ino_t ino)
 {
-	struct held **p, *h = NULL;
+	struct held **p, *h;
 
 	pthread_mutex_lock(&held_lock);
-	for (p = &held[ino % HELD_BUCKETS]; *p; p = &(*p)->next)
-		if ((*p)->ino == ino) {
-			h = *p;
-			*p = h->next;
-			nheld--;
-			break;
-		}
+	if ((h = *(p = held_slot(ino)))) {
+		*p = h->next;
+		nheld--;
+	}
 	pthread_mutex_unlock(&held_lock);
 	if (h) {
 		close(h->fd);
@@ -2214,15 +2223,13 @@ held_drop(ino_t ino)
 static int
 held_dup(ino_t ino)
 {
+	struct held *h;
 	int fd = -1;
 
 	errno = ENOENT;
 	pthread_mutex_lock(&held_lock);
-	for (struct held *h = held[ino % HELD_BUCKETS]; h; h = h->next)
-		if (h->ino == ino) {
-			fd = fcntl(h->fd, F_DUPFD_CLOEXEC, 3);
-			break;
-		}
+	if ((h = *held_slot(ino)))
+		fd = fcntl(h->fd, F_DUPFD_CLOEXEC, 3);
 	pthread_mutex_unlock(&held_lock);
 	return fd;
 }
@@ -2252,6 +2259,27 @@ cmp_ino(const void *a, const void *b)
 }
 
 /*
+ * What the fd link name (in directory dfd) names: 1 and its inode for a
+ * socket ("socket:[N]"), 0 for anything else, -1 with errno.  The link's
+ * text, never stat(): that would ask the file's own filesystem (a FUSE
+ * mount of the command's could hang netpin).
+ */
+static int
+socket_link(int dfd, const char *name, ino_t *ino)
+{
+	char link[64], *end;
+	ssize_t n = readlinkat(dfd, name, link, sizeof(link) - 1);
+
+	if (n < 0)
+		return -1;
+	link[n] = '\0';
+	if (strncmp(link, "socket:[", 8))
+		return 0;
+	*ino = (ino_t)strtoull(link + 8, &end, 10);
+	return *end == ']';
+}
+
+/*
  * The socket inodes in the fd directory path.  Returns how many fds it
  * has, or -1 on a failure that leaves the picture incomplete.  A process
  * netpin may not read (not dumpable) is skipped: netpin cannot find its
@@ -2260,23 +2288,19 @@ cmp_ino(const void *a, const void *b)
 static int
 scan_fd_dir(const char *path, struct inoset *socks)
 {
-	char link[64];
 	struct dirent *e;
-	int dfd, nfds = 0;
+	int nfds = 0;
+	ino_t ino;
 	DIR *d;
 
 	if (!(d = opendir(path)))
 		return errno == ENOENT || errno == ESRCH || errno == EACCES ? 0 : -1;
-	dfd = dirfd(d);
 	while ((e = readdir(d))) {
-		ssize_t n = readlinkat(dfd, e->d_name, link, sizeof(link) - 1);
-
-		if (e->d_name[0] != '.')
-			nfds++;
-		if (n > 8 && !strncmp(link, "socket:[", 8)) {
-			link[n] = '\0';
-			inoset_add(socks, (ino_t)strtoull(link + 8, NULL, 10));
-		}
+		if (e->d_name[0] == '.')
+			continue;
+		nfds++;
+		if (socket_link(dirfd(d), e->d_name, &ino) == 1)
+			inoset_add(socks, ino);
 	}
 	closedir(d);
 	return nfds;
@@ -2487,26 +2511,20 @@ static int
 take_held(struct call *c, int fd, int *out)
 {
 	static int said;
-	char path[64], link[64], *end;
-	unsigned long long ino;
-	ssize_t n;
+	char path[64];
+	ino_t ino;
+	int kind;
 
-	/* the link's text, never stat(): that would ask the file's own
-	 * filesystem (a FUSE mount of the command's could hang netpin) */
 	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)c->tid, fd);
-	if ((n = readlink(path, link, sizeof(link) - 1)) < 0)
+	if ((kind = socket_link(AT_FDCWD, path, &ino)) < 0)
 		return errno == ENOENT ? EBADF :
 		    step_failed("readlink /proc/PID/fd", c, fd, errno);
-	link[n] = '\0';
 	/* the thread id named the caller only if its call is still pending */
 	if (!still_pending(c))
 		return EBADF;
-	if (strncmp(link, "socket:[", 8))
+	if (!kind)
 		return ENOTSOCK;
-	ino = strtoull(link + 8, &end, 10);
-	if (*end != ']')
-		return ENOTSOCK;
-	if ((*out = held_dup((ino_t)ino)) >= 0)
+	if ((*out = held_dup(ino)) >= 0)
 		return 0;
 	if (errno != ENOENT)
 		return step_failed("dup", c, fd, errno);
@@ -2822,19 +2840,32 @@ struct identity {
 static struct identity netpin_identity;
 static int netpin_privileged;
 
-/* Is task tid in another namespace of this kind ("net", "user") than netpin?
- * (Unreadable counts as another.) */
-static int
-other_ns(pid_t tid, const char *kind)
-{
-	char path[64], ours[64], theirs[64];
-	ssize_t a, b;
+enum { NS_NET, NS_USER };
+static const char *const ns_kind[] = { "net", "user" };
+static char own_ns[2][64];        /* netpin's ("net:[N]"), read at start */
 
-	snprintf(path, sizeof(path), "/proc/self/ns/%s", kind);
-	a = readlink(path, ours, sizeof(ours));
-	snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)tid, kind);
-	b = readlink(path, theirs, sizeof(theirs));
-	return a <= 0 || a != b || memcmp(ours, theirs, (size_t)a);
+static ssize_t
+read_ns(const char *pid, int kind, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%s/ns/%s", pid, ns_kind[kind]);
+	n = readlink(path, buf, len - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	return n;
+}
+
+/* Is task tid in another namespace of this kind than netpin?  (Unreadable
+ * counts as another.) */
+static int
+other_ns(pid_t tid, int kind)
+{
+	char pid[24], theirs[64];
+
+	snprintf(pid, sizeof(pid), "%d", (int)tid);
+	return read_ns(pid, kind, theirs, sizeof(theirs)) <= 0 ||
+	    !own_ns[kind][0] || strcmp(theirs, own_ns[kind]);
 }
 
 static int
@@ -2879,7 +2910,7 @@ read_identity(pid_t tid, struct identity *id)
 		return -1;
 	/* capabilities in a user namespace of its own give nothing in
 	 * netpin's: a thread that becomes the command must not have them */
-	if (tid != getpid() && other_ns(tid, "user"))
+	if (tid != getpid() && other_ns(tid, NS_USER))
 		id->cap_eff = id->cap_prm = id->cap_inh = 0;
 	return 0;
 }
@@ -4142,7 +4173,7 @@ on_socket(struct call *c, const struct seccomp_data *a)
 	static int said;
 
 	/* netpin makes sockets in its own network namespace */
-	if (other_ns(c->tid, "net")) {
+	if (other_ns(c->tid, NS_NET)) {
 		if (!said++)
 			warnx("pid %d is in a network namespace of its own; without "
 			    "pidfd_getfd netpin cannot make its sockets: call denied",
@@ -5277,6 +5308,8 @@ read_sysctls(void)
 	}
 	if (stat("/", &root_stat))
 		die_errno("stat /");
+	read_ns("self", NS_NET, own_ns[NS_NET], sizeof(own_ns[NS_NET]));
+	read_ns("self", NS_USER, own_ns[NS_USER], sizeof(own_ns[NS_USER]));
 	if (read_identity(getpid(), &netpin_identity))
 		die("cannot read /proc/self/status: is /proc mounted?");
 	netpin_privileged = netpin_identity.cap_eff || netpin_identity.cap_prm ||
