@@ -238,6 +238,12 @@ ratio_line() {
 	line "$name" "$(fmt_ns "$BARE")" "$(fmt_ns "$UNDER")" "${ratio}x" "<= ${target}x" "$verdict" "$note"
 }
 
+# informational ratio figure: NAME COUNT NOTE (per op, from BARE and UNDER)
+info_line() {
+	line "$1" "$(fmt_ns $((BARE / $2)))" "$(fmt_ns $((UNDER / $2)))" \
+		"$(awk -v b="$BARE" -v u="$UNDER" 'BEGIN { printf "%.3fx", u / b }')" "-" info "$3"
+}
+
 echo "# netpin $("$NP" --version 2>/dev/null | head -1); $(uname -sr); $NETPIN_BENCH_PINNED;" \
 	"netns: $NETPIN_BENCH_NETNS; repeat $REPEAT (median)"
 echo "# load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (other load on the CPU makes every figure noisier)"
@@ -281,8 +287,7 @@ ratio_line "udp sendto+addr x$N" $N 15
 measure "udp send" udp-send 127.0.0.1 "$UDP_PORT" $N
 ratio_line "udp connected send x$N" $N 1.02
 measure "udp recvfrom" udp-recvfrom $N
-line "udp send+recvfrom(addr) x$N" "$(fmt_ns $((BARE / N)))" "$(fmt_ns $((UNDER / N)))" \
-	"$(awk -v b="$BARE" -v u="$UNDER" 'BEGIN { printf "%.3fx", u / b }')" "-" info \
+info_line "udp send+recvfrom(addr) x$N" $N \
 	"per datagram: pinned DNS mediates recvfrom that asks for the sender"
 MIB=256
 measure "tcp bulk" bulk 127.0.0.1 "$SINK_PORT" $MIB
@@ -296,13 +301,11 @@ if [ -x "$ROOT/tests/refuse" ] || make -s tests/refuse >/dev/null 2>&1; then
 	NPRUN=("$ROOT/tests/refuse" docker -- "${NPRUN[@]}")
 	N=2000
 	measure "addfd tcp connect" connect 127.0.0.1 "$ACCEPT_PORT" $N
-	line "addfd: tcp connect+close x$N" "$(fmt_ns $((BARE / N)))" "$(fmt_ns $((UNDER / N)))" \
-		"$(awk -v b="$BARE" -v u="$UNDER" 'BEGIN { printf "%.3fx", u / b }')" "-" info \
+	info_line "addfd: tcp connect+close x$N" $N \
 		"per op: socket() and connect() both mediated; $NOISE"
 	N=20000
 	measure "addfd udp sendto" udp-sendto 127.0.0.1 "$UDP_PORT" $N
-	line "addfd: udp sendto+addr x$N" "$(fmt_ns $((BARE / N)))" "$(fmt_ns $((UNDER / N)))" \
-		"$(awk -v b="$BARE" -v u="$UNDER" 'BEGIN { printf "%.3fx", u / b }')" "-" info "$NOISE"
+	info_line "addfd: udp sendto+addr x$N" $N "$NOISE"
 	NPRUN=("${SAVED_NPRUN[@]}")
 fi
 
