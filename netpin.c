@@ -226,6 +226,37 @@ _Static_assert(sizeof(struct kmmsghdr) == 64, "mmsghdr ABI");
 #define IPV6_ADDRFORM_ 1
 #define MSG_ZEROCOPY_ 0x4000000
 #define IPV6_2292RTHDR_ 5
+/* a source address the command chooses (uapi linux/in.h, linux/in6.h) */
+#define IP_FREEBIND_ 15
+#define IP_TRANSPARENT_ 19
+#define IPV6_TRANSPARENT_ 75
+#define IPV6_FREEBIND_ 78
+/* multicast joins and source filters: IP_ADD_MEMBERSHIP (35) to
+ * MCAST_MSFILTER (48) at both levels; IPv6 also has 20-21 and anycast 27-28 */
+#define IP_ADD_MEMBERSHIP_ 35
+#define IP_DROP_MEMBERSHIP_ 36
+#define IP_UNBLOCK_SOURCE_ 37
+#define IP_BLOCK_SOURCE_ 38
+#define IP_ADD_SOURCE_MEMBERSHIP_ 39
+#define IP_DROP_SOURCE_MEMBERSHIP_ 40
+#define IP_MSFILTER_ 41
+#define MCAST_JOIN_GROUP_ 42
+#define MCAST_BLOCK_SOURCE_ 43
+#define MCAST_UNBLOCK_SOURCE_ 44
+#define MCAST_LEAVE_GROUP_ 45
+#define MCAST_JOIN_SOURCE_GROUP_ 46
+#define MCAST_LEAVE_SOURCE_GROUP_ 47
+#define MCAST_MSFILTER_ 48
+#define IPV6_ADD_MEMBERSHIP_ 20
+#define IPV6_DROP_MEMBERSHIP_ 21
+#define IPV6_JOIN_ANYCAST_ 27
+#define IPV6_LEAVE_ANYCAST_ 28
+#define PRIO_PROCESS_ 0
+#define PRIO_PGRP_ 1
+#define PRIO_USER_ 2
+#define IOPRIO_WHO_PROCESS_ 1
+#define IOPRIO_WHO_PGRP_ 2
+#define IOPRIO_WHO_USER_ 3
 #ifndef UDP_SEGMENT
 #define UDP_SEGMENT 103
 #endif
@@ -249,15 +280,40 @@ static int log_fd = -1;
 /* ---- errors and usage ----------------------------------------------------- */
 #define EXIT_SETUP 125
 
+/*
+ * Output never blocks netpin.  Once the command runs, netpin's stderr and
+ * its log are the write ends of pipes (non-blocking); a thread each copies
+ * them to the real terminal or file.  A terminal the command stops
+ * (tcflow TCOOFF, a job-control SIGTTOU) or a log FIFO nobody reads stalls
+ * only that thread; lines that do not fit in the pipe are dropped and
+ * counted.  Written by any thread (atomics); read at exit.
+ */
+static unsigned long lines_dropped;
+
+static void
+output_dropped(void)
+{
+	__atomic_add_fetch(&lines_dropped, 1, __ATOMIC_RELAXED);
+	clearerr(stderr);
+}
+
 /* "netpin: MESSAGE[: strerror(err)]" on stderr */
 static void
 vsay(int err, const char *fmt, va_list ap)
 {
-	fputs("netpin: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	if (err)
-		fprintf(stderr, ": %s", strerror(err));
-	fputc('\n', stderr);
+	char line[2048];
+	int n = snprintf(line, sizeof(line), "netpin: ");
+
+	n += vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	if (err && n < (int)sizeof(line))
+		n += snprintf(line + n, sizeof(line) - (size_t)n, ": %s", strerror(err));
+	if (n >= (int)sizeof(line) - 1)
+		n = (int)sizeof(line) - 2;
+	line[n++] = '\n';
+	line[n] = '\0';
+	/* one write per line; a full relay pipe drops it (counted) */
+	if (fputs(line, stderr) == EOF)
+		output_dropped();
 }
 
 static void __attribute__((noreturn, format(printf, 1, 2)))
@@ -288,6 +344,59 @@ warnx(const char *fmt, ...)
 {
 	va_list ap;
 
+	va_start(ap, fmt);
+	vsay(0, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Has this key (a denial, a warning) been said already?  A locked set of
+ * hashes, shared by every thread; when full, it says everything again.
+ */
+static int
+seen_before(const char *key)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static uint64_t seen[4096];
+	uint64_t h = 1469598103934665603ULL;
+	int found = 0;
+
+	for (const char *p = key; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	h |= 1;
+	pthread_mutex_lock(&lock);
+	for (unsigned i = 0; i < 64; i++) {
+		uint64_t *slot = &seen[(h + i) % 4096];
+
+		if (*slot == h)
+			found = 1;
+		if (*slot == h || *slot == 0) {
+			*slot = h;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&lock);
+	return found;
+}
+
+/* Replace what a terminal could act on (controls, escapes, non-ASCII)
+ * with '?': for text the command chose, on its way to stderr or a file. */
+static void
+make_printable(char *s)
+{
+	for (; *s; s++)
+		if (*s < 0x20 || *s >= 0x7f)
+			*s = '?';
+}
+
+/* Say this once per key for the whole run (any thread). */
+static void __attribute__((format(printf, 2, 3)))
+warn_once(const char *key, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (seen_before(key))
+		return;
 	va_start(ap, fmt);
 	vsay(0, fmt, ap);
 	va_end(ap);
@@ -557,12 +666,35 @@ parse_addr_prefix(const char *s, int bracketed, struct rule *r)
 	return 0;
 }
 
+/* A label inet_aton reads as a number: decimal, octal (0...) or hex (0x...). */
+static int
+numeric_label(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	if (n > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		for (i = 2; i < n && isxdigit((unsigned char)s[i]); i++)
+			;
+		return i == n;
+	}
+	while (i < n && isdigit((unsigned char)s[i]))
+		i++;
+	return n > 0 && i == n;
+}
+
+/*
+ * A host name: labels of letters, digits, '-' and '_', 1 to 63 bytes,
+ * 253 in all, and a last label that is not a number (so "300.1.1.1" or
+ * "010.0.0.1" are bad addresses, never names).
+ */
 static int
 valid_hostname(const char *s)
 {
 	size_t len = strlen(s), label = 0;
+	const char *last = strrchr(s, '.');
 
-	if (len == 0 || len > 253)
+	last = last ? last + 1 : s;
+	if (len == 0 || len > 253 || numeric_label(last, strlen(last)))
 		return 0;
 	for (const char *p = s; *p; p++) {
 		if (*p == '.') {
@@ -662,7 +794,12 @@ parse_rule(const char *text, struct rule *r)
 		goto out;
 	}
 	if (!valid_hostname(host)) {
-		err = "not a host name or address";
+		const char *last = strrchr(host, '.');
+
+		last = last ? last + 1 : host;
+		err = numeric_label(last, strlen(last)) ?
+		    "not an IPv4 address (four decimal numbers 0-255, as 192.0.2.1)" :
+		    "not a host name or address";
 		goto out;
 	}
 	r->kind = R_NAME;
@@ -900,6 +1037,7 @@ print_pin_table(FILE *f)
 #define DNS_MAXSERVERS 8
 #define DNS_PORT 53
 #define DNS_MAXADDRS 64
+#define DNS_TEXT_MAX 1024 /* a decoded name: 255 wire bytes, \DDD escapes */
 #define T_A 1
 #define T_CNAME 5
 #define T_AAAA 28
@@ -1061,9 +1199,13 @@ dns_build_query(uint8_t *buf, size_t cap, const char *name, uint16_t type,
 }
 
 /*
- * Decode the (possibly compressed) name at *off into out as dotted text,
- * lower case.  Every read is bounded by len; pointer loops and names over
- * 255 bytes are errors.  *off moves past the name.  Returns 0 or -1.
+ * Decode the (possibly compressed) name at *off into out (DNS_TEXT_MAX
+ * bytes) as dotted text, lower case.  A byte that cannot stand in a host
+ * name (a dot inside a label, NUL, control characters, spaces, '#', '/')
+ * is written as \DDD, so the text is safe to print and never matches a
+ * rule (valid_hostname refuses it).  Every read is bounded by len; pointer
+ * loops and names over 255 bytes are errors.  *off moves past the name.
+ * Returns 0 or -1.
  */
 static int
 dns_decode_name(const uint8_t *p, size_t len, size_t *off, char *out)
@@ -1095,8 +1237,14 @@ dns_decode_name(const uint8_t *p, size_t len, size_t *off, char *out)
 			return -1;
 		if (o)
 			out[o++] = '.';
-		for (size_t i = 0; i < l; i++)
-			out[o++] = (char)tolower(p[pos + 1 + i]);
+		for (size_t i = 0; i < l; i++) {
+			unsigned char ch = (unsigned char)tolower(p[pos + 1 + i]);
+
+			if (isalnum(ch) || ch == '-' || ch == '_')
+				out[o++] = (char)ch;
+			else
+				o += (size_t)snprintf(out + o, 5, "\\%03u", ch);
+		}
 		pos += 1 + (size_t)l;
 	}
 	out[o] = '\0';
@@ -1120,7 +1268,7 @@ static enum dns_status
 dns_parse_reply(const uint8_t *p, size_t len, const char *name, uint16_t type,
     uint16_t id, struct dns_answer *ans)
 {
-	char qname[256], owner[256], target[256];
+	char qname[DNS_TEXT_MAX], owner[DNS_TEXT_MAX], target[DNS_TEXT_MAX];
 	size_t off = 12, rr_start;
 	unsigned ancount, rcode;
 	int changed;
@@ -1194,6 +1342,36 @@ dns_parse_reply(const uint8_t *p, size_t len, const char *name, uint16_t type,
 	return DNS_OK;
 }
 
+/*
+ * The IPv4 addresses an IPv6 address carries, in the forms that reach them:
+ * IPv4-mapped and IPv4-compatible (::/96), NAT64 (64:ff9b::/96), 6to4
+ * (2002::/16) and Teredo (2001::/32: its server and its client).  Returns
+ * how many were written to out.
+ */
+static int
+embedded_v4(const uint8_t *a, uint8_t out[2][4])
+{
+	static const uint8_t nat64[12] = { 0, 0x64, 0xff, 0x9b };
+	static const uint8_t zero[12];
+
+	if (!memcmp(a, v4mapped_prefix, 12) || !memcmp(a, zero, 12) ||
+	    !memcmp(a, nat64, 12)) {
+		memcpy(out[0], a + 12, 4);
+		return 1;
+	}
+	if (a[0] == 0x20 && a[1] == 0x02) {
+		memcpy(out[0], a + 2, 4);
+		return 1;
+	}
+	if (a[0] == 0x20 && a[1] == 0x01 && a[2] == 0 && a[3] == 0) {
+		memcpy(out[0], a + 4, 4);
+		for (int i = 0; i < 4; i++)
+			out[1][i] = (uint8_t)~a[12 + i]; /* the client, obfuscated */
+		return 2;
+	}
+	return 0;
+}
+
 /* Addresses that DNS must not be trusted to return (rebinding guard). */
 static int
 is_private(int family, const uint8_t *a)
@@ -1204,8 +1382,11 @@ is_private(int family, const uint8_t *a)
 		{ { 224 }, 4 }, { { 240 }, 4 },
 	}, v6[] = {
 		{ { 0 }, 127 }, /* :: and ::1 */
-		{ { 0xfc }, 7 }, { { 0xfe, 0x80 }, 10 }, { { 0xff }, 8 },
+		{ { 0xfc }, 7 }, { { 0xfe, 0x80 }, 10 }, { { 0xfe, 0xc0 }, 10 },
+		{ { 0xff }, 8 },
+		{ { 0, 0x64, 0xff, 0x9b, 0, 1 }, 48 }, /* local-use NAT64 */
 	};
+	uint8_t v4in[2][4];
 
 	if (family == AF_INET) {
 		for (size_t i = 0; i < sizeof(v4) / sizeof(v4[0]); i++)
@@ -1216,8 +1397,9 @@ is_private(int family, const uint8_t *a)
 	for (size_t i = 0; i < sizeof(v6) / sizeof(v6[0]); i++)
 		if (prefix_match(v6[i].addr, a, v6[i].plen))
 			return 1;
-	if (!memcmp(a, v4mapped_prefix, 12))
-		return is_private(AF_INET, a + 12);
+	for (int i = 0; i < embedded_v4(a, v4in); i++)
+		if (is_private(AF_INET, v4in[i]))
+			return 1;
 	return 0;
 }
 
@@ -1463,8 +1645,10 @@ resolve_by_dns(const struct rule **names, int nnames, int *found)
 			q->fd = -1;
 			q->len = dns_build_query(q->pkt, sizeof(q->pkt), q->rule->name,
 			    q->type, 0);
-			if (!q->len)
-				die("rule '%s': name too long for DNS", q->rule->text);
+			if (!q->len) { /* not for a valid_hostname() name */
+				warnx("rule '%s': name too long for DNS", q->rule->text);
+				nq--;
+			}
 		}
 	}
 	resolve_all(qs, nq);
@@ -1596,7 +1780,11 @@ jend(struct jbuf *b)
 	if (log_fd < 0)
 		return;
 	jraw(b, "}\n");
-	if (write(log_fd, b->s, b->n) < 0 && errno != EPIPE)
+	if (write(log_fd, b->s, b->n) >= 0 || errno == EPIPE)
+		return;
+	if (errno == EAGAIN)
+		output_dropped(); /* the log's reader does not keep up */
+	else
 		warnx("log %s: %s", opt_log, strerror(errno));
 }
 
@@ -1633,7 +1821,7 @@ log_pins_of(const struct rule *r)
 #define NR_FIRST_WATCHED SYS_socket        /* 41 */
 #define NR_LAST_WATCHED SYS_pidfd_open     /* 434 */
 #elif defined(__aarch64__)
-#define NR_FIRST_WATCHED SYS_ptrace        /* 117 */
+#define NR_FIRST_WATCHED SYS_ioprio_set    /* 30 */
 #define NR_LAST_WATCHED SYS_pidfd_open     /* 434 */
 #endif
 
@@ -1658,6 +1846,10 @@ log_pins_of(const struct rule *r)
 #define RET_UNLESS_IN2(a, b, ret) \
 	JUMP(BPF_JMP | BPF_JEQ | BPF_K, (a), 2, 0), \
 	JUMP(BPF_JMP | BPF_JEQ | BPF_K, (b), 1, 0), RET(ret)
+/* if lo <= the accumulator <= hi, return ret */
+#define RET_IF_IN(lo, hi, ret) \
+	JUMP(BPF_JMP | BPF_JGE | BPF_K, (lo), 0, 2), \
+	JUMP(BPF_JMP | BPF_JGT | BPF_K, (hi), 1, 0), RET(ret)
 #define RET_UNLESS_IN3(a, b, c, ret) \
 	JUMP(BPF_JMP | BPF_JEQ | BPF_K, (a), 3, 0), \
 	JUMP(BPF_JMP | BPF_JEQ | BPF_K, (b), 2, 0), \
@@ -1670,6 +1862,9 @@ log_pins_of(const struct rule *r)
 	LD_ARG(i), JUMP(BPF_JMP | BPF_JEQ | BPF_K, (v), 0, NINSNS(__VA_ARGS__)), __VA_ARGS__
 /* refuse a call whose int argument i names netpin itself */
 #define EPERM_IF_ARG(i, v) LD_ARG(i), RET_IF_EQ((v), ERRNO(EPERM))
+/* a call aimed at a process: at the caller itself (0) at once, else netpin
+ * checks the target against its own threads (registers only) */
+#define ALLOW_IF_SELF(i) LD_ARG(i), RET_IF_EQ(0, ALLOW), RET(NOTIFY)
 
 #define FILTER_MAX 256
 
@@ -1732,15 +1927,23 @@ filter_build(struct sock_filter *out, pid_t self, pid_t pgid, int addfd)
 		    LD_ARG(2),
 		    RET_UNLESS_IN3(0, IPPROTO_TCP, IPPROTO_UDP, ERRNO(EPROTONOSUPPORT)),
 		    RET(made)),
-		ON_SYSCALL(SYS_socketpair, RET(made)),
+		ON_SYSCALL(SYS_socketpair,
+		    LD_ARG(0), RET_IF_NE(AF_UNIX, ERRNO(EAFNOSUPPORT)),
+		    RET(made)),
 		ON_SYSCALL(SYS_accept, RET(made)),
 		ON_SYSCALL(SYS_accept4, RET(made)),
-		/* IP options and IPv6 routing headers choose the first hop */
+		/* IP options and IPv6 routing headers choose the first hop;
+		 * freebind and transparent let the command pick any source
+		 * address; multicast joins send reports whose group and
+		 * source addresses the command picks: netpin decides them */
 		ON_SYSCALL(SYS_setsockopt,
 		    ON_ARG(1, IPPROTO_IP,
 			LD_ARG(2),
 			RET_IF_EQ(IP_OPTIONS, ERRNO(EPERM)),
 			RET_IF_EQ(IP_RETOPTS, ERRNO(EPERM)),
+			RET_IF_EQ(IP_FREEBIND_, ERRNO(EPERM)),
+			RET_IF_EQ(IP_TRANSPARENT_, ERRNO(EPERM)),
+			RET_IF_IN(IP_ADD_MEMBERSHIP_, MCAST_MSFILTER_, NOTIFY),
 			RET(ALLOW)),
 		    ON_ARG(1, IPPROTO_IPV6,
 			LD_ARG(2),
@@ -1749,6 +1952,12 @@ filter_build(struct sock_filter *out, pid_t self, pid_t pgid, int addfd)
 			RET_IF_EQ(IPV6_ADDRFORM_, ERRNO(EPERM)),
 			RET_IF_EQ(IPV6_2292RTHDR_, ERRNO(EPERM)),
 			RET_IF_EQ(IPV6_2292PKTOPTIONS_, ERRNO(EPERM)),
+			RET_IF_EQ(IPV6_FREEBIND_, ERRNO(EPERM)),
+			RET_IF_EQ(IPV6_TRANSPARENT_, ERRNO(EPERM)),
+			RET_IF_EQ(IPV6_PKTINFO, ERRNO(EPERM)), /* a sticky source */
+			RET_IF_IN(IPV6_ADD_MEMBERSHIP_, IPV6_DROP_MEMBERSHIP_, NOTIFY),
+			RET_IF_IN(IPV6_JOIN_ANYCAST_, IPV6_LEAVE_ANYCAST_, NOTIFY),
+			RET_IF_IN(MCAST_JOIN_GROUP_, MCAST_MSFILTER_, NOTIFY),
 			RET(ALLOW)),
 		    RET(ALLOW)),
 		/* io_uring operations bypass seccomp entirely */
@@ -1760,11 +1969,22 @@ filter_build(struct sock_filter *out, pid_t self, pid_t pgid, int addfd)
 		ON_SYSCALL(SYS_ptrace, EPERM_IF_ARG(1, me), RET(ALLOW)),
 		ON_SYSCALL(SYS_process_vm_writev, EPERM_IF_ARG(0, me), RET(ALLOW)),
 		ON_SYSCALL(SYS_process_vm_readv, EPERM_IF_ARG(0, me), RET(ALLOW)),
-		ON_SYSCALL(SYS_pidfd_open, EPERM_IF_ARG(0, me), RET(ALLOW)),
+		ON_SYSCALL(SYS_pidfd_open, EPERM_IF_ARG(0, me), RET(NOTIFY)),
+		/* limits, priorities and CPUs of netpin are not the command's */
+		ON_SYSCALL(SYS_prlimit64, ALLOW_IF_SELF(0)),
+		ON_SYSCALL(SYS_sched_setparam, ALLOW_IF_SELF(0)),
+		ON_SYSCALL(SYS_sched_setscheduler, ALLOW_IF_SELF(0)),
+		ON_SYSCALL(SYS_sched_setaffinity, ALLOW_IF_SELF(0)),
+		ON_SYSCALL(SYS_sched_setattr, ALLOW_IF_SELF(0)),
+		ON_SYSCALL(SYS_setpriority,
+		    ON_ARG(0, PRIO_PROCESS_, ALLOW_IF_SELF(1)), RET(NOTIFY)),
+		ON_SYSCALL(SYS_ioprio_set,
+		    ON_ARG(0, IOPRIO_WHO_PROCESS_, ALLOW_IF_SELF(1)), RET(NOTIFY)),
 		ON_SYSCALL(SYS_kill,
 		    EPERM_IF_ARG(0, me), EPERM_IF_ARG(0, all),
 		    EPERM_IF_ARG(0, group), RET(ALLOW)),
-		ON_SYSCALL(SYS_tkill, EPERM_IF_ARG(0, me), RET(ALLOW)),
+		/* a thread id may be one of netpin's threads: checked */
+		ON_SYSCALL(SYS_tkill, EPERM_IF_ARG(0, me), RET(NOTIFY)),
 		ON_SYSCALL(SYS_tgkill, EPERM_IF_ARG(0, me), RET(ALLOW)),
 		ON_SYSCALL(SYS_rt_sigqueueinfo, EPERM_IF_ARG(0, me), RET(ALLOW)),
 		ON_SYSCALL(SYS_rt_tgsigqueueinfo, EPERM_IF_ARG(0, me), RET(ALLOW)),
@@ -1900,6 +2120,7 @@ struct msgbuf {
 	size_t controllen;
 	int *fds;                 /* taken for SCM_RIGHTS; closed after */
 	int nfds;
+	int src_set;              /* an IP(V6)_PKTINFO source address */
 };
 
 /* One notification, from its arrival to its answer. */
@@ -1987,14 +2208,11 @@ still_pending(const struct call *c)
 static int
 step_failed(const char *what, const struct call *c, int fd, int err)
 {
-	static char said[8][48];
-	static int nsaid;
+	char key[64];
 
-	for (int i = 0; i < nsaid; i++)
-		if (!strcmp(said[i], what))
-			return EACCES;
-	if (nsaid < 8)
-		snprintf(said[nsaid++], sizeof(said[0]), "%s", what);
+	snprintf(key, sizeof(key), "step %s", what);
+	if (seen_before(key))
+		return EACCES;
 	if (fd >= 0)
 		warnx("%s(pid %d, fd %d): %s; call denied", what, (int)c->tid, fd,
 		    strerror(err));
@@ -2042,6 +2260,7 @@ status_field(const char *buf, const char *field, char *out, size_t outlen)
 				v++;
 			e = strchr(v, '\n');
 			snprintf(out, outlen, "%.*s", e ? (int)(e - v) : (int)strlen(v), v);
+			make_printable(out); /* "Name" is the command's to choose */
 			return 0;
 		}
 	}
@@ -2440,7 +2659,6 @@ command_sockets(struct inoset *socks)
 static unsigned
 held_scan(int now)
 {
-	static int said;
 	static long last_now;
 	struct inoset socks = { 0 };
 	struct held *gone = NULL, **p;
@@ -2456,9 +2674,8 @@ held_scan(int now)
 	if (soon)
 		return 0;
 	if (command_sockets(&socks)) {
-		if (!said++)
-			warnx("cannot read the command's fd tables: sockets it closes "
-			    "stay open in netpin");
+		warn_once("fd tables", "cannot read the command's fd tables: "
+		    "sockets it closes stay open in netpin");
 		free(socks.v);
 		return 0;
 	}
@@ -2510,7 +2727,6 @@ held_scan(int now)
 static int
 take_held(struct call *c, int fd, int *out)
 {
-	static int said;
 	char path[64];
 	ino_t ino;
 	int kind;
@@ -2528,10 +2744,11 @@ take_held(struct call *c, int fd, int *out)
 		return 0;
 	if (errno != ENOENT)
 		return step_failed("dup", c, fd, errno);
-	if (c->op != OP_RECV && !said++)
-		warnx("fd %d of pid %d is a socket netpin did not create (inherited "
-		    "or received from outside?); without pidfd_getfd netpin cannot "
-		    "act on it: call denied", fd, (int)c->tid);
+	if (c->op != OP_RECV)
+		warn_once("foreign socket", "fd %d of pid %d is a socket netpin did "
+		    "not create (inherited or received from outside?); without "
+		    "pidfd_getfd netpin cannot act on it: call denied", fd,
+		    (int)c->tid);
 	return EACCES;
 }
 
@@ -2786,6 +3003,41 @@ dest_store(const struct dest *d, struct sockaddr_storage *ss)
 	memcpy(&sin->sin_addr, d->addr, 4);
 }
 
+/* net.ipv4/ipv6.ip_nonlocal_bind, read at start: the kernel then lets any
+ * address be bound (and, for IPv6, be a packet's source) */
+static int nonlocal_bind[2];
+
+/*
+ * Is this one of the machine's own addresses (in netpin's network
+ * namespace)?  A bind to it succeeds; with ip_nonlocal_bind set, that
+ * proves nothing, so the route to it must then name it as its source too
+ * (127.0.0.2 fails that test: refused rather than guessed).
+ */
+static int
+addr_is_local(const struct dest *d)
+{
+	struct sockaddr_storage ss = { 0 }, got;
+	socklen_t len = d->family == AF_INET ? sizeof(struct sockaddr_in) :
+	    sizeof(struct sockaddr_in6), glen = sizeof(got);
+	int fd = socket(d->family, SOCK_DGRAM | SOCK_CLOEXEC, 0), local = 0;
+	struct dest mine;
+
+	if (fd < 0)
+		return 0;
+	ss.ss_family = (sa_family_t)d->family;
+	dest_store(d, &ss);
+	if (!nonlocal_bind[d->family == AF_INET6]) {
+		((struct sockaddr_in *)&ss)->sin_port = 0;
+		local = bind(fd, (struct sockaddr *)&ss, len) == 0 || errno == EADDRINUSE;
+	} else if (connect(fd, (struct sockaddr *)&ss, len) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&got, &glen) == 0 &&
+	    sockaddr_dest(&got, glen, got.ss_family, 0, &mine) == ADDR_DEST) {
+		local = mine.family == d->family && !memcmp(mine.addr, d->addr, 16);
+	}
+	close(fd);
+	return local;
+}
+
 /*
  * 0.0.0.0 and :: as destinations reach the local host: IPv4 the address the
  * socket is bound to, else 127.0.0.1; IPv6 ::1.  Returns 1 when d changed.
@@ -3025,34 +3277,6 @@ format_dest(const struct dest *d, char *buf, size_t len)
 		snprintf(buf, len, "%s:%u", a, d->port);
 }
 
-/* Has this denial been printed already?  (A small set; when full, print.) */
-static int
-denial_seen(const char *key)
-{
-	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-	static uint64_t seen[4096];
-	uint64_t h = 1469598103934665603ULL;
-	int found = 0;
-
-	for (const char *p = key; *p; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-	h |= 1;
-	/* the DNS responder's threads ask too */
-	pthread_mutex_lock(&lock);
-	for (unsigned i = 0; i < 64; i++) {
-		uint64_t *slot = &seen[(h + i) % 4096];
-
-		if (*slot == h)
-			found = 1;
-		if (*slot == h || *slot == 0) {
-			*slot = h;
-			break;
-		}
-	}
-	pthread_mutex_unlock(&lock);
-	return found;
-}
-
 struct verdict {
 	const char *verb;         /* connect, bind, listen, sendto, sendmsg */
 	int proto;
@@ -3165,7 +3389,7 @@ report(const struct call *c, const struct verdict *v)
 		goto out;
 	}
 	snprintf(key, sizeof(key), "%s %s/%s", v->verb, where, proto_name(v->proto));
-	if (denial_seen(key))
+	if (seen_before(key))
 		goto out;
 	fprintf(stderr, "netpin: %s %s %s %s/%s by %s[%d]",
 	    opt_audit ? "audit: would deny" : "denied", v->verb, prep, where,
@@ -3338,8 +3562,13 @@ write_learned(char **argv)
 	}
 	fprintf(f, "# written by netpin --learn: rules that allow every call "
 	    "the rules denied%s\n# command:", opt_audit ? " (audit)" : "");
-	for (int i = 0; argv[i]; i++)
-		fprintf(f, " %s", argv[i]);
+	for (int i = 0; argv[i]; i++) {
+		char *arg = xstrdup(argv[i]);
+
+		make_printable(arg); /* a newline would end the comment */
+		fprintf(f, " %s", arg);
+		free(arg);
+	}
 	fprintf(f, "\n# %lu call%s, %d destination%s\n", refused_calls(),
 	    refused_calls() == 1 ? "" : "s", nrefusals, nrefusals == 1 ? "" : "s");
 	ls = xcalloc(REFUSALS_MAX, sizeof(*ls));
@@ -3456,6 +3685,15 @@ vet_bind(struct call *c)
 		return EAFNOSUPPORT; /* AF_UNSPEC on IPv6: never performed */
 	if (c->addr.ss_family == AF_UNSPEC)
 		dest_store(&d, &c->addr);
+	/* with ip_nonlocal_bind the kernel would bind any address: a source
+	 * address is still the kernel's choice or one of the machine's own */
+	if (nonlocal_bind[d.family == AF_INET6] &&
+	    memcmp(d.addr, (uint8_t[16]){ 0 }, 16) && !addr_is_local(&d)) {
+		warn_once("nonlocal bind", "pid %d binds an address that is not "
+		    "the machine's own (ip_nonlocal_bind is set): call denied",
+		    (int)c->tid);
+		return EADDRNOTAVAIL;
+	}
 	if (d.port == 0)
 		return 0; /* an ephemeral port: always */
 	v.allowed = nbind_ports > 0 && ports_match(bind_ports, nbind_ports, d.port);
@@ -3526,8 +3764,15 @@ vet_msg_name(struct call *c, struct msgbuf *m, const char *verb)
 	}
 	if (resolve_unspecified(c->fd, &d) || m->name.ss_family == AF_UNSPEC)
 		dest_store(&d, &m->name);
-	if (d.port == 53 && !dns_server_allowed(&d, proto))
+	if (d.port == 53 && !dns_server_allowed(&d, proto)) {
+		/* the responder answers the source it sees: the socket's own */
+		if (m->src_set) {
+			warn_once("dns pktinfo", "pid %d sends DNS with a chosen source "
+			    "address (IP_PKTINFO): call denied", (int)c->tid);
+			return EACCES;
+		}
 		return redirect_dns(c, &d, proto, &m->name, &m->namelen);
+	}
 	return decide_dest(c, verb, proto, &d);
 }
 
@@ -3561,10 +3806,44 @@ cmsg_allowed(int level, int type)
 }
 
 /* Check netpin's copy of the control data; take SCM_RIGHTS fds into netpin. */
+/*
+ * An IP_PKTINFO / IPV6_PKTINFO source address: unspecified (the kernel
+ * chooses) or one of the machine's own.  Returns 0 or EACCES.
+ */
+static int
+vet_pktinfo(const struct call *c, struct msgbuf *m, const struct kcmsghdr *h,
+    const char *data)
+{
+	struct dest d = { 0 };
+	size_t len = h->len - sizeof(*h);
+	static const uint8_t zero[16];
+
+	if (h->level == IPPROTO_IP && h->type == IP_PKTINFO &&
+	    len >= sizeof(struct in_pktinfo)) {
+		d.family = AF_INET;
+		memcpy(d.addr, data + offsetof(struct in_pktinfo, ipi_spec_dst), 4);
+	} else if (h->level == IPPROTO_IPV6 && h->type == IPV6_PKTINFO &&
+	    len >= sizeof(struct in6_pktinfo)) {
+		d.family = AF_INET6;
+		memcpy(d.addr, data + offsetof(struct in6_pktinfo, ipi6_addr), 16);
+	} else {
+		return 0;
+	}
+	if (!memcmp(d.addr, zero, 16))
+		return 0;
+	m->src_set = 1;
+	if (addr_is_local(&d))
+		return 0;
+	warn_once("pktinfo", "pid %d sends with a source address that is not "
+	    "the machine's own (IP_PKTINFO): call denied", (int)c->tid);
+	return EACCES;
+}
+
 static int
 take_control(struct call *c, struct msgbuf *m)
 {
 	size_t off = 0;
+	int err;
 
 	while (m->controllen - off >= sizeof(struct kcmsghdr)) {
 		struct kcmsghdr h;
@@ -3578,12 +3857,14 @@ take_control(struct call *c, struct msgbuf *m)
 			    h.level, h.type, (int)c->tid);
 			return EACCES;
 		}
+		if ((err = vet_pktinfo(c, m, &h, m->control + off + sizeof(h))))
+			return err;
 		if (h.level == SOL_SOCKET && h.type == SCM_RIGHTS) {
 			nfd = (h.len - sizeof(h)) / sizeof(int);
 			if (nfd > 253) /* SCM_MAX_FD */
 				return EINVAL;
 			for (size_t i = 0; i < nfd; i++) {
-				int theirs, ours, err;
+				int theirs, ours;
 				char *slot = m->control + off + sizeof(h) + i * sizeof(int);
 
 				memcpy(&theirs, slot, sizeof(int));
@@ -4166,18 +4447,127 @@ on_listen(struct call *c, const struct seccomp_data *a)
 	perform(c);
 }
 
+/* A rule allows UDP to this group (or source) address, whatever its ports. */
+static const struct pin *
+pin_for_group(const struct dest *d)
+{
+	int n = __atomic_load_n(&npins, __ATOMIC_ACQUIRE);
+
+	for (int i = 0; i < n; i++)
+		if (pins[i].family == d->family && (pins[i].rule->protos & P_UDP) &&
+		    prefix_match(pins[i].addr, d->addr, pins[i].plen))
+			return &pins[i];
+	return NULL;
+}
+
+/* The group and source addresses a membership option names, as
+ * sockaddrs, from netpin's copy of its value.  Returns 0 or an errno. */
+static int
+membership_addrs(int level, int name, const uint8_t *v, size_t len,
+    struct sockaddr_storage ss[2], int *n)
+{
+	struct sockaddr_in *sin = (void *)&ss[0];
+	struct sockaddr_in6 *sin6 = (void *)&ss[0];
+
+	memset(ss, 0, 2 * sizeof(*ss));
+	*n = 1;
+	switch (level == IPPROTO_IP || name >= MCAST_JOIN_GROUP_ ? name : -name) {
+	case IP_ADD_MEMBERSHIP_: case IP_DROP_MEMBERSHIP_:
+	case IP_UNBLOCK_SOURCE_: case IP_BLOCK_SOURCE_:
+	case IP_ADD_SOURCE_MEMBERSHIP_: case IP_DROP_SOURCE_MEMBERSHIP_:
+		if (len < (name >= IP_UNBLOCK_SOURCE_ ? 12u : 8u))
+			return EINVAL;
+		sin->sin_family = AF_INET;
+		memcpy(&sin->sin_addr, v, 4);
+		if (name >= IP_UNBLOCK_SOURCE_) { /* struct ip_mreq_source */
+			sin = (void *)&ss[1];
+			sin->sin_family = AF_INET;
+			memcpy(&sin->sin_addr, v + 8, 4);
+			*n = 2;
+		}
+		return 0;
+	case -IPV6_ADD_MEMBERSHIP_: case -IPV6_DROP_MEMBERSHIP_:
+	case -IPV6_JOIN_ANYCAST_: case -IPV6_LEAVE_ANYCAST_:
+		if (len < sizeof(struct ipv6_mreq))
+			return EINVAL;
+		sin6->sin6_family = AF_INET6;
+		memcpy(&sin6->sin6_addr, v, 16);
+		return 0;
+	case MCAST_JOIN_GROUP_: case MCAST_LEAVE_GROUP_:
+		if (len < sizeof(struct group_req))
+			return EINVAL;
+		memcpy(&ss[0], v + offsetof(struct group_req, gr_group), sizeof(ss[0]));
+		return 0;
+	case MCAST_BLOCK_SOURCE_: case MCAST_UNBLOCK_SOURCE_:
+	case MCAST_JOIN_SOURCE_GROUP_: case MCAST_LEAVE_SOURCE_GROUP_:
+		if (len < sizeof(struct group_source_req))
+			return EINVAL;
+		memcpy(&ss[0], v + offsetof(struct group_source_req, gsr_group),
+		    sizeof(ss[0]));
+		memcpy(&ss[1], v + offsetof(struct group_source_req, gsr_source),
+		    sizeof(ss[1]));
+		*n = 2;
+		return 0;
+	}
+	return EPERM; /* IP_MSFILTER, MCAST_MSFILTER: lists of sources */
+}
+
+/*
+ * A multicast join, leave or source filter: the reports the kernel then
+ * sends carry the group and source addresses, so a rule must allow UDP to
+ * each of them.  Decided on netpin's copy of the value and performed with
+ * it on netpin's duplicate of the socket.
+ */
+static void
+on_setsockopt(struct call *c, const struct seccomp_data *a)
+{
+	int level = (int)a->args[1], name = (int)a->args[2], n, err;
+	uint8_t v[sizeof(struct group_source_req)];
+	size_t len = (uint32_t)a->args[4] < sizeof(v) ? (uint32_t)a->args[4] : sizeof(v);
+	struct sockaddr_storage ss[2];
+	char tip[INET6_ADDRSTRLEN + 32], a0[INET6_ADDRSTRLEN];
+
+	if ((int)a->args[4] < 0)
+		return fail_call(c, EINVAL);
+	if ((err = take_fd(c, (int)a->args[0], &c->fd)) ||
+	    (err = child_read(c, a->args[3], v, len)))
+		return fail_call(c, err);
+	/* what netpin took and read belongs to this call if it is still pending */
+	if (!still_pending(c))
+		return call_free(c);
+	if ((err = membership_addrs(level, name, v, len, ss, &n)))
+		return fail_call(c, err);
+	for (int i = 0; i < n; i++) {
+		struct dest d;
+		struct verdict vd = { "join", P_UDP, &d, NULL, 0, 1, tip };
+
+		if (sockaddr_dest(&ss[i], sizeof(ss[i]), ss[i].ss_family, 0, &d) !=
+		    ADDR_DEST)
+			return fail_call(c, EINVAL);
+		if (i == 1 && !memcmp(d.addr, (uint8_t[16]){ 0 }, 16))
+			continue; /* no source */
+		vd.pin = pin_for_group(&d);
+		vd.allowed = vd.pin != NULL;
+		format_addr(d.family, d.addr, a0, sizeof(a0));
+		snprintf(tip, sizeof(tip), d.family == AF_INET6 ?
+		    "--allow udp:[%s]" : "--allow udp:%s", a0);
+		if ((err = report(c, &vd)))
+			return fail_call(c, EPERM);
+	}
+	answer(c->id, 0, setsockopt(c->fd, level, name, v, (socklen_t)len) ? errno : 0);
+	call_free(c);
+}
+
 /* socket() and socketpair() in the addfd mode: netpin makes the socket */
 static void
 on_socket(struct call *c, const struct seccomp_data *a)
 {
-	static int said;
 
 	/* netpin makes sockets in its own network namespace */
 	if (other_ns(c->tid, NS_NET)) {
-		if (!said++)
-			warnx("pid %d is in a network namespace of its own; without "
-			    "pidfd_getfd netpin cannot make its sockets: call denied",
-			    (int)c->tid);
+		warn_once("own netns", "pid %d is in a network namespace of its "
+		    "own; without pidfd_getfd netpin cannot make its sockets: call "
+		    "denied", (int)c->tid);
 		return fail_call(c, EACCES);
 	}
 	c->op = a->nr == SYS_socketpair ? OP_SOCKETPAIR : OP_SOCKET;
@@ -4342,11 +4732,14 @@ static int dns_udp[2] = { -1, -1 }, dns_tcp[2] = { -1, -1 }; /* 127.0.0.1, ::1 *
 static struct sockaddr_storage dns_udp_addr[2], dns_tcp_addr[2];
 static pthread_mutex_t pins_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* UDP sockets whose DNS went to the responder, and the server they asked */
+/* UDP sockets whose DNS went to the responder, the server they asked, and
+ * their own address: the only source the responder answers.  Written and
+ * read by the main thread only. */
 struct redirect {
 	dev_t dev;
 	ino_t ino;
 	struct sockaddr_storage server;
+	struct dest local;        /* the socket's address; 0.0.0.0 or :: */
 };
 static struct redirect redirects[REDIRECTS_MAX];
 static unsigned nredirects;
@@ -4356,7 +4749,9 @@ struct dyn_rule {
 	struct rule rule;
 	struct dyn_rule *next;
 };
-static struct dyn_rule *dyn_rules;
+static struct dyn_rule *dyn_rules;  /* under pins_lock */
+static int ndyn_rules;
+#define DYN_RULES_MAX 4096
 
 static int
 responder_socket(int family, int type, struct sockaddr_storage *ss)
@@ -4425,6 +4820,76 @@ redirect_find(const struct stat *st)
 }
 
 /*
+ * The address a UDP socket sends its DNS from, which the responder will
+ * answer: bound now if it is not yet (as the kernel's send would), and
+ * never shared (SO_REUSEADDR, SO_REUSEPORT), so that no other socket can
+ * receive the answer.  Returns 0 or the errno to deny with.
+ */
+static int
+dns_socket_address(const struct call *c, struct dest *local)
+{
+	struct sockaddr_storage ss = { 0 };
+	socklen_t len = sizeof(ss);
+	int reuse = 0, reuseport = 0;
+	socklen_t il = sizeof(int);
+
+	if (getsockopt(c->fd, SOL_SOCKET, SO_REUSEADDR, &reuse, &il) ||
+	    getsockopt(c->fd, SOL_SOCKET, SO_REUSEPORT, &reuseport, &il) ||
+	    reuse || reuseport) {
+		warn_once("dns reuse", "pid %d sends DNS from a socket whose port "
+		    "can be shared (SO_REUSEADDR/SO_REUSEPORT): call denied",
+		    (int)c->tid);
+		return EACCES;
+	}
+	if (getsockname(c->fd, (struct sockaddr *)&ss, &len) ||
+	    sockaddr_dest(&ss, len, ss.ss_family, 0, local) != ADDR_DEST)
+		return EACCES;
+	if (local->port == 0) {
+		memset(&ss, 0, sizeof(ss));
+		ss.ss_family = (sa_family_t)c->domain;
+		len = c->domain == AF_INET ? sizeof(struct sockaddr_in) :
+		    sizeof(struct sockaddr_in6);
+		if (bind(c->fd, (struct sockaddr *)&ss, len) ||
+		    getsockname(c->fd, (struct sockaddr *)&ss, &len) ||
+		    sockaddr_dest(&ss, len, ss.ss_family, 0, local) != ADDR_DEST)
+			return errno ? errno : EACCES;
+	}
+	return 0;
+}
+
+/* 127.0.0.1 or ::1: where an unbound socket's DNS to the responder is from */
+static int
+is_loopback_source(const struct dest *s)
+{
+	static const uint8_t v4[4] = { 127, 0, 0, 1 }, v6[16] = { [15] = 1 };
+
+	return s->family == AF_INET ? !memcmp(s->addr, v4, 4) :
+	    !memcmp(s->addr, v6, 16);
+}
+
+/* Did this query come from a socket whose DNS netpin redirected? */
+static int
+redirected_source(const struct sockaddr_storage *from, socklen_t fl)
+{
+	static const uint8_t zero[16];
+	struct dest s;
+
+	if (sockaddr_dest(from, fl, from->ss_family, 0, &s) != ADDR_DEST)
+		return 0;
+	for (unsigned i = 0; i < nredirects && i < REDIRECTS_MAX; i++) {
+		const struct dest *l = &redirects[i].local;
+
+		if (l->port != s.port)
+			continue;
+		/* an unbound socket's DNS comes from the responder's address */
+		if (!memcmp(l->addr, zero, 16) ? is_loopback_source(&s) :
+		    l->family == s.family && !memcmp(l->addr, s.addr, 16))
+			return 1;
+	}
+	return 0;
+}
+
+/*
  * Send this DNS to the responder: netpin's copy of the address becomes the
  * responder's, in the socket's family; UDP sockets are remembered with the
  * server they asked.
@@ -4438,13 +4903,18 @@ redirect_dns(struct call *c, const struct dest *d, int proto,
 	struct sockaddr_in6 *sin6 = (void *)ss;
 	struct stat st;
 
-	if (proto == P_UDP && fstat(c->fd, &st) == 0) {
-		struct redirect *r = (struct redirect *)redirect_find(&st);
+	if (proto == P_UDP) {
+		struct redirect *r;
+		struct dest local;
+		int err;
 
-		if (!r)
+		if ((err = dns_socket_address(c, &local)) || fstat(c->fd, &st))
+			return err ? err : EACCES;
+		if (!(r = (struct redirect *)redirect_find(&st)))
 			r = &redirects[nredirects++ % REDIRECTS_MAX];
 		r->dev = st.st_dev;
 		r->ino = st.st_ino;
+		r->local = local;
 		memset(&r->server, 0, sizeof(r->server));
 		memcpy(&r->server, ss, *len < sizeof(*ss) ? *len : sizeof(*ss));
 		if (r->server.ss_family == AF_UNSPEC)
@@ -4496,13 +4966,21 @@ rule_for_name(const char *name)
 			wild = r;
 	}
 	/* --audit: any name is resolved upstream and pinned, allowing nothing
-	 * by itself, so that what the command reaches has a name */
-	if (!wild && !opt_audit)
+	 * by itself, so that what the command reaches has a name.  Only host
+	 * names: anything else (escaped bytes, a numeric last label) is
+	 * neither asked nor learned. */
+	if ((!wild && !opt_audit) || !valid_hostname(name))
 		return NULL;
 	pthread_mutex_lock(&pins_lock);
 	for (dr = dyn_rules; dr; dr = dr->next)
 		if (!strcasecmp(dr->rule.name, name))
 			break;
+	if (!dr && ndyn_rules >= DYN_RULES_MAX) {
+		pthread_mutex_unlock(&pins_lock);
+		warn_once("dyn rules full", "pinned DNS: %d names pinned on demand, "
+		    "the most it keeps; further names are refused", DYN_RULES_MAX);
+		return NULL;
+	}
 	if (!dr) {
 		const struct rule *one[1];
 
@@ -4522,6 +5000,7 @@ rule_for_name(const char *name)
 		resolve_by_dns(one, 1, NULL);
 		dr->next = dyn_rules;
 		dyn_rules = dr;
+		ndyn_rules++;
 		log_pins_of(&dr->rule);
 	}
 	pthread_mutex_unlock(&pins_lock);
@@ -4544,7 +5023,7 @@ log_dns(const char *name, const char *type, const struct rule *r,
     const char *answers, int rcode)
 {
 	struct jbuf b;
-	char key[300];
+	char key[DNS_TEXT_MAX + 8];
 
 	if (log_fd >= 0) {
 		jbegin(&b, "dns");
@@ -4560,7 +5039,7 @@ log_dns(const char *name, const char *type, const struct rule *r,
 	if (r || opt_quiet)
 		return;
 	snprintf(key, sizeof(key), "dns %s", name);
-	if (!denial_seen(key))
+	if (!seen_before(key))
 		warnx("refused DNS name %s (%s): no rule allows it", name, type);
 }
 
@@ -4571,7 +5050,7 @@ log_dns(const char *name, const char *type, const struct rule *r,
 static size_t
 dns_answer(const uint8_t *q, size_t n, uint8_t *out, size_t cap)
 {
-	char name[256], tbuf[8], answers[DNS_ANSWERS_MAX * (INET6_ADDRSTRLEN + 1)] = "";
+	char name[DNS_TEXT_MAX], tbuf[8], answers[DNS_ANSWERS_MAX * (INET6_ADDRSTRLEN + 1)] = "";
 	const struct rule *r = NULL;
 	size_t off = 12, o;
 	uint16_t qtype = 0, count = 0;
@@ -4642,11 +5121,11 @@ dns_answer(const uint8_t *q, size_t n, uint8_t *out, size_t cap)
 static int
 needs_upstream(const uint8_t *q, size_t n)
 {
-	char name[256];
+	char name[DNS_TEXT_MAX];
 	size_t off = 12;
 	int known = 0;
 
-	if (n < 12 || dns_decode_name(q, n, &off, name))
+	if (n < 12 || dns_decode_name(q, n, &off, name) || !valid_hostname(name))
 		return 0;
 	for (int i = 0; i < nrules; i++)
 		if (rules[i].kind == R_NAME && !strcasecmp(rules[i].name, name))
@@ -4704,6 +5183,12 @@ responder_udp(int fd)
 		return;
 	}
 	u->n = (size_t)n;
+	/* answers go only to the sockets whose DNS netpin redirected: no
+	 * query can aim a reply at another address */
+	if (!redirected_source(&u->from, u->fl)) {
+		free(u);
+		return;
+	}
 	if (needs_upstream(u->q, u->n)) {
 		pthread_attr_init(&attr);
 		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
@@ -4901,6 +5386,84 @@ on_recvfrom(struct call *c, const struct seccomp_data *a)
 	perform(c);
 }
 
+/* Is tid one of netpin's own threads (its process included)? */
+static int
+is_netpin_thread(pid_t tid)
+{
+	return tid > 0 && syscall(SYS_tgkill, netpin_pid, tid, 0) == 0;
+}
+
+/* Is this process group, or this user, netpin's? (0: the caller's) */
+static int
+names_netpin_group(const struct call *c, int user, uint64_t who)
+{
+	char uid[64];
+
+	if (!user)
+		return (pid_t)who == getpgid(0) ||
+		    (who == 0 && getpgid(c->tid) == getpgid(0));
+	if (who == 0) {
+		if (task_status(c->tid, "Uid", uid, sizeof(uid)))
+			return 1; /* cannot tell: refuse */
+		who = strtoul(uid, NULL, 10);
+	}
+	return (uid_t)who == getuid() || (uid_t)who == geteuid();
+}
+
+static const char *
+aimed_name(int nr)
+{
+	switch (nr) {
+	case SYS_prlimit64: return "prlimit64";
+	case SYS_setpriority: return "setpriority";
+	case SYS_sched_setparam: return "sched_setparam";
+	case SYS_sched_setscheduler: return "sched_setscheduler";
+	case SYS_sched_setaffinity: return "sched_setaffinity";
+	case SYS_sched_setattr: return "sched_setattr";
+	case SYS_ioprio_set: return "ioprio_set";
+	case SYS_tkill: return "tkill";
+	default: return "pidfd_open";
+	}
+}
+
+/*
+ * prlimit64, setpriority, sched_*, ioprio_set, tkill and pidfd_open aimed
+ * at another process than the caller: refused when the target is netpin
+ * (any of its threads, its process group, its user for the uid-wide
+ * forms), else the kernel goes on.  CONTINUE is safe here: the decision
+ * read only registers, which the command cannot change under us.
+ */
+static void
+on_aimed(struct call *c, const struct seccomp_data *a)
+{
+	uint64_t which = a->args[0], who = a->args[1];
+	int netpin;
+
+	switch (a->nr) {
+	case SYS_setpriority:
+		netpin = which == PRIO_PROCESS_ ? is_netpin_thread((pid_t)who) :
+		    which == PRIO_PGRP_ || which == PRIO_USER_ ?
+		    names_netpin_group(c, which == PRIO_USER_, who) : 0;
+		break;
+	case SYS_ioprio_set:
+		netpin = which == IOPRIO_WHO_PROCESS_ ? is_netpin_thread((pid_t)who) :
+		    which == IOPRIO_WHO_PGRP_ || which == IOPRIO_WHO_USER_ ?
+		    names_netpin_group(c, which == IOPRIO_WHO_USER_, who) : 0;
+		break;
+	default: /* the target is the first argument */
+		netpin = is_netpin_thread((pid_t)a->args[0]);
+	}
+	if (!netpin)
+		return answer_continue(c);
+	char key[32];
+
+	snprintf(key, sizeof(key), "aimed %s", aimed_name(a->nr));
+	warn_once(key, "refused %s aimed at netpin by pid %d (netpin's "
+	    "limits, priorities and threads are not the command's)",
+	    aimed_name(a->nr), (int)c->tid);
+	fail_call(c, EPERM);
+}
+
 static void
 on_notification(const struct seccomp_notif *n)
 {
@@ -4926,8 +5489,134 @@ on_notification(const struct seccomp_notif *n)
 	case SYS_accept:
 	case SYS_accept4:
 		return on_accept(c, &n->data);
+	case SYS_setsockopt:
+		return on_setsockopt(c, &n->data);
+	case SYS_prlimit64:
+	case SYS_setpriority:
+	case SYS_sched_setparam:
+	case SYS_sched_setscheduler:
+	case SYS_sched_setaffinity:
+	case SYS_sched_setattr:
+	case SYS_ioprio_set:
+	case SYS_tkill:
+	case SYS_pidfd_open:
+		return on_aimed(c, &n->data);
 	}
 	fail_call(c, ENOSYS); /* the filter sends nothing else */
+}
+
+/* ---- output relays (see lines_dropped) ---- */
+struct relay {
+	int from, to;             /* the pipe's read end, the real output */
+	int done;                 /* under relay_lock */
+};
+static struct relay relays[2];
+static int nrelays;
+static pthread_mutex_t relay_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t relay_cond = PTHREAD_COND_INITIALIZER;
+
+static void *
+relay_main(void *arg)
+{
+	struct relay *r = arg;
+	char buf[65536];
+	ssize_t n;
+
+	/* blocking here is the point: only this thread waits for the reader */
+	while ((n = read(r->from, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR))
+		for (ssize_t off = 0, w; n > 0 && off < n; off += w)
+			if ((w = write(r->to, buf + off, (size_t)(n - off))) <= 0) {
+				if (w < 0 && errno == EINTR) {
+					w = 0;
+					continue;
+				}
+				off = n; /* the output is gone: drop the rest */
+				break;
+			}
+	pthread_mutex_lock(&relay_lock);
+	r->done = 1;
+	pthread_cond_broadcast(&relay_cond);
+	pthread_mutex_unlock(&relay_lock);
+	return NULL;
+}
+
+/*
+ * Put a relay in front of *fd: *fd becomes a non-blocking pipe (the same
+ * number: stderr stays fd 2) whose thread writes to the old output.  On
+ * failure *fd is left as it is.
+ */
+static void
+relay_start(int fd)
+{
+	struct relay *r = &relays[nrelays];
+	pthread_attr_t attr;
+	pthread_t t;
+	int p[2], to = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+
+	if (to < 0)
+		return;
+	if (pipe2(p, O_CLOEXEC)) {
+		close(to);
+		return;
+	}
+	r->from = p[0];
+	r->to = to;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 256 * 1024);
+	if (fcntl(p[1], F_SETFL, O_NONBLOCK) || dup3(p[1], fd, O_CLOEXEC) < 0 ||
+	    pthread_create(&t, &attr, relay_main, r)) {
+		dup3(to, fd, O_CLOEXEC);
+		close(p[0]);
+		close(to);
+	} else {
+		nrelays++;
+	}
+	close(p[1]);
+	pthread_attr_destroy(&attr);
+}
+
+/* At exit: say what was dropped, end the relays, and give them up to 2 s
+ * to write what they hold (a stopped terminal gets no more). */
+static void
+relays_finish(void)
+{
+	unsigned long dropped = __atomic_load_n(&lines_dropped, __ATOMIC_RELAXED);
+	struct timespec until;
+	int done = 0;
+
+	if (dropped)
+		warnx("%lu line%s of output dropped: the terminal, or the log's "
+		    "reader, did not keep up", dropped, dropped == 1 ? "" : "s");
+	if (!nrelays)
+		return;
+	close(STDERR_FILENO);
+	if (log_fd >= 0)
+		close(log_fd);
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 2;
+	pthread_mutex_lock(&relay_lock);
+	while (!done) {
+		done = 1;
+		for (int i = 0; i < nrelays; i++)
+			done &= relays[i].done;
+		if (!done && pthread_cond_timedwait(&relay_cond, &relay_lock, &until))
+			break;
+	}
+	pthread_mutex_unlock(&relay_lock);
+}
+
+/* From here on netpin writes only to relays, and ignores the terminal's
+ * job-control stops (a background write then just goes through). */
+static void
+output_detach(void)
+{
+	signal(SIGTTOU, SIG_IGN);
+	signal(SIGTTIN, SIG_IGN);
+	relay_start(STDERR_FILENO);
+	if (log_fd >= 0)
+		relay_start(log_fd);
+	atexit(relays_finish);
 }
 
 /* ---- the command's process ------------------------------------------------- */
@@ -5295,17 +5984,29 @@ probe_kernel(void)
 	landlock_abi_version = landlock_probe();
 }
 
+/* One number from /proc/sys; def when it cannot be read. */
+static unsigned
+sysctl_uint(const char *path, unsigned def)
+{
+	FILE *f = fopen(path, "re");
+	unsigned v;
+
+	if (!f)
+		return def;
+	if (fscanf(f, "%u", &v) != 1)
+		v = def;
+	fclose(f);
+	return v;
+}
+
 static void
 read_sysctls(void)
 {
-	FILE *f = fopen("/proc/sys/net/ipv4/ip_unprivileged_port_start", "re");
-	unsigned v;
-
-	if (f) {
-		if (fscanf(f, "%u", &v) == 1)
-			unpriv_port_start = v;
-		fclose(f);
-	}
+	unpriv_port_start = sysctl_uint("/proc/sys/net/ipv4/ip_unprivileged_port_start",
+	    1024);
+	/* unreadable: assume set, and check addresses the slower way */
+	nonlocal_bind[0] = sysctl_uint("/proc/sys/net/ipv4/ip_nonlocal_bind", 1) != 0;
+	nonlocal_bind[1] = sysctl_uint("/proc/sys/net/ipv6/ip_nonlocal_bind", 1) != 0;
 	if (stat("/", &root_stat))
 		die_errno("stat /");
 	read_ns("self", NS_NET, own_ns[NS_NET], sizeof(own_ns[NS_NET]));
@@ -5533,6 +6234,7 @@ main(int argc, char **argv)
 	}
 	close(sp[1]);
 	signal(SIGPIPE, SIG_IGN);
+	output_detach();
 	choose_mode(sp[0], sp[1]);
 	listener = recv_fd(sp[0]);
 	if (listener < 0) {

@@ -175,6 +175,28 @@ main(void)
 	expect("IPV6_ADDRFORM refused", N(SYS_setsockopt, 3, IPPROTO_IPV6, 1, 0, 0), SECCOMP_RET_ERRNO | EPERM);
 	expect("IPV6_2292PKTOPTIONS refused", N(SYS_setsockopt, 3, IPPROTO_IPV6, 6, 0, 0), SECCOMP_RET_ERRNO | EPERM);
 	expect("SO_REUSEADDR allowed", N(SYS_setsockopt, 3, SOL_SOCKET, SO_REUSEADDR, 0, 0), allow);
+	/* a source address the command picks */
+	expect("IP_FREEBIND refused", N(SYS_setsockopt, 3, IPPROTO_IP, IP_FREEBIND_, 0, 0), SECCOMP_RET_ERRNO | EPERM);
+	expect("IP_TRANSPARENT refused", N(SYS_setsockopt, 3, IPPROTO_IP, IP_TRANSPARENT_, 0, 0), SECCOMP_RET_ERRNO | EPERM);
+	expect("IPV6_FREEBIND refused", N(SYS_setsockopt, 3, IPPROTO_IPV6, IPV6_FREEBIND_, 0, 0), SECCOMP_RET_ERRNO | EPERM);
+	expect("IPV6_TRANSPARENT refused", N(SYS_setsockopt, 3, IPPROTO_IPV6, IPV6_TRANSPARENT_, 0, 0), SECCOMP_RET_ERRNO | EPERM);
+	expect("sticky IPV6_PKTINFO refused", N(SYS_setsockopt, 3, IPPROTO_IPV6, IPV6_PKTINFO, 0, 0), SECCOMP_RET_ERRNO | EPERM);
+	expect("IPV6_RECVPKTINFO allowed", N(SYS_setsockopt, 3, IPPROTO_IPV6, IPV6_RECVPKTINFO, 0, 0), allow);
+	/* multicast membership: netpin checks the group against the rules */
+	for (int o = IP_ADD_MEMBERSHIP_; o <= MCAST_MSFILTER_; o++) {
+		char what[64];
+
+		snprintf(what, sizeof(what), "IPPROTO_IP option %d (membership) notifies", o);
+		expect(what, N(SYS_setsockopt, 3, IPPROTO_IP, (uint64_t)o, 0, 0), notify);
+	}
+	expect("IP_MULTICAST_TTL (33) allowed", N(SYS_setsockopt, 3, IPPROTO_IP, 33, 0, 0), allow);
+	expect("IP_MULTICAST_ALL (49) allowed", N(SYS_setsockopt, 3, IPPROTO_IP, 49, 0, 0), allow);
+	expect("IPV6_ADD_MEMBERSHIP notifies", N(SYS_setsockopt, 3, IPPROTO_IPV6, IPV6_ADD_MEMBERSHIP_, 0, 0), notify);
+	expect("IPV6_JOIN_ANYCAST notifies", N(SYS_setsockopt, 3, IPPROTO_IPV6, IPV6_JOIN_ANYCAST_, 0, 0), notify);
+	expect("IPv6 MCAST_JOIN_SOURCE_GROUP notifies",
+	    N(SYS_setsockopt, 3, IPPROTO_IPV6, MCAST_JOIN_SOURCE_GROUP_, 0, 0), notify);
+	expect("IPv6 MCAST_MSFILTER notifies", N(SYS_setsockopt, 3, IPPROTO_IPV6, MCAST_MSFILTER_, 0, 0), notify);
+	expect("IPV6_V6ONLY (26) allowed", N(SYS_setsockopt, 3, IPPROTO_IPV6, 26, 0, 0), allow);
 	expect("IP_TOS allowed", N(SYS_setsockopt, 3, IPPROTO_IP, IP_TOS, 0, 0), allow);
 
 	/* io_uring */
@@ -189,12 +211,29 @@ main(void)
 	expect("process_vm_writev netpin", N(SYS_process_vm_writev, SELF, 0, 0, 0, 0), SECCOMP_RET_ERRNO | EPERM);
 	expect("process_vm_readv netpin", N(SYS_process_vm_readv, SELF, 0, 0, 0, 0), SECCOMP_RET_ERRNO | EPERM);
 	expect("pidfd_open netpin", N(SYS_pidfd_open, SELF, 0, 0, 0, 0), SECCOMP_RET_ERRNO | EPERM);
-	expect("pidfd_open another", N(SYS_pidfd_open, SELF + 7, 0, 0, 0, 0), allow);
+	expect("pidfd_open another is checked (a thread of netpin?)", N(SYS_pidfd_open, SELF + 7, 0, 0, 0, 0), notify);
 	expect("kill netpin", N(SYS_kill, SELF, SIGKILL, 0, 0, 0), SECCOMP_RET_ERRNO | EPERM);
 	expect("kill -1", N(SYS_kill, (uint32_t)-1, SIGKILL, 0, 0, 0), SECCOMP_RET_ERRNO | EPERM);
 	expect("kill netpin's process group", N(SYS_kill, (uint32_t)-PGID, SIGTERM, 0, 0, 0), SECCOMP_RET_ERRNO | EPERM);
 	expect("kill another process", N(SYS_kill, SELF + 1, SIGTERM, 0, 0, 0), allow);
 	expect("tkill netpin", N(SYS_tkill, SELF, SIGKILL, 0, 0, 0), SECCOMP_RET_ERRNO | EPERM);
+	expect("tkill another thread is checked", N(SYS_tkill, SELF + 3, SIGKILL, 0, 0, 0), notify);
+	/* limits, priorities and CPUs: the caller's own at once, others checked */
+	expect("prlimit64(0) allowed", N(SYS_prlimit64, 0, RLIMIT_NOFILE, 0x1000, 0, 0), allow);
+	expect("prlimit64(pid) checked", N(SYS_prlimit64, SELF, RLIMIT_CPU, 0x1000, 0, 0), notify);
+	expect("setpriority(PRIO_PROCESS, 0) allowed", N(SYS_setpriority, PRIO_PROCESS_, 0, 19, 0, 0), allow);
+	expect("setpriority(PRIO_PROCESS, pid) checked", N(SYS_setpriority, PRIO_PROCESS_, SELF, 19, 0, 0), notify);
+	expect("setpriority(PRIO_PGRP, 0) checked", N(SYS_setpriority, PRIO_PGRP_, 0, 19, 0, 0), notify);
+	expect("setpriority(PRIO_USER, 0) checked", N(SYS_setpriority, PRIO_USER_, 0, 19, 0, 0), notify);
+	expect("sched_setscheduler(0) allowed", N(SYS_sched_setscheduler, 0, 5, 0x1000, 0, 0), allow);
+	expect("sched_setscheduler(pid) checked", N(SYS_sched_setscheduler, SELF, 5, 0x1000, 0, 0), notify);
+	expect("sched_setparam(pid) checked", N(SYS_sched_setparam, SELF, 0x1000, 0, 0, 0), notify);
+	expect("sched_setaffinity(0) allowed", N(SYS_sched_setaffinity, 0, 8, 0x1000, 0, 0), allow);
+	expect("sched_setaffinity(pid) checked", N(SYS_sched_setaffinity, SELF, 8, 0x1000, 0, 0), notify);
+	expect("sched_setattr(pid) checked", N(SYS_sched_setattr, SELF, 0x1000, 0, 0, 0), notify);
+	expect("ioprio_set(WHO_PROCESS, 0) allowed", N(SYS_ioprio_set, IOPRIO_WHO_PROCESS_, 0, 0, 0, 0), allow);
+	expect("ioprio_set(WHO_PROCESS, pid) checked", N(SYS_ioprio_set, IOPRIO_WHO_PROCESS_, SELF, 0, 0, 0), notify);
+	expect("ioprio_set(WHO_USER, 0) checked", N(SYS_ioprio_set, IOPRIO_WHO_USER_, 0, 0, 0, 0), notify);
 	expect("tgkill netpin", N(SYS_tgkill, SELF, SELF, SIGKILL, 0, 0), SECCOMP_RET_ERRNO | EPERM);
 	expect("rt_sigqueueinfo netpin", N(SYS_rt_sigqueueinfo, SELF, SIGKILL, 0, 0, 0), SECCOMP_RET_ERRNO | EPERM);
 	expect("rt_tgsigqueueinfo netpin", N(SYS_rt_tgsigqueueinfo, SELF, SELF, SIGKILL, 0, 0), SECCOMP_RET_ERRNO | EPERM);
@@ -215,6 +254,8 @@ main(void)
 	expect("accept4 allowed", N(SYS_accept4, 3, 0, 0, 0, 0), allow);
 	expect("pidfd_getfd allowed (kernel checks ptrace access)", N(SYS_pidfd_getfd, 3, 4, 0, 0, 0), allow);
 	expect("socketpair allowed", N(SYS_socketpair, AF_UNIX, SOCK_STREAM, 0, 0x1000, 0), allow);
+	expect("socketpair(AF_INET) refused", N(SYS_socketpair, AF_INET, SOCK_STREAM, 0, 0x1000, 0), SECCOMP_RET_ERRNO | EAFNOSUPPORT);
+	expect("socketpair(AF_TIPC) refused", N(SYS_socketpair, 30, SOCK_DGRAM, 0, 0x1000, 0), SECCOMP_RET_ERRNO | EAFNOSUPPORT);
 	expect("accept allowed", N(SYS_accept, 3, 0, 0, 0, 0), allow);
 
 	/* the addfd mode: every socket is made by netpin */
@@ -231,6 +272,8 @@ main(void)
 	expect("AF_PACKET still refused in the kernel",
 	    N(SYS_socket, 17, SOCK_RAW, 0, 0, 0), SECCOMP_RET_ERRNO | EAFNOSUPPORT);
 	expect("socketpair notifies", N(SYS_socketpair, AF_UNIX, SOCK_STREAM, 0, 0x1000, 0), notify);
+	expect("socketpair(AF_INET) still refused in the kernel",
+	    N(SYS_socketpair, AF_INET, SOCK_STREAM, 0, 0x1000, 0), SECCOMP_RET_ERRNO | EAFNOSUPPORT);
 	expect("accept notifies", N(SYS_accept, 3, 0, 0, 0, 0), notify);
 	expect("accept4 notifies", N(SYS_accept4, 3, 0, 0, 0, 0), notify);
 	expect("connect notifies", N(SYS_connect, 3, 0x1000, 16, 0, 0), notify);

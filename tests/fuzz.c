@@ -18,7 +18,7 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {
 	static const char *names[] = { "www.example.com", "a", "x.test" };
 	struct dns_answer ans;
-	char name[256];
+	char name[DNS_TEXT_MAX];
 	size_t off;
 	uint16_t id = n >= 2 ? get16(d) : 0;
 
@@ -29,7 +29,11 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	for (off = 0; off < n && off < 64; off++) {
 		size_t o = off;
 
-		if (dns_decode_name(d, n, &o, name) == 0 && (o > n || strlen(name) > 253))
+		if (dns_decode_name(d, n, &o, name) != 0)
+			continue;
+		/* within the packet, and text that is safe to print */
+		if (o > n || strlen(name) >= DNS_TEXT_MAX ||
+		    strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-_.\\") != strlen(name))
 			__builtin_trap();
 	}
 	return 0;
