@@ -17,12 +17,17 @@ CFLAGS="-O2 -Wall -Wextra -Werror -pthread"
 
 T=$(mktemp -d /tmp/netpin-escape.XXXXXX)
 SPID=
+XPIDS= # helper servers started further down
 cleanup() {
-	if [ -n "$SPID" ]; then
-		kill "$SPID" 2>/dev/null
+	for pid in $SPID $XPIDS; do
+		kill "$pid" 2>/dev/null
+	done
+	if [ -n "$SPID$XPIDS" ]; then
 		sleep 0.2
-		kill -KILL "$SPID" 2>/dev/null
-		wait "$SPID" 2>/dev/null
+		for pid in $SPID $XPIDS; do
+			kill -KILL "$pid" 2>/dev/null
+			wait "$pid" 2>/dev/null
+		done
 	fi
 	rm -rf "$T"
 }
@@ -85,7 +90,8 @@ run() {
 	RC=$?
 	sleep 0.3
 	NEW=$(tail -n +$((before + 1)) "$REC")
-	DENIED=$(printf '%s\n' "$NEW" | grep -c ' 127\.0\.0\.3:')
+	# -a: a record may hold binary (a DNS reply)
+	DENIED=$(printf '%s\n' "$NEW" | grep -ac ' 127\.0\.0\.3:')
 	ERR=$(grep -v 'control message level' "$T/err" | tail -n 2 | tr '\n' ' ' | head -c 300)
 }
 
@@ -100,12 +106,12 @@ verdict() {
 	for c in "$@"; do
 		case $c in
 		!*) printf '%s\n' "$OUT" | grep -qE -- "${c#!}" && why="$why; matched '${c#!}'" ;;
-		@*) printf '%s\n' "$NEW" | grep -qE -- "${c#@}" && why="$why; server recorded '${c#@}'" ;;
+		@*) printf '%s\n' "$NEW" | grep -aqE -- "${c#@}" && why="$why; server recorded '${c#@}'" ;;
 		*) printf '%s\n' "$OUT" | grep -qE -- "(^| )${c}( |$)" || why="$why; expected ${c}" ;;
 		esac
 	done
 	if [ "$DENIED" -gt 0 ]; then
-		why="$why; 127.0.0.3 RECEIVED $DENIED: $(printf '%s\n' "$NEW" | grep ' 127\.0\.0\.3:' | sort | uniq -c | head -3 | tr '\n' ' ')"
+		why="$why; 127.0.0.3 RECEIVED $DENIED: $(printf '%s\n' "$NEW" | grep -a ' 127\.0\.0\.3:' | tr -c '[:print:]\n' '.' | sort | uniq -c | head -3 | tr '\n' ' ')"
 	fi
 	if [ -z "$why" ]; then
 		echo "ok - escape: $what"
@@ -236,4 +242,5 @@ if [ $ROOT = 1 ]; then
 else
 	echo "ok - escape: exec of a setuid-root binary gains nothing # SKIP not root (cannot make a setuid binary)"
 fi
+
 exit 0
