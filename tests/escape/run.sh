@@ -243,4 +243,11 @@ else
 	echo "ok - escape: exec of a setuid-root binary gains nothing # SKIP not root (cannot make a setuid binary)"
 fi
 
+# ---- issue 17: what an adversarial review found ----
+
+# item 11
+run 15 "$NETPIN" -q $RULES -- "$B/socketpair" $P $U
+verdict "socketpair() of AF_INET and AF_TIPC refused as socket() would (AF_UNIX ok)" \
+	inet_stream=EAFNOSUPPORT tipc_dgram=EAFNOSUPPORT unix_stream=ok unix_dgram=ok
+
 exit 0
