@@ -245,6 +245,41 @@ fi
 
 # ---- issue 17: what an adversarial review found ----
 
+# wait_file FILE: wait (10 s at most) for FILE to exist
+wait_file() {
+	i=0
+	while [ ! -f "$1" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+	[ -f "$1" ]
+}
+
+# the attacker's own DNS server (any name answered, 127.0.0.100+N)
+DP=9653
+python3 "$HERE/anydns.py" --port $DP --log "$T/anydns.log" --ready "$T/anydns.ready" \
+	2>"$T/anydns.err" &
+XPIDS="$XPIDS $!"
+if ! wait_file "$T/anydns.ready"; then
+	echo "not ok - escape: DNS server anydns.py did not start ($(head -c 200 "$T/anydns.err"))"
+	DP=
+fi
+
+# item 5: a label with a dot in it ([a.][example][com]) killed netpin
+# (exit 125) under a wildcard rule, and with --audit
+if [ -n "$DP" ]; then
+	for how in "-a *.example.com" "--audit"; do
+		case $how in
+		--audit) set -- --audit ;;
+		*) set -- -a '*.example.com' ;;
+		esac
+		run 20 "$NETPIN" -q $RULES "$@" --dns 127.0.0.1:$DP --hosts /dev/null \
+			--resolv /dev/null -- "$B/dns_ask" -c 127.0.0.2:$P -x 7 'a\..example.com'
+		OUT="$OUT netpin_exit=$RC"
+		verdict "a DNS label with a dot in it ($how): netpin lives on, the command's status is kept" \
+			'reply1=(NXDOMAIN|REFUSED|none)' connect=ok netpin_exit=7
+	done
+else
+	echo "not ok - escape: a DNS label with a dot in it (no DNS server)"
+fi
+
 # item 11
 run 15 "$NETPIN" -q $RULES -- "$B/socketpair" $P $U
 verdict "socketpair() of AF_INET and AF_TIPC refused as socket() would (AF_UNIX ok)" \
