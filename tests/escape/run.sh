@@ -262,6 +262,27 @@ if ! wait_file "$T/anydns.ready"; then
 	DP=
 fi
 
+# item 4: DNS names the command chose, with newlines, CR, spaces, '#',
+# '/' and ESC in their labels, answered by its own server, must not put a
+# rule allowing everything, or a control character, into the learned file,
+# nor a raw escape on netpin's stderr or in its log
+if [ -n "$DP" ]; then
+	run 30 "$NETPIN" --audit --learn "$T/learned" --log "$T/learn.json" \
+		--dns 127.0.0.1:$DP --allow-private-dns --hosts /dev/null --resolv /dev/null -- \
+		"$B/dns_ask" -s 9 '127\.0\.0\.2\0100\.0\.0\.0/0 #\013udp:x.example' \
+		'0.0.0.0/0 #.x.example' 'esc\027[31mred.example' 'sp ace/sl\009ash.example'
+	cp "$T/err" "$T/learn.err"
+	"$NETPIN" -n -A "$T/learned" --hosts /dev/null --resolv /dev/null -- true \
+		>/dev/null 2>"$T/reparse.err"
+	rc=$?
+	OUT="$OUT $(python3 "$HERE/learncheck.py" "$T/learned" "$T/learn.err" "$T/learn.json") reparse_exit=$rc"
+	verdict "--learn with DNS names the command chose (newline, CR, ESC, '0.0.0.0/0 #')" \
+		learned_file=yes learned_prefix_rules=0 learned_control_chars=0 reparse_exit=0 \
+		stderr_control_chars=0 log_control_chars=0
+else
+	echo "not ok - escape: --learn with DNS names the command chose (no DNS server)"
+fi
+
 # item 5: a label with a dot in it ([a.][example][com]) killed netpin
 # (exit 125) under a wildcard rule, and with --audit
 if [ -n "$DP" ]; then
