@@ -262,6 +262,27 @@ if ! wait_file "$T/anydns.ready"; then
 	DP=
 fi
 
+# item 1: a source address the command chooses.  The options that allow
+# one, then the responder replying to whatever source a query carried: a
+# socket bound to 127.0.0.5:U sends to port 53 with an IP_PKTINFO source
+# of the denied 127.0.0.3, so the reply lands on the denied UDP server
+# 127.0.0.3:U (the recorder).
+run 15 "$NETPIN" -q $RULES -- "$B/srcopts" $P $U
+verdict "setsockopt IP_FREEBIND/IP_TRANSPARENT/IPV6_FREEBIND/IPV6_TRANSPARENT, then a bind to an address not ours" \
+	ip_freebind_udp=EPERM ip_freebind_tcp=EPERM ip_transparent_udp=EPERM \
+	ip_transparent_tcp=EPERM ip_freebind_on_inet6=EPERM ipv6_freebind_udp=EPERM \
+	ipv6_freebind_tcp=EPERM ipv6_transparent_udp=EPERM ipv6_transparent_tcp=EPERM \
+	'!nonlocal_bind[46]=ok'
+
+run 20 "$NETPIN" -q $RULES -a udp:127.0.0.5 --bind $U -- \
+	"$B/dns_ask" -b 127.0.0.5:$U -i 127.0.0.3 pktinfo-leak.example
+verdict "DNS query with an IP_PKTINFO source of a denied address: the reply must not reach it" \
+	bind1=ok
+
+run 30 python3 "$HERE/stray_dns.py" "$NETPIN" $RULES -- "$B/dns_ask"
+verdict "netpin's DNS responder answers no query it did not redirect (one from outside netpin)" \
+	'own_reply=NXDOMAIN' stray_reply=none
+
 # item 4: DNS names the command chose, with newlines, CR, spaces, '#',
 # '/' and ESC in their labels, answered by its own server, must not put a
 # rule allowing everything, or a control character, into the learned file,
