@@ -371,6 +371,16 @@ else
 	echo "not ok - escape: a DNS label with a dot in it (no DNS server)"
 fi
 
+# item 6: limits and scheduling of netpin, its process group and threads
+run 30 "$NETPIN" -q -a 127.0.0.2 --bind $((P + 5)) -- "$B/sched_attack" $P $U
+verdict "prlimit64/setpriority/sched_setscheduler/sched_setattr/sched_setaffinity/ioprio_set on netpin and its threads" \
+	"netpin_threads_found=$NZ" netpin_prlimit_cpu=EPERM netpin_prlimit_nofile=EPERM \
+	netpin_setpriority=EPERM netpin_setpriority_pgrp=EPERM netpin_sched_setscheduler=EPERM \
+	netpin_sched_setattr=EPERM netpin_sched_setaffinity=EPERM netpin_ioprio_set=EPERM \
+	"thread_calls=$NZ" thread_not_eperm=0 netpin_state_changed=0 thread_state_changed=0 \
+	$PROBES child_prlimit_cpu=ok child_setpriority_pgrp=ok self_sched_setscheduler=ok \
+	'!(^| )(child|self)_[a-z_]+=E'
+
 # item 11
 run 15 "$NETPIN" -q $RULES -- "$B/socketpair" $P $U
 verdict "socketpair() of AF_INET and AF_TIPC refused as socket() would (AF_UNIX ok)" \
