@@ -386,4 +386,44 @@ run 15 "$NETPIN" -q $RULES -- "$B/socketpair" $P $U
 verdict "socketpair() of AF_INET and AF_TIPC refused as socket() would (AF_UNIX ok)" \
 	inet_stream=EAFNOSUPPORT tipc_dgram=EAFNOSUPPORT unix_stream=ok unix_dgram=ok
 
+# item 13: the rebinding guard and IPv6 addresses that carry a private
+# IPv4 address (NAT64, 6to4, Teredo, IPv4-compatible)
+GP=9654
+python3 "$HERE/../dnsserver.py" --addr 127.0.0.1 --port $GP --zone "$HERE/rebind.zone" \
+	--log "$T/rebind.log" --ready "$T/rebind.ready" 2>"$T/rebind.err" &
+XPIDS="$XPIDS $!"
+GUARDED="nat64 nat64local sixtofour teredo v4compat"
+# guard_of NAME: kept (in the pin table), dropped (not, with the guard's
+# warning) or missing (neither)
+guard_of() {
+	if printf '%s\n' "$OUT" | grep -q " name $1\.test "; then
+		echo kept
+	elif grep "$1\.test" "$T/err" | grep -qi 'rebinding\|private'; then
+		echo dropped
+	else
+		echo missing
+	fi
+}
+if wait_file "$T/rebind.ready"; then
+	for private in "" --allow-private-dns; do
+		run 20 "$NETPIN" -n --dns 127.0.0.1:$GP --resolv /dev/null --hosts /dev/null \
+			$private -a nat64.test -a nat64local.test -a sixtofour.test \
+			-a teredo.test -a v4compat.test -a public.test -- true
+		set --
+		for n in $GUARDED public; do
+			OUT="$OUT $n=$(guard_of $n)"
+			[ -n "$private" ] && set -- "$@" "$n=kept"
+		done
+		if [ -z "$private" ]; then
+			verdict "rebinding guard: DNS answers NAT64/6to4/Teredo/IPv4-compatible of 10.0.0.1 are dropped" \
+				nat64=dropped nat64local=dropped sixtofour=dropped teredo=dropped \
+				v4compat=dropped public=kept
+		else
+			verdict "rebinding guard: --allow-private-dns keeps them" "$@"
+		fi
+	done
+else
+	echo "not ok - escape: rebinding guard (dnsserver.py did not start: $(head -c 200 "$T/rebind.err"))"
+fi
+
 exit 0
