@@ -7,6 +7,10 @@
 # line per attack: "ok - escape: WHAT" or "not ok - escape: WHAT (details)".
 # An attack fails when the denied server 127.0.0.3 received anything while it
 # ran, or when the attacker saw something other than what is expected.
+# The attacks on pinned DNS also start DNS servers on 127.0.0.1 (the
+# attacker's own, tests/escape/anydns.py, UDP 9653; tests/dnsserver.py, 9654);
+# as root, the multicast attack makes a veth pair whose far end is in a
+# namespace of its own, where tests/escape/mcast_cap.py captures.
 # Assumes a private network namespace with lo up.  Always exits 0.
 NETPIN=$(realpath "$1" 2>/dev/null)
 HERE=$(cd "$(dirname "$0")" && pwd)
