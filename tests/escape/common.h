@@ -8,6 +8,7 @@
 #define ESCAPE_COMMON_H
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -196,6 +197,84 @@ probe_all(char *out, size_t len, const char *tag)
 	snprintf(out, len, "allowed_tcp=%s denied_tcp=%s allowed_udp=%s denied_udp=%s",
 	    ename(tcp_try4(ALLOWED, tcp_port, tag)), ename(tcp_try4(DENIED, tcp_port, tag)),
 	    ename(udp_try4(ALLOWED, udp_port, tag)), ename(udp_try4(DENIED, udp_port, tag)));
+}
+
+/*
+ * Give netpin worker threads: two blocking connects that hang in netpin
+ * (a listener of our own on ALLOWED:tcp_port+5, backlog 0, its accept
+ * queue filled, so further SYNs are dropped).  Run under -a 127.0.0.2
+ * --bind PORT+5.  Returns 0, or the errno of the setup; *lfd keeps the
+ * listener.  The hanging threads end with the process (_exit).
+ */
+static __attribute__((unused)) struct sockaddr_in hang_sa;
+
+static __attribute__((unused)) void *
+hang_connect(void *arg)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	(void)arg;
+	connect(fd, (struct sockaddr *)&hang_sa, sizeof(hang_sa)); /* blocks in netpin */
+	return NULL;
+}
+
+static __attribute__((unused)) int
+start_hanging_connects(int *lfd)
+{
+	socklen_t sl = sizeof(hang_sa);
+	int c1, c2;
+	pthread_t t;
+
+	hang_sa = sin4(ALLOWED, tcp_port + 5);
+	*lfd = socket(AF_INET, SOCK_STREAM, 0);
+	if (bind(*lfd, (struct sockaddr *)&hang_sa, sizeof(hang_sa)) || listen(*lfd, 0) ||
+	    getsockname(*lfd, (struct sockaddr *)&hang_sa, &sl))
+		return errno;
+	/* fill the accept queue: further SYNs are dropped */
+	c1 = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	connect(c1, (struct sockaddr *)&hang_sa, sizeof(hang_sa));
+	c2 = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	connect(c2, (struct sockaddr *)&hang_sa, sizeof(hang_sa));
+	usleep(50000);
+	pthread_create(&t, NULL, hang_connect, NULL);
+	pthread_create(&t, NULL, hang_connect, NULL);
+	return 0;
+}
+
+/* The thread ids of process pid other than pid itself (at most max). */
+static __attribute__((unused)) int
+other_tids(pid_t pid, pid_t *tids, int max)
+{
+	char path[64];
+	struct dirent *e;
+	DIR *d;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	if (!(d = opendir(path)))
+		return 0;
+	while ((e = readdir(d)) && n < max) {
+		pid_t tid = atoi(e->d_name);
+
+		if (tid > 0 && tid != pid)
+			tids[n++] = tid;
+	}
+	closedir(d);
+	return n;
+}
+
+/* Wait (at most ms) until process pid has more than n threads besides
+ * its main one; returns how many it has. */
+static __attribute__((unused)) int
+wait_for_threads(pid_t pid, int n, int ms)
+{
+	pid_t tids[256];
+	int have;
+	double end = now_s() + ms / 1000.0;
+
+	while ((have = other_tids(pid, tids, 256)) <= n && now_s() < end)
+		usleep(20000);
+	return have;
 }
 
 #endif

@@ -10,21 +10,8 @@
  * usage: netpin_threads PORT [UDPPORT]
  */
 #include "common.h"
-#include <dirent.h>
 #include <sys/ptrace.h>
 #include <sys/uio.h>
-
-static struct sockaddr_in lsa;
-
-static void *
-hang(void *arg)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	(void)arg;
-	connect(fd, (struct sockaddr *)&lsa, sizeof(lsa)); /* blocks in netpin */
-	return NULL;
-}
 
 static void
 on_alarm(int s)
@@ -36,48 +23,31 @@ int
 main(int argc, char **argv)
 {
 	pid_t pp = getppid();
-	char path[64], probes[256], local[8] = "x", res[1024] = "";
+	char probes[256], local[8] = "x", res[1024] = "";
 	struct iovec l = { local, sizeof(local) }, r = { (void *)0x400000, sizeof(local) };
-	socklen_t sl = sizeof(lsa);
-	int lfd, c1, c2, nthreads = 0, worst = 0;
+	pid_t tids[256];
+	int lfd, err, nthreads, worst = 0;
 	size_t off = 0;
 	struct sigaction sa;
-	pthread_t t;
-	DIR *d;
-	struct dirent *e;
 
 	ports(argc, argv);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_alarm;
 	sigaction(SIGALRM, &sa, NULL);
 	/* a listener needs a --bind port (the runner gives tcp_port + 5) */
-	lsa = sin4(ALLOWED, tcp_port + 5);
-	lfd = socket(AF_INET, SOCK_STREAM, 0);
-	if (bind(lfd, (struct sockaddr *)&lsa, sizeof(lsa)) || listen(lfd, 0) ||
-	    getsockname(lfd, (struct sockaddr *)&lsa, &sl)) {
-		printf("netpin_threads: setup: %s\n", ename(errno));
+	nthreads = other_tids(pp, tids, 256);
+	if ((err = start_hanging_connects(&lfd))) {
+		printf("netpin_threads: setup: %s\n", ename(err));
 		return 0;
 	}
-	/* fill the accept queue: further SYNs are dropped */
-	c1 = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-	connect(c1, (struct sockaddr *)&lsa, sizeof(lsa));
-	c2 = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-	connect(c2, (struct sockaddr *)&lsa, sizeof(lsa));
-	usleep(50000);
-	pthread_create(&t, NULL, hang, NULL);
-	pthread_create(&t, NULL, hang, NULL);
-	usleep(300000);
-
-	snprintf(path, sizeof(path), "/proc/%d/task", (int)pp);
-	d = opendir(path);
-	while (d && (e = readdir(d))) {
-		pid_t tid = atoi(e->d_name);
+	/* a worker for each hanging connect (5 s at most: a pool may have them) */
+	wait_for_threads(pp, nthreads + 1, 5000);
+	nthreads = other_tids(pp, tids, 256);
+	for (int i = 0; i < nthreads; i++) {
+		pid_t tid = tids[i];
 		long pfd;
 		const char *a, *w, *po, *g = "-", *tk, *k;
 
-		if (tid <= 0 || tid == pp)
-			continue;
-		nthreads++;
 		a = RES(ptrace(PTRACE_SEIZE, tid, 0, 0));
 		w = RES(process_vm_writev(tid, &l, 1, &r, 1, 0));
 		pfd = syscall(SYS_pidfd_open, tid, O_EXCL /* PIDFD_THREAD */);
@@ -100,8 +70,6 @@ main(int argc, char **argv)
 			    " [tid ptrace_seize=%s process_vm_writev=%s pidfd_open_thread=%s "
 			    "pidfd_getfd=%s tkill_SIGSTOP=%s kill_SIGSTOP=%s]", a, w, po, g, tk, k);
 	}
-	if (d)
-		closedir(d);
 	if (worst) /* in case a SIGSTOP got through: let it go on */
 		kill(pp, SIGCONT);
 	alarm(3);

@@ -7,6 +7,10 @@
 # line per attack: "ok - escape: WHAT" or "not ok - escape: WHAT (details)".
 # An attack fails when the denied server 127.0.0.3 received anything while it
 # ran, or when the attacker saw something other than what is expected.
+# The attacks on pinned DNS also start DNS servers on 127.0.0.1 (the
+# attacker's own, tests/escape/anydns.py, UDP 9653; tests/dnsserver.py, 9654);
+# as root, the multicast attack makes a veth pair whose far end is in a
+# namespace of its own, where tests/escape/mcast_cap.py captures.
 # Assumes a private network namespace with lo up.  Always exits 0.
 NETPIN=$(realpath "$1" 2>/dev/null)
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -17,12 +21,19 @@ CFLAGS="-O2 -Wall -Wextra -Werror -pthread"
 
 T=$(mktemp -d /tmp/netpin-escape.XXXXXX)
 SPID=
+XPIDS= # helper servers started further down
+MCA=   # a veth of ours, when the multicast capture made one
 cleanup() {
-	if [ -n "$SPID" ]; then
-		kill "$SPID" 2>/dev/null
+	[ -n "$MCA" ] && ip link del "$MCA" 2>/dev/null
+	for pid in $SPID $XPIDS; do
+		kill "$pid" 2>/dev/null
+	done
+	if [ -n "$SPID$XPIDS" ]; then
 		sleep 0.2
-		kill -KILL "$SPID" 2>/dev/null
-		wait "$SPID" 2>/dev/null
+		for pid in $SPID $XPIDS; do
+			kill -KILL "$pid" 2>/dev/null
+			wait "$pid" 2>/dev/null
+		done
 	fi
 	rm -rf "$T"
 }
@@ -85,7 +96,8 @@ run() {
 	RC=$?
 	sleep 0.3
 	NEW=$(tail -n +$((before + 1)) "$REC")
-	DENIED=$(printf '%s\n' "$NEW" | grep -c ' 127\.0\.0\.3:')
+	# -a: a record may hold binary (a DNS reply)
+	DENIED=$(printf '%s\n' "$NEW" | grep -ac ' 127\.0\.0\.3:')
 	ERR=$(grep -v 'control message level' "$T/err" | tail -n 2 | tr '\n' ' ' | head -c 300)
 }
 
@@ -100,12 +112,12 @@ verdict() {
 	for c in "$@"; do
 		case $c in
 		!*) printf '%s\n' "$OUT" | grep -qE -- "${c#!}" && why="$why; matched '${c#!}'" ;;
-		@*) printf '%s\n' "$NEW" | grep -qE -- "${c#@}" && why="$why; server recorded '${c#@}'" ;;
+		@*) printf '%s\n' "$NEW" | grep -aqE -- "${c#@}" && why="$why; server recorded '${c#@}'" ;;
 		*) printf '%s\n' "$OUT" | grep -qE -- "(^| )${c}( |$)" || why="$why; expected ${c}" ;;
 		esac
 	done
 	if [ "$DENIED" -gt 0 ]; then
-		why="$why; 127.0.0.3 RECEIVED $DENIED: $(printf '%s\n' "$NEW" | grep ' 127\.0\.0\.3:' | sort | uniq -c | head -3 | tr '\n' ' ')"
+		why="$why; 127.0.0.3 RECEIVED $DENIED: $(printf '%s\n' "$NEW" | grep -a ' 127\.0\.0\.3:' | tr -c '[:print:]\n' '.' | sort | uniq -c | head -3 | tr '\n' ' ')"
 	fi
 	if [ -z "$why" ]; then
 		echo "ok - escape: $what"
@@ -236,4 +248,186 @@ if [ $ROOT = 1 ]; then
 else
 	echo "ok - escape: exec of a setuid-root binary gains nothing # SKIP not root (cannot make a setuid binary)"
 fi
+
+# ---- issue 17: what an adversarial review found ----
+
+# wait_file FILE: wait (10 s at most) for FILE to exist
+wait_file() {
+	i=0
+	while [ ! -f "$1" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+	[ -f "$1" ]
+}
+
+# the attacker's own DNS server (any name answered, 127.0.0.100+N)
+DP=9653
+python3 "$HERE/anydns.py" --port $DP --log "$T/anydns.log" --ready "$T/anydns.ready" \
+	2>"$T/anydns.err" &
+XPIDS="$XPIDS $!"
+if ! wait_file "$T/anydns.ready"; then
+	echo "not ok - escape: DNS server anydns.py did not start ($(head -c 200 "$T/anydns.err"))"
+	DP=
+fi
+
+# item 1: a source address the command chooses.  The options that allow
+# one, then the responder replying to whatever source a query carried: a
+# socket bound to 127.0.0.5:U sends to port 53 with an IP_PKTINFO source
+# of the denied 127.0.0.3, so the reply lands on the denied UDP server
+# 127.0.0.3:U (the recorder).
+run 15 "$NETPIN" -q $RULES -- "$B/srcopts" $P $U
+verdict "setsockopt IP_FREEBIND/IP_TRANSPARENT/IPV6_FREEBIND/IPV6_TRANSPARENT, then a bind to an address not ours" \
+	ip_freebind_udp=EPERM ip_freebind_tcp=EPERM ip_transparent_udp=EPERM \
+	ip_transparent_tcp=EPERM ip_freebind_on_inet6=EPERM ipv6_freebind_udp=EPERM \
+	ipv6_freebind_tcp=EPERM ipv6_transparent_udp=EPERM ipv6_transparent_tcp=EPERM \
+	'!nonlocal_bind[46]=ok'
+
+run 20 "$NETPIN" -q $RULES -a udp:127.0.0.5 --bind $U -- \
+	"$B/dns_ask" -b 127.0.0.5:$U -i 127.0.0.3 pktinfo-leak.example
+verdict "DNS query with an IP_PKTINFO source of a denied address: the reply must not reach it" \
+	bind1=ok
+
+run 30 python3 "$HERE/stray_dns.py" "$NETPIN" $RULES -- "$B/dns_ask"
+verdict "netpin's DNS responder answers no query it did not redirect (one from outside netpin)" \
+	'own_reply=NXDOMAIN' stray_reply=none
+
+# item 2: multicast joins send IGMP/MLD reports carrying groups (and
+# sources) the command chose.  As root: on a veth whose peer is in a
+# namespace of its own, where a capture looks for them.
+CHOSEN="239.9.9.9 ff15::1234"
+MARKERS="239.7.7.7 ff15::7777"
+MCIF=lo
+MCADDR=127.0.0.1
+CAPPID=
+mc_setup() {
+	MCA=npe$$a
+	ip link add $MCA type veth peer name npe$$b 2>"$T/mc.err" || return 1
+	unshare -n python3 "$HERE/mcast_cap.py" capture --if npe$$b --out "$T/cap" \
+		--ns-ready "$T/cap.ns" --ready "$T/cap.ready" $CHOSEN $MARKERS 2>>"$T/mc.err" &
+	CAPPID=$!
+	XPIDS="$XPIDS $CAPPID"
+	wait_file "$T/cap.ns" && ip link set npe$$b netns $CAPPID 2>>"$T/mc.err" &&
+		ip addr add 10.199.0.1/24 dev $MCA 2>>"$T/mc.err" &&
+		ip link set $MCA up 2>>"$T/mc.err" && wait_file "$T/cap.ready"
+}
+if [ $ROOT = 1 ] && mc_setup; then
+	MCIF=$MCA
+	MCADDR=10.199.0.1
+else
+	CAPPID=
+fi
+run 20 "$NETPIN" -q $RULES -- "$B/mcast_join" $P $U $MCIF $MCADDR
+verdict "multicast group joins and source filters (IPv4, IPv6) with only unicast rules" \
+	ip_add_membership=EPERM ip_add_source_membership=EPERM mcast_join_group=EPERM \
+	mcast_join_source_group=EPERM mcast_msfilter=EPERM ip_msfilter=EPERM \
+	ipv6_add_membership=EPERM ipv6_mcast_join_group=EPERM \
+	ipv6_mcast_join_source_group=EPERM $PROBES
+if [ -n "$CAPPID" ]; then
+	run 20 python3 "$HERE/mcast_cap.py" check --if $MCA --out "$T/cap" \
+		--marker 239.7.7.7 --marker ff15::7777 $CHOSEN
+	verdict "no IGMP/MLD report for a group the command chose reaches the link (capture on a veth peer)" \
+		markers_seen=2 chosen_groups_seen=0
+else
+	echo "ok - escape: no IGMP/MLD report for a group the command chose reaches the link # SKIP no veth pair and capture namespace (root: $ROOT; $(head -c 200 "$T/mc.err" 2>/dev/null | tr '\n' ' '))"
+fi
+run 20 "$NETPIN" -q $RULES -a udp:239.1.2.3 -- "$B/mcast_join" $P $U $MCIF $MCADDR 239.1.2.3
+verdict "multicast joins with a rule for udp:239.1.2.3: that group only" \
+	allowed_ip_add_membership=ok allowed_mcast_join_group=ok \
+	ip_add_membership=EPERM ip_add_source_membership=EPERM mcast_join_group=EPERM \
+	mcast_join_source_group=EPERM mcast_msfilter=EPERM ip_msfilter=EPERM \
+	ipv6_add_membership=EPERM ipv6_mcast_join_group=EPERM \
+	ipv6_mcast_join_source_group=EPERM $PROBES
+
+# item 4: DNS names the command chose, with newlines, CR, spaces, '#',
+# '/' and ESC in their labels, answered by its own server, must not put a
+# rule allowing everything, or a control character, into the learned file,
+# nor a raw escape on netpin's stderr or in its log
+if [ -n "$DP" ]; then
+	run 30 "$NETPIN" --audit --learn "$T/learned" --log "$T/learn.json" \
+		--dns 127.0.0.1:$DP --allow-private-dns --hosts /dev/null --resolv /dev/null -- \
+		"$B/dns_ask" -s 9 '127\.0\.0\.2\0100\.0\.0\.0/0 #\013udp:x.example' \
+		'0.0.0.0/0 #.x.example' 'esc\027[31mred.example' 'sp ace/sl\009ash.example'
+	cp "$T/err" "$T/learn.err"
+	"$NETPIN" -n -A "$T/learned" --hosts /dev/null --resolv /dev/null -- true \
+		>/dev/null 2>"$T/reparse.err"
+	rc=$?
+	OUT="$OUT $(python3 "$HERE/learncheck.py" "$T/learned" "$T/learn.err" "$T/learn.json") reparse_exit=$rc"
+	verdict "--learn with DNS names the command chose (newline, CR, ESC, '0.0.0.0/0 #')" \
+		learned_file=yes learned_prefix_rules=0 learned_control_chars=0 reparse_exit=0 \
+		stderr_control_chars=0 log_control_chars=0
+else
+	echo "not ok - escape: --learn with DNS names the command chose (no DNS server)"
+fi
+
+# item 5: a label with a dot in it ([a.][example][com]) killed netpin
+# (exit 125) under a wildcard rule, and with --audit
+if [ -n "$DP" ]; then
+	for how in "-a *.example.com" "--audit"; do
+		case $how in
+		--audit) set -- --audit ;;
+		*) set -- -a '*.example.com' ;;
+		esac
+		run 20 "$NETPIN" -q $RULES "$@" --dns 127.0.0.1:$DP --hosts /dev/null \
+			--resolv /dev/null -- "$B/dns_ask" -c 127.0.0.2:$P -x 7 'a\..example.com'
+		OUT="$OUT netpin_exit=$RC"
+		verdict "a DNS label with a dot in it ($how): netpin lives on, the command's status is kept" \
+			'reply1=(NXDOMAIN|REFUSED|none)' connect=ok netpin_exit=7
+	done
+else
+	echo "not ok - escape: a DNS label with a dot in it (no DNS server)"
+fi
+
+# item 6: limits and scheduling of netpin, its process group and threads
+run 30 "$NETPIN" -q -a 127.0.0.2 --bind $((P + 5)) -- "$B/sched_attack" $P $U
+verdict "prlimit64/setpriority/sched_setscheduler/sched_setattr/sched_setaffinity/ioprio_set on netpin and its threads" \
+	"netpin_threads_found=$NZ" netpin_prlimit_cpu=EPERM netpin_prlimit_nofile=EPERM \
+	netpin_setpriority=EPERM netpin_setpriority_pgrp=EPERM netpin_sched_setscheduler=EPERM \
+	netpin_sched_setattr=EPERM netpin_sched_setaffinity=EPERM netpin_ioprio_set=EPERM \
+	"thread_calls=$NZ" thread_not_eperm=0 netpin_state_changed=0 thread_state_changed=0 \
+	$PROBES child_prlimit_cpu=ok child_setpriority_pgrp=ok self_sched_setscheduler=ok \
+	'!(^| )(child|self)_[a-z_]+=E'
+
+# item 11
+run 15 "$NETPIN" -q $RULES -- "$B/socketpair" $P $U
+verdict "socketpair() of AF_INET and AF_TIPC refused as socket() would (AF_UNIX ok)" \
+	inet_stream=EAFNOSUPPORT tipc_dgram=EAFNOSUPPORT unix_stream=ok unix_dgram=ok
+
+# item 13: the rebinding guard and IPv6 addresses that carry a private
+# IPv4 address (NAT64, 6to4, Teredo, IPv4-compatible)
+GP=9654
+python3 "$HERE/../dnsserver.py" --addr 127.0.0.1 --port $GP --zone "$HERE/rebind.zone" \
+	--log "$T/rebind.log" --ready "$T/rebind.ready" 2>"$T/rebind.err" &
+XPIDS="$XPIDS $!"
+GUARDED="nat64 nat64local sixtofour teredo v4compat"
+# guard_of NAME: kept (in the pin table), dropped (not, with the guard's
+# warning) or missing (neither)
+guard_of() {
+	if printf '%s\n' "$OUT" | grep -q " name $1\.test "; then
+		echo kept
+	elif grep "$1\.test" "$T/err" | grep -qi 'rebinding\|private'; then
+		echo dropped
+	else
+		echo missing
+	fi
+}
+if wait_file "$T/rebind.ready"; then
+	for private in "" --allow-private-dns; do
+		run 20 "$NETPIN" -n --dns 127.0.0.1:$GP --resolv /dev/null --hosts /dev/null \
+			$private -a nat64.test -a nat64local.test -a sixtofour.test \
+			-a teredo.test -a v4compat.test -a public.test -- true
+		set --
+		for n in $GUARDED public; do
+			OUT="$OUT $n=$(guard_of $n)"
+			[ -n "$private" ] && set -- "$@" "$n=kept"
+		done
+		if [ -z "$private" ]; then
+			verdict "rebinding guard: DNS answers NAT64/6to4/Teredo/IPv4-compatible of 10.0.0.1 are dropped" \
+				nat64=dropped nat64local=dropped sixtofour=dropped teredo=dropped \
+				v4compat=dropped public=kept
+		else
+			verdict "rebinding guard: --allow-private-dns keeps them" "$@"
+		fi
+	done
+else
+	echo "not ok - escape: rebinding guard (dnsserver.py did not start: $(head -c 200 "$T/rebind.err"))"
+fi
+
 exit 0
