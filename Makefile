@@ -27,10 +27,6 @@ tests/bpftest: tests/bpftest.c netpin.c
 tests/unit: tests/unit.c netpin.c
 	$(TEST_CC) -O2 $(WARN) -o $@ tests/unit.c -pthread
 
-# the same with the rows of known bugs, which fail until those are fixed
-tests/unit-known-bugs: tests/unit.c netpin.c
-	$(TEST_CC) -O2 $(WARN) -DUNIT_KNOWN_BUGS -o $@ tests/unit.c -pthread
-
 # the same client linked statically with musl: musl's resolver
 tests/netop-musl: tests/netop.c
 	musl-gcc -static -O2 $(WARN) -o $@ tests/netop.c
@@ -75,6 +71,6 @@ install: netpin
 	install -D -m 0755 netpin $(DESTDIR)$(PREFIX)/bin/netpin
 
 clean:
-	rm -rf netpin netpin-asan $(HELPERS) tests/unit-known-bugs $(FUZZERS) tests/fuzz-*.corpus
+	rm -rf netpin netpin-asan $(HELPERS) $(FUZZERS) tests/fuzz-*.corpus
 
 .PHONY: all helpers fuzzers fuzz test demo bench install clean

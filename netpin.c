@@ -698,17 +698,17 @@ valid_hostname(const char *s)
 		return 0;
 	for (const char *p = s; *p; p++) {
 		if (*p == '.') {
-			if (label == 0)
+			if (label == 0 || p[-1] == '-')
 				return 0;
 			label = 0;
 			continue;
 		}
 		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_')
 			return 0;
-		if (++label > 63)
-			return 0;
+		if ((label == 0 && *p == '-') || ++label > 63)
+			return 0; /* no label begins (or ends) with a hyphen */
 	}
-	return 1;
+	return s[len - 1] != '-';
 }
 
 /* Parse one RULE into r.  Returns NULL, or a message naming what is wrong. */
@@ -784,6 +784,10 @@ parse_rule(const char *text, struct rule *r)
 		err = "not an IPv4 or IPv6 address";
 		goto out;
 	}
+	/* "example.com." is example.com: one spelling to match */
+	if (strlen(host) > 2 && host[strlen(host) - 1] == '.' &&
+	    !strchr("*.", host[strlen(host) - 2]))
+		host[strlen(host) - 1] = '\0';
 	if (!strncmp(host, "*.", 2)) {
 		if (!valid_hostname(host + 2)) {
 			err = "bad wildcard name";

@@ -10,9 +10,8 @@
  * "not ok - unit: AREA: what (got 'X', want 'Y')"; the exit status is 1
  * when a row failed.  Rows whose function may die() (exit) run in a child.
  *
- * Rows that show a known bug of netpin.c hold the correct behaviour, sit in
- * tables named known_failing_*, and are built only with -DUNIT_KNOWN_BUGS,
- * so that the default build stays green until the bug is fixed.
+ * The rows of bugs found and fixed (issue 17's items 5 and 13, a NUL in a
+ * label, trailing dots, hyphens) sit in tables of their own at the end.
  */
 #define main netpin_main
 #include "../netpin.c"
@@ -308,6 +307,15 @@ static const struct text_row rule_rows[] = {
 	{ NAME253, "name tcp,udp " NAME253 " *" },
 	{ NAME254, "error: not a host name or address" },
 	{ "a..example", "error: not a host name or address" },
+	/* nothing that reads as a number is a name (inet_aton's forms) */
+	{ "300.1.1.1", "error: not an IPv4 address (four decimal numbers 0-255, as 192.0.2.1)" },
+	{ "1.2.3", "error: not an IPv4 address (four decimal numbers 0-255, as 192.0.2.1)" },
+	{ "010.0.0.1", "error: not an IPv4 address (four decimal numbers 0-255, as 192.0.2.1)" },
+	{ "example.0x7f", "error: not an IPv4 address (four decimal numbers 0-255, as 192.0.2.1)" },
+	{ "2130706433:80", "error: not an IPv4 address (four decimal numbers 0-255, as 192.0.2.1)" },
+	{ "0x7f.example", "name tcp,udp 0x7f.example *" },
+	{ "a1.example.x1", "name tcp,udp a1.example.x1 *" },
+	{ "example.com.", "name tcp,udp example.com *" },
 	{ ".example", "error: not a host name or address" },
 	{ "exa mple.com", "error: not a host name or address" },
 	{ "*example.com", "error: not a host name or address" },
@@ -1154,7 +1162,7 @@ static const struct private_row private_rows[] = {
 	{ "fe00::", 0 },
 	{ "fe80::1", 1 },              /* link-local */
 	{ "febf:ffff::1", 1 },
-	{ "fec0::1", 0 },
+	{ "fec0::1", 1 }, /* site-local (deprecated): private */
 	{ "ff02::1", 1 },              /* multicast */
 	{ "ff05::1:3", 1 },
 	/* IPv4-mapped */
@@ -1631,16 +1639,15 @@ run_answer_rows(const char *area, const struct answer_row *rows, size_t n)
 	}
 }
 
-/* ---- known bugs: the correct behaviour, failing until fixed ---------------------------- */
-#ifdef UNIT_KNOWN_BUGS
+/* ---- bugs found by these tables, and fixed ---------------------------------------------- */
 /*
- * known failing until issue 17 item 5: a query name with a label that
- * contains a dot must be refused (NXDOMAIN), never end netpin.  Today
+ * issue 17 item 5 (fixed): a query name with a label that
+ * contains a dot must be refused (NXDOMAIN), never end netpin.  Before the fix,
  * under a wildcard or --audit it reaches die("name too long for DNS")
  * once a DNS server is configured (exit 125), answers NOERROR without
  * one, and [api.example][com] is answered as api.example.com.
  */
-static const struct answer_row known_failing_issue17_item5[] = {
+static const struct answer_row fixed_issue17_item5[] = {
 	{ "a label with a dot under a wildcard is refused, no exit",
 	    QH "'x. 'wild 'example 00 0001 0001", A_SERVER,
 	    "NXDOMAIN aa rd ra qd=1 an=0" },
@@ -1656,23 +1663,23 @@ static const struct answer_row known_failing_issue17_item5[] = {
 };
 
 /*
- * known failing, found by this test (no issue filed; the root of issue 17
+ * found by this test and fixed (no issue filed; the root of issue 17
  * item 5): dns_decode_name() copies a NUL byte of a label into its C
  * string, so the name ends there: [api][example][com\0][x] is answered as
  * api.example.com (and is named so in the log and on stderr).
  */
-static const struct answer_row known_failing_label_nul[] = {
+static const struct answer_row fixed_label_nul[] = {
 	{ "[api][example][com\\0][x] is not api.example.com",
 	    QH "'api 'example 04636f6d00 'x 00 0001 0001", 0,
 	    "NXDOMAIN aa rd ra qd=1 an=0" },
 };
 
 /*
- * known failing until issue 17 item 13: the rebinding guard must see the
+ * issue 17 item 13 (fixed): the rebinding guard must see the
  * private IPv4 inside NAT64 (64:ff9b::/96), 6to4 (2002::/16), Teredo
  * (2001::/32) and IPv4-compatible (::/96) addresses.
  */
-static const struct private_row known_failing_issue17_item13[] = {
+static const struct private_row fixed_issue17_item13[] = {
 	{ "64:ff9b::10.0.0.1", 1 },
 	{ "64:ff9b::127.0.0.1", 1 },
 	{ "64:ff9b::169.254.169.254", 1 },
@@ -1684,7 +1691,7 @@ static const struct private_row known_failing_issue17_item13[] = {
 };
 
 /*
- * known failing, found by this test (no issue filed): a rule written with
+ * found by this test and fixed (no issue filed): a rule written with
  * the DNS root's trailing dot ("example.com.") is accepted but allows
  * nothing: the hosts file, DNS replies (dns_parse_reply's question check)
  * and pinned DNS's queries all say "example.com", and each is compared
@@ -1696,7 +1703,7 @@ struct world_row {
 	const char *want;
 };
 
-static const struct world_row known_failing_trailing_dot[] = {
+static const struct world_row fixed_trailing_dot[] = {
 	{ "'dot.example.:443' pins what the hosts file gives dot.example",
 	    "dot.example.:443", "192.0.2.9 dot.example\n", NULL, "192.0.2.9/32" },
 	{ "pinned DNS answers dot.example under 'dot.example.'",
@@ -1734,44 +1741,43 @@ world_child(const void *arg, char *out, size_t len)
 }
 
 /*
- * known failing, found by this test (no issue filed): valid_hostname()
+ * found by this test and fixed (no issue filed): valid_hostname()
  * lets a label begin or end with '-', so an allow-file line "--bind"
  * with its ports forgotten becomes a name rule "--bind" (a warning that
  * it does not resolve) instead of an error naming the line.
  */
-static const struct text_row known_failing_hyphen_rules[] = {
+static const struct text_row fixed_hyphen_rules[] = {
 	{ "-example.com", "error: not a host name or address" },
 	{ "example-.com", "error: not a host name or address" },
 	{ "*.-example.com", "error: bad wildcard name" },
 };
 
-static const struct allow_file_row known_failing_hyphen_files[] = {
+static const struct allow_file_row fixed_hyphen_files[] = {
 	{ "--bind without ports is a bad rule", "--bind\n",
 	    "exit 125: netpin: FILE:1: bad rule '--bind': not a host name or address" },
 };
 
 static void
-test_known_bugs(void)
+test_fixed_bugs(void)
 {
 	char got[OUT];
 
-	run_answer_rows("dns answer (known failing until issue 17 item 5)",
-	    known_failing_issue17_item5, NROWS(known_failing_issue17_item5));
-	run_answer_rows("dns answer (known failing: NUL in a label)",
-	    known_failing_label_nul, NROWS(known_failing_label_nul));
-	run_private_rows("private (known failing until issue 17 item 13)",
-	    known_failing_issue17_item13, NROWS(known_failing_issue17_item13));
-	for (size_t i = 0; i < NROWS(known_failing_trailing_dot); i++) {
-		in_child(world_child, &known_failing_trailing_dot[i], got, sizeof(got));
-		check("rule (known failing: trailing dot)", known_failing_trailing_dot[i].what,
-		    got, known_failing_trailing_dot[i].want);
+	run_answer_rows("dns answer (issue 17 item 5)",
+	    fixed_issue17_item5, NROWS(fixed_issue17_item5));
+	run_answer_rows("dns answer (fixed: NUL in a label)",
+	    fixed_label_nul, NROWS(fixed_label_nul));
+	run_private_rows("private (issue 17 item 13)",
+	    fixed_issue17_item13, NROWS(fixed_issue17_item13));
+	for (size_t i = 0; i < NROWS(fixed_trailing_dot); i++) {
+		in_child(world_child, &fixed_trailing_dot[i], got, sizeof(got));
+		check("rule (fixed: trailing dot)", fixed_trailing_dot[i].what,
+		    got, fixed_trailing_dot[i].want);
 	}
-	run_rule_rows("rule (known failing: hyphens)", known_failing_hyphen_rules,
-	    NROWS(known_failing_hyphen_rules));
-	run_allow_file_rows("allow-file (known failing: hyphens)", known_failing_hyphen_files,
-	    NROWS(known_failing_hyphen_files));
+	run_rule_rows("rule (fixed: hyphens)", fixed_hyphen_rules,
+	    NROWS(fixed_hyphen_rules));
+	run_allow_file_rows("allow-file (fixed: hyphens)", fixed_hyphen_files,
+	    NROWS(fixed_hyphen_files));
 }
-#endif
 
 int
 main(void)
@@ -1803,8 +1809,6 @@ main(void)
 	test_naming();
 	test_guard();
 	run_answer_rows("dns answer", answer_rows, NROWS(answer_rows));
-#ifdef UNIT_KNOWN_BUGS
-	test_known_bugs();
-#endif
+	test_fixed_bugs();
 	return failures ? 1 : 0;
 }

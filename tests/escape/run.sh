@@ -289,6 +289,12 @@ run 30 python3 "$HERE/stray_dns.py" "$NETPIN" $RULES -- "$B/dns_ask"
 verdict "netpin's DNS responder answers no query it did not redirect (one from outside netpin)" \
 	'own_reply=NXDOMAIN' stray_reply=none
 
+# item 7: a terminal the command stops (tcflow TCOOFF) while netpin has
+# denial lines to print: netpin goes on serving, its output waits
+run 90 python3 "$HERE/tcoff.py" "$NETPIN" "$HERE/../netop" $P
+verdict "a terminal the command stops (tcflow TCOOFF) does not stop netpin" \
+	finished=1 allowed=ok rc=0
+
 # item 2: multicast joins send IGMP/MLD reports carrying groups (and
 # sources) the command chose.  As root: on a veth whose peer is in a
 # namespace of its own, where a capture looks for them.
