@@ -3981,6 +3981,67 @@ write_back_lengths(struct call *c, unsigned upto)
 	}
 }
 
+/* A caught, unblocked signal waits for the thread: the kernel would end
+ * its blocking call with EINTR. */
+static int
+signal_waiting(pid_t tid)
+{
+	char buf[4096], v[32];
+	uint64_t pend = 0, blk, cgt;
+
+	if (read_status(tid, buf, sizeof(buf)))
+		return 0;
+	if (!status_field(buf, "SigPnd", v, sizeof(v)))
+		pend |= strtoull(v, NULL, 16);
+	if (!status_field(buf, "ShdPnd", v, sizeof(v)))
+		pend |= strtoull(v, NULL, 16);
+	if (status_field(buf, "SigBlk", v, sizeof(v)))
+		return 0;
+	blk = strtoull(v, NULL, 16);
+	if (status_field(buf, "SigCgt", v, sizeof(v)))
+		return 0;
+	cgt = strtoull(v, NULL, 16);
+	return (pend & ~blk & cgt) != 0;
+}
+
+/*
+ * A worker waits for the command's socket, never longer than its caller
+ * does: every WAIT_SLICE_MS it checks that the call is still pending (the
+ * caller may be gone, or its call interrupted) and whether a signal the
+ * caller handles is waiting (the kernel would end the call with EINTR), and
+ * it keeps to the socket's own timeout (SO_RCVTIMEO, SO_SNDTIMEO), as the
+ * kernel would.  Returns 0 (ready), EAGAIN (timed out), EINTR, another
+ * errno, or -1: the call is gone (nothing to answer).
+ */
+#define WAIT_SLICE_MS 100
+
+static int
+wait_socket(const struct call *c, short events, int timeo_opt)
+{
+	struct timeval tv = { 0, 0 };
+	socklen_t l = sizeof(tv);
+	long until = 0;
+
+	if (getsockopt(c->fd, SOL_SOCKET, timeo_opt, &tv, &l) == 0 &&
+	    (tv.tv_sec || tv.tv_usec))
+		until = now_ms() + (long)tv.tv_sec * 1000L + (long)tv.tv_usec / 1000L;
+	for (;;) {
+		struct pollfd p = { c->fd, events, 0 };
+		int n = poll(&p, 1, WAIT_SLICE_MS);
+
+		if (n > 0)
+			return 0;
+		if (n < 0 && errno != EINTR)
+			return errno;
+		if (!still_pending(c))
+			return -1;
+		if (signal_waiting(c->tid))
+			return EINTR;
+		if (until && now_ms() >= until)
+			return EAGAIN;
+	}
+}
+
 /* Returns 1 when answered, 0 when it would block (inline only). */
 static int
 run_send(struct call *c, int may_block)
@@ -3994,6 +4055,8 @@ run_send(struct call *c, int may_block)
 		if (blocks && (c->flags & MSG_FASTOPEN))
 			return 0; /* a blocking fast-open connect */
 		flags |= MSG_DONTWAIT;
+	} else if (!(c->flags & MSG_FASTOPEN)) {
+		flags |= MSG_DONTWAIT; /* a worker waits in wait_socket() */
 	}
 	while (c->next < c->nsend) {
 		struct msgbuf *m = &c->msg[c->next];
@@ -4009,11 +4072,21 @@ run_send(struct call *c, int may_block)
 		h.controllen = m->controllen;
 		n = syscall(SYS_sendmsg, c->fd, &h, flags);
 		if (n < 0) {
-			if ((errno == EAGAIN || errno == EWOULDBLOCK) && blocks &&
-			    !may_block)
+			int w;
+
+			if ((errno != EAGAIN && errno != EWOULDBLOCK) || !blocks) {
+				err = errno;
+				break;
+			}
+			if (!may_block)
 				return 0; /* full buffer: finish in a worker */
-			err = errno;
-			break;
+			if ((w = wait_socket(c, POLLOUT, SO_SNDTIMEO)) < 0)
+				return 1; /* the caller is gone */
+			if (w) {
+				err = w;
+				break;
+			}
+			continue;
 		}
 		if (n > 0) {
 			/* sent once: no second copy of fds or fast-open */
@@ -4091,28 +4164,6 @@ run_socketpair(struct call *c)
 	return 1;
 }
 
-/* A caught, unblocked signal waits for the thread: the kernel would end
- * its blocking call with EINTR. */
-static int
-signal_waiting(pid_t tid)
-{
-	char buf[4096], v[32];
-	uint64_t pend = 0, blk, cgt;
-
-	if (read_status(tid, buf, sizeof(buf)))
-		return 0;
-	if (!status_field(buf, "SigPnd", v, sizeof(v)))
-		pend |= strtoull(v, NULL, 16);
-	if (!status_field(buf, "ShdPnd", v, sizeof(v)))
-		pend |= strtoull(v, NULL, 16);
-	if (status_field(buf, "SigBlk", v, sizeof(v)))
-		return 0;
-	blk = strtoull(v, NULL, 16);
-	if (status_field(buf, "SigCgt", v, sizeof(v)))
-		return 0;
-	cgt = strtoull(v, NULL, 16);
-	return (pend & ~blk & cgt) != 0;
-}
 
 /*
  * A blocking accept, in a worker.  It waits for a connection or the
@@ -4146,30 +4197,56 @@ wake_setup(void)
 		die_errno("sigaction(SIG_WAKE)");
 }
 
+/* This thread gets SIG_WAKE every SCAN_MS from now on.  Returns 0 or -1. */
 static int
-accept_waiting(struct call *c, struct sockaddr_storage *ss, socklen_t *len)
+wake_start(timer_t *timer)
 {
 	struct itimerspec every = { { 0, SCAN_MS * 1000000L }, { 0, SCAN_MS * 1000000L } };
-	struct timespec zero = { 0, 0 };
 	struct sigevent ev;
 	sigset_t wake;
-	timer_t timer;
-	int fd, e, pidfd = open_task(c->tid);
 
 	memset(&ev, 0, sizeof(ev));
 	ev.sigev_notify = SIGEV_THREAD_ID;
 	ev.sigev_signo = SIG_WAKE;
 	ev.sigev_notify_thread_id = (pid_t)syscall(SYS_gettid);
-	if (timer_create(CLOCK_MONOTONIC, &ev, &timer)) {
+	if (timer_create(CLOCK_MONOTONIC, &ev, timer))
+		return -1;
+	sigemptyset(&wake);
+	sigaddset(&wake, SIG_WAKE);
+	timer_settime(*timer, 0, &every, NULL);
+	pthread_sigmask(SIG_UNBLOCK, &wake, NULL);
+	return 0;
+}
+
+/* ... and no more: none is left pending for the worker's next call. */
+static void
+wake_stop(timer_t timer)
+{
+	struct timespec zero = { 0, 0 };
+	sigset_t wake;
+	int e = errno;
+
+	sigemptyset(&wake);
+	sigaddset(&wake, SIG_WAKE);
+	pthread_sigmask(SIG_BLOCK, &wake, NULL);
+	timer_delete(timer);
+	while (sigtimedwait(&wake, NULL, &zero) > 0)
+		;
+	errno = e;
+}
+
+static int
+accept_waiting(struct call *c, struct sockaddr_storage *ss, socklen_t *len)
+{
+	timer_t timer;
+	int fd, pidfd = open_task(c->tid);
+
+	if (wake_start(&timer)) {
 		answer(c->id, 0, step_failed("timer_create", c, -1, errno));
 		if (pidfd >= 0)
 			close(pidfd);
 		return -2;
 	}
-	sigemptyset(&wake);
-	sigaddset(&wake, SIG_WAKE);
-	timer_settime(timer, 0, &every, NULL);
-	pthread_sigmask(SIG_UNBLOCK, &wake, NULL);
 	for (;;) {
 		struct pollfd p[2] = { { c->fd, POLLIN, 0 }, { pidfd, POLLIN, 0 } };
 		int n = poll(p, pidfd >= 0 ? 2 : 1, -1);
@@ -4193,15 +4270,37 @@ accept_waiting(struct call *c, struct sockaddr_storage *ss, socklen_t *len)
 			break;
 		}
 	}
-	e = errno;
-	pthread_sigmask(SIG_BLOCK, &wake, NULL);
-	timer_delete(timer);
+	wake_stop(timer);
 	if (pidfd >= 0)
 		close(pidfd);
-	while (sigtimedwait(&wake, NULL, &zero) > 0)
-		; /* none left for the worker's next call */
-	errno = e;
 	return fd;
+}
+
+/*
+ * A blocking connect, in a worker: the SIG_WAKE timer ends the kernel's
+ * wait with EINTR, after which the connection goes on being made (as for
+ * the command's own interrupted connect) and wait_socket() watches it.
+ * Returns 0, the connect's errno, or -1: the call is gone.
+ */
+static int
+connect_waiting(struct call *c)
+{
+	timer_t timer;
+	socklen_t l = sizeof(int);
+	int err, rc;
+
+	if (wake_start(&timer))
+		return step_failed("timer_create", c, -1, errno);
+	rc = connect(c->fd, (struct sockaddr *)&c->addr, c->addrlen);
+	err = rc < 0 ? errno : 0;
+	wake_stop(timer);
+	if (err != EINTR)
+		return err;
+	if ((rc = wait_socket(c, POLLOUT, SO_SNDTIMEO)))
+		return rc == EAGAIN ? EINPROGRESS : rc; /* as SO_SNDTIMEO does */
+	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &l))
+		return errno;
+	return err;
 }
 
 static int
@@ -4264,8 +4363,13 @@ run_call(struct call *c, int may_block)
 		answer(c->id, 0, rc < 0 ? errno : 0);
 		return 1;
 	case OP_CONNECT:
-		if (!may_block && socket_blocks(c->fd))
-			return 0;
+		if (socket_blocks(c->fd)) {
+			if (!may_block)
+				return 0;
+			if ((rc = connect_waiting(c)) >= 0)
+				answer(c->id, 0, rc);
+			return 1;
+		}
 		rc = connect(c->fd, (struct sockaddr *)&c->addr, c->addrlen);
 		answer(c->id, 0, rc < 0 ? errno : 0);
 		return 1;
@@ -4283,7 +4387,6 @@ run_call(struct call *c, int may_block)
  * a fresh thread, which ends with it (its credentials and fs_struct are the
  * command's from then on).
  */
-#define QUEUE_MAX 4096
 static pthread_cond_t work_ready = PTHREAD_COND_INITIALIZER;
 static struct call *queue_head, *queue_tail;
 static int idle_workers, queued;
@@ -4363,11 +4466,8 @@ finish_elsewhere(struct call *c)
 		c->pidfd_kept = 0;
 	}
 	pthread_mutex_lock(&workers_lock);
-	if (!c->as_task && (idle_workers > queued || workers >= WORKERS_MAX)) {
-		if (queued >= QUEUE_MAX) {
-			pthread_mutex_unlock(&workers_lock);
-			return refuse_call(c, "too many blocked calls at once");
-		}
+	/* an idle worker takes it at once; none waits for a busy one */
+	if (!c->as_task && idle_workers > queued) {
 		c->queue_next = NULL;
 		if (queue_tail)
 			queue_tail->queue_next = c;
@@ -4381,7 +4481,8 @@ finish_elsewhere(struct call *c)
 	}
 	if (workers >= WORKERS_MAX) {
 		pthread_mutex_unlock(&workers_lock);
-		return refuse_call(c, "too many calls made as the command at once");
+		return refuse_call(c, "too many blocked calls at once (every "
+		    "worker is busy)");
 	}
 	workers++;
 	pthread_mutex_unlock(&workers_lock);
@@ -5325,12 +5426,20 @@ run_recv(struct call *c, int may_block)
 	ssize_t n;
 	int err = 0;
 
-	if (!may_block)
-		flags |= MSG_DONTWAIT;
-	n = recvfrom(c->fd, buf, c->recv_len, flags, (struct sockaddr *)&from, &fl);
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && blocks && !may_block) {
-		free(buf);
-		return 0;
+	flags |= MSG_DONTWAIT; /* a worker waits in wait_socket() */
+	while ((n = recvfrom(c->fd, buf, c->recv_len, flags, (struct sockaddr *)&from,
+	    &fl)) < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && blocks) {
+		int w;
+
+		if (!may_block || (w = wait_socket(c, POLLIN, SO_RCVTIMEO)) < 0) {
+			free(buf);
+			return may_block; /* 0: finish in a worker; 1: gone */
+		}
+		if (w) {
+			errno = w;
+			break;
+		}
+		fl = sizeof(from);
 	}
 	if (n < 0) {
 		answer(c->id, 0, errno);

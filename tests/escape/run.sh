@@ -289,6 +289,13 @@ run 30 python3 "$HERE/stray_dns.py" "$NETPIN" $RULES -- "$B/dns_ask"
 verdict "netpin's DNS responder answers no query it did not redirect (one from outside netpin)" \
 	'own_reply=NXDOMAIN' stray_reply=none
 
+# item 8: 300 calls stuck in netpin's workers (recvfrom on redirected DNS
+# sockets that get no reply), then their process killed: the workers let
+# go, and new calls are served
+run 40 "$NETPIN" -q $RULES -- "$B/stuck_workers" $P $U
+verdict "300 calls stuck in netpin's workers, then killed: new calls are served" \
+	'while_stuck=(ok|EAGAIN)' after_dns=20/20 after_connect=ok '!hung=1'
+
 # item 7: a terminal the command stops (tcflow TCOOFF) while netpin has
 # denial lines to print: netpin goes on serving, its output waits
 run 90 python3 "$HERE/tcoff.py" "$NETPIN" "$HERE/../netop" $P
