@@ -2361,6 +2361,10 @@ static int addfd_mode;
 static int addfd_send = 1;        /* SECCOMP_ADDFD_FLAG_SEND (Linux 5.14) */
 static struct held *held[HELD_BUCKETS];
 static unsigned nheld, scan_gen;
+/* descriptors netpin keeps for itself, whatever the command holds: the
+ * scan must still open /proc, workers their pidfds */
+#define HELD_RESERVE 1024
+static unsigned held_budget = UINT_MAX;   /* written at start */
 static pthread_mutex_t held_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Where the entry for inode ino is (or would go).  With held_lock held. */
@@ -2384,6 +2388,13 @@ held_add(int fd, int settled)
 
 	if (fstat(fd, &st))
 		return 0;
+	if (__atomic_load_n(&nheld, __ATOMIC_RELAXED) >= held_budget) {
+		warn_once("held budget", "the command holds %u sockets, all that "
+		    "netpin can keep descriptors for (RLIMIT_NOFILE): socket() "
+		    "fails with EMFILE until it closes some", held_budget);
+		errno = EMFILE;
+		return 0;
+	}
 	h = xcalloc(1, sizeof(*h));
 	h->ino = st.st_ino;
 	h->fd = fd;
@@ -2769,7 +2780,10 @@ install_fd(struct call *c, int fd, int cloexec, int send)
 	int rc;
 
 	if (!ino) {
+		int e = errno;
+
 		close(fd);
+		errno = e;
 		return -1;
 	}
 	a.id = c->id;
@@ -6027,6 +6041,9 @@ choose_mode(int sock, int childfd)
 			rl.rlim_cur = rl.rlim_max;
 			setrlimit(RLIMIT_NOFILE, &rl);
 		}
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+			held_budget = rl.rlim_cur > 4 * HELD_RESERVE ?
+			    (unsigned)(rl.rlim_cur - HELD_RESERVE) : (unsigned)(rl.rlim_cur * 3 / 4);
 	}
 	if (write(sock, &addfd_mode, sizeof(addfd_mode)) != (ssize_t)sizeof(addfd_mode))
 		die_errno("write(socketpair)");

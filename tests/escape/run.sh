@@ -296,6 +296,12 @@ run 40 "$NETPIN" -q $RULES -- "$B/stuck_workers" $P $U
 verdict "300 calls stuck in netpin's workers, then killed: new calls are served" \
 	'while_stuck=(ok|EAGAIN)' after_dns=20/20 after_connect=ok '!hung=1'
 
+# item 9: more sockets than netpin has descriptors for (its RLIMIT_NOFILE
+# is 2048 here); once they are closed, sockets work again
+run 40 prlimit --nofile=2048:2048 "$NETPIN" -q $RULES -- "$B/fd_flood" $P $U
+verdict "more sockets than netpin can hold, then closed: socket() and connect work again" \
+	'flooded=[1-9][0-9]*' after=ok
+
 # item 7: a terminal the command stops (tcflow TCOOFF) while netpin has
 # denial lines to print: netpin goes on serving, its output waits
 run 90 python3 "$HERE/tcoff.py" "$NETPIN" "$HERE/../netop" $P
