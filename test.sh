@@ -3,7 +3,7 @@
 # "not ok N - what"); the last line is "N passed, N failed, N skipped".
 #
 # As root the suite re-runs itself inside a network namespace of its own
-# (unshare -n, lo up), so that nothing it does can leave the machine; every
+# (tests/netns.sh: unshare -n, lo up), so that nothing it does can leave the machine; every
 # server and every destination is a loopback address.
 #
 # netpin has two ways to mediate: it takes the command's sockets with
@@ -15,6 +15,8 @@
 # are counted here, prefixed "addfd mode: ".  The BPF interpreter, valgrind,
 # the sanitizers and the fuzzers do not depend on the mode and run once.
 set -u
+# shellcheck source=tests/netns.sh
+. "$(dirname "$0")/tests/netns.sh" "$@"
 cd "$(dirname "$0")" || exit 1
 ROOT=$PWD
 MODE=${NETPIN_TEST_MODE:-pidfd_getfd}
@@ -22,19 +24,6 @@ case $MODE in
 pidfd_getfd | addfd) ;;
 *) echo "NETPIN_TEST_MODE must be pidfd_getfd or addfd, not '$MODE'" >&2; exit 2 ;;
 esac
-
-if [ -z "${NETPIN_TEST_NETNS:-}" ]; then
-	if [ "$(id -u)" = 0 ] && unshare -n true 2>/dev/null; then
-		exec unshare -n env NETPIN_TEST_NETNS=root "$0" "$@"
-	elif unshare -rn true 2>/dev/null; then
-		exec unshare -rn env NETPIN_TEST_NETNS=user "$0" "$@"
-	fi
-	export NETPIN_TEST_NETNS=none
-fi
-if [ "$NETPIN_TEST_NETNS" != none ]; then
-	ip link set lo up 2>/dev/null || busybox ip link set lo up 2>/dev/null ||
-		{ echo "cannot bring lo up in the test namespace"; exit 1; }
-fi
 
 n=0 passed=0 failed=0 skipped=0
 pass() { n=$((n + 1)); passed=$((passed + 1)); echo "ok $n - $1"; }
@@ -66,7 +55,7 @@ if ! make -s netpin helpers >"$T/build.log" 2>&1; then
 	finish
 fi
 pass "build: netpin and test helpers"
-[ "$NETPIN_TEST_NETNS" = none ] &&
+[ "$NETPIN_NETNS" = none ] &&
 	echo "# note: no network namespace available; tests use loopback addresses only"
 
 NP=$ROOT/netpin
@@ -1206,7 +1195,7 @@ if [ "$(wc -l <"$T/dns-main.log")" = "$before" ] && case $out in *"127.0.0.2/32"
 else
 	fail "no query for literal addresses or names in the hosts file" "$out $(tail -n +$((before + 1)) "$T/dns-main.log")"
 fi
-if [ "$NETPIN_TEST_NETNS" != none ] && dns_start 127.0.0.1 53 port53; then
+if [ "$NETPIN_NETNS" != none ] && dns_start 127.0.0.1 53 port53; then
 	printf '# test\nnameserver 127.0.0.1\noptions timeout:1 attempts:1\n' >"$T/resolv.conf"
 	run -n --resolv "$T/resolv.conf" -a pub.test
 	case $out in *"93.184.216.34/32"*) pass "--resolv: nameservers from a resolv.conf" ;; *) fail "--resolv: nameservers from a resolv.conf" "$out $err" ;; esac
@@ -1650,7 +1639,7 @@ if [ "$MODE" = pidfd_getfd ]; then
 		[0-9]*" passed, "*" failed, "*" skipped") inner_done=$line ;;
 		*) echo "# addfd mode: $line" ;;
 		esac
-	done < <(NETPIN_TEST_MODE=addfd NETPIN_TEST_NETNS=$NETPIN_TEST_NETNS "$ROOT/test.sh" 2>&1)
+	done < <(NETPIN_TEST_MODE=addfd "$ROOT/test.sh" 2>&1)
 	[ -n "$inner_done" ] || fail "addfd mode: the suite runs to its end" "no summary line"
 fi
 

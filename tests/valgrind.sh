@@ -28,22 +28,13 @@
 # NOTIF_SEND's and NOTIF_ID_VALID's arguments are defined, and marks what
 # NOTIF_RECV fills in as defined).
 #
-# As root this runs inside a network namespace of its own (as test.sh does);
-# its servers listen on loopback ports of its own (TCP 9410, UDP 9411, DNS
-# 5410), so that it can also run inside test.sh's namespace.
+# As root this runs inside a network namespace of its own (tests/netns.sh, as
+# test.sh does); its servers listen on loopback ports of its own (TCP 9410,
+# UDP 9411, DNS 5410), so that it can also run inside test.sh's namespace.
 set -u
+# shellcheck source=tests/netns.sh
+. "$(dirname "$0")/netns.sh" "$@"
 cd "$(dirname "$0")/.." || exit 0
-
-if [ -z "${NETPIN_TEST_NETNS:-}" ] && [ -z "${NETPIN_VG_NETNS:-}" ]; then
-	if [ "$(id -u)" = 0 ] && unshare -n true 2>/dev/null; then
-		exec unshare -n env NETPIN_VG_NETNS=root bash "$0" "$@"
-	elif unshare -rn true 2>/dev/null; then
-		exec unshare -rn env NETPIN_VG_NETNS=user bash "$0" "$@"
-	fi
-fi
-if [ "${NETPIN_VG_NETNS:-none}" != none ]; then
-	ip link set lo up 2>/dev/null || busybox ip link set lo up 2>/dev/null
-fi
 
 ok() { echo "ok - valgrind: $1"; }
 notok() { echo "not ok - valgrind: $1 ($2)"; }
