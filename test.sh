@@ -61,6 +61,9 @@ pass "build: netpin and test helpers"
 NP=$ROOT/netpin
 [ "$MODE" = addfd ] && NP=$ROOT/tests/np-addfd
 OP=$ROOT/tests/netop
+# programs and files the tests use
+HELPERS=$ROOT/tests/helpers
+DATA=$ROOT/tests/data
 REC=$T/rec
 : >"$REC"
 
@@ -255,32 +258,29 @@ expect_allowed "an IPv4-mapped rule is an IPv4 rule" t-maprule \
 # (names: a resolver configuration with no server, so nothing is asked)
 : >"$T/resolv.empty"
 # ---- names, files ---------------------------------------------------------------
-printf '# test hosts\n127.0.0.2 allowed.test alias.test\n::1 six.test\n127.0.0.3 other.test\n' >"$T/hosts"
 expect_allowed "a name from the hosts file allows its address" t-name \
-	--resolv "$T/resolv.empty" --hosts "$T/hosts" -a allowed.test:9000 -- "$OP" tcp 127.0.0.2 9000 t-name
+	--resolv "$T/resolv.empty" --hosts "$DATA/hosts" -a allowed.test:9000 -- "$OP" tcp 127.0.0.2 9000 t-name
 expect_allowed "an alias from the hosts file" t-alias \
-	--resolv "$T/resolv.empty" --hosts "$T/hosts" -a ALIAS.test:9000 -- "$OP" tcp 127.0.0.2 9000 t-alias
+	--resolv "$T/resolv.empty" --hosts "$DATA/hosts" -a ALIAS.test:9000 -- "$OP" tcp 127.0.0.2 9000 t-alias
 expect_denied "a name allows only its own addresses" 127.0.0.3:9000 \
-	--resolv "$T/resolv.empty" --hosts "$T/hosts" -a allowed.test -- "$OP" tcp 127.0.0.3 9000 t-name-deny
-run --resolv "$T/resolv.empty" --hosts "$T/hosts" -a missing.test -- "$OP" tcp 127.0.0.2 9000 t-missing
+	--resolv "$T/resolv.empty" --hosts "$DATA/hosts" -a allowed.test -- "$OP" tcp 127.0.0.3 9000 t-name-deny
+run --resolv "$T/resolv.empty" --hosts "$DATA/hosts" -a missing.test -- "$OP" tcp 127.0.0.2 9000 t-missing
 case "$rc:$out:$err" in
 1:EACCES:*"missing.test does not resolve"*) pass "an unresolved name warns and the command runs" ;;
 *) fail "an unresolved name warns and the command runs" "rc $rc out $out err $err" ;;
 esac
-run --strict --resolv "$T/resolv.empty" --hosts "$T/hosts" -a missing.test -- "$OP" tcp 127.0.0.2 9000 t-strict
+run --strict --resolv "$T/resolv.empty" --hosts "$DATA/hosts" -a missing.test -- "$OP" tcp 127.0.0.2 9000 t-strict
 [ "$rc" = 125 ] && [ -z "$out" ] && pass "--strict: an unresolved name is an error (125)" ||
 	fail "--strict: an unresolved name is an error (125)" "rc $rc"
 run --resolv "$T/resolv.empty" --hosts "$T/nonexistent" -a missing.test -- true
 [ "$rc" = 125 ] && pass "an unreadable hosts file is an error (125)" || fail "an unreadable hosts file is an error (125)" "rc $rc"
-printf '# allowed hosts\n\n127.0.0.2:9000   # the API\n  udp:127.0.0.2:9001\n' >"$T/allow"
 expect_allowed "--allow-file rules (TCP)" t-file \
-	-A "$T/allow" -- "$OP" tcp 127.0.0.2 9000 t-file
+	-A "$DATA/allow" -- "$OP" tcp 127.0.0.2 9000 t-file
 expect_allowed "--allow-file rules (UDP)" t-fileu \
-	-A "$T/allow" -- "$OP" udp-sendto 127.0.0.2 9001 t-fileu
+	-A "$DATA/allow" -- "$OP" udp-sendto 127.0.0.2 9001 t-fileu
 expect_denied "--allow-file allows nothing else" 127.0.0.2:9002 \
-	-A "$T/allow" -- "$OP" tcp 127.0.0.2 9002 t-file-deny
-printf '127.0.0.2\nnot a rule\n' >"$T/badallow"
-run -A "$T/badallow" -- true
+	-A "$DATA/allow" -- "$OP" tcp 127.0.0.2 9002 t-file-deny
+run -A "$DATA/badallow" -- true
 case "$rc:$err" in
 125:*"badallow:2"*) pass "a bad line in an allow-file names file and line (125)" ;;
 *) fail "a bad line in an allow-file names file and line (125)" "rc $rc err $err" ;;
@@ -346,10 +346,7 @@ else
 	esac
 fi
 mkdir -p "$T/udir"
-python3 -c '
-import socket,sys
-s=socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(sys.argv[1]); s.settimeout(5)
-open(sys.argv[2],"w").write(s.recv(100).decode())' "$T/udir/sock" "$T/udir/got" &
+python3 "$HELPERS/unix_recv.py" "$T/udir/sock" "$T/udir/got" &
 upid=$!
 for _ in $(seq 50); do [ -S "$T/udir/sock" ] && break; sleep 0.05; done
 (cd "$T/udir" && "$NP" -- "$OP" unix-dgram sock t-unixrel >"$T/out" 2>"$T/err")
@@ -366,20 +363,9 @@ mode=$(stat -c %a "$T/udir/m.sock" 2>/dev/null)
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && [ -x /usr/bin/python3 ]; then
 	mkdir -p "$T/priv" && chmod 700 "$T/priv"
 	chmod 755 "$T"
-	cat >"$T/ucli.py" <<'EOF'
-import socket, sys
-s = socket.socket(socket.AF_UNIX)
-try:
-    s.connect(sys.argv[1]); print("connected")
-except OSError as e:
-    print(type(e).__name__)
-EOF
-	chmod 644 "$T/ucli.py"
-	python3 -c '
-import socket, struct, sys, os
-s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); os.chmod(sys.argv[1], 0o600); s.listen(4); s.settimeout(8)
-c, _ = s.accept()
-print(struct.unpack("3i", c.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))[1], flush=True)' "$T/priv/sock" >"$T/priv.out" 2>&1 &
+	# (nobody runs it: a copy in $T, which nobody may enter)
+	cp "$HELPERS/ucli.py" "$T/ucli.py" && chmod 644 "$T/ucli.py"
+	python3 "$HELPERS/peercred.py" "$T/priv/sock" >"$T/priv.out" 2>&1 &
 	upid=$!
 	for _ in $(seq 50); do [ -S "$T/priv/sock" ] && break; sleep 0.05; done
 	AS_NOBODY="setpriv --reuid=65534 --regid=65534 --clear-groups /usr/bin/python3 $T/ucli.py $T/priv/sock"
@@ -404,74 +390,10 @@ fi
 # ---- sockets the command shares, passes, inherits and closes ------------------------
 # (in addfd mode netpin creates every socket and keeps a reference of its own,
 # dropped when no process of the command holds the socket any more)
-cat >"$T/eofsrv.py" <<'EOF'
-# eofsrv.py HOST PORT OUT: for each connection, "DATA eof|ERROR SECONDS" in OUT,
-# SECONDS from accept to EOF
-import socket, sys, threading, time
-host, port, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind((host, port))
-s.listen(64)
-lock = threading.Lock()
-def serve(c):
-    t0 = time.monotonic()
-    data, how = b"", "eof"
-    c.settimeout(20)
-    try:
-        while True:
-            d = c.recv(4096)
-            if not d:
-                break
-            data += d
-    except OSError as e:
-        how = type(e).__name__
-    el = time.monotonic() - t0
-    with lock, open(out, "a") as f:
-        f.write("%s %s %.3f\n" % (data.decode("latin-1").replace("\n", "\\n"), how, el))
-open(out + ".ready", "w").close()
-while True:
-    c, _ = s.accept()
-    threading.Thread(target=serve, args=(c,), daemon=True).start()
-EOF
-cat >"$T/send2.py" <<'EOF'
-# send2.py HOW TOKEN_OK TOKEN_DENIED: get a UDP socket (HOW), send TOKEN_OK to
-# 127.0.0.2:9001 and TOKEN_DENIED to 127.0.0.3:9001; print each result (ok or
-# the errno name).  HOW: fd:N (the socket on fd N), unix:PATH (received over a
-# unix socket at PATH), dup (a dup of a new socket whose first fd is closed,
-# used 0.5 s later), exec (a new socket kept across exec of this script)
-import errno, os, socket, sys, time
-how, tok_ok, tok_deny = sys.argv[1:4]
-if how.startswith("fd:"):
-    u = socket.socket(fileno=int(how[3:]))
-elif how.startswith("unix:"):
-    c = socket.socket(socket.AF_UNIX)
-    c.connect(how[5:])
-    msg, fds, _, _ = socket.recv_fds(c, 16, 1)
-    u = socket.socket(fileno=fds[0])
-elif how == "dup":
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    n = os.dup(s.fileno())
-    s.close()
-    time.sleep(0.5)
-    u = socket.socket(fileno=n)
-elif how == "exec":
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    os.set_inheritable(s.fileno(), True)
-    os.execv(sys.executable, [sys.executable, sys.argv[0], "fd:%d" % s.fileno(), tok_ok, tok_deny])
-res = []
-for host, tok in (("127.0.0.2", tok_ok), ("127.0.0.3", tok_deny)):
-    try:
-        u.sendto(tok.encode(), (host, 9001))
-        res.append("ok")
-    except OSError as e:
-        res.append(errno.errorcode.get(e.errno, str(e.errno)))
-print(*res, flush=True)
-EOF
 # sent2 OUT TOK_OK TOK_DENIED: the command printed OUT, TOK_OK arrived, TOK_DENIED did not
 sent2() { [ "$out" = "$1" ] && got "$2" && silent "$3"; }
 
-python3 "$T/eofsrv.py" 127.0.0.2 9004 "$T/eof.rec" 2>"$T/eofsrv.err" &
+python3 "$HELPERS/eofsrv.py" 127.0.0.2 9004 "$T/eof.rec" 2>"$T/eofsrv.err" &
 AUX_PIDS="$AUX_PIDS $!"
 for _ in $(seq 100); do [ -e "$T/eof.rec.ready" ] && break; sleep 0.05; done
 # eof_within TOKEN: the connection that carried TOKEN saw EOF within 1.5 s of its accept
@@ -493,36 +415,7 @@ s = socket.create_connection((\"127.0.0.2\", 9004)); s.sendall(sys.argv[1].encod
 	pass "a TCP peer sees EOF at once when the socket's only process exits (the command still running)" ||
 	fail "a TCP peer sees EOF at once when the socket's only process exits (the command still running)" "rc $rc out '$out', server: $(eof_seen t-peerexit) $err"
 
-cat >"$T/spair.py" <<'EOF'
-import os, socket, sys, time
-a, b = socket.socketpair()
-pid = os.fork()
-if pid == 0:
-    a.close()
-    b.sendall(b"from-child;")
-    b.sendall(b"child-got:" + b.recv(100))
-    b.close()
-    time.sleep(2.5)
-    os._exit(0)
-b.close()
-a.settimeout(6)
-data = a.recv(100)
-t0 = time.monotonic()
-a.sendall(b"from-parent")
-try:
-    while True:
-        d = a.recv(100)
-        if not d:
-            break
-        data += d
-except OSError as e:
-    data += b" " + type(e).__name__.encode()
-el = time.monotonic() - t0
-alive = os.waitpid(pid, os.WNOHANG)[0] == 0
-os.waitpid(pid, 0)
-print(data.decode(), "eof=%.3f" % el, "child_alive_at_eof=%d" % alive)
-EOF
-run -a 127.0.0.2 -- python3 "$T/spair.py"
+run -a 127.0.0.2 -- python3 "$HELPERS/spair.py"
 el=$(echo "$out" | sed -n 's/.* eof=\([0-9.]*\) .*/\1/p')
 case "$rc:$out" in
 "0:from-child;child-got:from-parent eof="*" child_alive_at_eof=1")
@@ -533,34 +426,14 @@ case "$rc:$out" in
 esac
 
 # a server inside the command, clients outside
-cat >"$T/cli.py" <<'EOF'
-# cli.py HOST PORT TOKEN: connect from 127.0.0.6, send TOKEN and a newline,
-# print the answer (up to EOF) and the local port
-import socket, sys
-s = socket.socket()
-s.settimeout(5)
-s.bind(("127.0.0.6", 0))
-try:
-    s.connect((sys.argv[1], int(sys.argv[2])))
-    s.sendall(sys.argv[3].encode() + b"\n")
-    data = b""
-    while True:
-        d = s.recv(4096)
-        if not d:
-            break
-        data += d
-    print(data.decode().strip(), s.getsockname()[1])
-except OSError as e:
-    print(type(e).__name__)
-EOF
 # wait_line FILE TEXT: TEXT appears in FILE within 3 s
 wait_line() { for _ in $(seq 60); do grep -qF -- "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done; return 1; }
 timeout -k 2 15 "$NP" --bind 9130 -- "$OP" accept-echo 127.0.0.2 9130 >"$T/srv.out" 2>"$T/srv.err" &
 np=$!
 c1='' c2=''
 if wait_line "$T/srv.out" "listening 9130"; then
-	c1=$(python3 "$T/cli.py" 127.0.0.2 9130 t-acc-1)
-	c2=$(python3 "$T/cli.py" 127.0.0.2 9130 t-acc-2)
+	c1=$(python3 "$HELPERS/cli.py" 127.0.0.2 9130 t-acc-1)
+	c2=$(python3 "$HELPERS/cli.py" 127.0.0.2 9130 t-acc-2)
 fi
 wait $np
 rc=$?
@@ -605,7 +478,7 @@ np=$!
 c1=
 if wait_line "$T/lc.out" closed; then
 	sleep 1
-	c1=$(python3 "$T/cli.py" 127.0.0.2 9135 t-closed-listener)
+	c1=$(python3 "$HELPERS/cli.py" 127.0.0.2 9135 t-closed-listener)
 fi
 wait $np
 [ "$c1" = ConnectionRefusedError ] &&
@@ -613,75 +486,26 @@ wait $np
 	fail "a listener the command closed refuses outside connections 1 s later" "client: '$c1'; $(cat "$T/lc.out" "$T/lc.err" | tr '\n' ' ')"
 
 # SCM_RIGHTS between two processes of the command: a UDP socket and a unix socket
-cat >"$T/scm.py" <<'EOF'
-import errno, os, socket, sys, time
-ca, cb = socket.socketpair()
-pa, pb = socket.socketpair()
-pid = os.fork()
-if pid == 0:
-    ca.close(); pa.close(); pb.close()
-    msg, fds, _, _ = socket.recv_fds(cb, 16, 2)
-    time.sleep(0.5)
-    u = socket.socket(fileno=fds[0])
-    p = socket.socket(fileno=fds[1])
-    p.sendall(b"via-passed-unix")
-    p.close()
-    res = []
-    for host, tok in (("127.0.0.2", sys.argv[1]), ("127.0.0.3", sys.argv[2])):
-        try:
-            u.sendto(tok.encode(), (host, 9001))
-            res.append("ok")
-        except OSError as e:
-            res.append(errno.errorcode.get(e.errno, str(e.errno)))
-    print("child", msg.decode(), *res, flush=True)
-    os._exit(0)
-cb.close()
-u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-socket.send_fds(ca, [b"sockets"], [u.fileno(), pb.fileno()])
-u.close(); pb.close()
-pa.settimeout(5)
-got = pa.recv(100)
-os.waitpid(pid, 0)
-print("parent", got.decode(), flush=True)
-EOF
 mark
-run -a 127.0.0.2:9001 -- python3 "$T/scm.py" t-scm-ok t-scm-deny
+run -a 127.0.0.2:9001 -- python3 "$HELPERS/scm.py" t-scm-ok t-scm-deny
 sent2 "child sockets ok EACCES
 parent via-passed-unix" t-scm-ok t-scm-deny &&
 	pass "SCM_RIGHTS between two processes of the command: the receiver uses the UDP and unix sockets (allowed ok, denied EACCES)" ||
 	fail "SCM_RIGHTS between two processes of the command: the receiver uses the sockets" "rc $rc out '$out' $err; $(new_lines | grep t-scm-)"
 
-cat >"$T/inherit.py" <<'EOF'
-# inherit.py COMMAND...: run COMMAND with a new UDP socket on fd 3
-import os, socket, subprocess, sys
-u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-if u.fileno() != 3:
-    os.dup2(u.fileno(), 3)
-sys.exit(subprocess.call(sys.argv[1:], pass_fds=[3]))
-EOF
 mark
-python3 "$T/inherit.py" "$NP" -a 127.0.0.2:9001 -- python3 "$T/send2.py" fd:3 t-inh-ok t-inh-deny >"$T/out" 2>"$T/err"
+python3 "$HELPERS/inherit.py" "$NP" -a 127.0.0.2:9001 -- python3 "$HELPERS/send2.py" fd:3 t-inh-ok t-inh-deny >"$T/out" 2>"$T/err"
 rc=$? out=$(cat "$T/out") err=$(cat "$T/err")
 sent2 "ok EACCES" t-inh-ok t-inh-deny &&
 	pass "a socket netpin inherits (fd 3) is mediated in the command: allowed ok, denied EACCES" ||
 	fail "a socket netpin inherits (fd 3) is mediated in the command" "rc $rc out '$out' $err; $(new_lines | grep t-inh-)"
 
-cat >"$T/giver.py" <<'EOF'
-# giver.py PATH: on the first connection to PATH, send it a new UDP socket
-import os, socket, sys
-l = socket.socket(socket.AF_UNIX)
-l.bind(sys.argv[1]); l.listen(1); l.settimeout(15)
-c, _ = l.accept()
-u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-socket.send_fds(c, [b"x"], [u.fileno()])
-c.close()
-EOF
 rm -f "$T/give.sock"
-python3 "$T/giver.py" "$T/give.sock" 2>"$T/giver.err" &
+python3 "$HELPERS/giver.py" "$T/give.sock" 2>"$T/giver.err" &
 gpid=$!
 for _ in $(seq 60); do [ -S "$T/give.sock" ] && break; sleep 0.05; done
 mark
-run -a 127.0.0.2:9001 -- python3 "$T/send2.py" "unix:$T/give.sock" t-give-ok t-give-deny
+run -a 127.0.0.2:9001 -- python3 "$HELPERS/send2.py" "unix:$T/give.sock" t-give-ok t-give-deny
 wait $gpid
 if [ "$MODE" = pidfd_getfd ]; then
 	sent2 "ok EACCES" t-give-ok t-give-deny &&
@@ -697,12 +521,12 @@ else
 	esac
 fi
 mark
-run -a 127.0.0.2:9001 -- python3 "$T/send2.py" dup t-dup-ok t-dup-deny
+run -a 127.0.0.2:9001 -- python3 "$HELPERS/send2.py" dup t-dup-ok t-dup-deny
 sent2 "ok EACCES" t-dup-ok t-dup-deny &&
 	pass "a dup of a socket whose first fd was closed is still mediated (0.5 s later)" ||
 	fail "a dup of a socket whose first fd was closed is still mediated" "rc $rc out '$out' $err"
 mark
-run -a 127.0.0.2:9001 -- python3 "$T/send2.py" exec t-exec-ok t-exec-deny
+run -a 127.0.0.2:9001 -- python3 "$HELPERS/send2.py" exec t-exec-ok t-exec-deny
 sent2 "ok EACCES" t-exec-ok t-exec-deny &&
 	pass "a socket kept across exec is still mediated" ||
 	fail "a socket kept across exec is still mediated" "rc $rc out '$out' $err"
@@ -716,28 +540,8 @@ b.connect(("127.0.0.2", 9000)); b.sendall(b"t-fdreuse"); b.close(); print("ok")'
 	pass "an fd number reused at once by another socket: the call acts on the new socket" ||
 	fail "an fd number reused at once by another socket: the call acts on the new socket" "rc $rc out '$out' $err"
 
-cat >"$T/alarm.py" <<'EOF'
-import signal, socket, sys, time
-class Alarm(Exception):
-    pass
-def on_alarm(sig, frame):
-    raise Alarm()
-signal.signal(signal.SIGALRM, on_alarm)
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.2", 9136)); s.listen(1)
-t0 = time.monotonic()
-signal.alarm(1)
-try:
-    s.accept()
-    print("accepted")
-    sys.exit(1)
-except Alarm:
-    print("alarm after %.1f s" % (time.monotonic() - t0))
-    sys.exit(7)
-EOF
 start=$(date +%s%N)
-timeout -k 2 10 "$NP" --bind 9136 -- python3 "$T/alarm.py" >"$T/out" 2>"$T/err"
+timeout -k 2 10 "$NP" --bind 9136 -- python3 "$HELPERS/alarm.py" >"$T/out" 2>"$T/err"
 rc=$? out=$(cat "$T/out") err=$(cat "$T/err")
 el=$((($(date +%s%N) - start) / 1000000))
 case "$rc:$out" in
@@ -747,35 +551,8 @@ case "$rc:$out" in
 *) fail "a blocked accept() is interrupted by a handled signal (SIGALRM after 1 s; exit 7)" "rc $rc after $el ms, out '$out' $err" ;;
 esac
 
-cat >"$T/orphan.py" <<'EOF'
-# the child makes a UDP socket, its parent exits; the orphan sends 0.6 s later
-import errno, os, socket, sys, time
-r, w = os.pipe()
-if os.fork():
-    os.close(w)
-    os.read(r, 1)
-    os._exit(0)
-os.close(r)
-u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-ppid = os.getppid()
-os.write(w, b"x")
-os.close(w)
-t0 = time.monotonic()
-while os.getppid() == ppid and time.monotonic() - t0 < 5:
-    time.sleep(0.01)
-orphaned = int(os.getppid() != ppid)
-time.sleep(0.6)
-res = []
-for host, tok in (("127.0.0.2", sys.argv[1]), ("127.0.0.3", sys.argv[2])):
-    try:
-        u.sendto(tok.encode(), (host, 9001))
-        res.append("ok")
-    except OSError as e:
-        res.append(errno.errorcode.get(e.errno, str(e.errno)))
-print("orphaned=%d" % orphaned, *res, flush=True)
-EOF
 mark
-run -a 127.0.0.2:9001 -- sh -c "python3 '$T/orphan.py' t-orphan-ok t-orphan-deny; sleep 2"
+run -a 127.0.0.2:9001 -- sh -c "python3 '$HELPERS/orphan.py' t-orphan-ok t-orphan-deny; sleep 2"
 sent2 "orphaned=1 ok EACCES" t-orphan-ok t-orphan-deny &&
 	pass "an orphaned process keeps its socket, still mediated (allowed ok, denied EACCES)" ||
 	fail "an orphaned process keeps its socket, still mediated" "rc $rc out '$out' $err; $(new_lines | grep t-orphan-)"
@@ -783,90 +560,10 @@ sent2 "orphaned=1 ok EACCES" t-orphan-ok t-orphan-deny &&
 # accepters killed while blocked: no connection may go to a caller that is
 # gone (in addfd mode netpin's workers wait in accept for them; 6 rounds, as
 # a worker could be left in accept only when it lost a race for a connection)
-cat >"$T/accepters.py" <<'EOF'
-# 6 rounds: 8 processes block in accept() on one listener, "ready R"; once 4
-# connections are taken (or after 3 s) all 8 are killed, "killed R: N taken".
-# Then the parent takes 4 more connections itself, answering "echo:DATA".
-import os, select, signal, socket, time
-class Alarm(Exception):
-    pass
-def on_alarm(sig, frame):
-    raise Alarm()
-L = socket.socket()
-L.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-L.bind(("127.0.0.2", 9137)); L.listen(16)
-for rnd in range(1, 7):
-    r, w = os.pipe()
-    kids = []
-    for i in range(8):
-        pid = os.fork()
-        if pid == 0:
-            os.close(r)
-            c, _ = L.accept()
-            os.write(w, b"x")
-            time.sleep(20)
-            os._exit(0)
-        kids.append(pid)
-    os.close(w)
-    time.sleep(0.1)
-    print("ready", rnd, flush=True)
-    taken = b""
-    t0 = time.monotonic()
-    while len(taken) < 4 and time.monotonic() - t0 < 3:
-        if select.select([r], [], [], 0.1)[0]:
-            taken += os.read(r, 8)
-    os.close(r)
-    for k in kids:
-        os.kill(k, signal.SIGKILL)
-        os.waitpid(k, 0)
-    print("killed %d: %d taken" % (rnd, len(taken)), flush=True)
-signal.signal(signal.SIGALRM, on_alarm)
-signal.alarm(3)
-served = 0
-try:
-    for i in range(4):
-        c, _ = L.accept()
-        c.sendall(b"echo:" + c.recv(100))
-        c.close()
-        served += 1
-except (Alarm, OSError) as e:
-    print(type(e).__name__)
-print("served", served, flush=True)
-EOF
-timeout -k 2 30 "$NP" --bind 9137 -- python3 "$T/accepters.py" >"$T/acc.out" 2>"$T/acc.err" &
+timeout -k 2 30 "$NP" --bind 9137 -- python3 "$HELPERS/accepters.py" >"$T/acc.out" 2>"$T/acc.err" &
 np=$!
-# the clients: at each "ready R" a burst of 4 connections; at once after
-# "killed 6", 4 connections that send a token; prints each answer (or what
-# went wrong)
-later=$(python3 -c 'import socket, sys, time
-def wait_for(text):
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < 5:
-        with open(sys.argv[1]) as f:
-            if any(l.startswith(text) for l in f):
-                return
-        time.sleep(0.02)
-    print("no line", repr(text)); sys.exit()
-for r in range(1, 7):
-    wait_for("ready %d" % r)
-    for i in range(4):
-        socket.create_connection(("127.0.0.2", 9137), timeout=3).close()
-wait_for("killed 6:")
-res = []
-for i in range(1, 5):
-    try:
-        s = socket.create_connection(("127.0.0.2", 9137), timeout=5)
-        s.sendall(b"t-herd-%d" % i); s.shutdown(socket.SHUT_WR)
-        data = b""
-        while True:
-            d = s.recv(100)
-            if not d:
-                break
-            data += d
-        res.append(data.decode() or "EOF")
-    except OSError as e:
-        res.append(type(e).__name__)
-print(*res)' "$T/acc.out")
+# the clients (tests/helpers/herd.py)
+later=$(python3 "$HELPERS/herd.py" "$T/acc.out")
 wait $np
 rc=$?
 what="6 times 8 processes block in accept(), 4 take a burst from outside, all 8 are killed: every later connection is served by a new accept"
@@ -891,21 +588,13 @@ esac
 # and nothing arrives); addfd mode, netpin would make it in its own namespace,
 # so socket() is refused.  As root, again with netpin and the command as nobody
 # (then no thread of netpin acts as the command: netpin would make the socket).
-NSSOCK='import errno, socket, sys
-try:
-    s = socket.socket()
-except OSError as e:
-    print(errno.errorcode.get(e.errno, e.errno)); sys.exit(1)
-try:
-    s.connect(("127.0.0.2", 9000)); s.sendall(sys.argv[1].encode()); print("ok ok")
-except OSError as e:
-    print("ok", errno.errorcode.get(e.errno, e.errno))'
 if [ "$MODE" = addfd ]; then
 	what="a command in a network namespace of its own (unshare -rn): socket() fails with EACCES, and netpin says why"
 else
 	what="a command in a network namespace of its own (unshare -rn) makes its socket there: the allowed connect finds no route"
 fi
-# netns_socket [AS_USER...]: run NSSOCK under unshare -rn, judge, pass/fail
+# netns_socket [AS_USER...]: run tests/helpers/netns_sock.py under unshare -rn,
+# judge, pass/fail
 netns_socket() {
 	local how=${1:+" (netpin and the command as nobody)"} np=("$NP")
 	# as nobody: netpin from a directory nobody may enter (the checkout's
@@ -917,7 +606,7 @@ netns_socket() {
 			np=(env NETPIN_BIN="$T/pub/netpin" "$T/pub/np-addfd")
 	fi
 	mark
-	"$@" "${np[@]}" -a 127.0.0.2:9000 -- unshare -rn "$PY3" -c "$NSSOCK" t-netns >"$T/out" 2>"$T/err"
+	"$@" "${np[@]}" -a 127.0.0.2:9000 -- unshare -rn "$PY3" "$T/netns_sock.py" t-netns >"$T/out" 2>"$T/err"
 	rc=$? out=$(cat "$T/out") err=$(cat "$T/err")
 	if [ "$MODE" = addfd ]; then
 		case "$out:$err" in
@@ -930,6 +619,8 @@ netns_socket() {
 			fail "$what$how" "rc $rc out '$out' $err; $(new_lines | grep t-netns)"
 	fi
 }
+# (a copy in $T: nobody runs it too)
+cp "$HELPERS/netns_sock.py" "$T/netns_sock.py" && chmod 644 "$T/netns_sock.py"
 PY3=python3
 if unshare -rn true 2>/dev/null; then
 	netns_socket
@@ -1088,32 +779,12 @@ else
 fi
 
 # ---- the resolver: netpin's own DNS client ------------------------------------------
-cat >"$T/zone" <<'EOF'
-lo.test A 127.0.0.2
-pub.test A 93.184.216.34
-pub.test AAAA 2606:2800:220:1::1
-alias.test CNAME alias2.test
-alias2.test CNAME pub.test
-big.test A 93.184.216.35
-both.test A 10.1.2.3
-both.test A 93.184.216.36
-wid.test A 93.184.216.37
-wname.test A 93.184.216.38
-wsrc.test A 93.184.216.39
-garbage.test A 93.184.216.40
-loop.test A 93.184.216.41
-badcount.test A 93.184.216.42
-longname.test A 93.184.216.43
-silent.test A 93.184.216.44
-fail.test A 93.184.216.45
-allowed.test A 93.184.216.46
-EOF
 dns_start() { # ADDR PORT NAME MODE...
 	local addr=$1 port=$2 name=$3 m
 	shift 3
 	local modes=()
 	for m in "$@"; do modes+=(--mode "$m"); done
-	python3 tests/dnsserver.py --addr "$addr" --port "$port" --zone "$T/zone" \
+	python3 tests/dnsserver.py --addr "$addr" --port "$port" --zone "$DATA/zone" \
 		--log "$T/dns-$name.log" --ready "$T/dns-$name.ready" "${modes[@]}" 2>>"$T/dns.err" &
 	DNS_PIDS="${DNS_PIDS:-} $!"
 	for _ in $(seq 100); do [ -e "$T/dns-$name.ready" ] && return 0; sleep 0.05; done
@@ -1189,7 +860,7 @@ expect_denied "a loopback answer is dropped by the guard" 127.0.0.2:9000 \
 	--resolv "$T/resolv.empty" $DNS -a lo.test:9000 -- "$OP" tcp 127.0.0.2 9000 t-dns-guard
 before=$(wc -l <"$T/dns-main.log")
 dry -a 127.0.0.2 -a '[::1]:53' -a 10.0.0.0/8
-dry --hosts "$T/hosts" -a allowed.test
+dry --hosts "$DATA/hosts" -a allowed.test
 if [ "$(wc -l <"$T/dns-main.log")" = "$before" ] && case $out in *"127.0.0.2/32"*"(hosts)"*) true ;; *) false ;; esac; then
 	pass "no query for literal addresses or names in the hosts file"
 else
@@ -1220,12 +891,7 @@ case "$rc:$out" in 0:"ok "*) pass "stress: 4 processes x 32 threads for 5 s, eve
 feed < <(timeout -k 5 240 tests/escape/run.sh "$NP")
 
 # ---- kernel features netpin cannot mediate, and restricted environments ----------------
-cat >"$T/x32.py" <<'EOF'
-import ctypes
-ctypes.CDLL(None).syscall(0x40000000 | 39)   # getpid, x32 numbering
-print("survived")
-EOF
-run -a 127.0.0.2 -- python3 "$T/x32.py"
+run -a 127.0.0.2 -- python3 "$HELPERS/x32.py"
 case "$rc:$err" in
 159:*"killed by the filter (SIGSYS)"*) pass "an x32 system call kills the command (SIGSYS, 159) and netpin says so" ;;
 *) fail "an x32 system call kills the command (SIGSYS, 159) and netpin says so" "rc $rc out $out err $err" ;;
@@ -1310,7 +976,7 @@ elif make -s netpin-asan fuzzers >"$T/asan-build.log" 2>&1; then
 	asan_op "addfd mode: SCM_RIGHTS of a pipe (refused)" EACCES scm-rights
 	asan_op "addfd mode: bad pointer" EFAULT connect-badptr
 	asan_op "addfd mode: 20 threads" "ok 20" threads 20 127.0.0.2 9000
-	run -a 127.0.0.2 -- python3 "$T/scm.py" t-asan-scm t-asan-scm-deny
+	run -a 127.0.0.2 -- python3 "$HELPERS/scm.py" t-asan-scm t-asan-scm-deny
 	case "$out:$err" in *AddressSanitizer*|*"runtime error"*) fail "ASan/UBSan: addfd mode: SCM_RIGHTS of sockets between processes" "$err" ;;
 	*"child sockets ok EACCES"*"parent via-passed-unix"*) pass "ASan/UBSan: addfd mode: SCM_RIGHTS of sockets between processes" ;;
 	*) fail "ASan/UBSan: addfd mode: SCM_RIGHTS of sockets between processes" "out '$out' err $err" ;; esac
@@ -1342,32 +1008,8 @@ else
 fi
 
 # ---- pinned DNS: netpin answers the command's DNS from the pin table ------------------------
-cat >>"$T/zone" <<'EOF'
-pinned.test A 127.0.0.2
-pinned.test AAAA ::1
-web.test A 127.0.0.2
-notallowed.test A 127.0.0.3
-a.wild.test A 127.0.0.2
-b.wild.test A 127.0.0.3
-EOF
-# (the test DNS server reads its zone at start: a second one serves these names)
 dns_start 127.0.0.1 5373 pinned || fail "test DNS server for pinned DNS starts" "$(cat "$T/dns.err")"
 PDNS="--resolv $T/resolv.empty --dns 127.0.0.1:5373 --allow-private-dns"
-cat >"$T/rawdns.py" <<'EOF'
-import socket, struct, sys, random
-server, port, name = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-fam = socket.AF_INET6 if ":" in server else socket.AF_INET
-s = socket.socket(fam, socket.SOCK_DGRAM); s.settimeout(3)
-qid = random.randrange(65536)
-q = struct.pack(">HHHHHH", qid, 0x0100, 1, 0, 0, 0) + b"".join(
-    bytes([len(l)]) + l.encode() for l in name.split(".")) + b"\0" + struct.pack(">HH", 1, 1)
-s.sendto(q, (server, port))
-data, src = s.recvfrom(2048)
-assert struct.unpack(">H", data[:2])[0] == qid
-an = struct.unpack(">H", data[6:8])[0]
-addrs = [socket.inet_ntoa(data[i + 12:i + 16]) for i in range(len(q), len(data) - 15, 16)][:an]
-print(src[0], src[1], data[3] & 15, " ".join(addrs))
-EOF
 dns_q() { grep -c "^udp $1 \|^tcp $1 " "$T/dns-pinned.log"; }
 run $PDNS -a pinned.test:9000 -- getent hosts pinned.test
 case "$rc:$out" in 0:*"::1"*pinned.test*|0:*127.0.0.2*pinned.test*) [ "$(dns_q pinned.test)" = 2 ] &&
@@ -1423,7 +1065,6 @@ grep -q '"event":"dns","time":"[^"]*","verdict":"allow","name":"a.wild.test","ty
 	grep -q '"event":"pin".*"name":"a.wild.test".*"source":"dns"' "$T/dnslog" &&
 	pass "JSON log: dns events with name, type, verdict, answers; the wildcard pin" ||
 	fail "JSON log: dns events" "$(cat "$T/dnslog")"
-printf 'slow.wild2.test A 127.0.0.2\n' >>"$T/zone"
 dns_start 127.0.0.1 5393 slow delay=2000=slow.wild2.test || fail "slow test DNS server starts" "$(cat "$T/dns.err")"
 run --resolv "$T/resolv.empty" --dns 127.0.0.1:5393 --allow-private-dns -a '*.wild2.test' -a 127.0.0.2:9000 -- \
 	sh -c "getent hosts slow.wild2.test & sleep 0.4; '$OP' tcp 127.0.0.2 9000 t-noslow; wait"
@@ -1433,17 +1074,17 @@ case "$(head -1 "$T/out"):$(tail -1 "$T/out")" in
 esac
 run $PDNS -a '*.wild.test:9000' -- python3 -c 'import socket; socket.create_connection(("127.0.0.3", 9000))'
 case $err in *PermissionError*) pass "a wildcard rule allows only the addresses it pinned" ;; *) fail "a wildcard rule allows only what it pinned" "$out $err" ;; esac
-run $PDNS -a pinned.test -- python3 "$T/rawdns.py" 127.0.0.3 53 pinned.test
+run $PDNS -a pinned.test -- python3 "$HELPERS/rawdns.py" 127.0.0.3 53 pinned.test
 case "$rc:$out" in "0:127.0.0.3 53 0 127.0.0.2") pass "a query sent straight to another server:53 is answered by netpin, as that server" ;;
 *) fail "a query sent straight to another server:53 is answered by netpin" "rc $rc $out $err" ;; esac
-run $PDNS -a pinned.test -- python3 "$T/rawdns.py" ::1 53 pinned.test
+run $PDNS -a pinned.test -- python3 "$HELPERS/rawdns.py" ::1 53 pinned.test
 case "$rc:$out" in "0:::1 53 0 127.0.0.2") pass "an IPv6 nameserver is answered too" ;;
 *) fail "an IPv6 nameserver is answered too" "rc $rc $out $err" ;; esac
-run $PDNS -a pinned.test -- python3 "$T/rawdns.py" 127.0.0.3 53 notallowed.test
+run $PDNS -a pinned.test -- python3 "$HELPERS/rawdns.py" 127.0.0.3 53 notallowed.test
 case "$rc:$out" in "0:127.0.0.3 53 3 ") pass "NXDOMAIN for a name no rule allows" ;; *) fail "NXDOMAIN for a name no rule allows" "rc $rc $out $err" ;; esac
 if [ -e "$T/dns-port53.ready" ]; then
 	before=$(grep -c 'pub.test' "$T/dns-port53.log")
-	run $PDNS -a udp:127.0.0.1:53 -- python3 "$T/rawdns.py" 127.0.0.1 53 pub.test
+	run $PDNS -a udp:127.0.0.1:53 -- python3 "$HELPERS/rawdns.py" 127.0.0.1 53 pub.test
 	[ "$(grep -c 'pub.test' "$T/dns-port53.log")" = $((before + 1)) ] &&
 		pass "a rule that names server:53 lets DNS go to that server" ||
 		fail "a rule that names server:53 lets DNS go to that server" "rc $rc $out $err"
@@ -1452,19 +1093,9 @@ else
 fi
 
 # ---- audit and learn --------------------------------------------------------------------
-cat >"$T/contact.sh" <<EOF
-'$OP' tcp 127.0.0.3 9000 t-aud-1
-'$OP' tcp 127.0.0.3 9000 t-aud-2
-'$OP' tcp 127.0.0.2 9002 t-aud-3
-'$OP' tcp 127.0.0.2 9003 t-aud-4
-'$OP' udp-sendto 127.0.0.3 9001 t-aud-5
-'$OP' udp-connect 127.0.0.2 9001 t-aud-6
-'$OP' tcp ::1 9000 t-aud-7
-'$OP' bind tcp 127.0.0.2 9120 >/dev/null
-EOF
 rm -f "$T/learned"
 mark
-run --audit --learn "$T/learned" -a 127.0.0.2:9000 -- sh "$T/contact.sh"
+run --audit --learn "$T/learned" -a 127.0.0.2:9000 -- sh "$HELPERS/contact.sh" "$OP"
 if [ "$rc" = 0 ] && [ "$(grep -c '^ok' "$T/out")" = 7 ] && got t-aud-7 &&
 	[ "$(new_lines | grep -c 't-aud-')" = 7 ]; then
 	pass "--audit: nothing is blocked (7 calls reach their servers)"
@@ -1488,14 +1119,13 @@ grep -q '^tcp:127.0.0.2:9002-9003 ' "$T/learned" && grep -q '^tcp:127.0.0.3:9000
 	pass "--learn writes rules per host with grouped ports, tcp:/udp: as seen, --bind" ||
 	fail "--learn writes rules per host with grouped ports" "$(cat "$T/learned")"
 mark
-run -A "$T/learned" -a 127.0.0.2:9000 -- sh "$T/contact.sh"
+run -A "$T/learned" -a 127.0.0.2:9000 -- sh "$HELPERS/contact.sh" "$OP"
 if [ "$rc" = 0 ] && [ "$(grep -c '^ok' "$T/out")" = 7 ] && ! grep -q denied "$T/err" && got t-aud-7; then
 	pass "the learned file allows the same run with no denial"
 else
 	fail "the learned file allows the same run with no denial" "rc $rc $out $err"
 fi
 # with pinned DNS, names the program asks for are known to --audit and --learn
-printf 'audit.test A 127.0.0.3\n' >>"$T/zone"
 dns_start 127.0.0.1 5383 audit || fail "test DNS server for audit starts" "$(cat "$T/dns.err")"
 ADNS="--resolv $T/resolv.empty --dns 127.0.0.1:5383 --allow-private-dns"
 rm -f "$T/learned-names"
@@ -1523,7 +1153,7 @@ run -a 127.0.0.2 -- sh -c 'kill -TERM $$'
 [ "$rc" = 143 ] && pass "exit status: 128+15 when the command dies of SIGTERM" || fail "exit status: 128+15" "rc $rc"
 run -a 127.0.0.2 -- "$T/does-not-exist"
 [ "$rc" = 127 ] && [ -n "$err" ] && pass "exit status: 127 for a command not found" || fail "exit status: 127" "rc $rc"
-run -a 127.0.0.2 -- "$T/hosts"
+run -a 127.0.0.2 -- "$DATA/hosts"
 [ "$rc" = 126 ] && pass "exit status: 126 for a command not executable" || fail "exit status: 126" "rc $rc"
 bad_rule() {
 	local rule=$1 what=$2
@@ -1588,7 +1218,7 @@ case $err in
 *"pin table"*"layer 1: seccomp"*"allowed connect to 127.0.0.2:9000/tcp by netop"*) pass "-v: pin table, layers and decisions" ;;
 *) fail "-v: pin table, layers and decisions" "$err" ;;
 esac
-run -n -a 127.0.0.2:9000 --resolv "$T/resolv.empty" --hosts "$T/hosts" -a six.test -- "$OP" tcp 127.0.0.2 9000 t-dry
+run -n -a 127.0.0.2:9000 --resolv "$T/resolv.empty" --hosts "$DATA/hosts" -a six.test -- "$OP" tcp 127.0.0.2 9000 t-dry
 mark
 case "$rc:$out" in
 0:*"127.0.0.2/32"*"six.test"*"::1/128"*) silent t-dry && pass "--dry-run prints the pin table and runs nothing" ||
@@ -1596,26 +1226,8 @@ case "$rc:$out" in
 *) fail "--dry-run prints the pin table" "rc $rc $out" ;;
 esac
 rm -f "$T/log"
-run -l "$T/log" --resolv "$T/resolv.empty" --hosts "$T/hosts" -a allowed.test:9000 -- sh -c "'$OP' tcp 127.0.0.2 9000 t-log; '$OP' tcp 127.0.0.3 9000; '$OP' udp-sendto 127.0.0.2 9001 x"
-python3 - "$T/log" >"$T/logcheck" 2>&1 <<'EOF'
-import json, sys
-ev = [json.loads(l) for l in open(sys.argv[1])]
-def one(**kw):
-    m = [e for e in ev if all(e.get(k) == v for k, v in kw.items())]
-    assert len(m) == 1, (kw, ev)
-    return m[0]
-assert all("time" in e and e["time"].endswith("Z") for e in ev), ev
-assert ev[0]["event"] == "start" and ev[-1]["event"] == "exit", ev
-one(event="pin", rule="allowed.test:9000", addr="127.0.0.2", name="allowed.test", source="hosts")
-a = one(event="connect", verdict="allow", addr="127.0.0.2", port=9000, proto="tcp")
-assert a["comm"] == "netop" and isinstance(a["pid"], int) and a["rule"] == "allowed.test:9000" and a["name"] == "allowed.test", a
-d = one(event="connect", verdict="deny", addr="127.0.0.3", port=9000)
-assert d["tip"] == "--allow tcp:127.0.0.3:9000" and d["comm"] == "netop" and "rule" not in d, d
-s = one(event="sendto", verdict="deny", addr="127.0.0.2", port=9001, proto="udp")
-assert s["tip"] == "--allow udp:127.0.0.2:9001", s
-assert one(event="exit")["status"] == 1, ev
-print("log ok")
-EOF
+run -l "$T/log" --resolv "$T/resolv.empty" --hosts "$DATA/hosts" -a allowed.test:9000 -- sh -c "'$OP' tcp 127.0.0.2 9000 t-log; '$OP' tcp 127.0.0.3 9000; '$OP' udp-sendto 127.0.0.2 9001 x"
+python3 "$HELPERS/logcheck.py" "$T/log" >"$T/logcheck" 2>&1
 [ "$(cat "$T/logcheck")" = "log ok" ] && pass "JSON log: start, pin, allow, deny with tip, exit" ||
 	fail "JSON log: start, pin, allow, deny with tip, exit" "$(cat "$T/logcheck")"
 

@@ -101,21 +101,7 @@ python3 tests/server.py --out "$T/rec" --ready "$T/ready" \
 	tcp:127.0.0.2:9410 tcp:127.0.0.3:9410 udp:127.0.0.2:9411 udp:127.0.0.3:9411 \
 	2>"$T/server.err" &
 PIDS="$PIDS $!"
-cat >"$T/zone" <<'EOF'
-lo.test A 127.0.0.2
-pub.test A 93.184.216.34
-pub.test AAAA 2606:2800:220:1::1
-alias.test CNAME alias2.test
-alias2.test CNAME pub.test
-big.test A 93.184.216.35
-wid.test A 93.184.216.37
-wname.test A 93.184.216.38
-garbage.test A 93.184.216.40
-loop.test A 93.184.216.41
-badcount.test A 93.184.216.42
-longname.test A 93.184.216.43
-EOF
-python3 tests/dnsserver.py --addr 127.0.0.1 --port 5410 --zone "$T/zone" \
+python3 tests/dnsserver.py --addr 127.0.0.1 --port 5410 --zone tests/data/zone \
 	--log "$T/dns.log" --ready "$T/dns.ready" --mode tc=big.test \
 	--mode wrongid=wid.test --mode wrongname=wname.test \
 	--mode garbage=garbage.test --mode loop=loop.test \
