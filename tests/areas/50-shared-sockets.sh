@@ -39,7 +39,7 @@ case "$rc:$out" in
 "0:from-child;child-got:from-parent eof="*" child_alive_at_eof=1")
 	awk -v e="$el" 'BEGIN { exit !(e < 1.5) }' &&
 		pass "socketpair and fork: data both ways; the child closes its end, the parent reads EOF at once" ||
-		fail "socketpair and fork: the parent reads EOF at once" "EOF after $el s: $out" ;;
+		fail "socketpair and fork: data both ways; the child closes its end, the parent reads EOF at once" "EOF after $el s: $out" ;;
 *) fail "socketpair and fork: data both ways; the child closes its end, the parent reads EOF at once" "rc $rc out '$out' $err" ;;
 esac
 
@@ -59,7 +59,7 @@ if [ "$rc" = 0 ] && [ "${c1% *}" = echo:t-acc-1 ] && [ "${c2% *}" = echo:t-acc-2
 	grep -qx "accept4 peer=127.0.0.6:$p2 got=t-acc-2 nonblock=1 cloexec=1" "$T/srv.out"; then
 	pass "a server in the command (--bind): accept and accept4(SOCK_NONBLOCK|SOCK_CLOEXEC) take outside clients, peer address and flags right, both ways"
 else
-	fail "a server in the command (--bind): accept and accept4 take outside clients" "rc $rc; clients '$c1' '$c2'; server: $(cat "$T/srv.out" "$T/srv.err" | tr '\n' ' ')"
+	fail "a server in the command (--bind): accept and accept4(SOCK_NONBLOCK|SOCK_CLOEXEC) take outside clients, peer address and flags right, both ways" "rc $rc; clients '$c1' '$c2'; server: $(cat "$T/srv.out" "$T/srv.err" | tr '\n' ' ')"
 fi
 mkdir -p "$T/www" && echo t-www-body >"$T/www/page"
 "$NP" --bind 9131 -- python3 -m http.server --bind 127.0.0.2 --directory "$T/www" 9131 >"$T/www.out" 2>"$T/www.err" &
@@ -107,14 +107,14 @@ run -a 127.0.0.2:9001 -- python3 "$HELPERS/scm.py" t-scm-ok t-scm-deny
 sent2 "child sockets ok EACCES
 parent via-passed-unix" t-scm-ok t-scm-deny &&
 	pass "SCM_RIGHTS between two processes of the command: the receiver uses the UDP and unix sockets (allowed ok, denied EACCES)" ||
-	fail "SCM_RIGHTS between two processes of the command: the receiver uses the sockets" "rc $rc out '$out' $err; $(new_lines | grep t-scm-)"
+	fail "SCM_RIGHTS between two processes of the command: the receiver uses the UDP and unix sockets (allowed ok, denied EACCES)" "rc $rc out '$out' $err; $(new_lines | grep t-scm-)"
 
 mark
 python3 "$HELPERS/inherit.py" "$NP" -a 127.0.0.2:9001 -- python3 "$HELPERS/send2.py" fd:3 t-inh-ok t-inh-deny >"$T/out" 2>"$T/err"
 rc=$? out=$(cat "$T/out") err=$(cat "$T/err")
 sent2 "ok EACCES" t-inh-ok t-inh-deny &&
 	pass "a socket netpin inherits (fd 3) is mediated in the command: allowed ok, denied EACCES" ||
-	fail "a socket netpin inherits (fd 3) is mediated in the command" "rc $rc out '$out' $err; $(new_lines | grep t-inh-)"
+	fail "a socket netpin inherits (fd 3) is mediated in the command: allowed ok, denied EACCES" "rc $rc out '$out' $err; $(new_lines | grep t-inh-)"
 
 rm -f "$T/give.sock"
 python3 "$HELPERS/giver.py" "$T/give.sock" 2>"$T/giver.err" &
@@ -126,21 +126,21 @@ wait $gpid
 if [ "$MODE" = pidfd_getfd ]; then
 	sent2 "ok EACCES" t-give-ok t-give-deny &&
 		pass "a socket received from outside is mediated: allowed ok, denied EACCES" ||
-		fail "a socket received from outside is mediated" "rc $rc out '$out' $err; $(new_lines | grep t-give-)"
+		fail "a socket received from outside is mediated: allowed ok, denied EACCES" "rc $rc out '$out' $err; $(new_lines | grep t-give-)"
 else
 	case $err in
 	*"is a socket netpin did not create"*"cannot act on it: call denied"*)
 		[ "$out" = "EACCES EACCES" ] && silent t-give-ok && silent t-give-deny &&
 			pass "a socket received from outside: every call on it fails (EACCES) and netpin says it did not create it" ||
-			fail "a socket received from outside: every call on it fails (EACCES)" "rc $rc out '$out' $err; $(new_lines | grep t-give-)" ;;
-	*) fail "a socket received from outside: netpin says it did not create it" "rc $rc out '$out' $err" ;;
+			fail "a socket received from outside: every call on it fails (EACCES) and netpin says it did not create it" "rc $rc out '$out' $err; $(new_lines | grep t-give-)" ;;
+	*) fail "a socket received from outside: every call on it fails (EACCES) and netpin says it did not create it" "rc $rc out '$out' $err" ;;
 	esac
 fi
 mark
 run -a 127.0.0.2:9001 -- python3 "$HELPERS/send2.py" dup t-dup-ok t-dup-deny
 sent2 "ok EACCES" t-dup-ok t-dup-deny &&
 	pass "a dup of a socket whose first fd was closed is still mediated (0.5 s later)" ||
-	fail "a dup of a socket whose first fd was closed is still mediated" "rc $rc out '$out' $err"
+	fail "a dup of a socket whose first fd was closed is still mediated (0.5 s later)" "rc $rc out '$out' $err"
 mark
 run -a 127.0.0.2:9001 -- python3 "$HELPERS/send2.py" exec t-exec-ok t-exec-deny
 sent2 "ok EACCES" t-exec-ok t-exec-deny &&
@@ -163,7 +163,7 @@ el=$((($(date +%s%N) - start) / 1000000))
 case "$rc:$out" in
 "7:alarm after "*) [ $el -lt 3000 ] &&
 	pass "a blocked accept() is interrupted by a handled signal (SIGALRM after 1 s; exit 7)" ||
-	fail "a blocked accept() is interrupted by a handled signal" "took $el ms: $out" ;;
+	fail "a blocked accept() is interrupted by a handled signal (SIGALRM after 1 s; exit 7)" "took $el ms: $out" ;;
 *) fail "a blocked accept() is interrupted by a handled signal (SIGALRM after 1 s; exit 7)" "rc $rc after $el ms, out '$out' $err" ;;
 esac
 
@@ -171,7 +171,7 @@ mark
 run -a 127.0.0.2:9001 -- sh -c "python3 '$HELPERS/orphan.py' t-orphan-ok t-orphan-deny; sleep 2"
 sent2 "orphaned=1 ok EACCES" t-orphan-ok t-orphan-deny &&
 	pass "an orphaned process keeps its socket, still mediated (allowed ok, denied EACCES)" ||
-	fail "an orphaned process keeps its socket, still mediated" "rc $rc out '$out' $err; $(new_lines | grep t-orphan-)"
+	fail "an orphaned process keeps its socket, still mediated (allowed ok, denied EACCES)" "rc $rc out '$out' $err; $(new_lines | grep t-orphan-)"
 
 # accepters killed while blocked: no connection may go to a caller that is
 # gone (in addfd mode netpin's workers wait in accept for them; 6 rounds, as

@@ -18,7 +18,7 @@ if command -v curl >/dev/null; then
 		fail "curl: denied fetch fails (exit 7) and reaches nothing" "rc $rc $err"
 else
 	skip "curl: allowed fetch" "curl not installed"
-	skip "curl: denied fetch" "curl not installed"
+	skip "curl: denied fetch fails (exit 7) and reaches nothing" "curl not installed"
 fi
 if command -v wget >/dev/null; then
 	client wget 127.0.0.2:8080 http://127.0.0.2:8080/wget-ok wget -q -O-
@@ -28,7 +28,7 @@ if command -v wget >/dev/null; then
 		fail "wget: denied fetch fails and reaches nothing" "rc $rc $err"
 else
 	skip "wget: allowed fetch" "wget not installed"
-	skip "wget: denied fetch" "wget not installed"
+	skip "wget: denied fetch fails and reaches nothing" "wget not installed"
 fi
 PYGET='import sys,urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode().strip())'
 client python3 127.0.0.2:8080 http://127.0.0.2:8080/py-ok python3 -c "$PYGET"
@@ -39,8 +39,8 @@ case $err in *PermissionError*|*"Permission denied"*) denied_py=1 ;; *) denied_p
 	fail "python3: denied fetch raises PermissionError" "rc $rc $err"
 if command -v busybox >/dev/null; then
 	client busybox 127.0.0.2:8080 http://127.0.0.2:8080/bb-ok busybox wget -q -O-
-	[ "$rc" = 0 ] && got "/bb-ok" && pass "busybox wget (static): allowed fetch" || fail "busybox wget: allowed fetch" "rc $rc $err"
+	[ "$rc" = 0 ] && got "/bb-ok" && pass "busybox wget (static): allowed fetch" || fail "busybox wget (static): allowed fetch" "rc $rc $err"
 else
-	skip "busybox wget: allowed fetch" "busybox not installed"
+	skip "busybox wget (static): allowed fetch" "busybox not installed"
 fi
 

@@ -15,17 +15,17 @@ case $out in
 *) fail "A and AAAA of a name are pinned from DNS" "$out $err" ;;
 esac
 dry -a alias.test
-case $out in *"93.184.216.34/32"*) pass "a CNAME chain is followed inside the answer" ;; *) fail "a CNAME chain is followed" "$out $err" ;; esac
+case $out in *"93.184.216.34/32"*) pass "a CNAME chain is followed inside the answer" ;; *) fail "a CNAME chain is followed inside the answer" "$out $err" ;; esac
 dry -a big.test
 case $out in *"93.184.216.35/32"*) grep -q '^tcp big.test A' "$T/dns-main.log" &&
-	pass "a truncated answer is asked again over TCP" || fail "truncated answer over TCP" "no TCP query logged" ;;
+	pass "a truncated answer is asked again over TCP" || fail "a truncated answer is asked again over TCP" "no TCP query logged" ;;
 *) fail "a truncated answer is asked again over TCP" "$out $err" ;; esac
 for spec in wid:37:"a reply with the wrong ID" wname:38:"a reply to another question" wsrc:39:"a reply from another source"; do
 	name=${spec%%:*} rest=${spec#*:}
 	last=${rest%%:*} what=${rest#*:}
 	dry -a "$name.test"
 	case $out in
-	*6.6.6.6*) fail "$what is ignored" "poison pinned: $out" ;;
+	*6.6.6.6*) fail "$what is ignored; the right one is pinned" "poison pinned: $out" ;;
 	*"93.184.216.$last/32"*) pass "$what is ignored; the right one is pinned" ;;
 	*) fail "$what is ignored; the right one is pinned" "$out $err" ;;
 	esac
@@ -42,7 +42,7 @@ dry -a nxdomain.test
 case "$rc:$err" in 0:*"nxdomain.test does not resolve"*) pass "NXDOMAIN: a warning, and netpin goes on" ;;
 *) fail "NXDOMAIN: a warning, and netpin goes on" "rc $rc $err" ;; esac
 dry --strict -a nxdomain.test
-[ "$rc" = 125 ] && pass "--strict: NXDOMAIN is an error (125)" || fail "--strict: NXDOMAIN is an error" "rc $rc"
+[ "$rc" = 125 ] && pass "--strict: NXDOMAIN is an error (125)" || fail "--strict: NXDOMAIN is an error (125)" "rc $rc"
 run -n --resolv "$T/resolv.empty" --dns 127.0.0.1:5353 --dns 127.0.0.1:5363 -a fail.test
 case $out in *"93.184.216.45/32"*) pass "SERVFAIL: the next server is asked" ;; *) fail "SERVFAIL: the next server is asked" "$out $err" ;; esac
 start=$(date +%s%N)
@@ -50,7 +50,7 @@ dry --timeout 1 -a silent.test -a pub.test
 el=$((($(date +%s%N) - start) / 1000000))
 case "$rc:$out:$err" in
 0:*"93.184.216.34"*:*"silent.test does not resolve"*)
-	if [ $el -lt 4000 ]; then pass "--timeout 1 bounds the wait for a silent server"; else fail "--timeout 1 bounds the wait" "${el} ms"; fi ;;
+	if [ $el -lt 4000 ]; then pass "--timeout 1 bounds the wait for a silent server"; else fail "--timeout 1 bounds the wait for a silent server" "${el} ms"; fi ;;
 *) fail "--timeout 1 bounds the wait for a silent server" "rc $rc $out $err" ;;
 esac
 run -n --resolv "$T/resolv.empty" --dns '[::1]:5353' -a pub.test

@@ -17,11 +17,11 @@ if [ "$MODE" = pidfd_getfd ]; then
 	"$ROOT/tests/refuse" docker -- "$NP" -v -a 127.0.0.2:9000 -- "$OP" tcp 127.0.0.2 9000 t-docker >"$T/out" 2>"$T/err"
 	rc=$?
 	case "$rc:$(cat "$T/out"):$(cat "$T/err")" in
-	*"mediation: pidfd_getfd"*) fail "pidfd_getfd refused (Docker's default profile): netpin switches to addfd mode and works" "rc $rc $(cat "$T/err")" ;;
+	*"mediation: pidfd_getfd"*) fail "pidfd_getfd refused (Docker's default profile): netpin switches to addfd mode (-v says so) and works" "rc $rc $(cat "$T/err")" ;;
 	0:ok:*"netpin: mediation: addfd ("*) got t-docker &&
 		pass "pidfd_getfd refused (Docker's default profile): netpin switches to addfd mode (-v says so) and works" ||
-		fail "pidfd_getfd refused (Docker's default profile): netpin switches to addfd mode and works" "the server never received t-docker" ;;
-	*) fail "pidfd_getfd refused (Docker's default profile): netpin switches to addfd mode and works" "rc $rc $(cat "$T/out" "$T/err")" ;;
+		fail "pidfd_getfd refused (Docker's default profile): netpin switches to addfd mode (-v says so) and works" "the server never received t-docker" ;;
+	*) fail "pidfd_getfd refused (Docker's default profile): netpin switches to addfd mode (-v says so) and works" "rc $rc $(cat "$T/out" "$T/err")" ;;
 	esac
 fi
 mark

@@ -43,12 +43,12 @@ if make -s netpin-asan fuzzers >"$T/asan-build.log" 2>&1; then
 	if [ "$bad" = 0 ] && [ "$okn" -gt 15 ] && ! grep -q "AddressSanitizer\|runtime error" "$T/escape-asan"; then
 		pass "ASan/UBSan: the $okn attacks of tests/escape fail against netpin-asan too"
 	else
-		fail "ASan/UBSan: the attacks of tests/escape" "$(grep -m3 '^not ok\|Sanitizer\|runtime error' "$T/escape-asan")"
+		fail "ASan/UBSan: the $okn attacks of tests/escape fail against netpin-asan too" "$(grep -m3 '^not ok\|Sanitizer\|runtime error' "$T/escape-asan")"
 	fi
 	run -a 127.0.0.2 -- tests/stress 2 16 3 127.0.0.2 127.0.0.3 9000 9001
-	case "$rc:$out:$err" in *AddressSanitizer*|*"runtime error"*) fail "ASan/UBSan: stress" "$err" ;;
+	case "$rc:$out:$err" in *AddressSanitizer*|*"runtime error"*) fail "ASan/UBSan: stress, 2 processes x 16 threads for 3 s" "$err" ;;
 	0:"ok "*) pass "ASan/UBSan: stress, 2 processes x 16 threads for 3 s" ;;
-	*) fail "ASan/UBSan: stress" "rc $rc $out $err" ;; esac
+	*) fail "ASan/UBSan: stress, 2 processes x 16 threads for 3 s" "rc $rc $out $err" ;; esac
 	# netpin-asan in addfd mode (pidfd_getfd refused as by Docker's profile);
 	# LeakSanitizer needs ptrace, which that profile refuses
 	NP=$ROOT/tests/np-addfd
@@ -68,16 +68,16 @@ if make -s netpin-asan fuzzers >"$T/asan-build.log" 2>&1; then
 	*"child sockets ok EACCES"*"parent via-passed-unix"*) pass "ASan/UBSan: addfd mode: SCM_RIGHTS of sockets between processes" ;;
 	*) fail "ASan/UBSan: addfd mode: SCM_RIGHTS of sockets between processes" "out '$out' err $err" ;; esac
 	run -a 127.0.0.2 -- tests/stress 2 16 3 127.0.0.2 127.0.0.3 9000 9001
-	case "$rc:$out:$err" in *AddressSanitizer*|*"runtime error"*) fail "ASan/UBSan: addfd mode: stress" "$err" ;;
+	case "$rc:$out:$err" in *AddressSanitizer*|*"runtime error"*) fail "ASan/UBSan: addfd mode: stress, 2 processes x 16 threads for 3 s" "$err" ;;
 	0:"ok "*) pass "ASan/UBSan: addfd mode: stress, 2 processes x 16 threads for 3 s" ;;
-	*) fail "ASan/UBSan: addfd mode: stress" "rc $rc $out $err" ;; esac
+	*) fail "ASan/UBSan: addfd mode: stress, 2 processes x 16 threads for 3 s" "rc $rc $out $err" ;; esac
 	TMPDIR=$T timeout -k 5 240 tests/escape/run.sh "$NP" >"$T/escape-asan" 2>&1
 	bad=$(grep -c '^not ok' "$T/escape-asan")
 	okn=$(grep -c '^ok' "$T/escape-asan")
 	if [ "$bad" = 0 ] && [ "$okn" -gt 15 ] && ! grep -q "AddressSanitizer\|runtime error" "$T/escape-asan"; then
 		pass "ASan/UBSan: addfd mode: the $okn attacks of tests/escape fail against netpin-asan too"
 	else
-		fail "ASan/UBSan: addfd mode: the attacks of tests/escape" "$(grep -m3 '^not ok\|Sanitizer\|runtime error' "$T/escape-asan" | tr '\n' ' ')"
+		fail "ASan/UBSan: addfd mode: the $okn attacks of tests/escape fail against netpin-asan too" "$(grep -m3 '^not ok\|Sanitizer\|runtime error' "$T/escape-asan" | tr '\n' ' ')"
 	fi
 	unset NETPIN_BIN
 	unset ASAN_OPTIONS UBSAN_OPTIONS
@@ -86,7 +86,7 @@ if make -s netpin-asan fuzzers >"$T/asan-build.log" 2>&1; then
 		if "tests/fuzz-$f" -max_total_time=6 -print_final_stats=0 "$T/corpus-$f" >"$T/fuzz-$f.log" 2>&1; then
 			pass "fuzz: $f parser, 6 s under ASan/UBSan, no crash"
 		else
-			fail "fuzz: $f parser" "$(grep -m3 -E 'ERROR|runtime error|SUMMARY' "$T/fuzz-$f.log")"
+			fail "fuzz: $f parser, 6 s under ASan/UBSan, no crash" "$(grep -m3 -E 'ERROR|runtime error|SUMMARY' "$T/fuzz-$f.log")"
 		fi
 	done
 else

@@ -18,7 +18,7 @@ if [ "$rc" = 0 ] && [ "$(grep -c '^ok' "$T/out")" = 7 ] && got t-aud-7 &&
 	[ "$(new_lines | grep -c 't-aud-')" = 7 ]; then
 	pass "--audit: nothing is blocked (7 calls reach their servers)"
 else
-	fail "--audit: nothing is blocked" "rc $rc out $out; $(new_lines)"
+	fail "--audit: nothing is blocked (7 calls reach their servers)" "rc $rc out $out; $(new_lines)"
 fi
 audit_contact "$T/learned-printed"
 case $err in
@@ -38,7 +38,7 @@ grep -q '^tcp:127.0.0.2:9002-9003 ' "$T/learned" && grep -q '^tcp:127.0.0.3:9000
 	grep -q '^udp:127.0.0.3:9001 ' "$T/learned" && grep -q '^udp:127.0.0.2:9001 ' "$T/learned" &&
 	grep -q '^tcp:\[::1\]:9000 ' "$T/learned" && grep -q '^--bind 9120 ' "$T/learned" &&
 	pass "--learn writes rules per host with grouped ports, tcp:/udp: as seen, --bind" ||
-	fail "--learn writes rules per host with grouped ports" "$(cat "$T/learned")"
+	fail "--learn writes rules per host with grouped ports, tcp:/udp: as seen, --bind" "$(cat "$T/learned")"
 audit_contact "$T/learned-again"
 mark
 run -A "$T/learned-again" -a 127.0.0.2:9000 -- sh "$HELPERS/contact.sh" "$OP"

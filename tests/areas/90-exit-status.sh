@@ -7,11 +7,11 @@
 run -a 127.0.0.2 -- sh -c 'exit 3'
 [ "$rc" = 3 ] && pass "exit status: the command's (3)" || fail "exit status: the command's (3)" "rc $rc"
 run -a 127.0.0.2 -- sh -c 'kill -TERM $$'
-[ "$rc" = 143 ] && pass "exit status: 128+15 when the command dies of SIGTERM" || fail "exit status: 128+15" "rc $rc"
+[ "$rc" = 143 ] && pass "exit status: 128+15 when the command dies of SIGTERM" || fail "exit status: 128+15 when the command dies of SIGTERM" "rc $rc"
 run -a 127.0.0.2 -- "$T/does-not-exist"
-[ "$rc" = 127 ] && [ -n "$err" ] && pass "exit status: 127 for a command not found" || fail "exit status: 127" "rc $rc"
+[ "$rc" = 127 ] && [ -n "$err" ] && pass "exit status: 127 for a command not found" || fail "exit status: 127 for a command not found" "rc $rc"
 run -a 127.0.0.2 -- "$DATA/hosts"
-[ "$rc" = 126 ] && pass "exit status: 126 for a command not executable" || fail "exit status: 126" "rc $rc"
+[ "$rc" = 126 ] && pass "exit status: 126 for a command not executable" || fail "exit status: 126 for a command not executable" "rc $rc"
 bad_rule() {
 	local rule=$1 what=$2
 	run -a "$rule" -- true
@@ -47,6 +47,6 @@ bad_option "bad --bind" --bind 99999 -- true
 bad_option "unreadable allow-file" -A "$T/nonexistent" -- true
 bad_option "unwritable log" -l /nonexistent/dir/log -a 127.0.0.1 -- true
 run --help
-[ "$rc" = 0 ] && [ -n "$out" ] && pass "--help: usage on stdout, 0" || fail "--help" "rc $rc"
+[ "$rc" = 0 ] && [ -n "$out" ] && pass "--help: usage on stdout, 0" || fail "--help: usage on stdout, 0" "rc $rc"
 run --version
-case "$rc:$out" in 0:"netpin "*) pass "--version: 0" ;; *) fail "--version" "rc $rc $out" ;; esac
+case "$rc:$out" in 0:"netpin "*) pass "--version: 0" ;; *) fail "--version: 0" "rc $rc $out" ;; esac

@@ -12,5 +12,5 @@ for sig in TERM HUP; do
 	rc=$?
 	want=$((128 + $(kill -l "$sig")))
 	[ "$rc" = "$want" ] && pass "SIG$sig to netpin reaches the command ($want)" ||
-		fail "SIG$sig to netpin reaches the command" "rc $rc, want $want"
+		fail "SIG$sig to netpin reaches the command ($want)" "rc $rc, want $want"
 done

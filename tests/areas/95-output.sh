@@ -18,8 +18,8 @@ mark
 run -n -a 127.0.0.2:9000 --resolv "$T/resolv.empty" --hosts "$DATA/hosts" -a six.test -- "$OP" tcp 127.0.0.2 9000 t-dry
 case "$rc:$out" in
 0:*"127.0.0.2/32"*"six.test"*"::1/128"*) silent t-dry && pass "--dry-run prints the pin table and runs nothing" ||
-	fail "--dry-run runs nothing" "$out" ;;
-*) fail "--dry-run prints the pin table" "rc $rc $out" ;;
+	fail "--dry-run prints the pin table and runs nothing" "$out" ;;
+*) fail "--dry-run prints the pin table and runs nothing" "rc $rc $out" ;;
 esac
 rm -f "$T/log"
 run -l "$T/log" --resolv "$T/resolv.empty" --hosts "$DATA/hosts" -a allowed.test:9000 -- sh -c "'$OP' tcp 127.0.0.2 9000 t-log; '$OP' tcp 127.0.0.3 9000; '$OP' udp-sendto 127.0.0.2 9001 x"
