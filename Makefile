@@ -57,8 +57,10 @@ FUZZ_SECONDS ?= 300
 fuzz: $(FUZZERS)
 	for f in $(FUZZERS); do mkdir -p $$f.corpus && $$f -max_total_time=$(FUZZ_SECONDS) $$f.corpus || exit 1; done
 
+# every test; AREAS="tcp udp" runs some areas (./test.sh -l lists them),
+# MODE=pidfd_getfd or MODE=addfd one mode
 test: netpin helpers
-	./test.sh
+	./test.sh $(if $(MODE),-m $(MODE)) $(AREAS)
 
 demo: netpin helpers
 	./tests/demo.sh

@@ -20,30 +20,20 @@
 # is 1 only when the harness itself fails.
 #
 # As root the benchmark re-runs itself inside a network namespace of its own
-# (unshare -n, lo up), as test.sh does; every server and destination is on
-# loopback (127.0.0.1).
+# (unshare -n, lo up: tests/netns.sh), as test.sh does; every server and
+# destination is on loopback (127.0.0.1).
 #
 # Environment: BENCH_REPEAT (7), BENCH_CPU (0), BENCH_NICE (-20; empty = do
 # not change the priority), NETPIN (a netpin binary to measure instead of
 # building ./netpin), CC (cc).
 set -u
 SELF=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
+# shellcheck source=tests/netns.sh
+. "$(dirname "$SELF")/netns.sh" "$@"
 cd "$(dirname "$SELF")/.." || exit 1
 ROOT=$PWD
 
-if [ -z "${NETPIN_BENCH_NETNS:-}" ]; then
-	if [ "$(id -u)" = 0 ] && unshare -n true 2>/dev/null; then
-		exec unshare -n env NETPIN_BENCH_NETNS=root "$SELF" "$@"
-	elif unshare -rn true 2>/dev/null; then
-		exec unshare -rn env NETPIN_BENCH_NETNS=user "$SELF" "$@"
-	fi
-	export NETPIN_BENCH_NETNS=none
-fi
 if [ -z "${NETPIN_BENCH_PINNED:-}" ]; then
-	if [ "$NETPIN_BENCH_NETNS" != none ]; then
-		ip link set lo up 2>/dev/null || busybox ip link set lo up 2>/dev/null ||
-			{ echo "bench: cannot bring lo up in the namespace" >&2; exit 1; }
-	fi
 	CPU=${BENCH_CPU:-0}
 	taskset -c "$CPU" true 2>/dev/null ||
 		{ echo "bench: taskset -c $CPU failed (BENCH_CPU?)" >&2; exit 1; }
@@ -245,7 +235,7 @@ info_line() {
 }
 
 echo "# netpin $("$NP" --version 2>/dev/null | head -1); $(uname -sr); $NETPIN_BENCH_PINNED;" \
-	"netns: $NETPIN_BENCH_NETNS; repeat $REPEAT (median)"
+	"netns: $NETPIN_NETNS; repeat $REPEAT (median)"
 echo "# load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (other load on the CPU makes every figure noisier)"
 printf '%-34s %12s %12s %11s  %-11s %s\n' figure bare netpin result target verdict
 

@@ -1,13 +1,11 @@
 #!/usr/bin/env bash
 # make demo: a loopback web server on two addresses, one fetch netpin allows,
-# one it denies, and the JSON log of both.  As root it runs in a network
-# namespace of its own so that nothing can leave the machine.
+# one it denies, and the JSON log of both.  It runs in a network namespace
+# of its own (tests/netns.sh) so that nothing can leave the machine.
 set -u
+# shellcheck source=tests/netns.sh
+. "$(dirname "$0")/netns.sh" "$@"
 cd "$(dirname "$0")/.." || exit 1
-if [ -z "${NETPIN_DEMO_NETNS:-}" ] && [ "$(id -u)" = 0 ] && unshare -n true 2>/dev/null; then
-	exec unshare -n env NETPIN_DEMO_NETNS=1 "$0" "$@"
-fi
-[ -n "${NETPIN_DEMO_NETNS:-}" ] && ip link set lo up
 T=$(mktemp -d /tmp/netpin-demo.XXXXXX)
 python3 tests/server.py --out "$T/rec" --ready "$T/ready" \
 	http:127.0.0.2:8080 http:127.0.0.3:8080 &

@@ -559,17 +559,10 @@ def main():
         sys.exit(2)
 
     srv = Server(args, zone, modes)
-
-    def on_term(signum, frame):
-        with srv.loglock:
-            try:
-                srv.log.flush()
-            except (OSError, ValueError):
-                pass
-        os._exit(0)
-
-    signal.signal(signal.SIGTERM, on_term)
-    signal.signal(signal.SIGINT, on_term)
+    # SIGTERM and SIGINT end the server: blocked in every thread, taken by
+    # this one alone (sigwait), as in server.py
+    stop = {signal.SIGTERM, signal.SIGINT}
+    signal.pthread_sigmask(signal.SIG_BLOCK, stop)
 
     try:
         srv.udp = make_socket(family, socket.SOCK_DGRAM, addr, args.port)
@@ -588,8 +581,13 @@ def main():
     spawn(srv.udp_loop)
     spawn(srv.accept_loop)
     write_ready(args.ready)
-    while True:
-        signal.pause()
+    signal.sigwait(stop)
+    with srv.loglock:
+        try:
+            srv.log.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(0)
 
 
 if __name__ == "__main__":

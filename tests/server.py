@@ -232,13 +232,13 @@ def main():
         ap.error(str(e))
 
     rec = Recorder(args.out)
-
-    def on_term(signum, frame):
-        rec.flush()
-        os._exit(0)
-
-    signal.signal(signal.SIGTERM, on_term)
-    signal.signal(signal.SIGINT, on_term)
+    # SIGTERM and SIGINT end the server.  They are blocked here, so in every
+    # thread started below too, and taken by this thread alone (sigwait): a
+    # handler would run only if the kernel chose this thread for the signal,
+    # and the main thread would otherwise sleep on through a SIGTERM that
+    # another thread took.
+    stop = {signal.SIGTERM, signal.SIGINT}
+    signal.pthread_sigmask(signal.SIG_BLOCK, stop)
 
     keep = []  # keep sockets alive
     starters = []
@@ -269,8 +269,9 @@ def main():
 
     write_ready(args.ready)
 
-    while True:
-        signal.pause()
+    signal.sigwait(stop)
+    rec.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":

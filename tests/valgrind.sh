@@ -18,32 +18,26 @@
 # Landlock calls: it answers ENOSYS ("unhandled amd64-linux syscall"), and
 # netpin then stops with "seccomp(SECCOMP_GET_NOTIF_SIZES): Function not
 # implemented".  So netpin-vg is linked with -Wl,--wrap=syscall and a small
-# shim: when valgrind answers ENOSYS to one of those calls (only those), the
-# shim makes it natively (VALGRIND_NON_SIMD_CALL, a raw syscall on the real
-# CPU), after doing what a valgrind wrapper would: checking that the input
-# memory is defined (the filter program, the Landlock attributes) and marking
-# the output memory defined (SECCOMP_GET_NOTIF_SIZES).  netpin.c itself is
-# compiled unchanged.  The seccomp ioctls need nothing: valgrind's generic
-# ioctl handling follows their _IOWR/_IOW size and direction (it checks that
-# NOTIF_SEND's and NOTIF_ID_VALID's arguments are defined, and marks what
-# NOTIF_RECV fills in as defined).
+# shim, tests/helpers/vgshim.c: when valgrind answers ENOSYS to one of those
+# calls (only those), the shim makes it natively (VALGRIND_NON_SIMD_CALL, a
+# raw syscall on the real CPU), after doing what a valgrind wrapper would:
+# checking that the input memory is defined (the filter program, the
+# Landlock attributes) and marking the output memory defined
+# (SECCOMP_GET_NOTIF_SIZES).  netpin.c itself is compiled unchanged.  The
+# seccomp ioctls need nothing: valgrind's generic ioctl handling follows
+# their _IOWR/_IOW size and direction (it checks that NOTIF_SEND's and
+# NOTIF_ID_VALID's arguments are defined, and marks what NOTIF_RECV fills in
+# as defined).  A planted error (tests/helpers/vgcanary.c) shows first that
+# memcheck runs here and that its errors are caught.
 #
-# As root this runs inside a network namespace of its own (as test.sh does);
-# its servers listen on loopback ports of its own (TCP 9410, UDP 9411, DNS
-# 5410), so that it can also run inside test.sh's namespace.
+# As root this runs inside a network namespace of its own (tests/netns.sh, as
+# test.sh does); its servers listen on loopback ports of its own (TCP 9410,
+# UDP 9411, DNS 5410), so that it can also run inside test.sh's namespace.
+# Its files are in a directory under $TMPDIR (/tmp).
 set -u
+# shellcheck source=tests/netns.sh
+. "$(dirname "$0")/netns.sh" "$@"
 cd "$(dirname "$0")/.." || exit 0
-
-if [ -z "${NETPIN_TEST_NETNS:-}" ] && [ -z "${NETPIN_VG_NETNS:-}" ]; then
-	if [ "$(id -u)" = 0 ] && unshare -n true 2>/dev/null; then
-		exec unshare -n env NETPIN_VG_NETNS=root bash "$0" "$@"
-	elif unshare -rn true 2>/dev/null; then
-		exec unshare -rn env NETPIN_VG_NETNS=user bash "$0" "$@"
-	fi
-fi
-if [ "${NETPIN_VG_NETNS:-none}" != none ]; then
-	ip link set lo up 2>/dev/null || busybox ip link set lo up 2>/dev/null
-fi
 
 ok() { echo "ok - valgrind: $1"; }
 notok() { echo "not ok - valgrind: $1 ($2)"; }
@@ -65,7 +59,7 @@ if [ "$(uname -m)" != x86_64 ]; then
 	exit 0
 fi
 
-T=$(mktemp -d /tmp/netpin-vg.XXXXXX)
+T=$(mktemp -d "${TMPDIR:-/tmp}/netpin-vg.XXXXXX")
 PIDS=
 # shellcheck disable=SC2317 # called by the trap
 cleanup() {
@@ -84,132 +78,11 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
-# ---- the syscall shim -------------------------------------------------------
-cat >"$T/vgshim.c" <<'EOF'
-/* Linked into netpin-vg with -Wl,--wrap=syscall: see tests/valgrind.sh. */
-#include <errno.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <sys/syscall.h>
-#include <valgrind/valgrind.h>
-#include <valgrind/memcheck.h>
-
-#define NR_pidfd_send_signal 424
-#define NR_pidfd_open 434
-#define NR_pidfd_getfd 438
-#define NR_landlock_create_ruleset 444
-#define NR_landlock_add_rule 445
-#define NR_landlock_restrict_self 446
-#define SECCOMP_SET_MODE_FILTER_ 1
-#define SECCOMP_GET_NOTIF_SIZES_ 3
-
-long __real_syscall(long nr, ...);
-long __wrap_syscall(long nr, ...);
-
-struct native_call {
-	long nr, a[6], ret;
-};
-
-/* Runs on the real CPU: valgrind neither sees nor emulates this syscall.
- * No libc here (no errno: the guest's TLS is not the host's). */
-static long
-native(long tid, struct native_call *c)
-{
-	register long r10 __asm__("r10") = c->a[3];
-	register long r8 __asm__("r8") = c->a[4];
-	register long r9 __asm__("r9") = c->a[5];
-	long ret;
-
-	(void)tid;
-	__asm__ volatile ("syscall" : "=a"(ret)
-	    : "0"(c->nr), "D"(c->a[0]), "S"(c->a[1]), "d"(c->a[2]),
-	      "r"(r10), "r"(r8), "r"(r9)
-	    : "rcx", "r11", "memory");
-	c->ret = ret;
-	return ret;
-}
-
-/* What a valgrind wrapper would check before the call... */
-static void
-check_inputs(const struct native_call *c)
-{
-	switch (c->nr) {
-	case SYS_seccomp:
-		if (c->a[0] == SECCOMP_SET_MODE_FILTER_ && c->a[2]) {
-			/* struct sock_fprog { unsigned short len; filter * } */
-			const unsigned short *len = (const void *)c->a[2];
-			const long *filter = (const long *)(c->a[2] + 8);
-
-			VALGRIND_CHECK_MEM_IS_DEFINED(len, sizeof(*len));
-			VALGRIND_CHECK_MEM_IS_DEFINED(filter, sizeof(*filter));
-			VALGRIND_CHECK_MEM_IS_DEFINED((void *)*filter,
-			    (size_t)*len * 8);
-		}
-		break;
-	case NR_landlock_create_ruleset:
-		if (c->a[0])
-			VALGRIND_CHECK_MEM_IS_DEFINED((void *)c->a[0], c->a[1]);
-		break;
-	case NR_landlock_add_rule:	/* path_beneath 12 bytes, net_port 16 */
-		if (c->a[2])
-			VALGRIND_CHECK_MEM_IS_DEFINED((void *)c->a[2],
-			    c->a[1] == 1 ? 12 : 16);
-		break;
-	}
-}
-
-/* ... and what it would mark defined after. */
-static void
-mark_outputs(const struct native_call *c)
-{
-	if (c->nr == SYS_seccomp && c->a[0] == SECCOMP_GET_NOTIF_SIZES_ &&
-	    c->a[2])
-		VALGRIND_MAKE_MEM_DEFINED((void *)c->a[2], 3 * 2);
-}
-
-long
-__wrap_syscall(long nr, ...)
-{
-	struct native_call c = { .nr = nr };
-	va_list ap;
-	long r;
-	int i;
-
-	va_start(ap, nr);
-	for (i = 0; i < 6; i++)
-		c.a[i] = va_arg(ap, long);
-	va_end(ap);
-	r = __real_syscall(nr, c.a[0], c.a[1], c.a[2], c.a[3], c.a[4], c.a[5]);
-	if (r != -1 || errno != ENOSYS || !RUNNING_ON_VALGRIND)
-		return r;
-	switch (nr) {
-	case SYS_seccomp: case NR_pidfd_send_signal: case NR_pidfd_open:
-	case NR_pidfd_getfd: case NR_landlock_create_ruleset:
-	case NR_landlock_add_rule: case NR_landlock_restrict_self:
-		break;
-	default:
-		return r;
-	}
-	check_inputs(&c);
-	VALGRIND_NON_SIMD_CALL1(native, &c);
-	if (c.ret < 0 && c.ret > -4096) {
-		errno = (int)-c.ret;
-		return -1;
-	}
-	mark_outputs(&c);
-	return c.ret;
-}
-EOF
-
-# a planted error: proves that memcheck runs and that its errors are caught
-cat >"$T/canary.c" <<'EOF'
-#include <stdio.h>
-#include <stdlib.h>
-int main(void) { int *p = malloc(4 * sizeof(int)); int v = p[4]; free(p); printf("%d\n", v > 0); return 0; }
-EOF
-
-if ! cc -g -O1 -o "$T/netpin-vg" netpin.c "$T/vgshim.c" -pthread -Wl,--wrap=syscall >"$T/build.log" 2>&1; then
+if ! cc -g -O1 -o "$T/netpin-vg" netpin.c tests/helpers/vgshim.c -pthread -Wl,--wrap=syscall >"$T/build.log" 2>&1; then
 	notok "build netpin-vg (cc -g -O1, glibc, with the syscall shim)" "$(oneline <"$T/build.log")"
 	exit 0
 fi
@@ -219,7 +92,7 @@ for h in netop stress; do
 		exit 0
 	fi
 done
-cc -g -O0 -o "$T/canary" "$T/canary.c" 2>/dev/null
+cc -g -O0 -o "$T/canary" tests/helpers/vgcanary.c 2>/dev/null
 OP=$T/netop
 VG_VERSION=$(valgrind --version 2>/dev/null)
 
@@ -228,21 +101,7 @@ python3 tests/server.py --out "$T/rec" --ready "$T/ready" \
 	tcp:127.0.0.2:9410 tcp:127.0.0.3:9410 udp:127.0.0.2:9411 udp:127.0.0.3:9411 \
 	2>"$T/server.err" &
 PIDS="$PIDS $!"
-cat >"$T/zone" <<'EOF'
-lo.test A 127.0.0.2
-pub.test A 93.184.216.34
-pub.test AAAA 2606:2800:220:1::1
-alias.test CNAME alias2.test
-alias2.test CNAME pub.test
-big.test A 93.184.216.35
-wid.test A 93.184.216.37
-wname.test A 93.184.216.38
-garbage.test A 93.184.216.40
-loop.test A 93.184.216.41
-badcount.test A 93.184.216.42
-longname.test A 93.184.216.43
-EOF
-python3 tests/dnsserver.py --addr 127.0.0.1 --port 5410 --zone "$T/zone" \
+python3 tests/dnsserver.py --addr 127.0.0.1 --port 5410 --zone tests/data/zone \
 	--log "$T/dns.log" --ready "$T/dns.ready" --mode tc=big.test \
 	--mode wrongid=wid.test --mode wrongname=wname.test \
 	--mode garbage=garbage.test --mode loop=loop.test \

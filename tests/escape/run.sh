@@ -11,7 +11,8 @@
 # attacker's own, tests/escape/anydns.py, UDP 9653; tests/dnsserver.py, 9654);
 # as root, the multicast attack makes a veth pair whose far end is in a
 # namespace of its own, where tests/escape/mcast_cap.py captures.
-# Assumes a private network namespace with lo up.  Always exits 0.
+# Assumes a private network namespace with lo up.  Its files are in a
+# directory under $TMPDIR (/tmp).  Always exits 0.
 NETPIN=$(realpath "$1" 2>/dev/null)
 HERE=$(cd "$(dirname "$0")" && pwd)
 SERVER=$HERE/../server.py
@@ -19,7 +20,7 @@ P=9600
 U=9601
 CFLAGS="-O2 -Wall -Wextra -Werror -pthread"
 
-T=$(mktemp -d /tmp/netpin-escape.XXXXXX)
+T=$(mktemp -d "${TMPDIR:-/tmp}/netpin-escape.XXXXXX")
 SPID=
 XPIDS= # helper servers started further down
 MCA=   # a veth of ours, when the multicast capture made one
@@ -57,7 +58,7 @@ done
 REC=$T/rec
 : >"$REC"
 python3 "$SERVER" --out "$REC" --ready "$T/ready" tcp:127.0.0.2:$P tcp:127.0.0.3:$P \
-	udp:127.0.0.2:$U udp:127.0.0.3:$U 2>"$T/server.err" &
+	udp:127.0.0.2:$U udp:127.0.0.3:$U >/dev/null 2>"$T/server.err" &
 SPID=$!
 i=0
 while [ ! -f "$T/ready" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done

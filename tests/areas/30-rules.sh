@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# rules: protocols, ports, prefixes and families of a rule.
+# shellcheck source=tests/libtest.sh
+. "$(dirname "$0")/../libtest.sh"
+recorder_start
+
+expect_denied "tcp: rule does not allow UDP" 127.0.0.2:9001 \
+	-a tcp:127.0.0.2 -- "$OP" udp-sendto 127.0.0.2 9001 t-tcponly
+expect_allowed "tcp: rule allows TCP" t-tcpok \
+	-a tcp:127.0.0.2 -- "$OP" tcp 127.0.0.2 9000 t-tcpok
+expect_denied "udp: rule does not allow TCP" 127.0.0.2:9000 \
+	-a udp:127.0.0.2 -- "$OP" tcp 127.0.0.2 9000 t-udponly
+expect_allowed "udp: rule allows UDP" t-udpok \
+	-a udp:127.0.0.2 -- "$OP" udp-sendto 127.0.0.2 9001 t-udpok
+expect_denied "a single port does not allow another" 127.0.0.2:9002 \
+	-a 127.0.0.2:9000 -- "$OP" tcp 127.0.0.2 9002 t-port
+expect_allowed "a port range allows its end" t-range \
+	-a 127.0.0.2:9000-9002 -- "$OP" tcp 127.0.0.2 9002 t-range
+expect_denied "a port range stops at its end" 127.0.0.2:9003 \
+	-a 127.0.0.2:9000-9002 -- "$OP" tcp 127.0.0.2 9003 t-range-out
+expect_allowed "a port list allows each member" t-list \
+	-a 127.0.0.2:9000,9003 -- "$OP" tcp 127.0.0.2 9003 t-list
+expect_denied "a port list allows nothing else" 127.0.0.2:9002 \
+	-a 127.0.0.2:9000,9003 -- "$OP" tcp 127.0.0.2 9002 t-list-out
+expect_allowed "an IPv4 CIDR allows an address inside it" t-cidr \
+	-a 127.0.0.0/30:9000 -- "$OP" tcp 127.0.0.3 9000 t-cidr
+expect_denied "an IPv4 CIDR allows nothing outside it" 127.0.0.2:9000 \
+	-a 127.0.0.4/30 -- "$OP" tcp 127.0.0.2 9000 t-cidr-out
+expect_allowed "IPv6 ::1 allowed by [::1]:9000" t-v6 \
+	-a '[::1]:9000' -- "$OP" tcp ::1 9000 t-v6
+expect_allowed "IPv6 ::1 allowed by a bare ::1 rule" t-v6b \
+	-a ::1 -- "$OP" tcp ::1 9000 t-v6b
+expect_allowed "IPv6 CIDR [::]/0 allows ::1 over UDP" t-v6u \
+	-a 'udp:[::]/0:9001' -- "$OP" udp-sendto ::1 9001 t-v6u
+expect_denied "IPv6 ::1 denied by an IPv4 rule" '[::1]:9000' \
+	-a 127.0.0.1 -- "$OP" tcp ::1 9000 t-v6-deny
+expect_allowed "IPv4-mapped IPv6 is matched as IPv4 (allowed)" t-mapped \
+	-a 127.0.0.2:9000 -- "$OP" tcp ::ffff:127.0.0.2 9000 t-mapped
+expect_denied "IPv4-mapped IPv6 is matched as IPv4 (denied)" 127.0.0.3:9000 \
+	-a 127.0.0.2:9000 -- "$OP" tcp ::ffff:127.0.0.3 9000 t-mapped-deny
+expect_allowed "0.0.0.0 is matched as loopback (allowed by 127.0.0.1)" t-any \
+	-a 127.0.0.1:9000 -- "$OP" tcp 0.0.0.0 9000 t-any
+expect_denied "0.0.0.0 is denied without a loopback rule" 127.0.0.1:9000 \
+	-a 127.0.0.2:9000 -- "$OP" tcp 0.0.0.0 9000 t-any-deny
+expect_denied "0.0.0.0 from a socket bound to 127.0.0.3 is 127.0.0.3" 127.0.0.3:9000 \
+	-a 127.0.0.1:9000 -- "$OP" tcp-bind-connect 127.0.0.3 0.0.0.0 9000
+expect_allowed "an IPv4-mapped rule is an IPv4 rule" t-maprule \
+	-a '[::ffff:127.0.0.2]:9000' -- "$OP" tcp 127.0.0.2 9000 t-maprule

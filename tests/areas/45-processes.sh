@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# processes: threads, forks, many processes at once, a hanging connect beside
+# others; unix sockets, made as the command.
+# shellcheck source=tests/libtest.sh
+. "$(dirname "$0")/../libtest.sh"
+recorder_start
+
+run -a 127.0.0.2:9000 -- "$OP" threads 20 127.0.0.2 9000
+[ "$out" = "ok 20" ] && pass "20 threads connect at once" || fail "20 threads connect at once" "$out $err"
+expect_allowed "a grandchild (fork, fork, exec) is mediated: allowed" t-gc \
+	-a 127.0.0.2:9000 -- "$OP" forkexec 127.0.0.2 9000 t-gc
+expect_denied "a grandchild (fork, fork, exec) is mediated: denied" 127.0.0.3:9000 \
+	-a 127.0.0.2:9000 -- "$OP" forkexec 127.0.0.3 9000 t-gc-deny
+run -a 127.0.0.2:9000 -- sh -c "for i in 1 2 3 4; do '$OP' loop 200 127.0.0.2 9000 & done; wait"
+[ "$(grep -c '^ok 200$' "$T/out")" = 4 ] && pass "4 processes x 200 connects each" ||
+	fail "4 processes x 200 connects each" "$out $err"
+run -a 127.0.0.0/8 -- sh -c "'$OP' hang 127.0.0.4 9000 3 & sleep 0.3; '$OP' tcp 127.0.0.2 9000 t-beside; wait"
+first=$(head -1 "$T/out")
+[ "$first" = ok ] && [ "$(wc -l <"$T/out")" = 2 ] &&
+	pass "a hanging blocking connect does not stall a connect beside it" ||
+	fail "a hanging blocking connect does not stall a connect beside it" "$out"
+# (netop scm-rights passes a pipe: only pidfd_getfd lets netpin carry a file
+# that is not a socket it created)
+run -a 127.0.0.2 -- "$OP" scm-rights
+if [ "$MODE" = pidfd_getfd ]; then
+	[ "$out" = ok ] && pass "sendmsg with SCM_RIGHTS over a unix socket delivers a working fd (a pipe)" ||
+		fail "sendmsg with SCM_RIGHTS over a unix socket delivers a working fd (a pipe)" "$out $err"
+else
+	case "$out:$err" in
+	"EACCES:"*"passes a file descriptor that is not a socket"*"cannot carry it"*)
+		pass "sendmsg passing a pipe with SCM_RIGHTS fails with EACCES, and netpin says it cannot carry it" ;;
+	*) fail "sendmsg passing a pipe with SCM_RIGHTS fails with EACCES, and netpin says it cannot carry it" "rc $rc out '$out' $err" ;;
+	esac
+fi
+mkdir -p "$T/udir"
+python3 "$HELPERS/unix_recv.py" "$T/udir/sock" "$T/udir/got" &
+upid=$!
+wait_until [ -S "$T/udir/sock" ]
+(cd "$T/udir" && "$NP" -- "$OP" unix-dgram sock t-unixrel >"$T/out" 2>"$T/err")
+wait $upid
+[ "$(cat "$T/out")" = ok ] && [ "$(cat "$T/udir/got" 2>/dev/null)" = t-unixrel ] &&
+	pass "a relative unix socket path is resolved from the command's directory" ||
+	fail "a relative unix socket path is resolved from the command's directory" "$(cat "$T/out" "$T/err")"
+
+# unix calls are made as the command: its credentials, root, cwd and umask
+(cd "$T/udir" && "$NP" -- sh -c 'umask 077; python3 -c "import socket; socket.socket(socket.AF_UNIX).bind(\"m.sock\")"' >"$T/out" 2>"$T/err")
+mode=$(stat -c %a "$T/udir/m.sock" 2>/dev/null)
+[ "$mode" = 700 ] && pass "a unix socket is bound with the command's umask and directory" ||
+	fail "a unix socket is bound with the command's umask and directory" "mode '$mode' $(cat "$T/err")"
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && [ -x /usr/bin/python3 ]; then
+	mkdir -p "$T/priv" && chmod 700 "$T/priv"
+	# (nobody runs it: a copy in $T, which nobody may enter)
+	cp "$HELPERS/ucli.py" "$T/ucli.py" && chmod 644 "$T/ucli.py"
+	python3 "$HELPERS/peercred.py" "$T/priv/sock" >"$T/priv.out" 2>&1 &
+	upid=$!
+	wait_until [ -S "$T/priv/sock" ]
+	AS_NOBODY="setpriv --reuid=65534 --regid=65534 --clear-groups /usr/bin/python3 $T/ucli.py $T/priv/sock"
+	bare=$($AS_NOBODY)
+	# shellcheck disable=SC2086
+	run -- $AS_NOBODY
+	[ "$bare" = PermissionError ] && [ "$out" = PermissionError ] &&
+		pass "root netpin: a command run as nobody cannot reach a root-only unix socket" ||
+		fail "root netpin: a command run as nobody cannot reach a root-only unix socket" "bare $bare, netpin $out $err"
+	chmod 755 "$T/priv" && chmod 666 "$T/priv/sock"
+	# shellcheck disable=SC2086
+	run -- $AS_NOBODY
+	wait $upid
+	[ "$out" = connected ] && [ "$(cat "$T/priv.out")" = 65534 ] &&
+		pass "root netpin: the unix peer sees the command's uid, not netpin's" ||
+		fail "root netpin: the unix peer sees the command's uid, not netpin's" "$out, peer uid $(cat "$T/priv.out")"
+else
+	skip "root netpin: a command run as nobody cannot reach a root-only unix socket" "needs root and setpriv"
+	skip "root netpin: the unix peer sees the command's uid, not netpin's" "needs root and setpriv"
+fi

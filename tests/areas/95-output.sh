@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# output: denial lines, -q, -v, --dry-run, the JSON log.
+# shellcheck source=tests/libtest.sh
+. "$(dirname "$0")/../libtest.sh"
+recorder_start
+
+run -a 127.0.0.2:9000 -- sh -c "'$OP' tcp 127.0.0.3 9000; '$OP' tcp 127.0.0.3 9000"
+[ "$(grep -c 'denied connect' "$T/err")" = 1 ] && pass "a repeated denial is printed once" ||
+	fail "a repeated denial is printed once" "$err"
+run -q -a 127.0.0.2:9000 -- "$OP" tcp 127.0.0.3 9000
+[ "$out" = EACCES ] && [ -z "$err" ] && pass "-q: no denial line" || fail "-q: no denial line" "$err"
+run -v -a 127.0.0.2:9000 -- "$OP" tcp 127.0.0.2 9000
+case $err in
+*"pin table"*"layer 1: seccomp"*"allowed connect to 127.0.0.2:9000/tcp by netop"*) pass "-v: pin table, layers and decisions" ;;
+*) fail "-v: pin table, layers and decisions" "$err" ;;
+esac
+mark
+run -n -a 127.0.0.2:9000 --resolv "$T/resolv.empty" --hosts "$DATA/hosts" -a six.test -- "$OP" tcp 127.0.0.2 9000 t-dry
+case "$rc:$out" in
+0:*"127.0.0.2/32"*"six.test"*"::1/128"*) silent t-dry && pass "--dry-run prints the pin table and runs nothing" ||
+	fail "--dry-run prints the pin table and runs nothing" "$out" ;;
+*) fail "--dry-run prints the pin table and runs nothing" "rc $rc $out" ;;
+esac
+rm -f "$T/log"
+run -l "$T/log" --resolv "$T/resolv.empty" --hosts "$DATA/hosts" -a allowed.test:9000 -- sh -c "'$OP' tcp 127.0.0.2 9000 t-log; '$OP' tcp 127.0.0.3 9000; '$OP' udp-sendto 127.0.0.2 9001 x"
+python3 "$HELPERS/logcheck.py" "$T/log" >"$T/logcheck" 2>&1
+[ "$(cat "$T/logcheck")" = "log ok" ] && pass "JSON log: start, pin, allow, deny with tip, exit" ||
+	fail "JSON log: start, pin, allow, deny with tip, exit" "$(cat "$T/logcheck")"
