@@ -36,6 +36,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
@@ -429,7 +430,7 @@ usage(FILE *f)
 "  -V, --version           netpin's version\n"
 "\n"
 "RULE  = [tcp:|udp:]HOST[:PORTS]      (no prefix: tcp and udp)\n"
-"HOST  = name | *.suffix | IPv4[/len] | IPv6[/len] | [IPv6][/len]\n"
+"HOST  = name | *.suffix | IPv4[/len] | IPv6[/len] | [IPv6][/len] | [fe80::N%ZONE]\n"
 "PORTS = N | N-M | a comma-separated list of those (absent: every port)\n"
 "\n"
 "Exit status: the command's; 128+N if it was killed by signal N;\n"
@@ -492,12 +493,14 @@ struct rule {
 	char *name;           /* R_NAME, R_WILDCARD (suffix after "*.") */
 	struct portrange *ports;
 	int nports;           /* 0: every port */
+	uint32_t scope;       /* R_ADDR, link-local IPv6: the zone; 0: none */
 };
 
 struct pin {
 	int family;
 	uint8_t addr[16];
 	int plen;
+	uint32_t scope;       /* its rule's zone */
 	const struct rule *rule;
 	const char *source;   /* "rule", "hosts" */
 };
@@ -512,12 +515,23 @@ static int nbind_ports;
 
 static const uint8_t v4mapped_prefix[12] = { 0,0,0,0,0,0,0,0,0,0,0xff,0xff };
 
+/* "[fe80::1%2]:65535": a destination as text */
+#define DEST_TEXT_MAX (INET6_ADDRSTRLEN + 24)
+
 /* A destination as netpin decides on it: IPv4-mapped IPv6 is IPv4. */
 struct dest {
 	int family;           /* AF_INET or AF_INET6 */
 	uint8_t addr[16];
 	uint16_t port;
+	uint32_t scope;       /* link-local IPv6: sin6_scope_id (the zone) */
 };
+
+/* fe80::/10: the same address is another host on every link */
+static int
+is_link_local6(int family, const uint8_t *a)
+{
+	return family == AF_INET6 && a[0] == 0xfe && (a[1] & 0xc0) == 0x80;
+}
 
 static void *
 xcalloc(size_t n, size_t size)
@@ -638,10 +652,23 @@ parse_addr_prefix(const char *s, int bracketed, struct rule *r)
 	size_t alen = slash ? (size_t)(slash - s) : strlen(s);
 	long plen;
 
+	char *zone;
+
 	if (alen == 0 || alen >= sizeof(buf))
 		return -1;
 	memcpy(buf, s, alen);
 	buf[alen] = '\0';
+	/* fe80::1%eth0: a link-local address names its link */
+	if ((zone = strchr(buf, '%'))) {
+		*zone++ = '\0';
+		if (inet_pton(AF_INET6, buf, r->addr) != 1 ||
+		    !is_link_local6(AF_INET6, r->addr) || !*zone)
+			return -3;
+		r->scope = strspn(zone, "0123456789") == strlen(zone) ?
+		    (uint32_t)strtoul(zone, NULL, 10) : (uint32_t)if_nametoindex(zone);
+		if (!r->scope)
+			return -4;
+	}
 	if (!bracketed && inet_pton(AF_INET, buf, r->addr) == 1) {
 		r->family = AF_INET;
 		r->plen = 32;
@@ -779,6 +806,12 @@ parse_rule(const char *text, struct rule *r)
 	case -2:
 		err = "bad prefix length";
 		goto out;
+	case -3:
+		err = "a zone (%) goes only with a link-local IPv6 address (fe80::/10)";
+		goto out;
+	case -4:
+		err = "no such network interface for the zone";
+		goto out;
 	}
 	if (bracketed || strchr(host, ':') || strchr(host, '/')) {
 		err = "not an IPv4 or IPv6 address";
@@ -901,6 +934,7 @@ add_pin(int family, const uint8_t *addr, int plen, const struct rule *r,
 	pins[npins].family = family;
 	memcpy(pins[npins].addr, addr, family == AF_INET ? 4 : 16);
 	pins[npins].plen = plen;
+	pins[npins].scope = r->scope;
 	pins[npins].rule = r;
 	pins[npins].source = source;
 	__atomic_store_n(&npins, npins + 1, __ATOMIC_RELEASE);
@@ -965,6 +999,10 @@ pin_allowing(const struct dest *d, int proto)
 		if (p->family != d->family || !(p->rule->protos & proto))
 			continue;
 		if (!prefix_match(p->addr, d->addr, p->plen))
+			continue;
+		/* a link-local destination: only a rule naming its zone */
+		if (is_link_local6(d->family, d->addr) &&
+		    (!p->scope || p->scope != d->scope))
 			continue;
 		if (ports_match(p->rule->ports, p->rule->nports, d->port))
 			return p;
@@ -2990,6 +3028,8 @@ sockaddr_dest(const struct sockaddr_storage *ss, socklen_t len, int dom,
 		d->family = AF_INET6;
 		memcpy(d->addr, &sin6->sin6_addr, 16);
 		d->port = ntohs(sin6->sin6_port);
+		if (is_link_local6(AF_INET6, d->addr))
+			d->scope = sin6->sin6_scope_id;
 		if (!memcmp(d->addr, v4mapped_prefix, 12)) {
 			d->family = AF_INET;
 			memmove(d->addr, d->addr + 12, 4);
@@ -3289,7 +3329,9 @@ format_dest(const struct dest *d, char *buf, size_t len)
 	char a[INET6_ADDRSTRLEN];
 
 	format_addr(d->family, d->addr, a, sizeof(a));
-	if (d->family == AF_INET6)
+	if (d->scope)
+		snprintf(buf, len, "[%s%%%u]:%u", a, d->scope, d->port);
+	else if (d->family == AF_INET6)
 		snprintf(buf, len, "[%s]:%u", a, d->port);
 	else
 		snprintf(buf, len, "%s:%u", a, d->port);
@@ -3361,7 +3403,7 @@ remember_refusal(const struct verdict *v, const char *name)
 static int
 report(const struct call *c, const struct verdict *v)
 {
-	char where[INET6_ADDRSTRLEN + 16], a[INET6_ADDRSTRLEN];
+	char where[DEST_TEXT_MAX], a[INET6_ADDRSTRLEN];
 	char comm[64] = "?", tgid[32] = "", key[128], status[4096];
 	const struct pin *named = v->pin ? v->pin : pin_naming(v->d);
 	const char *name = named ? named->rule->name : NULL;
@@ -3534,7 +3576,7 @@ static void
 print_summary(void)
 {
 	struct learned *ls;
-	char line[800], where[INET6_ADDRSTRLEN + 16];
+	char line[800], where[DEST_TEXT_MAX];
 	int n;
 
 	if (opt_quiet || nrefusals == 0)
@@ -3613,7 +3655,7 @@ static int
 decide_dest(const struct call *c, const char *verb, int proto,
     const struct dest *d)
 {
-	char tip[INET6_ADDRSTRLEN + 32], where[INET6_ADDRSTRLEN + 16];
+	char tip[DEST_TEXT_MAX + 32], where[DEST_TEXT_MAX];
 	struct verdict v = { verb, proto, d, pin_allowing(d, proto), 0, 1, tip };
 
 	v.allowed = v.pin != NULL;
@@ -4644,7 +4686,7 @@ on_setsockopt(struct call *c, const struct seccomp_data *a)
 	uint8_t v[sizeof(struct group_source_req)];
 	size_t len = (uint32_t)a->args[4] < sizeof(v) ? (uint32_t)a->args[4] : sizeof(v);
 	struct sockaddr_storage ss[2];
-	char tip[INET6_ADDRSTRLEN + 32], a0[INET6_ADDRSTRLEN];
+	char tip[DEST_TEXT_MAX + 32], a0[INET6_ADDRSTRLEN];
 
 	if ((int)a->args[4] < 0)
 		return fail_call(c, EINVAL);
@@ -5040,7 +5082,7 @@ redirect_dns(struct call *c, const struct dest *d, int proto,
 			r->server.ss_family = AF_INET;
 	}
 	if (opt_verbose) {
-		char where[INET6_ADDRSTRLEN + 16];
+		char where[DEST_TEXT_MAX];
 
 		format_dest(d, where, sizeof(where));
 		fprintf(stderr, "netpin: DNS to %s/%s goes to netpin's pinned DNS\n",
@@ -6329,7 +6371,7 @@ main(int argc, char **argv)
 	}
 	responder_open();
 	if (opt_verbose) {
-		char a[INET6_ADDRSTRLEN + 16];
+		char a[DEST_TEXT_MAX];
 		struct dest d;
 
 		sockaddr_dest(&dns_udp_addr[0], sizeof(dns_udp_addr[0]), AF_INET, 0, &d);

@@ -357,7 +357,12 @@ static const struct text_row rule_rows[] = {
 	{ "2001:db8::zz", "error: not an IPv4 or IPv6 address" },
 	{ "example.com:80:90", "error: not an IPv4 or IPv6 address" },
 	{ "sctp:example.com:80", "error: not an IPv4 or IPv6 address" },
-	{ "fe80::1%eth0", "error: not an IPv4 or IPv6 address" },
+	/* a zone only on a link-local address, and only an interface that exists */
+	{ "[fe80::1%lo]:80", "addr tcp,udp fe80::1/128 80" },
+	{ "[fe80::1%1]", "addr tcp,udp fe80::1/128 *" },
+	{ "fe80::1%nosuchif0", "error: no such network interface for the zone" },
+	{ "[2001:db8::1%lo]", "error: a zone (%) goes only with a link-local IPv6 address (fe80::/10)" },
+	{ "127.0.0.1%lo", "error: a zone (%) goes only with a link-local IPv6 address (fe80::/10)" },
 	/* IPv4-mapped IPv6 is IPv4 */
 	{ "::ffff:10.0.0.1", "addr tcp,udp 10.0.0.1/32 *" },
 	{ "[::ffff:10.0.0.1]:80", "addr tcp,udp 10.0.0.1/32 80" },

@@ -46,3 +46,21 @@ expect_denied "0.0.0.0 from a socket bound to 127.0.0.3 is 127.0.0.3" 127.0.0.3:
 	-a 127.0.0.1:9000 -- "$OP" tcp-bind-connect 127.0.0.3 0.0.0.0 9000
 expect_allowed "an IPv4-mapped rule is an IPv4 rule" t-maprule \
 	-a '[::ffff:127.0.0.2]:9000' -- "$OP" tcp 127.0.0.2 9000 t-maprule
+
+# link-local IPv6 (fe80::/10): the same address is another host on every
+# link, so only a rule that names the zone allows it
+ll() { # WHAT WANT RULE ZONE: the connect's result must (not) be EACCES
+	run -a "$3" -- python3 "$ROOT/tests/helpers/ll_connect.py" "$4"
+	case $2:$out in
+	denied:EACCES | kernel:E[A-Z]* | kernel:ok | kernel:timeout)
+		[ "$2:$out" = kernel:EACCES ] && fail "$1" "out $out err $err" || pass "$1" ;;
+	*) fail "$1" "out '$out' rc $rc err $err" ;;
+	esac
+}
+ll "link-local: ::/0 does not allow fe80::1 on a link" denied '::/0' lo
+ll "link-local: [fe80::1%lo] allows fe80::1 on lo (the kernel answers)" kernel '[fe80::1%lo]' lo
+ll "link-local: [fe80::1%lo] does not allow fe80::1 on another link" denied '[fe80::1%lo]' 4242
+ll "link-local: fe80::/10 without a zone allows no link" denied 'fe80::/10' lo
+run -a 'fe80::1%nosuchif0' -- true
+[ "$rc" = 125 ] && pass "link-local: a zone that names no interface is a bad rule (125)" ||
+	fail "link-local: a zone that names no interface is a bad rule (125)" "rc $rc err $err"
