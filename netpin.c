@@ -425,6 +425,11 @@ usage(FILE *f)
 "      --dns ADDR[:PORT]   DNS server to ask (repeatable; overrides --resolv)\n"
 "      --timeout SECONDS   resolution timeout (default 5)\n"
 "      --allow-private-dns keep private/loopback answers from DNS\n"
+"      --deny-unix PATH    refuse connects to the unix socket PATH (repeatable;\n"
+"                          the socket file itself, by inode, however named)\n"
+"      --no-system-resolver  refuse connects to the system's name services\n"
+"                          (nscd, systemd-resolved, the D-Bus system bus),\n"
+"                          which would resolve names around pinned DNS\n"
 "      --strict            a name that does not resolve is an error\n"
 "  -h, --help              this text\n"
 "  -V, --version           netpin's version\n"
@@ -3256,6 +3261,117 @@ unix_path_named(const struct sockaddr_storage *ss, socklen_t len)
 	    len > offsetof(struct sockaddr_un, sun_path) && sun->sun_path[0];
 }
 
+/*
+ * Unix sockets the command may not connect to (--deny-unix,
+ * --no-system-resolver), by device and inode: a symlink, a hard link or
+ * /proc/PID/root names the same file.  Written at start only.
+ */
+#define DENY_UNIX_MAX 16
+static struct { dev_t dev; ino_t ino; const char *path; } deny_unix[DENY_UNIX_MAX];
+static int ndeny_unix;
+static int opt_no_sysres;
+static int proc_fd_dir = -1;      /* netpin's /proc/self/fd, to connect by */
+
+/* The name services that resolve names for a program over unix sockets. */
+static const char *const system_resolvers[] = {
+	"/run/nscd/socket", "/var/run/nscd/socket",
+	"/run/systemd/resolve/io.systemd.Resolve",
+	"/run/systemd/resolve/io.systemd.Resolve.Monitor",
+	"/run/dbus/system_bus_socket", "/var/run/dbus/system_bus_socket",
+};
+
+/* Returns 0, or -1 with errno (ENOTSOCK: PATH is no socket). */
+static int
+deny_unix_add(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st))
+		return -1;
+	if (!S_ISSOCK(st.st_mode)) {
+		errno = ENOTSOCK;
+		return -1;
+	}
+	for (int i = 0; i < ndeny_unix; i++)
+		if (deny_unix[i].dev == st.st_dev && deny_unix[i].ino == st.st_ino)
+			return 0;
+	if (ndeny_unix == DENY_UNIX_MAX) {
+		errno = ENOSPC;
+		return -1;
+	}
+	deny_unix[ndeny_unix].dev = st.st_dev;
+	deny_unix[ndeny_unix].ino = st.st_ino;
+	deny_unix[ndeny_unix++].path = path;
+	return 0;
+}
+
+/* At start: the system resolvers' sockets that exist; -v names them. */
+static void
+deny_unix_setup(void)
+{
+	for (size_t i = 0; i < sizeof(system_resolvers) / sizeof(system_resolvers[0]); i++) {
+		struct stat st;
+
+		if (stat(system_resolvers[i], &st) || !S_ISSOCK(st.st_mode))
+			continue;
+		if (opt_no_sysres)
+			deny_unix_add(system_resolvers[i]);
+		if (opt_verbose)
+			fprintf(stderr, "netpin: %s exists: names asked there are "
+			    "resolved around pinned DNS (%s)\n", system_resolvers[i],
+			    opt_no_sysres ? "refused: --no-system-resolver" :
+			    "--no-system-resolver refuses it");
+	}
+	if (ndeny_unix && (proc_fd_dir = open("/proc/self/fd",
+	    O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		die_errno("--deny-unix: open /proc/self/fd (is /proc mounted?)");
+}
+
+/*
+ * connect() to a unix socket by path, as the command (in its worker, with
+ * its root, directory and credentials), refusing the sockets of
+ * deny_unix[].  The path is opened (O_PATH) and that file is checked and
+ * connected to, through netpin's /proc/self/fd, so no rename or symlink
+ * swap between the check and the connect changes which socket it is.
+ * Returns 0 or an errno.
+ */
+static int
+connect_unix_checked(struct call *c)
+{
+	struct sockaddr_un *sun = (void *)&c->addr, to = { .sun_family = AF_UNIX };
+	char path[sizeof(sun->sun_path) + 1] = "";
+	struct stat st;
+	int fd, err = 0;
+	size_t n = c->addrlen - offsetof(struct sockaddr_un, sun_path);
+
+	memcpy(path, sun->sun_path, n < sizeof(sun->sun_path) ? n : sizeof(sun->sun_path));
+	if ((fd = open(path, O_PATH | O_CLOEXEC)) < 0)
+		return errno;
+	if (fstat(fd, &st)) {
+		err = errno;
+	} else {
+		for (int i = 0; i < ndeny_unix && !err; i++)
+			if (st.st_dev == deny_unix[i].dev && st.st_ino == deny_unix[i].ino) {
+				char key[160];
+
+				snprintf(key, sizeof(key), "unix %s", deny_unix[i].path);
+				if (!opt_quiet)
+					warn_once(key, "denied connect to %s by pid %d: a "
+					    "unix socket you refused%s", deny_unix[i].path,
+					    (int)c->tid, opt_no_sysres ? " (the system's "
+					    "name service resolves names around pinned DNS)" : "");
+				err = EACCES;
+			}
+	}
+	snprintf(to.sun_path, sizeof(to.sun_path), "%d", fd);
+	/* this thread's directory is its own (unshared): netpin's fd table */
+	if (!err && (fchdir(proc_fd_dir) ||
+	    connect(c->fd, (struct sockaddr *)&to, sizeof(to))))
+		err = errno;
+	close(fd);
+	return err;
+}
+
 static int
 take_credentials(const struct identity *id)
 {
@@ -4419,6 +4535,10 @@ run_call(struct call *c, int may_block)
 		answer(c->id, 0, rc < 0 ? errno : 0);
 		return 1;
 	case OP_CONNECT:
+		if (ndeny_unix && c->as_task && unix_path_named(&c->addr, c->addrlen)) {
+			answer(c->id, 0, connect_unix_checked(c));
+			return 1;
+		}
 		if (socket_blocks(c->fd)) {
 			if (!may_block)
 				return 0;
@@ -6227,7 +6347,7 @@ log_start(int argc, char **argv)
 
 enum {
 	OPT_BIND = 256, OPT_HOSTS, OPT_STRICT, OPT_AUDIT, OPT_LEARN, OPT_RESOLV,
-	OPT_DNS, OPT_TIMEOUT, OPT_PRIVATE_DNS,
+	OPT_DNS, OPT_TIMEOUT, OPT_PRIVATE_DNS, OPT_DENY_UNIX, OPT_NO_SYSRES,
 };
 
 static const struct option long_options[] = {
@@ -6246,6 +6366,8 @@ static const struct option long_options[] = {
 	{ "dns", required_argument, NULL, OPT_DNS },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "allow-private-dns", no_argument, NULL, OPT_PRIVATE_DNS },
+	{ "deny-unix", required_argument, NULL, OPT_DENY_UNIX },
+	{ "no-system-resolver", no_argument, NULL, OPT_NO_SYSRES },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -6315,6 +6437,13 @@ parse_options(int argc, char **argv)
 		case OPT_PRIVATE_DNS:
 			opt_private_dns = 1;
 			break;
+		case OPT_DENY_UNIX:
+			if (deny_unix_add(optarg))
+				die_errno("--deny-unix %s", optarg);
+			break;
+		case OPT_NO_SYSRES:
+			opt_no_sysres = 1;
+			break;
 		case OPT_AUDIT:
 			opt_audit = 1;
 			break;
@@ -6361,6 +6490,7 @@ main(int argc, char **argv)
 		die_errno("prctl(PR_SET_DUMPABLE)");
 	probe_kernel();
 	read_sysctls();
+	deny_unix_setup();
 	open_log();
 	landlock_warn_missing();
 	if (opt_verbose) {

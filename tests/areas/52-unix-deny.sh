@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# unix-deny: --deny-unix and --no-system-resolver refuse connects to unix
+# sockets (the system's name services resolve names around pinned DNS),
+# matched by the socket file's device and inode, however the command names
+# it: a symlink, a hard link, /proc/self/root, a relative path.
+# shellcheck source=tests/libtest.sh
+. "$(dirname "$0")/../libtest.sh"
+
+mkdir -m 755 "$T/u" "$T/u/d"
+python3 "$HELPERS/unix_listen.py" "$T/u/resolver.sock" "$T/u/other.sock" </dev/null >/dev/null 2>&1 &
+background $!
+wait_until [ -S "$T/u/other.sock" ]
+ln -s "$T/u/resolver.sock" "$T/u/d/link.sock"
+ln "$T/u/resolver.sock" "$T/u/d/hard.sock" 2>/dev/null || : >"$T/u/no-hardlink"
+UC="$HELPERS/unix_connect.py"
+
+run --deny-unix "$T/u/resolver.sock" -a 127.0.0.2 -- python3 "$UC" "$T/u/resolver.sock" "$T/u/other.sock"
+case "$out:$err" in
+"EACCES ok:"*"denied connect to $T/u/resolver.sock"*) pass "--deny-unix: that socket is refused (with a message), another is not" ;;
+*) fail "--deny-unix: that socket is refused (with a message), another is not" "out '$out' err $err" ;;
+esac
+run --deny-unix "$T/u/resolver.sock" -a 127.0.0.2 -- sh -c "cd '$T/u/d' && python3 '$UC' link.sock '/proc/self/root$T/u/resolver.sock' ../resolver.sock ../other.sock"
+[ "$out" = "EACCES EACCES EACCES ok" ] && pass "--deny-unix: a symlink, /proc/self/root and a relative path name the same socket" ||
+	fail "--deny-unix: a symlink, /proc/self/root and a relative path name the same socket" "out '$out' err $err"
+if [ -e "$T/u/no-hardlink" ]; then
+	skip "--deny-unix: a hard link names the same socket" "this file system refuses a hard link to a socket"
+else
+	run --deny-unix "$T/u/resolver.sock" -a 127.0.0.2 -- python3 "$UC" "$T/u/d/hard.sock"
+	[ "$out" = EACCES ] && pass "--deny-unix: a hard link names the same socket" ||
+		fail "--deny-unix: a hard link names the same socket" "out '$out' err $err"
+fi
+run -a 127.0.0.2 -- python3 "$UC" "$T/u/resolver.sock" "$T/u/nonexistent.sock"
+[ "$out" = "ok ENOENT" ] && pass "without --deny-unix the socket is reached; a missing one is ENOENT" ||
+	fail "without --deny-unix the socket is reached; a missing one is ENOENT" "out '$out' err $err"
+run --deny-unix "$T/u/resolver.sock" -a 127.0.0.2 -- python3 "$UC" "$T/u/nonexistent.sock"
+[ "$out" = ENOENT ] && pass "--deny-unix: a missing socket is still ENOENT" ||
+	fail "--deny-unix: a missing socket is still ENOENT" "out '$out' err $err"
+run --deny-unix "$T/u/nonexistent.sock" -a 127.0.0.2 -- true
+[ "$rc" = 125 ] && [ -n "$err" ] && pass "--deny-unix: a path that is not there is an error (125)" ||
+	fail "--deny-unix: a path that is not there is an error (125)" "rc $rc err $err"
+run --deny-unix "$T/u" -a 127.0.0.2 -- true
+[ "$rc" = 125 ] && pass "--deny-unix: a path that is not a socket is an error (125)" ||
+	fail "--deny-unix: a path that is not a socket is an error (125)" "rc $rc err $err"
+run -v --no-system-resolver -a 127.0.0.2 -- true
+[ "$rc" = 0 ] && pass "--no-system-resolver runs (whatever resolvers this machine has)" ||
+	fail "--no-system-resolver runs" "rc $rc err $err"
+area_end
