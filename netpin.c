@@ -275,6 +275,8 @@ static int opt_strict;
 static int opt_audit;
 static const char *opt_learn;
 static const char *opt_hosts = "/etc/hosts";
+static int opt_hosts_given;       /* --hosts: the file must be there */
+static char *hosts_text;          /* its text, read at start */
 static const char *opt_log;
 static int log_fd = -1;
 
@@ -417,7 +419,7 @@ usage(FILE *f)
 "      --learn FILE        at exit, write an allow-file with the rules that\n"
 "                          would have allowed every denied (or audited) call\n"
 "  -l, --log FILE          append one JSON object per event ('-' = stderr)\n"
-"  -q, --quiet             no denial lines on stderr\n"
+"  -q, --quiet             no denial lines and no summary on stderr\n"
 "  -v, --verbose           pin table, active layers and every decision\n"
 "  -n, --dry-run           resolve, print the pin table, run nothing\n"
 "      --hosts FILE        hosts file (default /etc/hosts)\n"
@@ -743,6 +745,37 @@ valid_hostname(const char *s)
 	return s[len - 1] != '-';
 }
 
+/*
+ * Rules that look like something else (a URL, another protocol, a port
+ * with a protocol after it, everything): what is wrong, and the right form.
+ */
+static const char *
+rule_shape_error(const char *t)
+{
+	size_t word = strspn(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ");
+	const char *colon = strchr(t, ':'), *slash = strchr(t, '/');
+
+	if (strstr(t, "://"))
+		return "a rule is [tcp:|udp:]HOST[:PORTS], not a URL "
+		    "(for http://example.com/ write tcp:example.com:80)";
+	if (!strcmp(t, "*") || !strcmp(t, "*:*"))
+		return "'*' is no rule: everything is 0.0.0.0/0 and ::/0, or "
+		    "--audit to allow everything and see what is used";
+	if (colon && word && t + word == colon) {
+		const char *rest = colon + 1;
+		int proto = !strncasecmp(t, "tcp:", 4) || !strncasecmp(t, "udp:", 4);
+
+		if (proto && (!strncasecmp(rest, "tcp:", 4) || !strncasecmp(rest, "udp:", 4)))
+			return "one protocol prefix at most (no prefix: tcp and udp)";
+		/* "localhost:80" is a name and ports; "icmp:10.0.0.1" is not */
+		if (!proto && strspn(rest, "0123456789,-") != strlen(rest))
+			return "unknown protocol prefix: tcp: or udp: (no prefix: both)";
+	}
+	if (colon && slash && slash > strrchr(t, ':') && isalpha((unsigned char)slash[1]))
+		return "the protocol goes first: tcp:HOST:PORT, not HOST:PORT/tcp";
+	return NULL;
+}
+
 /* Parse one RULE into r.  Returns NULL, or a message naming what is wrong. */
 static const char *
 parse_rule(const char *text, struct rule *r)
@@ -754,6 +787,8 @@ parse_rule(const char *text, struct rule *r)
 	memset(r, 0, sizeof(*r));
 	r->text = xstrdup(text);
 	r->protos = P_TCP | P_UDP;
+	if ((err = rule_shape_error(text)))
+		return err;
 	s = xstrdup(text);
 	host = s;
 	if (!strncasecmp(host, "tcp:", 4)) {
@@ -853,6 +888,35 @@ out:
 	return err;
 }
 
+/* Rules that parse but are likely not what was meant. */
+static void
+rule_warnings(const struct rule *r, const char *where)
+{
+	const char *last = strrchr(r->text, ':');
+	char pre[64];
+
+	for (int i = 0; i < nrules; i++)
+		if (!strcasecmp(rules[i].text, r->text))
+			warnx("warning: %s%srule '%s' is given twice", where ? where : "",
+			    where ? ": " : "", r->text);
+	for (int i = 0; i < r->nports; i++)
+		if (r->ports[i].lo == 0 && r->ports[i].hi == 0)
+			warnx("warning: rule '%s': port 0 is nobody's port (no ports: "
+			    "every port)", r->text);
+	/* "::1:80" is the address ::1:80, every port: [::1]:80 was meant? */
+	if (r->kind == R_ADDR && r->family == AF_INET6 && !strchr(r->text, '[') &&
+	    last && last[1] && strspn(last + 1, "0123456789") == strlen(last + 1) &&
+	    (size_t)(last - r->text) < sizeof(pre)) {
+		struct in6_addr a;
+
+		snprintf(pre, sizeof(pre), "%.*s", (int)(last - r->text), r->text);
+		if (inet_pton(AF_INET6, pre, &a) == 1)
+			warnx("warning: rule '%s' is the IPv6 address %s, every port; "
+			    "for port %s of %s write [%s]:%s", r->text, r->text, last + 1,
+			    pre, pre, last + 1);
+	}
+}
+
 static void
 add_rule(const char *text, const char *where)
 {
@@ -863,6 +927,7 @@ add_rule(const char *text, const char *where)
 	if (err)
 		die("%s%sbad rule '%s': %s", where ? where : "", where ? ": " : "",
 		    text, err);
+	rule_warnings(&r, where);
 	rules = xrealloc(rules, (size_t)nrules + 1, sizeof(*rules));
 	rules[nrules++] = r;
 }
@@ -875,7 +940,8 @@ add_bind_ports(const char *s, const char *where)
 	int n;
 
 	if ((err = parse_ports(s, &r, &n)))
-		die("%s: bad --bind '%s': %s", where, s, err);
+		die("%s%sbad --bind '%s': %s", where ? where : "", where ? ": " : "",
+		    s, err);
 	bind_ports = xrealloc(bind_ports, (size_t)(nbind_ports + n), sizeof(*r));
 	memcpy(bind_ports + nbind_ports, r, (size_t)n * sizeof(*r));
 	nbind_ports += n;
@@ -897,6 +963,8 @@ add_rules_from_file(const char *path)
 		lineno++;
 		if (!strchr(line, '\n') && !feof(f))
 			die("%s:%d: line too long", path, lineno);
+		if (lineno == 1 && !strncmp(s, "\xef\xbb\xbf", 3))
+			s += 3; /* a UTF-8 byte order mark */
 		if ((e = strchr(s, '#')))
 			*e = '\0';
 		while (isspace((unsigned char)*s))
@@ -911,6 +979,9 @@ add_rules_from_file(const char *path)
 			add_bind_ports(s + 7 + strspn(s + 7, " \t"), where);
 			continue;
 		}
+		if (s[0] == '-')
+			die("%s: '%s': an allow-file holds RULEs (one a line) and "
+			    "'--bind PORTS' lines, no other options", where, s);
 		add_rule(s, where);
 	}
 	if (ferror(f))
@@ -949,35 +1020,72 @@ add_pin(int family, const uint8_t *addr, int plen, const struct rule *r,
 static int
 pin_from_hosts(const struct rule *r)
 {
-	FILE *f = fopen(opt_hosts, "re");
+	const char *next = hosts_text;
 	char line[4096];
 	int found = 0;
 
-	if (!f)
-		die_errno("hosts file %s", opt_hosts);
-	while (fgets(line, sizeof(line), f)) {
-		char *save = NULL, *tok, *hash = strchr(line, '#');
+	if (!hosts_text)
+		return -1;
+	while (*next) {
+		size_t n = strcspn(next, "\n");
+		char *save = NULL, *tok, *hash;
 		struct rule lit;
 
-		if (hash)
+		snprintf(line, sizeof(line), "%.*s", (int)n, next);
+		next += n + (next[n] == '\n');
+		if ((hash = strchr(line, '#')))
 			*hash = '\0';
-		tok = strtok_r(line, " \t\r\n", &save);
+		tok = strtok_r(line, " \t\r", &save);
 		if (!tok)
 			continue;
 		memset(&lit, 0, sizeof(lit));
 		if (parse_addr_prefix(tok, 0, &lit) != 0 || strchr(tok, '/'))
 			continue;
-		while ((tok = strtok_r(NULL, " \t\r\n", &save))) {
+		while ((tok = strtok_r(NULL, " \t\r", &save))) {
 			if (strcasecmp(tok, r->name))
 				continue;
 			add_pin(lit.family, lit.addr, lit.plen, r, "hosts");
 			found = 1;
 		}
 	}
+	return found;
+}
+
+/*
+ * The hosts file, read once at start: names pinned later (wildcards,
+ * --audit) see it as it was, whatever the command writes to it since.
+ * No /etc/hosts is an empty one (as libcs see it); a --hosts FILE must be
+ * readable.
+ */
+#define HOSTS_MAX (4 << 20)
+
+static void
+read_hosts(void)
+{
+	FILE *f = fopen(opt_hosts, "re");
+	size_t n = 0, cap = 0;
+	char buf[65536];
+
+	if (!f) {
+		if (errno != ENOENT || opt_hosts_given)
+			die_errno("hosts file %s", opt_hosts);
+		hosts_text = xstrdup("");
+		return;
+	}
+	for (size_t got; (got = fread(buf, 1, sizeof(buf), f)) > 0; n += got) {
+		if (n + got >= HOSTS_MAX)
+			die("hosts file %s: larger than %d bytes", opt_hosts, HOSTS_MAX);
+		if (n + got + 1 > cap)
+			hosts_text = xrealloc(hosts_text, cap = (n + got) * 2 + 1, 1);
+		memcpy(hosts_text + n, buf, got);
+	}
 	if (ferror(f))
 		die_errno("hosts file %s: read", opt_hosts);
 	fclose(f);
-	return found;
+	hosts_text = xrealloc(hosts_text, n + 1, 1);
+	hosts_text[n] = '\0';
+	if (strlen(hosts_text) != n)
+		die("hosts file %s: has a NUL byte", opt_hosts);
 }
 
 static int
@@ -1712,6 +1820,8 @@ build_pin_table(void)
 	const struct rule **names = xcalloc((size_t)nrules, sizeof(*names));
 	int *found = xcalloc((size_t)nrules, sizeof(int)), nnames = 0;
 
+	read_hosts();
+
 	for (int i = 0; i < nrules; i++) {
 		const struct rule *r = &rules[i];
 
@@ -1721,10 +1831,9 @@ build_pin_table(void)
 			break;
 		case R_NAME:
 			/* the hosts file first; DNS only for what it does not name */
-			if (pin_from_hosts(r))
-				found[i] = 1;
-			else
-				names[nnames++] = r;
+			if ((found[i] = pin_from_hosts(r)))
+				continue;
+			names[nnames++] = r;
 			break;
 		case R_WILDCARD:
 			break; /* pinned DNS pins its names when the command asks */
@@ -3721,23 +3830,112 @@ print_summary(void)
 	free(ls);
 }
 
-/* --learn FILE: an allow-file with the rules that allow what was refused. */
-static void
-write_learned(char **argv)
+/*
+ * --learn FILE: an allow-file with the rules that allow what was refused.
+ * An existing FILE is kept (its rules and comments, first), and only rules
+ * it does not hold yet are added; the new text goes to a temporary file in
+ * the same directory and is renamed over FILE, so that FILE (perhaps the
+ * -A file of this very run) is never left half written.  learn_check()
+ * proves at start that this can be done.
+ */
+static char *
+learn_temp_path(void)
 {
-	struct learned *ls;
-	char line[800];
-	FILE *f;
-	int n;
+	size_t n = strlen(opt_learn) + 16;
+	char *t = xcalloc(1, n);
+
+	snprintf(t, n, "%s.XXXXXX", opt_learn);
+	return t;
+}
+
+static void
+learn_check(void)
+{
+	struct stat st;
+	char *t;
+	int fd;
 
 	if (!opt_learn)
 		return;
-	if (!(f = fopen(opt_learn, "we"))) {
-		warnx("--learn %s: %s", opt_learn, strerror(errno));
-		return;
+	if (stat(opt_learn, &st) == 0 && !S_ISREG(st.st_mode))
+		die("--learn %s: not a regular file", opt_learn);
+	t = learn_temp_path();
+	if ((fd = mkstemp(t)) < 0)
+		die_errno("--learn %s: cannot write in its directory", opt_learn);
+	close(fd);
+	unlink(t);
+	free(t);
+}
+
+/* Is this rule already a line of the old file's text? */
+static int
+learn_has(const char *old, const char *rule)
+{
+	size_t n = strlen(rule);
+
+	for (const char *p = old; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : p) {
+		p += strspn(p, " \t");
+		if (!strncmp(p, rule, n) && strchr(" \t#\r\n", p[n] ? p[n] : '\n'))
+			return 1;
 	}
-	fprintf(f, "# written by netpin --learn: rules that allow every call "
-	    "the rules denied%s\n# command:", opt_audit ? " (audit)" : "");
+	return 0;
+}
+
+/* The old file's text ("" when there is none), or NULL: unreadable. */
+static char *
+learn_old_text(void)
+{
+	FILE *f = fopen(opt_learn, "re");
+	char *text = NULL;
+	size_t cap = 0, n = 0;
+	char buf[8192];
+
+	if (!f)
+		return errno == ENOENT ? xstrdup("") : NULL;
+	for (size_t got; (got = fread(buf, 1, sizeof(buf), f)) > 0; n += got) {
+		text = xrealloc(text, cap = n + got + 1, 1);
+		memcpy(text + n, buf, got);
+	}
+	fclose(f);
+	text = xrealloc(text, n + 1, 1);
+	text[n] = '\0';
+	return text;
+}
+
+/* Returns 0, or -1 after saying why. */
+static int
+write_learned(char **argv)
+{
+	struct learned *ls;
+	char line[800], *old, *tmp;
+	int n, fd, added = 0;
+	FILE *f;
+
+	if (!opt_learn)
+		return 0;
+	if (!(old = learn_old_text())) {
+		warnx("--learn %s: %s", opt_learn, strerror(errno));
+		return -1;
+	}
+	if (*old && nrefusals == 0 && !refusals_lost) {
+		free(old); /* nothing to add to it */
+		return 0;
+	}
+	tmp = learn_temp_path();
+	if ((fd = mkstemp(tmp)) < 0 || !(f = fdopen(fd, "w"))) {
+		warnx("--learn %s: %s", opt_learn, strerror(errno));
+		if (fd >= 0)
+			close(fd), unlink(tmp);
+		free(tmp);
+		free(old);
+		return -1;
+	}
+	fputs(old, f);
+	if (*old && old[strlen(old) - 1] != '\n')
+		fputc('\n', f);
+	fprintf(f, "# %s by netpin --learn: rules that allow every call "
+	    "the rules denied%s\n# command:", *old ? "added" : "written",
+	    opt_audit ? " (audit)" : "");
 	for (int i = 0; argv[i]; i++) {
 		char *arg = xstrdup(argv[i]);
 
@@ -3751,9 +3949,14 @@ write_learned(char **argv)
 	n = learn_rules(ls);
 	for (int i = 0; i < n; i++) {
 		format_learned(&ls[i], line, sizeof(line));
+		if (learn_has(old, line))
+			continue;
+		added++;
 		fprintf(f, "%-40s # %lu call%s\n", line, ls[i].count,
 		    ls[i].count == 1 ? "" : "s");
 	}
+	if (n && !added)
+		fprintf(f, "# (the file already holds every rule)\n");
 	for (int i = 0; i < nrefusals; i++)
 		if (refusals[i].proto == 0 && refusals[i].d.port == 0)
 			fprintf(f, "# %lu listen() on an ephemeral port: bind a fixed "
@@ -3762,8 +3965,16 @@ write_learned(char **argv)
 		fprintf(f, "# %lu more calls to further destinations were not "
 		    "recorded (more than %d)\n", refusals_lost, REFUSALS_MAX);
 	free(ls);
-	if (fclose(f))
+	free(old);
+	if (fchmod(fd, 0644) || fflush(f) || fsync(fd) || fclose(f) ||
+	    rename(tmp, opt_learn)) {
 		warnx("--learn %s: %s", opt_learn, strerror(errno));
+		unlink(tmp);
+		free(tmp);
+		return -1;
+	}
+	free(tmp);
+	return 0;
 }
 
 /* The decision for a destination: 0 (allowed) or EACCES. */
@@ -5277,8 +5488,10 @@ rule_for_name(const char *name)
 		for (char *p = dr->rule.name; *p; p++)
 			*p = (char)tolower((unsigned char)*p);
 		one[0] = &dr->rule;
-		/* asked once, upstream, and pinned for the rest of the run */
-		resolve_by_dns(one, 1, NULL);
+		/* the hosts file first, as at start; else asked once, upstream,
+		 * and pinned for the rest of the run */
+		if (pin_from_hosts(&dr->rule) <= 0)
+			resolve_by_dns(one, 1, NULL);
 		dr->next = dyn_rules;
 		dyn_rules = dr;
 		ndyn_rules++;
@@ -6404,7 +6617,7 @@ parse_options(int argc, char **argv)
 			add_rules_from_file(optarg);
 			break;
 		case OPT_BIND:
-			add_bind_ports(optarg, "--bind");
+			add_bind_ports(optarg, NULL);
 			break;
 		case 'l':
 			opt_log = optarg;
@@ -6420,6 +6633,7 @@ parse_options(int argc, char **argv)
 			break;
 		case OPT_HOSTS:
 			opt_hosts = optarg;
+			opt_hosts_given = 1;
 			break;
 		case OPT_STRICT:
 			opt_strict = 1;
@@ -6457,6 +6671,9 @@ parse_options(int argc, char **argv)
 			printf("netpin %s\n", NETPIN_VERSION);
 			exit(0);
 		case ':':
+			if (optopt)
+				die("option '-%c' needs an argument (see netpin --help)",
+				    optopt);
 			die("option '%s' needs an argument (see netpin --help)",
 			    argv[optind - 1]);
 		default:
@@ -6479,6 +6696,9 @@ main(int argc, char **argv)
 	parse_options(argc, argv);
 	argv += optind;
 	argc -= optind;
+	/* what netpin will write, checked before anything is resolved or run */
+	open_log();
+	learn_check();
 	build_pin_table();
 	if (opt_dry_run) {
 		print_pin_table(stdout);
@@ -6491,12 +6711,10 @@ main(int argc, char **argv)
 	probe_kernel();
 	read_sysctls();
 	deny_unix_setup();
-	open_log();
 	landlock_warn_missing();
 	if (opt_verbose) {
 		print_pin_table(stderr);
-		fprintf(stderr, "netpin: layer 1: seccomp supervisor (pidfd %s)\n",
-		    use_thread_pidfd ? "per thread" : "per process");
+		fprintf(stderr, "netpin: layer 1: seccomp supervisor\n");
 		landlock_describe(stderr);
 	}
 	responder_open();
@@ -6549,9 +6767,13 @@ main(int argc, char **argv)
 	if (opt_verbose)
 		fprintf(stderr, "netpin: mediation: %s\n", addfd_mode ?
 		    "addfd (pidfd_getfd refused: netpin creates the command's sockets)" :
-		    "pidfd_getfd (netpin takes the command's sockets)");
+		    use_thread_pidfd ? "pidfd_getfd (netpin takes the command's "
+		    "sockets; a pidfd per thread)" : "pidfd_getfd (netpin takes the "
+		    "command's sockets; a pidfd per process)");
 	status = supervise(sp[0], sfd, argv[0]);
 	print_summary();
-	write_learned(argv);
+	/* a learn file that could not be written fails a run that succeeded */
+	if (write_learned(argv) && status == 0)
+		status = EXIT_SETUP;
 	return status;
 }

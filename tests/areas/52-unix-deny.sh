@@ -44,4 +44,3 @@ run --deny-unix "$T/u" -a 127.0.0.2 -- true
 run -v --no-system-resolver -a 127.0.0.2 -- true
 [ "$rc" = 0 ] && pass "--no-system-resolver runs (whatever resolvers this machine has)" ||
 	fail "--no-system-resolver runs" "rc $rc err $err"
-area_end

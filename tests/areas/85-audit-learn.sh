@@ -69,3 +69,51 @@ case $err in *"summary: 1 call denied"*"to allow them: --allow tcp:127.0.0.3:900
 *) fail "exit summary after a denial" "$err" ;; esac
 run -q -a 127.0.0.2:9000 -- "$OP" tcp 127.0.0.3 9000
 [ -z "$err" ] && pass "-q: no summary" || fail "-q: no summary" "$err"
+
+# --audit answers names from the hosts file first, as startup does
+printf '127.0.0.2 good.test\n' >"$T/hosts-good"
+rm -f "$T/learned-hosts"
+mark
+run --hosts "$T/hosts-good" "${ADNS[@]}" --audit --learn "$T/learned-hosts" -- \
+	curl -sS -m 5 -o /dev/null http://good.test:8080/t-aud-hosts
+got t-aud-hosts && grep -q '^tcp:good.test:8080 ' "$T/learned-hosts" &&
+	pass "--audit with --hosts: curl reaches good.test, and good.test is learned" ||
+	fail "--audit with --hosts: curl reaches good.test, and good.test is learned" "rc $rc err $err; $(cat "$T/learned-hosts" 2>/dev/null)"
+
+# --learn into the -A file keeps its rules and comments, and adds new ones
+printf '# my own rules\n127.0.0.2:9000   # the API\n' >"$T/rules-merge"
+run -A "$T/rules-merge" --audit --learn "$T/rules-merge" -- sh -c "'$OP' tcp 127.0.0.2 9000 t-m1; '$OP' tcp 127.0.0.3 9000 t-m2"
+if grep -q '^# my own rules' "$T/rules-merge" && grep -q '^127.0.0.2:9000   # the API' "$T/rules-merge" &&
+	grep -q '^tcp:127.0.0.3:9000 ' "$T/rules-merge"; then
+	pass "--learn into the -A file: its rules and comments stay, the new rule is added"
+else
+	fail "--learn into the -A file: its rules and comments stay, the new rule is added" "$(cat "$T/rules-merge")"
+fi
+run -A "$T/rules-merge" --audit --learn "$T/rules-merge" -- "$OP" tcp 127.0.0.3 9000 t-m3
+[ "$(grep -c '^tcp:127.0.0.3:9000 ' "$T/rules-merge")" = 1 ] &&
+	pass "--learn adds no rule the file already holds" ||
+	fail "--learn adds no rule the file already holds" "$(cat "$T/rules-merge")"
+
+# the files netpin writes are checked before anything is resolved or run
+run --learn "$T/no/such/dir/learned" -a 127.0.0.2 -- "$OP" tcp 127.0.0.2 9000 t-early1
+mark
+case "$rc:$out" in
+125:) silent t-early1 && pass "--learn in a missing directory: 125 before the command runs" ||
+	fail "--learn in a missing directory: 125 before the command runs" "the command ran" ;;
+*) fail "--learn in a missing directory: 125 before the command runs" "rc $rc out $out err $err" ;;
+esac
+run --learn /proc/version -a 127.0.0.2 -- true
+[ "$rc" = 125 ] && pass "--learn /proc/version: 125 at start" || fail "--learn /proc/version: 125 at start" "rc $rc err $err"
+run -l "$T/no/such/dir/log" --dns 127.0.0.1:5383 --resolv "$T/resolv.empty" -a needs-dns.test -- true
+case "$rc:$err" in
+125:*"does not resolve"*) fail "--log in a missing directory: 125 before resolving" "resolved first: $err" ;;
+125:*"--log"*) pass "--log in a missing directory: 125 before resolving" ;;
+*) fail "--log in a missing directory: 125 before resolving" "rc $rc err $err" ;;
+esac
+# a learn file that cannot be written at exit turns status 0 into 125
+mkdir -p "$T/goes-away"
+run --audit --learn "$T/goes-away/learned" -a 127.0.0.2 -- sh -c "'$OP' tcp 127.0.0.3 9000 t-gone >/dev/null; rm -rf '$T/goes-away'"
+case "$rc:$err" in
+125:*"--learn"*) pass "--learn: a file that cannot be written at exit makes the status 125, with a message" ;;
+*) fail "--learn: a file that cannot be written at exit makes the status 125, with a message" "rc $rc err $err" ;;
+esac

@@ -18,7 +18,56 @@ bad_rule() {
 	[ "$rc" = 125 ] && [ -n "$err" ] && pass "bad rule '$rule' ($what): 125" ||
 		fail "bad rule '$rule' ($what): 125" "rc $rc err $err"
 }
+# bad_rule_says RULE TEXT: 125, and the message says TEXT
+bad_rule_says() {
+	run -a "$1" -- true
+	case "$rc:$err" in
+	125:*"$2"*) pass "bad rule '$1' says: $2" ;;
+	*) fail "bad rule '$1' says: $2" "rc $rc err $err" ;;
+	esac
+}
+bad_rule_says "icmp:1.2.3.4" "unknown protocol prefix: tcp: or udp:"
+bad_rule_says "http://example.com" "not a URL (for http://example.com/ write tcp:example.com:80)"
+bad_rule_says "example.com:443/tcp" "the protocol goes first: tcp:HOST:PORT"
+bad_rule_says "tcp:udp:1.2.3.4" "one protocol prefix at most"
+bad_rule_says "*" "everything is 0.0.0.0/0 and ::/0, or --audit"
+bad_rule_says "300.1.1.1" "not an IPv4 address"
+# warn_rule RULE TEXT: the command runs (0), and a warning says TEXT
+warn_rule() {
+	run -a "$1" -a 127.0.0.2 -a 127.0.0.2 -- true
+	case "$rc:$err" in
+	0:*"$2"*) pass "rule '$1' runs with a warning: $2" ;;
+	*) fail "rule '$1' runs with a warning: $2" "rc $rc err $err" ;;
+	esac
+}
+warn_rule "::1:80" "for port 80 of ::1 write [::1]:80"
+warn_rule "127.0.0.1:0" "port 0 is nobody's port"
+warn_rule "127.0.0.3" "rule '127.0.0.2' is given twice"
+printf '\357\273\277127.0.0.2:9000\n' >"$T/bom-allow"
+run -A "$T/bom-allow" -- true
+[ "$rc" = 0 ] && pass "an allow-file that starts with a UTF-8 byte order mark is read" ||
+	fail "an allow-file that starts with a UTF-8 byte order mark is read" "rc $rc err $err"
+printf '127.0.0.2\n--dns 127.0.0.1\n' >"$T/opt-allow"
+run -A "$T/opt-allow" -- true
+case "$rc:$err" in
+125:*"opt-allow:2"*"holds RULEs"*"--bind PORTS"*) pass "an option line in an allow-file names the lines it may hold (125)" ;;
+*) fail "an option line in an allow-file names the lines it may hold (125)" "rc $rc err $err" ;;
+esac
+for o in -l -A; do
+	run "$o"
+	case "$rc:$err" in
+	125:*"option '$o' needs an argument"*) pass "'netpin $o' says that $o needs an argument" ;;
+	*) fail "'netpin $o' says that $o needs an argument" "rc $rc err $err" ;;
+	esac
+done
+run --bind 99999 -- true
+[ "$rc" = 125 ] && [ "$(printf '%s' "$err" | grep -o -- '--bind' | wc -l)" = 1 ] &&
+	pass "a bad --bind says --bind once" || fail "a bad --bind says --bind once" "rc $rc err $err"
 bad_rule "" "empty"
+bad_rule "300.1.1.1" "an IPv4 number over 255 is no name"
+bad_rule "1.2.3" "three numbers are no name"
+bad_rule "010.0.0.1" "octal-looking IPv4 is no name"
+bad_rule "-example.com" "a label begins with a hyphen"
 bad_rule "127.0.0.2:" "empty port"
 bad_rule "127.0.0.2:70000" "port out of range"
 bad_rule "127.0.0.2:9002-9000" "backwards range"
