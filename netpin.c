@@ -1994,6 +1994,8 @@ log_pins_of(const struct rule *r)
 #define ERRNO(e) (SECCOMP_RET_ERRNO | ((e) & 0xffff))
 #define NOTIFY SECCOMP_RET_USER_NOTIF
 #define ALLOW SECCOMP_RET_ALLOW
+/* a call netpin cannot mediate: refused by netpin, which says so (rare) */
+#define REFUSE SECCOMP_RET_USER_NOTIF
 #define NINSNS(...) (sizeof((struct sock_filter[]){ __VA_ARGS__ }) / sizeof(struct sock_filter))
 /* if the accumulator == v (resp. != v, has bits of v), return ret */
 #define RET_IF_EQ(v, ret) JUMP(BPF_JMP | BPF_JEQ | BPF_K, (v), 0, 1), RET(ret)
@@ -2077,14 +2079,14 @@ filter_build(struct sock_filter *out, pid_t self, pid_t pgid, int addfd)
 		    LD_ARG(0),
 		    RET_IF_EQ(AF_UNIX, made),
 		    RET_IF_EQ(AF_NETLINK, made),
-		    RET_UNLESS_IN2(AF_INET, AF_INET6, ERRNO(EAFNOSUPPORT)),
+		    RET_UNLESS_IN2(AF_INET, AF_INET6, REFUSE),
 		    LD_ARG(1), AND(~(uint32_t)(SOCK_NONBLOCK | SOCK_CLOEXEC)),
-		    RET_UNLESS_IN2(SOCK_STREAM, SOCK_DGRAM, ERRNO(ESOCKTNOSUPPORT)),
+		    RET_UNLESS_IN2(SOCK_STREAM, SOCK_DGRAM, REFUSE),
 		    LD_ARG(2),
-		    RET_UNLESS_IN3(0, IPPROTO_TCP, IPPROTO_UDP, ERRNO(EPROTONOSUPPORT)),
+		    RET_UNLESS_IN3(0, IPPROTO_TCP, IPPROTO_UDP, REFUSE),
 		    RET(made)),
 		ON_SYSCALL(SYS_socketpair,
-		    LD_ARG(0), RET_IF_NE(AF_UNIX, ERRNO(EAFNOSUPPORT)),
+		    LD_ARG(0), RET_IF_NE(AF_UNIX, REFUSE),
 		    RET(made)),
 		ON_SYSCALL(SYS_accept, RET(made)),
 		ON_SYSCALL(SYS_accept4, RET(made)),
@@ -2095,31 +2097,31 @@ filter_build(struct sock_filter *out, pid_t self, pid_t pgid, int addfd)
 		ON_SYSCALL(SYS_setsockopt,
 		    ON_ARG(1, IPPROTO_IP,
 			LD_ARG(2),
-			RET_IF_EQ(IP_OPTIONS, ERRNO(EPERM)),
-			RET_IF_EQ(IP_RETOPTS, ERRNO(EPERM)),
-			RET_IF_EQ(IP_FREEBIND_, ERRNO(EPERM)),
-			RET_IF_EQ(IP_TRANSPARENT_, ERRNO(EPERM)),
+			RET_IF_EQ(IP_OPTIONS, REFUSE),
+			RET_IF_EQ(IP_RETOPTS, REFUSE),
+			RET_IF_EQ(IP_FREEBIND_, REFUSE),
+			RET_IF_EQ(IP_TRANSPARENT_, REFUSE),
 			RET_IF_IN(IP_ADD_MEMBERSHIP_, MCAST_MSFILTER_, NOTIFY),
 			RET(ALLOW)),
 		    ON_ARG(1, IPPROTO_IPV6,
 			LD_ARG(2),
-			RET_IF_EQ(IPV6_RTHDR, ERRNO(EPERM)),
+			RET_IF_EQ(IPV6_RTHDR, REFUSE),
 			/* turns an IPv6 socket into IPv4 behind netpin's back */
-			RET_IF_EQ(IPV6_ADDRFORM_, ERRNO(EPERM)),
-			RET_IF_EQ(IPV6_2292RTHDR_, ERRNO(EPERM)),
-			RET_IF_EQ(IPV6_2292PKTOPTIONS_, ERRNO(EPERM)),
-			RET_IF_EQ(IPV6_FREEBIND_, ERRNO(EPERM)),
-			RET_IF_EQ(IPV6_TRANSPARENT_, ERRNO(EPERM)),
-			RET_IF_EQ(IPV6_PKTINFO, ERRNO(EPERM)), /* a sticky source */
+			RET_IF_EQ(IPV6_ADDRFORM_, REFUSE),
+			RET_IF_EQ(IPV6_2292RTHDR_, REFUSE),
+			RET_IF_EQ(IPV6_2292PKTOPTIONS_, REFUSE),
+			RET_IF_EQ(IPV6_FREEBIND_, REFUSE),
+			RET_IF_EQ(IPV6_TRANSPARENT_, REFUSE),
+			RET_IF_EQ(IPV6_PKTINFO, REFUSE), /* a sticky source */
 			RET_IF_IN(IPV6_ADD_MEMBERSHIP_, IPV6_DROP_MEMBERSHIP_, NOTIFY),
 			RET_IF_IN(IPV6_JOIN_ANYCAST_, IPV6_LEAVE_ANYCAST_, NOTIFY),
 			RET_IF_IN(MCAST_JOIN_GROUP_, MCAST_MSFILTER_, NOTIFY),
 			RET(ALLOW)),
 		    RET(ALLOW)),
 		/* io_uring operations bypass seccomp entirely */
-		ON_SYSCALL(SYS_io_uring_setup, RET(ERRNO(ENOSYS))),
-		ON_SYSCALL(SYS_io_uring_enter, RET(ERRNO(ENOSYS))),
-		ON_SYSCALL(SYS_io_uring_register, RET(ERRNO(ENOSYS))),
+		ON_SYSCALL(SYS_io_uring_setup, RET(REFUSE)),
+		ON_SYSCALL(SYS_io_uring_enter, RET(REFUSE)),
+		ON_SYSCALL(SYS_io_uring_register, RET(REFUSE)),
 
 		/* self-protection: leave netpin alone */
 		ON_SYSCALL(SYS_ptrace, EPERM_IF_ARG(1, me), RET(ALLOW)),
@@ -3624,12 +3626,61 @@ remember_refusal(const struct verdict *v, const char *name)
 	nrefusals++;
 }
 
+/* The caller's process id and name (printable), for messages and the log. */
+static pid_t
+caller_name(const struct call *c, char *comm, size_t len)
+{
+	char status[4096], tgid[32];
+	pid_t pid = c->tid;
+
+	snprintf(comm, len, "?");
+	if (read_status(c->tid, status, sizeof(status)) == 0) {
+		status_field(status, "Name", comm, len);
+		if (status_field(status, "Tgid", tgid, sizeof(tgid)) == 0)
+			pid = (pid_t)atoi(tgid);
+	}
+	return pid;
+}
+
+/*
+ * Calls netpin cannot mediate (sockets other than TCP and UDP, route and
+ * source options, io_uring) are refused; the filter sends them to netpin
+ * only so that they are said: once per kind on stderr (not with -q), every
+ * one in the log, and a count in the summary.  Returns err.
+ */
+static unsigned long unmediated;  /* atomics: any thread */
+
+static int
+report_unmediated(const struct call *c, const char *call, const char *what,
+    const char *why, int err)
+{
+	char comm[64], key[160];
+	pid_t pid = caller_name(c, comm, sizeof(comm));
+	struct jbuf b;
+
+	__atomic_add_fetch(&unmediated, 1, __ATOMIC_RELAXED);
+	if (log_fd >= 0) {
+		jbegin(&b, "refused");
+		jstr(&b, "verdict", "deny");
+		jnum(&b, "pid", pid);
+		jstr(&b, "comm", comm);
+		jstr(&b, "call", call);
+		jstr(&b, "what", what);
+		jstr(&b, "tip", why);
+		jend(&b);
+	}
+	snprintf(key, sizeof(key), "refused %s %s", call, what);
+	if (!opt_quiet && !seen_before(key))
+		warnx("refused %s(%s) by %s[%d]: %s", call, what, comm, (int)pid, why);
+	return err;
+}
+
 /* Log and print a decision.  Returns the errno to answer: 0 or EACCES. */
 static int
 report(const struct call *c, const struct verdict *v)
 {
 	char where[DEST_TEXT_MAX], a[INET6_ADDRSTRLEN];
-	char comm[64] = "?", tgid[32] = "", key[128], status[4096];
+	char comm[64] = "?", key[128];
 	const struct pin *named = v->pin ? v->pin : pin_naming(v->d);
 	const char *name = named ? named->rule->name : NULL;
 	const char *verdict = v->allowed ? "allow" : opt_audit ? "audit" : "deny";
@@ -3643,11 +3694,7 @@ report(const struct call *c, const struct verdict *v)
 		remember_refusal(v, name);
 	if (!to_stderr && log_fd < 0)
 		goto out;
-	if (read_status(c->tid, status, sizeof(status)) == 0) {
-		status_field(status, "Name", comm, sizeof(comm));
-		if (status_field(status, "Tgid", tgid, sizeof(tgid)) == 0)
-			pid = (pid_t)atoi(tgid);
-	}
+	pid = caller_name(c, comm, sizeof(comm));
 	format_dest(v->d, where, sizeof(where));
 	format_addr(v->d->family, v->d->addr, a, sizeof(a));
 	if (log_fd >= 0) {
@@ -3804,7 +3851,12 @@ print_summary(void)
 	char line[800], where[DEST_TEXT_MAX];
 	int n;
 
-	if (opt_quiet || nrefusals == 0)
+	if (opt_quiet)
+		return;
+	if (unmediated)
+		warnx("summary: %lu call%s netpin cannot mediate refused (see the "
+		    "lines above)", unmediated, unmediated == 1 ? "" : "s");
+	if (nrefusals == 0)
 		return;
 	fprintf(stderr, "netpin: summary: %lu call%s %s, %d destination%s:\n",
 	    refused_calls(), refused_calls() == 1 ? "" : "s",
@@ -4939,6 +4991,75 @@ on_listen(struct call *c, const struct seccomp_data *a)
 	perform(c);
 }
 
+/* ---- calls netpin cannot mediate: refused, and said ---- */
+static const struct refused_opt {
+	int level, name;
+	const char *label;
+} refused_opts[] = {
+	{ IPPROTO_IP, IP_OPTIONS, "IP_OPTIONS" },
+	{ IPPROTO_IP, IP_RETOPTS, "IP_RETOPTS" },
+	{ IPPROTO_IP, IP_FREEBIND_, "IP_FREEBIND" },
+	{ IPPROTO_IP, IP_TRANSPARENT_, "IP_TRANSPARENT" },
+	{ IPPROTO_IPV6, IPV6_RTHDR, "IPV6_RTHDR" },
+	{ IPPROTO_IPV6, IPV6_ADDRFORM_, "IPV6_ADDRFORM" },
+	{ IPPROTO_IPV6, IPV6_2292RTHDR_, "IPV6_2292RTHDR" },
+	{ IPPROTO_IPV6, IPV6_2292PKTOPTIONS_, "IPV6_2292PKTOPTIONS" },
+	{ IPPROTO_IPV6, IPV6_FREEBIND_, "IPV6_FREEBIND" },
+	{ IPPROTO_IPV6, IPV6_TRANSPARENT_, "IPV6_TRANSPARENT" },
+	{ IPPROTO_IPV6, IPV6_PKTINFO, "IPV6_PKTINFO" },
+};
+
+static const struct refused_opt *
+refused_opt(int level, int name)
+{
+	for (size_t i = 0; i < sizeof(refused_opts) / sizeof(refused_opts[0]); i++)
+		if (refused_opts[i].level == level && refused_opts[i].name == name)
+			return &refused_opts[i];
+	return NULL;
+}
+
+/* The errno the filter's socket() rule gives, or 0: not refused. */
+static int
+socket_refusal(const struct seccomp_data *a)
+{
+	int family = (int)a->args[0], proto = (int)a->args[2];
+	int type = (int)a->args[1] & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+	if (a->nr == SYS_socketpair)
+		return family == AF_UNIX ? 0 : EAFNOSUPPORT;
+	if (family == AF_UNIX || family == AF_NETLINK)
+		return 0;
+	if (family != AF_INET && family != AF_INET6)
+		return EAFNOSUPPORT;
+	if (type != SOCK_STREAM && type != SOCK_DGRAM)
+		return ESOCKTNOSUPPORT;
+	if (proto != 0 && proto != IPPROTO_TCP && proto != IPPROTO_UDP)
+		return EPROTONOSUPPORT;
+	return 0;
+}
+
+static void
+on_refused_socket(struct call *c, const struct seccomp_data *a, int err)
+{
+	char what[96];
+
+	snprintf(what, sizeof(what), "family %d, type %d, protocol %d",
+	    (int)a->args[0], (int)a->args[1] & ~(SOCK_NONBLOCK | SOCK_CLOEXEC),
+	    (int)a->args[2]);
+	fail_call(c, report_unmediated(c, a->nr == SYS_socketpair ? "socketpair" :
+	    "socket", what, "netpin mediates TCP and UDP over IPv4 and IPv6 (and "
+	    "unix and netlink sockets) only", err));
+}
+
+static void
+on_io_uring(struct call *c, const struct seccomp_data *a)
+{
+	fail_call(c, report_unmediated(c, "io_uring", a->nr == SYS_io_uring_setup ?
+	    "setup" : a->nr == SYS_io_uring_enter ? "enter" : "register",
+	    "its operations would bypass netpin; programs fall back to plain "
+	    "system calls", ENOSYS));
+}
+
 /* A rule allows UDP to this group (or source) address, whatever its ports. */
 static const struct pin *
 pin_for_group(const struct dest *d)
@@ -5018,7 +5139,11 @@ on_setsockopt(struct call *c, const struct seccomp_data *a)
 	size_t len = (uint32_t)a->args[4] < sizeof(v) ? (uint32_t)a->args[4] : sizeof(v);
 	struct sockaddr_storage ss[2];
 	char tip[DEST_TEXT_MAX + 32], a0[INET6_ADDRSTRLEN];
+	const struct refused_opt *ro;
 
+	if ((ro = refused_opt(level, name)))
+		return fail_call(c, report_unmediated(c, "setsockopt", ro->label,
+		    "it would choose a packet's route or source address", EPERM));
 	if ((int)a->args[4] < 0)
 		return fail_call(c, EINVAL);
 	if ((err = take_fd(c, (int)a->args[0], &c->fd)) ||
@@ -5970,6 +6095,7 @@ static void
 on_notification(const struct seccomp_notif *n)
 {
 	struct call *c = call_new(n);
+	int err;
 
 	switch (n->data.nr) {
 	case SYS_connect:
@@ -5987,7 +6113,13 @@ on_notification(const struct seccomp_notif *n)
 		return on_recvfrom(c, &n->data);
 	case SYS_socket:
 	case SYS_socketpair:
+		if ((err = socket_refusal(&n->data)))
+			return on_refused_socket(c, &n->data, err);
 		return on_socket(c, &n->data);
+	case SYS_io_uring_setup:
+	case SYS_io_uring_enter:
+	case SYS_io_uring_register:
+		return on_io_uring(c, &n->data);
 	case SYS_accept:
 	case SYS_accept4:
 		return on_accept(c, &n->data);

@@ -26,3 +26,25 @@ run -l "$T/log" --resolv "$T/resolv.empty" --hosts "$DATA/hosts" -a allowed.test
 python3 "$HELPERS/logcheck.py" "$T/log" >"$T/logcheck" 2>&1
 [ "$(cat "$T/logcheck")" = "log ok" ] && pass "JSON log: start, pin, allow, deny with tip, exit" ||
 	fail "JSON log: start, pin, allow, deny with tip, exit" "$(cat "$T/logcheck")"
+
+# what netpin cannot mediate is refused and said: once on stderr, each in the
+# log, and counted in the summary (busybox ping: an ICMP or raw socket)
+if command -v busybox >/dev/null 2>&1; then
+	rm -f "$T/refused.log"
+	run -l "$T/refused.log" -a 127.0.0.2 -- sh -c 'busybox ping -c1 -W1 127.0.0.2; busybox ping -c1 -W1 127.0.0.2; true'
+	n_lines=$(grep -c 'refused socket(' "$T/err")
+	n_events=$(grep -c '"event":"refused".*"call":"socket"' "$T/refused.log")
+	if [ "$n_lines" = 1 ] && [ "$n_events" -ge 2 ] &&
+		grep -q 'summary: [0-9]* calls netpin cannot mediate refused' "$T/err"; then
+		pass "a refused socket (busybox ping): one line, each in the log, the summary counts it"
+	else
+		fail "a refused socket (busybox ping): one line, each in the log, the summary counts it" \
+			"lines $n_lines events $n_events err $err"
+	fi
+	run -q -a 127.0.0.2 -- sh -c 'busybox ping -c1 -W1 127.0.0.2; true'
+	! grep -q '^netpin:' "$T/err" && grep -q 'ping' "$T/err" &&
+		pass "-q: netpin says nothing of a refused socket (ping does)" ||
+		fail "-q: netpin says nothing of a refused socket (ping does)" "$err"
+else
+	skip "a refused socket (busybox ping)" "busybox is not installed"
+fi
