@@ -1566,9 +1566,16 @@ struct query {
 	long deadline;            /* of the current try, ms */
 	int done;
 	enum dns_status status;
+	int unreachable, failed;  /* what its tries met, to say why */
 	struct dns_answer ans;
 	uint8_t pkt[300];
 	size_t len;
+};
+
+/* What DNS said of a name, most telling last (a rule keeps the highest). */
+enum name_outcome {
+	N_UNKNOWN, N_TIMEOUT, N_UNREACHABLE, N_FAILED, N_NODATA, N_GUARD,
+	N_NXDOMAIN, N_FOUND,
 };
 
 static long
@@ -1610,6 +1617,7 @@ query_send(struct query *q, long try_ms)
 		if (q->fd >= 0)
 			close(q->fd);
 		q->fd = -1;
+		q->unreachable = 1;
 		q->deadline = now_ms(); /* counts as a failed try */
 	}
 }
@@ -1675,6 +1683,7 @@ query_reply(struct query *q, long deadline)
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EINTR)
 			return;
+		q->unreachable = 1;
 		q->deadline = 0; /* ICMP unreachable: try the next server */
 		return;
 	}
@@ -1684,6 +1693,7 @@ query_reply(struct query *q, long deadline)
 	if (st == DNS_TRUNC)
 		st = query_tcp(q, deadline);
 	if (st == DNS_NEXT) {
+		q->failed = 1;
 		q->deadline = 0;
 		return;
 	}
@@ -1738,8 +1748,9 @@ resolve_all(struct query *qs, int nq)
 		}
 		if (!pending || now >= deadline)
 			break;
+		/* also on the supervising path (names pinned later): no die() */
 		if (poll(pfd, (nfds_t)nq, wait < 0 ? 0 : (int)wait) < 0 && errno != EINTR)
-			die_errno("poll");
+			break;
 		for (int i = 0; i < nq; i++)
 			if (pfd[i].fd >= 0 && (pfd[i].revents & (POLLIN | POLLERR)))
 				query_reply(&qs[i], deadline);
@@ -1777,6 +1788,69 @@ pin_from_answer(const struct query *q)
 	return added;
 }
 
+/* Pins the query's answer, and says what came of it. */
+static enum name_outcome
+query_outcome(const struct query *q)
+{
+	if (q->done && q->status == DNS_OK)
+		return pin_from_answer(q) ? N_FOUND : q->ans.naddrs ? N_GUARD : N_NODATA;
+	if (q->done && q->status == DNS_NXDOMAIN)
+		return N_NXDOMAIN;
+	return q->failed ? N_FAILED : q->unreachable ? N_UNREACHABLE : N_TIMEOUT;
+}
+
+/* "10.0.0.53:53, [2001:db8::53]:53" */
+static void
+servers_text(char *buf, size_t len)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < nservers && o < len; i++) {
+		const struct sockaddr_storage *ss = &servers[i].ss;
+		const struct sockaddr_in *sin = (const void *)ss;
+		const struct sockaddr_in6 *sin6 = (const void *)ss;
+		char a[INET6_ADDRSTRLEN];
+
+		if (ss->ss_family == AF_INET)
+			format_addr(AF_INET, (const uint8_t *)&sin->sin_addr, a, sizeof(a));
+		else
+			format_addr(AF_INET6, (const uint8_t *)&sin6->sin6_addr, a, sizeof(a));
+		o += (size_t)snprintf(buf + o, len - o, ss->ss_family == AF_INET ?
+		    "%s%s:%u" : "%s[%s]:%u", i ? ", " : "", a,
+		    ntohs(ss->ss_family == AF_INET ? sin->sin_port : sin6->sin6_port));
+	}
+}
+
+/* Why a name rule pins nothing. */
+static const char *
+outcome_text(enum name_outcome o, char *buf, size_t len)
+{
+	char sv[256];
+
+	servers_text(sv, sizeof(sv));
+	switch (o) {
+	case N_NXDOMAIN:
+		return "no such name (NXDOMAIN)";
+	case N_GUARD:
+		return "DNS gave only private or special addresses, dropped by the "
+		    "rebinding guard (--allow-private-dns keeps them)";
+	case N_NODATA:
+		return "DNS has no A or AAAA record for it";
+	case N_FAILED:
+		snprintf(buf, len, "the DNS server failed (SERVFAIL or refused: %s)", sv);
+		return buf;
+	case N_UNREACHABLE:
+		snprintf(buf, len, "the DNS server is unreachable (%s)", sv);
+		return buf;
+	case N_TIMEOUT:
+		snprintf(buf, len, "no answer within %.1f s (%s)", opt_timeout_ms / 1000.0, sv);
+		return buf;
+	default:
+		return "no DNS server to ask";
+	}
+}
+
 static void
 resolve_by_dns(const struct rule **names, int nnames, int *found)
 {
@@ -1807,10 +1881,13 @@ resolve_by_dns(const struct rule **names, int nnames, int *found)
 		}
 	}
 	resolve_all(qs, nq);
-	for (int i = 0; i < nq; i++)
-		if (qs[i].done && qs[i].status == DNS_OK && pin_from_answer(&qs[i]))
-			if (found)
-				found[(qs[i].rule - rules)] = 1;
+	for (int i = 0; i < nq; i++) {
+		enum name_outcome o = query_outcome(&qs[i]);
+
+		if (found && qs[i].rule >= rules && qs[i].rule < rules + nrules &&
+		    (int)o > found[qs[i].rule - rules])
+			found[qs[i].rule - rules] = (int)o;
+	}
 	free(qs);
 }
 
@@ -1841,15 +1918,24 @@ build_pin_table(void)
 	}
 	if (!opt_dns_given)
 		read_resolv_conf();
+	if (opt_verbose && nnames) {
+		char sv[256];
+
+		servers_text(sv, sizeof(sv));
+		fprintf(stderr, "netpin: asking DNS: %s\n", *sv ? sv : "(no server)");
+	}
 	resolve_by_dns(names, nnames, found);
 	for (int i = 0; i < nrules; i++) {
-		if (rules[i].kind != R_NAME || found[i])
+		char why[400];
+
+		if (rules[i].kind != R_NAME || found[i] == 1 || found[i] == N_FOUND)
 			continue;
+		outcome_text((enum name_outcome)found[i], why, sizeof(why));
 		if (opt_strict)
-			die("rule '%s': %s does not resolve", rules[i].text,
-			    rules[i].name);
-		warnx("warning: rule '%s': %s does not resolve; it allows nothing",
-		    rules[i].text, rules[i].name);
+			die("rule '%s': %s does not resolve: %s", rules[i].text,
+			    rules[i].name, why);
+		warnx("warning: rule '%s': %s does not resolve (%s); it allows nothing",
+		    rules[i].text, rules[i].name, why);
 	}
 	free(names);
 	free(found);
