@@ -71,6 +71,7 @@ bench: netpin
 
 install: netpin
 	install -D -m 0755 netpin $(DESTDIR)$(PREFIX)/bin/netpin
+	install -D -m 0644 netpin.1 $(DESTDIR)$(PREFIX)/share/man/man1/netpin.1
 
 clean:
 	rm -rf netpin netpin-asan $(HELPERS) $(FUZZERS) tests/fuzz-*.corpus
