@@ -1908,8 +1908,10 @@ build_pin_table(void)
 			break;
 		case R_NAME:
 			/* the hosts file first; DNS only for what it does not name */
-			if ((found[i] = pin_from_hosts(r)))
+			if (pin_from_hosts(r) > 0) {
+				found[i] = N_FOUND;
 				continue;
+			}
 			names[nnames++] = r;
 			break;
 		case R_WILDCARD:
@@ -1926,11 +1928,12 @@ build_pin_table(void)
 	}
 	resolve_by_dns(names, nnames, found);
 	for (int i = 0; i < nrules; i++) {
-		char why[400];
+		char buf[400];
+		const char *why;
 
-		if (rules[i].kind != R_NAME || found[i] == 1 || found[i] == N_FOUND)
+		if (rules[i].kind != R_NAME || found[i] == N_FOUND)
 			continue;
-		outcome_text((enum name_outcome)found[i], why, sizeof(why));
+		why = outcome_text((enum name_outcome)found[i], buf, sizeof(buf));
 		if (opt_strict)
 			die("rule '%s': %s does not resolve: %s", rules[i].text,
 			    rules[i].name, why);

@@ -356,7 +356,7 @@ static const struct text_row rule_rows[] = {
 	{ "[]:80", "error: missing host" },
 	{ "2001:db8::zz", "error: not an IPv4 or IPv6 address" },
 	{ "example.com:80:90", "error: not an IPv4 or IPv6 address" },
-	{ "sctp:example.com:80", "error: not an IPv4 or IPv6 address" },
+	{ "sctp:example.com:80", "error: unknown protocol prefix: tcp: or udp: (no prefix: both)" },
 	/* a zone only on a link-local address, and only an interface that exists */
 	{ "[fe80::1%lo]:80", "addr tcp,udp fe80::1/128 80" },
 	{ "[fe80::1%1]", "addr tcp,udp fe80::1/128 *" },
@@ -526,8 +526,8 @@ static const struct allow_file_row allow_file_rows[] = {
 	    "exit 125: netpin: FILE:1: bad rule 'example.com:http': ports must be N, N-M or a comma-separated list of those (0-65535)" },
 	{ "a bad --bind", "--bind 80-\n",
 	    "exit 125: netpin: FILE:1: bad --bind '80-': ports must be N, N-M or a comma-separated list of those (0-65535)" },
-	{ "--binder is a bad rule", "--binder 80\n",
-	    "exit 125: netpin: FILE:1: bad rule '--binder 80': not a host name or address" },
+	{ "--binder is no option an allow-file may hold", "--binder 80\n",
+	    "exit 125: netpin: FILE:1: '--binder 80': an allow-file holds RULEs (one a line) and '--bind PORTS' lines, no other options" },
 	{ "a missing file", NULL,
 	    "exit 125: netpin: --allow-file FILE: No such file or directory" },
 };
@@ -1758,8 +1758,8 @@ static const struct text_row fixed_hyphen_rules[] = {
 };
 
 static const struct allow_file_row fixed_hyphen_files[] = {
-	{ "--bind without ports is a bad rule", "--bind\n",
-	    "exit 125: netpin: FILE:1: bad rule '--bind': not a host name or address" },
+	{ "--bind without ports is an error naming the line", "--bind\n",
+	    "exit 125: netpin: FILE:1: '--bind': an allow-file holds RULEs (one a line) and '--bind PORTS' lines, no other options" },
 };
 
 static void

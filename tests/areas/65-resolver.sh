@@ -90,3 +90,21 @@ for bad in "--dns 127.0.0.1:0" "--dns nothost" "--dns [::1" "--timeout 0" "--tim
 	run -n $bad -a pub.test
 	[ "$rc" = 125 ] && pass "bad resolver option '$bad': 125" || fail "bad resolver option '$bad': 125" "rc $rc"
 done
+
+# "does not resolve" says why
+reason() { # WHAT TEXT ARGS...: the warning for the unresolved name says TEXT
+	local what=$1 text=$2
+	shift 2
+	run -n --resolv "$T/resolv.empty" "$@"
+	case "$rc:$err" in
+	0:*"does not resolve ("*"$text"*) pass "does not resolve, because: $what" ;;
+	*) fail "does not resolve, because: $what" "rc $rc err $err" ;;
+	esac
+}
+reason "NXDOMAIN" "no such name (NXDOMAIN)" --dns 127.0.0.1:5353 -a no-such-name.test
+reason "no answer in time" "no answer within 1.0 s (127.0.0.1:5353)" --dns 127.0.0.1:5353 --timeout 1 -a silent.test
+reason "a server that is not there" "the DNS server is unreachable (127.0.0.1:9)" --dns 127.0.0.1:9 --timeout 2 -a pub.test
+reason "only private answers" "rebinding guard (--allow-private-dns keeps them)" --dns 127.0.0.1:5353 -a lo.test
+run -n -v --resolv "$T/resolv.empty" --dns 127.0.0.1:5353 --dns '[::1]:5353' -a pub.test
+case $err in *"asking DNS: 127.0.0.1:5353, [::1]:5353"*) pass "-v names the DNS servers asked" ;;
+*) fail "-v names the DNS servers asked" "$err" ;; esac
