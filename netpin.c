@@ -2382,7 +2382,7 @@ struct call {
 	int flags;                /* send flags as the command gave them */
 	int backlog;              /* listen */
 	int as_task;              /* made by a worker that becomes the command */
-	int pidfd_kept;           /* pidfd belongs to the main thread's cache */
+	int pidfd_kept;           /* pidfd belongs to its receiver's cache */
 	struct sockaddr_storage addr;   /* connect, bind */
 	socklen_t addrlen;
 	struct msgbuf *msg;       /* send */
@@ -2540,17 +2540,28 @@ open_task(pid_t tid)
 
 /* Take the command's fd into netpin.  Returns 0 or the errno to answer. */
 /*
- * Thread pidfds are kept (main thread only): a pidfd names one thread for
- * good, so a kept one either still names the caller or fails with ESRCH
- * (that thread is gone and its id reused) and is opened again.  Process
- * pidfds (before Linux 6.9) are never kept: a reused thread id could then
- * name another process.
+ * Thread pidfds are kept, by each receiver for itself (thread-local, so
+ * no lock): a pidfd names one thread for good, so a kept one either still
+ * names the caller or fails with ESRCH (that thread is gone and its id
+ * reused) and is opened again.  Process pidfds (before Linux 6.9) are never
+ * kept: a reused thread id could then name another process.
  */
 #define PIDFD_CACHE 256
-static struct {
+static __thread struct {
 	pid_t tid;
 	int fd;
 } pidfds[PIDFD_CACHE];
+
+/* A receiver that ends closes what it kept. */
+static void
+pidfd_cache_drop(void)
+{
+	for (int i = 0; i < PIDFD_CACHE; i++)
+		if (pidfds[i].fd > 0) {
+			close(pidfds[i].fd);
+			pidfds[i].fd = 0;
+		}
+}
 
 static int
 open_caller(struct call *c, int fresh)
@@ -3675,9 +3686,10 @@ struct refusal {
 };
 
 #define REFUSALS_MAX 4096
-static struct refusal *refusals;
+static struct refusal *refusals;   /* under refusals_lock (read at exit) */
 static int nrefusals;
 static unsigned long refusals_lost;
+static pthread_mutex_t refusals_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static int
 is_local_verb(const char *verb)
@@ -3686,7 +3698,7 @@ is_local_verb(const char *verb)
 }
 
 static void
-remember_refusal(const struct verdict *v, const char *name)
+remember_refusal_locked(const struct verdict *v, const char *name)
 {
 	int proto = is_local_verb(v->verb) ? 0 : v->proto;
 
@@ -3713,6 +3725,14 @@ remember_refusal(const struct verdict *v, const char *name)
 	refusals[nrefusals].verb = v->verb;
 	refusals[nrefusals].count = 1;
 	nrefusals++;
+}
+
+static void
+remember_refusal(const struct verdict *v, const char *name)
+{
+	pthread_mutex_lock(&refusals_lock);
+	remember_refusal_locked(v, name);
+	pthread_mutex_unlock(&refusals_lock);
 }
 
 /* The caller's process id and name (printable), for messages and the log. */
@@ -4989,7 +5009,7 @@ finish_elsewhere(struct call *c)
 	int rc;
 
 	if (c->pidfd_kept) {
-		/* the cache is the main thread's: a worker gets its own */
+		/* the cache is the receiver's: a worker gets its own */
 		c->pidfd = fcntl(c->pidfd, F_DUPFD_CLOEXEC, 3);
 		c->pidfd_kept = 0;
 	}
@@ -5369,9 +5389,8 @@ on_sendmsg(struct call *c, const struct seccomp_data *a)
 }
 
 static void
-on_sendmmsg(struct call *c, const struct seccomp_data *a)
+sendmmsg_with(struct call *c, const struct seccomp_data *a, struct kmmsghdr *vec)
 {
-	static struct kmmsghdr vec[KIOV_MAX];
 	unsigned vlen = a->args[2] > KIOV_MAX ? KIOV_MAX : (unsigned)a->args[2];
 	size_t budget = CALL_DATA_MAX;
 	int err;
@@ -5416,6 +5435,16 @@ on_sendmmsg(struct call *c, const struct seccomp_data *a)
 	perform(c);
 }
 
+static void
+on_sendmmsg(struct call *c, const struct seccomp_data *a)
+{
+	/* netpin's copy of the vector; 64 KiB, per call: any receiver */
+	struct kmmsghdr *vec = xcalloc(KIOV_MAX, sizeof(*vec));
+
+	sendmmsg_with(c, a, vec);
+	free(vec);
+}
+
 /* ---- pinned DNS for the command ------------------------------------------- */
 /*
  * Every DNS query of the command (UDP or TCP to port 53 of any address,
@@ -5439,8 +5468,8 @@ static struct sockaddr_storage dns_udp_addr[2], dns_tcp_addr[2];
 static pthread_mutex_t pins_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* UDP sockets whose DNS went to the responder, the server they asked, and
- * their own address: the only source the responder answers.  Written and
- * read by the main thread only. */
+ * their own address: the only source the responder answers.  Written by
+ * the receivers, read by them and by the main thread: under redirect_lock. */
 struct redirect {
 	dev_t dev;
 	ino_t ino;
@@ -5449,6 +5478,7 @@ struct redirect {
 };
 static struct redirect redirects[REDIRECTS_MAX];
 static unsigned nredirects;
+static pthread_mutex_t redirect_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* names pinned at run time under a wildcard rule */
 struct dyn_rule {
@@ -5516,7 +5546,8 @@ same_sockaddr(const struct sockaddr_storage *a, const struct sockaddr_storage *b
 	    !memcmp(da.addr, db.addr, 16);
 }
 
-static const struct redirect *
+/* With redirect_lock held. */
+static struct redirect *
 redirect_find(const struct stat *st)
 {
 	for (unsigned i = 0; i < nredirects && i < REDIRECTS_MAX; i++)
@@ -5580,19 +5611,22 @@ redirected_source(const struct sockaddr_storage *from, socklen_t fl)
 	static const uint8_t zero[16];
 	struct dest s;
 
+	int found = 0;
+
 	if (sockaddr_dest(from, fl, from->ss_family, 0, &s) != ADDR_DEST)
 		return 0;
-	for (unsigned i = 0; i < nredirects && i < REDIRECTS_MAX; i++) {
+	pthread_mutex_lock(&redirect_lock);
+	for (unsigned i = 0; i < nredirects && i < REDIRECTS_MAX && !found; i++) {
 		const struct dest *l = &redirects[i].local;
 
 		if (l->port != s.port)
 			continue;
 		/* an unbound socket's DNS comes from the responder's address */
-		if (!memcmp(l->addr, zero, 16) ? is_loopback_source(&s) :
-		    l->family == s.family && !memcmp(l->addr, s.addr, 16))
-			return 1;
+		found = !memcmp(l->addr, zero, 16) ? is_loopback_source(&s) :
+		    l->family == s.family && !memcmp(l->addr, s.addr, 16);
 	}
-	return 0;
+	pthread_mutex_unlock(&redirect_lock);
+	return found;
 }
 
 /*
@@ -5616,7 +5650,8 @@ redirect_dns(struct call *c, const struct dest *d, int proto,
 
 		if ((err = dns_socket_address(c, &local)) || fstat(c->fd, &st))
 			return err ? err : EACCES;
-		if (!(r = (struct redirect *)redirect_find(&st)))
+		pthread_mutex_lock(&redirect_lock);
+		if (!(r = redirect_find(&st)))
 			r = &redirects[nredirects++ % REDIRECTS_MAX];
 		r->dev = st.st_dev;
 		r->ino = st.st_ino;
@@ -5625,6 +5660,7 @@ redirect_dns(struct call *c, const struct dest *d, int proto,
 		memcpy(&r->server, ss, *len < sizeof(*ss) ? *len : sizeof(*ss));
 		if (r->server.ss_family == AF_UNSPEC)
 			r->server.ss_family = AF_INET;
+		pthread_mutex_unlock(&redirect_lock);
 	}
 	if (opt_verbose) {
 		char where[DEST_TEXT_MAX];
@@ -6087,13 +6123,20 @@ on_recvfrom(struct call *c, const struct seccomp_data *a)
 {
 	const struct redirect *r;
 	struct stat st;
+	int found = 0;
 
 	c->op = OP_RECV;
 	/* any trouble: let the kernel do the call and give its own answer */
-	if (take_fd(c, (int)a->args[0], &c->fd) || fstat(c->fd, &st) ||
-	    !(r = redirect_find(&st)) || socket_kind(c))
+	if (take_fd(c, (int)a->args[0], &c->fd) || fstat(c->fd, &st))
 		return answer_continue(c);
-	c->dns_server = r->server;
+	pthread_mutex_lock(&redirect_lock);
+	if ((r = redirect_find(&st))) {
+		c->dns_server = r->server;
+		found = 1;
+	}
+	pthread_mutex_unlock(&redirect_lock);
+	if (!found || socket_kind(c))
+		return answer_continue(c);
 	c->flags = (int)a->args[3];
 	c->recv_buf = a->args[1];
 	c->recv_len = a->args[2] > 65536 ? 65536 : (size_t)a->args[2];
@@ -6515,18 +6558,133 @@ log_exit(int status)
 	jend(&b);
 }
 
+/*
+ * Receivers: threads that each take a notification from the listener and
+ * see it through (reading the command's memory, deciding, performing or
+ * handing a blocking call to a worker).  A read of the command's memory
+ * can hang (a userfaultfd or FUSE page): that holds up one receiver and
+ * its call only, since a new receiver starts whenever none is left
+ * waiting, up to RECEIVERS_MAX; spare ones end after a second idle.
+ */
+#define RECEIVERS_MIN 2
+#define RECEIVERS_MAX 128
+static int receivers, idle_receivers;  /* under receivers_lock */
+static pthread_mutex_t receivers_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void *receiver_main(void *arg);
+
+/* With receivers_lock held: one more receiver (0, or -1: at the budget). */
+static int
+receiver_start(void)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+	int rc;
+
+	if (receivers >= RECEIVERS_MAX)
+		return -1;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 256 * 1024);
+	rc = pthread_create(&t, &attr, receiver_main, NULL);
+	pthread_attr_destroy(&attr);
+	if (rc)
+		return -1;
+	receivers++;
+	idle_receivers++;
+	return 0;
+}
+
+/* Took a call: is anyone left to take the next one? */
+static void
+receiver_busy(void)
+{
+	int full = 0;
+
+	pthread_mutex_lock(&receivers_lock);
+	idle_receivers--;
+	if (idle_receivers == 0)
+		full = receiver_start();
+	pthread_mutex_unlock(&receivers_lock);
+	if (full)
+		warn_once("receivers", "%d calls are being served at once (some may "
+		    "wait on the command's own memory): new calls wait until one "
+		    "is done", RECEIVERS_MAX);
+}
+
+/* Idle for a while, or nothing left to serve: may this receiver end? */
+static int
+receiver_may_end(int gone)
+{
+	int end;
+
+	pthread_mutex_lock(&receivers_lock);
+	end = gone || idle_receivers > RECEIVERS_MIN;
+	if (end) {
+		idle_receivers--;
+		receivers--;
+	}
+	pthread_mutex_unlock(&receivers_lock);
+	return end;
+}
+
+static void *
+receiver_main(void *arg)
+{
+	struct seccomp_notif *n = xcalloc(1, notif_size);
+
+	(void)arg;
+	for (;;) {
+		struct pollfd p = { listener, POLLIN, 0 };
+		int r = poll(&p, 1, 1000);
+
+		if (r < 0 && errno != EINTR)
+			break;
+		if (r <= 0) {
+			if (r == 0 && receiver_may_end(0))
+				goto ended;
+			continue;
+		}
+		if (!(p.revents & POLLIN))
+			break; /* POLLHUP: nothing filtered is left */
+		memset(n, 0, notif_size); /* the kernel wants it zeroed */
+		/* another receiver may have taken it: this one waits for the next */
+		if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, n)) {
+			if (errno == ENOENT || errno == EINTR)
+				continue;
+			break;
+		}
+		receiver_busy();
+		on_notification(n);
+		pthread_mutex_lock(&receivers_lock);
+		idle_receivers++;
+		pthread_mutex_unlock(&receivers_lock);
+	}
+	receiver_may_end(1);
+ended:
+	pidfd_cache_drop();
+	free(n);
+	return NULL;
+}
+
 /* Serve notifications until the command exits; returns netpin's status. */
 static int
 supervise(int sock, int sfd, const char *cmd)
 {
+	/* the listener is the receivers'; this loop serves the rest */
 	struct pollfd pfd[7] = {
-		{ listener, POLLIN, 0 }, { sfd, POLLIN, 0 }, { sock, POLLIN, 0 },
+		{ -1, POLLIN, 0 }, { sfd, POLLIN, 0 }, { sock, POLLIN, 0 },
 		{ dns_udp[0], POLLIN, 0 }, { dns_udp[1], POLLIN, 0 },
 		{ dns_tcp[0], POLLIN, 0 }, { dns_tcp[1], POLLIN, 0 },
 	};
-	struct seccomp_notif *n = xcalloc(1, notif_size);
 	int exec_errno = 0;
 	long next_scan = 0;
+
+	pthread_mutex_lock(&receivers_lock);
+	for (int i = 0; i < RECEIVERS_MIN; i++)
+		if (receiver_start())
+			die("cannot start the threads that serve the command's calls");
+	pthread_mutex_unlock(&receivers_lock);
 
 	for (;;) {
 		/* the addfd mode: let go of sockets the command closed (a worker
@@ -6550,15 +6708,6 @@ supervise(int sock, int sfd, const char *cmd)
 			if (errno == EINTR)
 				continue;
 			die_errno("poll");
-		}
-		if (pfd[0].revents & POLLIN) {
-			memset(n, 0, notif_size); /* the kernel wants it zeroed */
-			if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, n) == 0)
-				on_notification(n);
-			else if (errno != ENOENT && errno != EINTR)
-				die_errno("ioctl(SECCOMP_IOCTL_NOTIF_RECV)");
-		} else if (pfd[0].revents & (POLLHUP | POLLERR)) {
-			pfd[0].fd = -1; /* nothing filtered is left */
 		}
 		for (int i = 3; i < 5; i++)
 			if (pfd[i].revents & POLLIN)
@@ -6596,7 +6745,6 @@ supervise(int sock, int sfd, const char *cmd)
 					continue;
 				status = exit_status(st, exec_errno, cmd);
 				log_exit(status);
-				free(n);
 				return status;
 			}
 		}

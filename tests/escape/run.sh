@@ -303,6 +303,15 @@ run 40 prlimit --nofile=2048:2048 "$NETPIN" -q $RULES -- "$B/fd_flood" $P $U
 verdict "more sockets than netpin can hold, then closed: socket() and connect work again" \
 	'flooded=[1-9][0-9]*' after=ok
 
+# item 10: a read of the command's memory that never returns (a page of
+# userfaultfd's that nobody serves) holds up its own call only
+run 30 "$NETPIN" -q $RULES -- "$B/uffd_stall" $P $U
+case $OUT in
+skip=*) echo "ok - escape: a stalled read of the command's memory holds up its own call only # SKIP ${OUT#skip=}" ;;
+*) verdict "a stalled read of the command's memory holds up its own call only" \
+	stalled=1 after_allowed=ok 'after_denied=E[A-Z]+' after_udp=ok '!hung=1' '!after_denied=ok' ;;
+esac
+
 # item 7: a terminal the command stops (tcflow TCOOFF) while netpin has
 # denial lines to print: netpin goes on serving, its output waits
 run 90 python3 "$HERE/tcoff.py" "$NETPIN" "$HERE/../netop" $P

@@ -1,0 +1,84 @@
+/*
+ * Issue 17 item 10: a read of the command's memory that never returns must
+ * hold up only its own call.
+ * usage: uffd_stall PORT UDPPORT
+ *
+ * A thread connects with its sockaddr on a page registered with
+ * userfaultfd whose faults nobody serves: netpin's read of the address
+ * waits for good.  Then the main thread makes an allowed and a denied
+ * connect, and a DNS-free UDP send: all must be answered within 10 s.
+ * Prints "stalled=1 after_allowed=ok after_denied=E... after_udp=ok", or
+ * "skip=REASON" where userfaultfd is not available to this user.
+ */
+#include "common.h"
+
+#include <linux/userfaultfd.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+
+static void *page;
+
+static void *
+stalled_connect(void *arg)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	(void)arg;
+	connect(fd, (struct sockaddr *)page, sizeof(struct sockaddr_in));
+	return NULL;
+}
+
+static void
+on_alarm(int sig)
+{
+	(void)sig;
+	printf(" hung=1\n");
+	fflush(stdout);
+	_exit(1);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg;
+	long psz = sysconf(_SC_PAGESIZE);
+	pthread_t t;
+	int uffd;
+
+	ports(argc, argv);
+	uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (uffd < 0) {
+		printf("skip=userfaultfd_%s\n", ename(errno));
+		return 0;
+	}
+	if (ioctl(uffd, UFFDIO_API, &api)) {
+		printf("skip=uffdio_api_%s\n", ename(errno));
+		return 0;
+	}
+	page = mmap(NULL, (size_t)psz, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (page == MAP_FAILED)
+		return 2;
+	reg.range.start = (unsigned long)page;
+	reg.range.len = (unsigned long)psz;
+	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
+	if (ioctl(uffd, UFFDIO_REGISTER, &reg)) {
+		printf("skip=uffdio_register_%s\n", ename(errno));
+		return 0;
+	}
+	pthread_create(&t, NULL, stalled_connect, NULL);
+	usleep(500 * 1000);
+	printf("stalled=1");
+	fflush(stdout);
+	signal(SIGALRM, on_alarm);
+	alarm(10);
+	printf(" after_allowed=%s", ename(tcp_try4(ALLOWED, tcp_port, "after-uffd")));
+	printf(" after_denied=%s", ename(tcp_try4(DENIED, tcp_port, "after-uffd")));
+	printf(" after_udp=%s\n", ename(udp_try4(ALLOWED, udp_port, "after-uffd")));
+	fflush(stdout);
+	_exit(0); /* the stalled thread goes with the process */
+}
