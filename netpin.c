@@ -3538,51 +3538,6 @@ deny_unix_setup(void)
 		die_errno("--deny-unix: open /proc/self/fd (is /proc mounted?)");
 }
 
-/*
- * connect() to a unix socket by path, as the command (in its worker, with
- * its root, directory and credentials), refusing the sockets of
- * deny_unix[].  The path is opened (O_PATH) and that file is checked and
- * connected to, through netpin's /proc/self/fd, so no rename or symlink
- * swap between the check and the connect changes which socket it is.
- * Returns 0 or an errno.
- */
-static int
-connect_unix_checked(struct call *c)
-{
-	struct sockaddr_un *sun = (void *)&c->addr, to = { .sun_family = AF_UNIX };
-	char path[sizeof(sun->sun_path) + 1] = "";
-	struct stat st;
-	int fd, err = 0;
-	size_t n = c->addrlen - offsetof(struct sockaddr_un, sun_path);
-
-	memcpy(path, sun->sun_path, n < sizeof(sun->sun_path) ? n : sizeof(sun->sun_path));
-	if ((fd = open(path, O_PATH | O_CLOEXEC)) < 0)
-		return errno;
-	if (fstat(fd, &st)) {
-		err = errno;
-	} else {
-		for (int i = 0; i < ndeny_unix && !err; i++)
-			if (st.st_dev == deny_unix[i].dev && st.st_ino == deny_unix[i].ino) {
-				char key[160];
-
-				snprintf(key, sizeof(key), "unix %s", deny_unix[i].path);
-				if (!opt_quiet)
-					warn_once(key, "denied connect to %s by pid %d: a "
-					    "unix socket you refused%s", deny_unix[i].path,
-					    (int)c->tid, opt_no_sysres ? " (the system's "
-					    "name service resolves names around pinned DNS)" : "");
-				err = EACCES;
-			}
-	}
-	snprintf(to.sun_path, sizeof(to.sun_path), "%d", fd);
-	/* this thread's directory is its own (unshared): netpin's fd table */
-	if (!err && (fchdir(proc_fd_dir) ||
-	    connect(c->fd, (struct sockaddr *)&to, sizeof(to))))
-		err = errno;
-	close(fd);
-	return err;
-}
-
 static int
 take_credentials(const struct identity *id)
 {
@@ -4525,6 +4480,63 @@ write_back_lengths(struct call *c, unsigned upto)
 	}
 }
 
+static int
+unix_path_pinned(const struct call *c, const char *verb,
+    struct sockaddr_storage *ss, socklen_t *len, int *fd)
+{
+	struct sockaddr_un *sun = (void *)ss;
+	char path[sizeof(sun->sun_path) + 1] = "";
+	size_t n = *len - offsetof(struct sockaddr_un, sun_path);
+	struct stat st;
+
+	memcpy(path, sun->sun_path, n < sizeof(sun->sun_path) ? n : sizeof(sun->sun_path));
+	if ((*fd = open(path, O_PATH | O_CLOEXEC)) < 0 || fstat(*fd, &st))
+		return errno;
+	for (int i = 0; i < ndeny_unix; i++)
+		if (st.st_dev == deny_unix[i].dev && st.st_ino == deny_unix[i].ino)
+			return report_unmediated(c, verb, deny_unix[i].path,
+			    opt_no_sysres ? "a unix socket you refused (the system's "
+			    "name service resolves names around pinned DNS)" :
+			    "a unix socket you refused (--deny-unix)", EACCES);
+	memset(ss, 0, sizeof(*ss));
+	sun->sun_family = AF_UNIX;
+	snprintf(sun->sun_path, sizeof(sun->sun_path), "%d", *fd);
+	*len = sizeof(*sun);
+	/* this thread's directory is its own (unshared): netpin's fd table */
+	return fchdir(proc_fd_dir) ? errno : 0;
+}
+
+static int
+connect_unix_checked(struct call *c)
+{
+	int fd = -1, err = unix_path_pinned(c, "connect", &c->addr, &c->addrlen, &fd);
+
+	if (!err && connect(c->fd, (struct sockaddr *)&c->addr, c->addrlen))
+		err = errno;
+	if (fd >= 0)
+		close(fd);
+	return err;
+}
+
+/* A send to a unix socket by path (a datagram), checked the same way: the
+ * message's name becomes netpin's own name for the checked file. */
+static int
+send_unix_checked(struct call *c, struct msgbuf *m)
+{
+	int fd = -1, err;
+
+	if (!ndeny_unix || !c->as_task || c->domain != AF_UNIX || !m->namelen ||
+	    !unix_path_named(&m->name, m->namelen))
+		return 0;
+	err = unix_path_pinned(c, c->is_mmsg ? "sendmmsg" : "sendmsg", &m->name,
+	    &m->namelen, &fd);
+	if (fd >= 0) {
+		m->fds = xrealloc(m->fds, (size_t)m->nfds + 1, sizeof(int));
+		m->fds[m->nfds++] = fd; /* closed with the message */
+	}
+	return err;
+}
+
 /* A caught, unblocked signal waits for the thread: the kernel would end
  * its blocking call with EINTR. */
 static int
@@ -4607,6 +4619,9 @@ run_send(struct call *c, int may_block)
 		struct iovec iov = { m->data + m->done, m->len - m->done };
 		struct kmsghdr h = { 0 };
 		long n;
+
+		if ((err = send_unix_checked(c, m)))
+			break;
 
 		h.name = m->namelen ? (uint64_t)(uintptr_t)&m->name : 0;
 		h.namelen = m->namelen;
@@ -4881,6 +4896,14 @@ run_accept(struct call *c, int may_block)
 	return 1;
 }
 
+/*
+ * connect() to a unix socket by path, as the command (in its worker, with
+ * its root, directory and credentials), refusing the sockets of
+ * deny_unix[].  The path is opened (O_PATH) and that file is checked and
+ * connected to, through netpin's /proc/self/fd, so no rename or symlink
+ * swap between the check and the connect changes which socket it is.
+ * Returns 0 or an errno.
+ */
 static int run_recv(struct call *c, int may_block);
 
 static int

@@ -14,10 +14,13 @@ ln -s "$T/u/resolver.sock" "$T/u/d/link.sock"
 ln "$T/u/resolver.sock" "$T/u/d/hard.sock" 2>/dev/null || : >"$T/u/no-hardlink"
 UC="$HELPERS/unix_connect.py"
 
-run --deny-unix "$T/u/resolver.sock" -a 127.0.0.2 -- python3 "$UC" "$T/u/resolver.sock" "$T/u/other.sock"
+run -l "$T/u/log" --deny-unix "$T/u/resolver.sock" -a 127.0.0.2 -- python3 "$UC" "$T/u/resolver.sock" "$T/u/other.sock"
 case "$out:$err" in
-"EACCES ok:"*"denied connect to $T/u/resolver.sock"*) pass "--deny-unix: that socket is refused (with a message), another is not" ;;
-*) fail "--deny-unix: that socket is refused (with a message), another is not" "out '$out' err $err" ;;
+"EACCES ok:"*"refused connect($T/u/resolver.sock)"*"summary: 1 call"*)
+	grep -q '"event":"refused".*"call":"connect"' "$T/u/log" &&
+		pass "--deny-unix: that socket is refused (a message, the log, the summary), another is not" ||
+		fail "--deny-unix: that socket is refused (a message, the log, the summary), another is not" "log: $(cat "$T/u/log")" ;;
+*) fail "--deny-unix: that socket is refused (a message, the log, the summary), another is not" "out '$out' err $err" ;;
 esac
 run --deny-unix "$T/u/resolver.sock" -a 127.0.0.2 -- sh -c "cd '$T/u/d' && python3 '$UC' link.sock '/proc/self/root$T/u/resolver.sock' ../resolver.sock ../other.sock"
 [ "$out" = "EACCES EACCES EACCES ok" ] && pass "--deny-unix: a symlink, /proc/self/root and a relative path name the same socket" ||
@@ -44,3 +47,19 @@ run --deny-unix "$T/u" -a 127.0.0.2 -- true
 run -v --no-system-resolver -a 127.0.0.2 -- true
 [ "$rc" = 0 ] && pass "--no-system-resolver runs (whatever resolvers this machine has)" ||
 	fail "--no-system-resolver runs" "rc $rc err $err"
+
+# a datagram to a refused socket by path is refused too
+python3 "$HELPERS/unix_dgram.py" listen "$T/u/dgram.sock" </dev/null >"$T/u/dgram.rec" 2>&1 &
+background $!
+wait_until [ -S "$T/u/dgram.sock" ]
+run --deny-unix "$T/u/dgram.sock" -a 127.0.0.2 -- python3 "$HELPERS/unix_dgram.py" send "$T/u/dgram.sock" refused-dgram
+sleep 0.3
+case "$out" in
+EACCES) ! grep -q refused-dgram "$T/u/dgram.rec" && pass "--deny-unix: a datagram sent to the socket's path is refused" ||
+	fail "--deny-unix: a datagram sent to the socket's path is refused" "the socket received it" ;;
+*) fail "--deny-unix: a datagram sent to the socket's path is refused" "out '$out' err $err" ;;
+esac
+run -a 127.0.0.2 -- python3 "$HELPERS/unix_dgram.py" send "$T/u/dgram.sock" allowed-dgram
+sleep 0.3
+[ "$out" = ok ] && grep -q allowed-dgram "$T/u/dgram.rec" && pass "without --deny-unix the datagram arrives" ||
+	fail "without --deny-unix the datagram arrives" "out '$out' rec $(cat "$T/u/dgram.rec")"
