@@ -276,6 +276,10 @@ static int opt_audit;
 static const char *opt_learn;
 static const char *opt_hosts = "/etc/hosts";
 static int opt_hosts_given;       /* --hosts: the file must be there */
+/* the errno of a denied connect or send (--deny-errno): GNU wget, among
+ * others, retries EACCES and EPERM for minutes, and gives up at once on a
+ * host that cannot be reached, as a firewall's reject would say */
+static int opt_deny_errno = EHOSTUNREACH;
 static char *hosts_text;          /* its text, read at start */
 static const char *opt_log;
 static int log_fd = -1;
@@ -427,6 +431,8 @@ usage(FILE *f)
 "      --dns ADDR[:PORT]   DNS server to ask (repeatable; overrides --resolv)\n"
 "      --timeout SECONDS   resolution timeout (default 5)\n"
 "      --allow-private-dns keep private/loopback answers from DNS\n"
+"      --deny-errno ERRNO  how a denied connect or send fails: EHOSTUNREACH\n"
+"                          (default), ECONNREFUSED, ENETUNREACH, EACCES, EPERM\n"
 "      --deny-unix PATH    refuse connects to the unix socket PATH (repeatable;\n"
 "                          the socket file itself, by inode, however named)\n"
 "      --no-system-resolver  refuse connects to the system's name services\n"
@@ -3794,7 +3800,10 @@ report(const struct call *c, const struct verdict *v)
 		fprintf(stderr, " (allow with %s)", v->tip);
 	fputc('\n', stderr);
 out:
-	return v->allowed || opt_audit ? 0 : EACCES;
+	if (v->allowed || opt_audit)
+		return 0;
+	/* bind and listen: EACCES; connects and sends: what clients give up on */
+	return is_local_verb(v->verb) ? EACCES : opt_deny_errno;
 }
 
 /* ---- what was refused: the summary at exit and --learn ---- */
@@ -6953,6 +6962,7 @@ log_start(int argc, char **argv)
 enum {
 	OPT_BIND = 256, OPT_HOSTS, OPT_STRICT, OPT_AUDIT, OPT_LEARN, OPT_RESOLV,
 	OPT_DNS, OPT_TIMEOUT, OPT_PRIVATE_DNS, OPT_DENY_UNIX, OPT_NO_SYSRES,
+	OPT_DENY_ERRNO,
 };
 
 static const struct option long_options[] = {
@@ -6973,6 +6983,7 @@ static const struct option long_options[] = {
 	{ "allow-private-dns", no_argument, NULL, OPT_PRIVATE_DNS },
 	{ "deny-unix", required_argument, NULL, OPT_DENY_UNIX },
 	{ "no-system-resolver", no_argument, NULL, OPT_NO_SYSRES },
+	{ "deny-errno", required_argument, NULL, OPT_DENY_ERRNO },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -6991,6 +7002,23 @@ set_timeout(const char *s)
 	opt_timeout_ms = (long)(t * 1000);
 	if (opt_timeout_ms < 1)
 		opt_timeout_ms = 1;
+}
+
+static void
+set_deny_errno(const char *s)
+{
+	static const struct { const char *name; int err; } names[] = {
+		{ "EHOSTUNREACH", EHOSTUNREACH }, { "ECONNREFUSED", ECONNREFUSED },
+		{ "ENETUNREACH", ENETUNREACH }, { "EACCES", EACCES }, { "EPERM", EPERM },
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcasecmp(s, names[i].name)) {
+			opt_deny_errno = names[i].err;
+			return;
+		}
+	die("bad --deny-errno '%s': EHOSTUNREACH (the default), ECONNREFUSED, "
+	    "ENETUNREACH, EACCES or EPERM", s);
 }
 
 static void
@@ -7049,6 +7077,9 @@ parse_options(int argc, char **argv)
 			break;
 		case OPT_NO_SYSRES:
 			opt_no_sysres = 1;
+			break;
+		case OPT_DENY_ERRNO:
+			set_deny_errno(optarg);
 			break;
 		case OPT_AUDIT:
 			opt_audit = 1;

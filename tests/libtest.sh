@@ -93,13 +93,16 @@ expect_allowed() {
 	fi
 }
 
-# expect_denied WHAT SERVER ARGS...: the op prints EACCES, SERVER gets nothing
+# the errno of a denied connect or send (netpin's --deny-errno default)
+DENY=EHOSTUNREACH
+
+# expect_denied WHAT SERVER ARGS...: the op prints $DENY, SERVER gets nothing
 expect_denied() {
 	local what=$1 server=$2
 	shift 2
 	mark
 	run "$@"
-	if [ "$out" != EACCES ]; then
+	if [ "$out" != "$DENY" ]; then
 		fail "$what" "netop said '$out', rc $rc, stderr: $err"
 	elif ! silent "$server"; then
 		fail "$what" "the denied server received: $(new_lines | grep -F -- "$server")"

@@ -49,11 +49,11 @@ expect_allowed "an IPv4-mapped rule is an IPv4 rule" t-maprule \
 
 # link-local IPv6 (fe80::/10): the same address is another host on every
 # link, so only a rule that names the zone allows it
-ll() { # WHAT WANT RULE ZONE: the connect's result must (not) be EACCES
+ll() { # WHAT WANT RULE ZONE: the connect's result must (not) be $DENY
 	run -a "$3" -- python3 "$ROOT/tests/helpers/ll_connect.py" "$4"
 	case $2:$out in
-	denied:EACCES | kernel:E[A-Z]* | kernel:ok | kernel:timeout)
-		[ "$2:$out" = kernel:EACCES ] && fail "$1" "out $out err $err" || pass "$1" ;;
+	denied:"$DENY" | kernel:E[A-Z]* | kernel:ok | kernel:timeout)
+		[ "$2:$out" = "kernel:$DENY" ] && fail "$1" "out $out err $err" || pass "$1" ;;
 	*) fail "$1" "out '$out' rc $rc err $err" ;;
 	esac
 }

@@ -63,6 +63,19 @@ done
 run --bind 99999 -- true
 [ "$rc" = 125 ] && [ "$(printf '%s' "$err" | grep -o -- '--bind' | wc -l)" = 1 ] &&
 	pass "a bad --bind says --bind once" || fail "a bad --bind says --bind once" "rc $rc err $err"
+for e in ECONNREFUSED EACCES ENETUNREACH EPERM; do
+	run --deny-errno "$e" -a 127.0.0.2 -- "$OP" tcp 127.0.0.3 9000 t-deny-errno
+	[ "$out" = "$e" ] && pass "--deny-errno $e: a denied connect fails with $e" ||
+		fail "--deny-errno $e: a denied connect fails with $e" "out '$out' err $err"
+done
+run --deny-errno ECONNREFUSED -a 127.0.0.2 -- "$OP" udp-sendto 127.0.0.3 9001 t-deny-errno
+[ "$out" = ECONNREFUSED ] && pass "--deny-errno ECONNREFUSED: a denied send too" ||
+	fail "--deny-errno ECONNREFUSED: a denied send too" "out '$out' err $err"
+run --deny-errno ECONNREFUSED -a 127.0.0.2 -- "$OP" bind tcp 127.0.0.2 9555
+[ "$out" = EACCES ] && pass "--deny-errno: a denied bind is still EACCES" ||
+	fail "--deny-errno: a denied bind is still EACCES" "out '$out' err $err"
+run --deny-errno ENOENT -a 127.0.0.2 -- true
+[ "$rc" = 125 ] && pass "--deny-errno ENOENT is refused (125)" || fail "--deny-errno ENOENT is refused (125)" "rc $rc err $err"
 bad_rule "" "empty"
 bad_rule "300.1.1.1" "an IPv4 number over 255 is no name"
 bad_rule "1.2.3" "three numbers are no name"

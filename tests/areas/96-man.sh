@@ -117,6 +117,7 @@ sample() {
 	rule) echo 127.0.0.1 ;;
 	file) echo "$T/empty" ;;
 	ports) echo 8080 ;;
+	errno) echo ECONNREFUSED ;;
 	addr) echo 127.0.0.1 ;;
 	seconds) echo 1 ;;
 	path) echo "$T/sock" ;;

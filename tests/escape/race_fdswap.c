@@ -57,7 +57,7 @@ main(int argc, char **argv)
 		atomic_store(&cur_tcp, s);
 		if (connect(SLOT, (struct sockaddr *)&a, sizeof(a)) == 0)
 			ok++;
-		else if (errno == EACCES)
+		else if (errno == EACCES || errno == EHOSTUNREACH)
 			eacces++;
 		else if (errno != EINPROGRESS) {
 			other++;

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """ll_connect.py ZONE: a TCP connect to [fe80::1%ZONE]:9000 (ZONE a name or an
-index); prints the errno name, or ok.  netpin's denial is EACCES (or the
+index); prints the errno name, or ok.  netpin's denial is EHOSTUNREACH (or the
 errno --deny-errno chose); anything else is the kernel's own answer."""
 import errno
 import socket
