@@ -418,6 +418,9 @@ usage(FILE *f)
 "\n"
 "  -a, --allow RULE        allow traffic matching RULE (repeatable)\n"
 "  -A, --allow-file FILE   RULEs from FILE, one per line, '#' comments\n"
+"                          ('!RULE': a deny rule; '--bind PORTS' lines)\n"
+"      --deny RULE         refuse what RULE matches, whatever allows it\n"
+"                          (repeatable; deny rules are checked first)\n"
 "      --bind PORTS        let the command bind these ports (0 always)\n"
 "      --audit             allow everything, log what would have been denied\n"
 "      --learn FILE        at exit, write an allow-file with the rules that\n"
@@ -507,6 +510,7 @@ struct rule {
 	struct portrange *ports;
 	int nports;           /* 0: every port */
 	uint32_t scope;       /* R_ADDR, link-local IPv6: the zone; 0: none */
+	int deny;             /* --deny RULE, "!RULE": refuses what it matches */
 };
 
 struct pin {
@@ -519,7 +523,7 @@ struct pin {
 };
 
 static struct rule *rules;
-static int nrules;
+static int nrules, ndeny_rules;
 #define PINS_MAX 16384
 static struct pin *pins;
 static int npins;
@@ -924,15 +928,24 @@ rule_warnings(const struct rule *r, const char *where)
 }
 
 static void
-add_rule(const char *text, const char *where)
+add_rule(const char *text, const char *where, int deny)
 {
 	struct rule r;
 	const char *err;
 
 	err = parse_rule(text, &r);
 	if (err)
-		die("%s%sbad rule '%s': %s", where ? where : "", where ? ": " : "",
-		    text, err);
+		die("%s%sbad %srule '%s': %s", where ? where : "", where ? ": " : "",
+		    deny ? "deny " : "", text, err);
+	if ((r.deny = deny)) {
+		char *t = xcalloc(1, strlen(text) + 2);
+
+		t[0] = '!'; /* shown as it would be written in an allow-file */
+		strcpy(t + 1, text);
+		free(r.text);
+		r.text = t;
+		ndeny_rules++;
+	}
 	rule_warnings(&r, where);
 	rules = xrealloc(rules, (size_t)nrules + 1, sizeof(*rules));
 	rules[nrules++] = r;
@@ -988,7 +1001,10 @@ add_rules_from_file(const char *path)
 		if (s[0] == '-')
 			die("%s: '%s': an allow-file holds RULEs (one a line) and "
 			    "'--bind PORTS' lines, no other options", where, s);
-		add_rule(s, where);
+		if (*s == '!')
+			add_rule(s + 1 + strspn(s + 1, " \t"), where, 1);
+		else
+			add_rule(s, where, 0);
 	}
 	if (ferror(f))
 		die_errno("--allow-file %s: read", path);
@@ -1106,24 +1122,97 @@ prefix_match(const uint8_t *a, const uint8_t *b, int plen)
 	return ((a[bytes] ^ b[bytes]) & (0xff00 >> bits)) == 0;
 }
 
-/* The one place that decides: the pin that allows d over proto, or NULL. */
+/*
+ * The IPv4 addresses an IPv6 address carries, in the forms that reach them:
+ * IPv4-mapped and IPv4-compatible (::/96), NAT64 (64:ff9b::/96), 6to4
+ * (2002::/16) and Teredo (2001::/32: its server and its client).  Returns
+ * how many were written to out.
+ */
+static int
+embedded_v4(const uint8_t *a, uint8_t out[2][4])
+{
+	static const uint8_t nat64[12] = { 0, 0x64, 0xff, 0x9b };
+	static const uint8_t zero[12];
+
+	if (!memcmp(a, v4mapped_prefix, 12) || !memcmp(a, zero, 12) ||
+	    !memcmp(a, nat64, 12)) {
+		memcpy(out[0], a + 12, 4);
+		return 1;
+	}
+	if (a[0] == 0x20 && a[1] == 0x02) {
+		memcpy(out[0], a + 2, 4);
+		return 1;
+	}
+	if (a[0] == 0x20 && a[1] == 0x01 && a[2] == 0 && a[3] == 0) {
+		memcpy(out[0], a + 4, 4);
+		for (int i = 0; i < 4; i++)
+			out[1][i] = (uint8_t)~a[12 + i]; /* the client, obfuscated */
+		return 2;
+	}
+	return 0;
+}
+
+/* Does pin p cover d's address (its zone too, for link-local IPv6)? */
+static int
+pin_covers(const struct pin *p, const struct dest *d)
+{
+	if (p->family != d->family || !prefix_match(p->addr, d->addr, p->plen))
+		return 0;
+	/* a link-local destination: only a rule naming its zone */
+	return !is_link_local6(d->family, d->addr) || (p->scope && p->scope == d->scope);
+}
+
+/*
+ * The deny rule's pin that refuses d over proto, or NULL.  An IPv6 address
+ * that reaches an IPv4 one (IPv4-compatible, NAT64, 6to4, Teredo) is
+ * refused by a deny rule for that IPv4 address too.
+ */
+static const struct pin *
+pin_denying(const struct dest *d, int proto)
+{
+	int n = __atomic_load_n(&npins, __ATOMIC_ACQUIRE), nforms = 1;
+	struct dest forms[3];
+	uint8_t v4[2][4];
+
+	if (!ndeny_rules)
+		return NULL;
+	forms[0] = *d;
+	if (d->family == AF_INET6)
+		for (int k = embedded_v4(d->addr, v4), i = 0; i < k; i++) {
+			memset(&forms[nforms], 0, sizeof(forms[0]));
+			forms[nforms].family = AF_INET;
+			memcpy(forms[nforms].addr, v4[i], 4);
+			forms[nforms++].port = d->port;
+		}
+	for (int i = 0; i < n; i++) {
+		const struct pin *p = &pins[i];
+
+		if (!p->rule->deny || !(p->rule->protos & proto) ||
+		    !ports_match(p->rule->ports, p->rule->nports, d->port))
+			continue;
+		for (int f = 0; f < nforms; f++)
+			if (pin_covers(p, &forms[f]))
+				return p;
+	}
+	return NULL;
+}
+
+/*
+ * The one place that decides: the pin that allows d over proto, or NULL.
+ * Deny rules are checked first: what they refuse, no allow rule allows.
+ */
 static const struct pin *
 pin_allowing(const struct dest *d, int proto)
 {
 	int n = __atomic_load_n(&npins, __ATOMIC_ACQUIRE);
 
+	if (pin_denying(d, proto))
+		return NULL;
 	for (int i = 0; i < n; i++) {
 		const struct pin *p = &pins[i];
 
-		if (p->family != d->family || !(p->rule->protos & proto))
-			continue;
-		if (!prefix_match(p->addr, d->addr, p->plen))
-			continue;
-		/* a link-local destination: only a rule naming its zone */
-		if (is_link_local6(d->family, d->addr) &&
-		    (!p->scope || p->scope != d->scope))
-			continue;
-		if (ports_match(p->rule->ports, p->rule->nports, d->port))
+		if (!p->rule->deny && (p->rule->protos & proto) && pin_covers(p, d) &&
+		    ports_match(p->rule->ports, p->rule->nports, d->port))
 			return p;
 	}
 	return NULL;
@@ -1501,36 +1590,6 @@ dns_parse_reply(const uint8_t *p, size_t len, const char *name, uint16_t type,
 		off += rdlen;
 	}
 	return DNS_OK;
-}
-
-/*
- * The IPv4 addresses an IPv6 address carries, in the forms that reach them:
- * IPv4-mapped and IPv4-compatible (::/96), NAT64 (64:ff9b::/96), 6to4
- * (2002::/16) and Teredo (2001::/32: its server and its client).  Returns
- * how many were written to out.
- */
-static int
-embedded_v4(const uint8_t *a, uint8_t out[2][4])
-{
-	static const uint8_t nat64[12] = { 0, 0x64, 0xff, 0x9b };
-	static const uint8_t zero[12];
-
-	if (!memcmp(a, v4mapped_prefix, 12) || !memcmp(a, zero, 12) ||
-	    !memcmp(a, nat64, 12)) {
-		memcpy(out[0], a + 12, 4);
-		return 1;
-	}
-	if (a[0] == 0x20 && a[1] == 0x02) {
-		memcpy(out[0], a + 2, 4);
-		return 1;
-	}
-	if (a[0] == 0x20 && a[1] == 0x01 && a[2] == 0 && a[3] == 0) {
-		memcpy(out[0], a + 4, 4);
-		for (int i = 0; i < 4; i++)
-			out[1][i] = (uint8_t)~a[12 + i]; /* the client, obfuscated */
-		return 2;
-	}
-	return 0;
 }
 
 /* Addresses that DNS must not be trusted to return (rebinding guard). */
@@ -1943,8 +2002,8 @@ build_pin_table(void)
 		if (opt_strict)
 			die("rule '%s': %s does not resolve: %s", rules[i].text,
 			    rules[i].name, why);
-		warnx("warning: rule '%s': %s does not resolve (%s); it allows nothing",
-		    rules[i].text, rules[i].name, why);
+		warnx("warning: rule '%s': %s does not resolve (%s); it %s nothing",
+		    rules[i].text, rules[i].name, why, rules[i].deny ? "refuses" : "allows");
 	}
 	free(names);
 	free(found);
@@ -3633,6 +3692,7 @@ struct verdict {
 	int allowed;              /* by the rules */
 	int stderr_too;           /* print a denial on stderr (not UDP connect) */
 	const char *tip;
+	const struct pin *deny;   /* the deny rule's pin that refused it */
 };
 
 /* What was denied (or, with --audit, would have been): for the summary
@@ -3644,6 +3704,7 @@ struct refusal {
 	const char *name;         /* a name rule pins the address, if any */
 	const char *verb;
 	unsigned long count;
+	const char *deny;         /* the deny rule that refused it: not learned */
 };
 
 #define REFUSALS_MAX 4096
@@ -3684,6 +3745,7 @@ remember_refusal_locked(const struct verdict *v, const char *name)
 	refusals[nrefusals].d = *v->d;
 	refusals[nrefusals].name = name;
 	refusals[nrefusals].verb = v->verb;
+	refusals[nrefusals].deny = v->deny ? v->deny->rule->text : NULL;
 	refusals[nrefusals].count = 1;
 	nrefusals++;
 }
@@ -3776,8 +3838,8 @@ report(const struct call *c, const struct verdict *v)
 		jstr(&b, "addr", a);
 		jnum(&b, "port", v->d->port);
 		jstr(&b, "name", name);
-		if (v->pin)
-			jstr(&b, "rule", v->pin->rule->text);
+		if (v->pin || v->deny)
+			jstr(&b, "rule", (v->pin ? v->pin : v->deny)->rule->text);
 		if (!v->allowed)
 			jstr(&b, "tip", v->tip);
 		jend(&b);
@@ -3797,7 +3859,7 @@ report(const struct call *c, const struct verdict *v)
 	    opt_audit ? "audit: would deny" : "denied", v->verb, prep, where,
 	    proto_name(v->proto), comm, (int)pid);
 	if (v->tip)
-		fprintf(stderr, " (allow with %s)", v->tip);
+		fprintf(stderr, v->deny ? " (%s)" : " (allow with %s)", v->tip);
 	fputc('\n', stderr);
 out:
 	if (v->allowed || opt_audit)
@@ -3883,6 +3945,8 @@ learn_rules(struct learned *ls)
 				learn_add(ls, &n, "--bind", r->d.port, r->count);
 			continue;
 		}
+		if (r->deny)
+			continue; /* a deny rule refuses it: never learned */
 		format_addr(r->d.family, r->d.addr, a, sizeof(a));
 		snprintf(host, sizeof(host), r->name ? "%s:%s" :
 		    r->d.family == AF_INET6 ? "%s:[%s]" : "%s:%s",
@@ -3939,19 +4003,21 @@ print_summary(void)
 		const struct refusal *r = &refusals[i];
 
 		format_dest(&r->d, where, sizeof(where));
-		fprintf(stderr, "netpin:   %s/%s (%s) %lu time%s%s%s\n", where,
+		fprintf(stderr, "netpin:   %s/%s (%s) %lu time%s%s%s%s%s\n", where,
 		    proto_name(r->sock_proto), r->verb, r->count,
 		    r->count == 1 ? "" : "s", r->name ? ", name " : "",
-		    r->name ? r->name : "");
+		    r->name ? r->name : "", r->deny ? ", deny rule " : "",
+		    r->deny ? r->deny : "");
 	}
 	ls = xcalloc(REFUSALS_MAX, sizeof(*ls));
-	n = learn_rules(ls);
-	fprintf(stderr, "netpin: to allow them:");
+	if ((n = learn_rules(ls)))
+		fprintf(stderr, "netpin: to allow them:");
 	for (int i = 0; i < n; i++) {
 		format_learned(&ls[i], line, sizeof(line));
 		fprintf(stderr, " %s%s", strncmp(line, "--", 2) ? "--allow " : "", line);
 	}
-	fputc('\n', stderr);
+	if (n)
+		fputc('\n', stderr);
 	free(ls);
 }
 
@@ -4107,14 +4173,19 @@ static int
 decide_dest(const struct call *c, const char *verb, int proto,
     const struct dest *d)
 {
-	char tip[DEST_TEXT_MAX + 32], where[DEST_TEXT_MAX];
-	struct verdict v = { verb, proto, d, pin_allowing(d, proto), 0, 1, tip };
+	char tip[DEST_TEXT_MAX + 600], where[DEST_TEXT_MAX];
+	struct verdict v = { verb, proto, d, pin_allowing(d, proto), 0, 1, tip,
+	    pin_denying(d, proto) };
 
 	v.allowed = v.pin != NULL;
 	/* glibc connects UDP sockets only to sort addresses: -v only */
 	v.stderr_too = !(proto == P_UDP && !strcmp(verb, "connect"));
 	format_dest(d, where, sizeof(where));
-	snprintf(tip, sizeof(tip), "--allow %s:%s", proto_name(proto), where);
+	if (v.deny)
+		snprintf(tip, sizeof(tip), "the deny rule %s refuses it",
+		    v.deny->rule->text);
+	else
+		snprintf(tip, sizeof(tip), "--allow %s:%s", proto_name(proto), where);
 	return report(c, &v);
 }
 
@@ -4183,7 +4254,7 @@ vet_bind(struct call *c)
 {
 	char tip[32];
 	struct dest d;
-	struct verdict v = { "bind", P_TCP, &d, NULL, 0, 1, tip };
+	struct verdict v = { "bind", P_TCP, &d, NULL, 0, 1, tip, NULL };
 	int rc;
 
 	if ((v.proto = call_kind(c, &c->addr, c->addrlen)) == P_LOCAL)
@@ -4231,7 +4302,7 @@ vet_listen(struct call *c)
 	socklen_t len = sizeof(ss);
 	char tip[32];
 	struct dest d;
-	struct verdict v = { "listen", P_TCP, &d, NULL, 0, 1, tip };
+	struct verdict v = { "listen", P_TCP, &d, NULL, 0, 1, tip, NULL };
 
 	if ((v.proto = call_kind(c, NULL, 0)) == P_LOCAL)
 		return 0;
@@ -5208,7 +5279,8 @@ pin_for_group(const struct dest *d)
 	int n = __atomic_load_n(&npins, __ATOMIC_ACQUIRE);
 
 	for (int i = 0; i < n; i++)
-		if (pins[i].family == d->family && (pins[i].rule->protos & P_UDP) &&
+		if (!pins[i].rule->deny && pins[i].family == d->family &&
+		    (pins[i].rule->protos & P_UDP) &&
 		    prefix_match(pins[i].addr, d->addr, pins[i].plen))
 			return &pins[i];
 	return NULL;
@@ -5297,14 +5369,15 @@ on_setsockopt(struct call *c, const struct seccomp_data *a)
 		return fail_call(c, err);
 	for (int i = 0; i < n; i++) {
 		struct dest d;
-		struct verdict vd = { "join", P_UDP, &d, NULL, 0, 1, tip };
+		struct verdict vd = { "join", P_UDP, &d, NULL, 0, 1, tip, NULL };
 
 		if (sockaddr_dest(&ss[i], sizeof(ss[i]), ss[i].ss_family, 0, &d) !=
 		    ADDR_DEST)
 			return fail_call(c, EINVAL);
 		if (i == 1 && !memcmp(d.addr, (uint8_t[16]){ 0 }, 16))
 			continue; /* no source */
-		vd.pin = pin_for_group(&d);
+		vd.deny = pin_denying(&d, P_UDP);
+		vd.pin = vd.deny ? NULL : pin_for_group(&d);
 		vd.allowed = vd.pin != NULL;
 		format_addr(d.family, d.addr, a0, sizeof(a0));
 		snprintf(tip, sizeof(tip), d.family == AF_INET6 ?
@@ -5722,6 +5795,33 @@ redirect_dns(struct call *c, const struct dest *d, int proto,
 }
 
 /* The rule that allows this name, pinning it now under a wildcard rule. */
+/* Does name rule r (a name, or *.suffix) name this host? */
+static int
+rule_names(const struct rule *r, const char *name, size_t nl)
+{
+	size_t sl = r->name ? strlen(r->name) : 0;
+
+	if (r->kind == R_NAME)
+		return !strcasecmp(r->name, name);
+	return r->kind == R_WILDCARD && nl > sl + 1 && name[nl - sl - 1] == '.' &&
+	    !strcasecmp(name + nl - sl, r->name);
+}
+
+/* Does a deny rule refuse this address whatever the port and protocol? */
+static int
+addr_denied(int family, const uint8_t *addr)
+{
+	struct dest d = { 0 };
+
+	d.family = family;
+	memcpy(d.addr, addr, family == AF_INET ? 4 : 16);
+	for (int i = 0; i < npins; i++)
+		if (pins[i].rule->deny && pins[i].rule->nports == 0 &&
+		    pins[i].rule->protos == (P_TCP | P_UDP) && pin_covers(&pins[i], &d))
+			return 1;
+	return 0;
+}
+
 static const struct rule *
 rule_for_name(const char *name)
 {
@@ -5729,14 +5829,18 @@ rule_for_name(const char *name)
 	struct dyn_rule *dr;
 	size_t nl = strlen(name);
 
+	/* a deny rule for the name wins: NXDOMAIN */
+	for (int i = 0; i < nrules; i++)
+		if (rules[i].deny && rule_names(&rules[i], name, nl))
+			return NULL;
 	for (int i = 0; i < nrules; i++) {
 		const struct rule *r = &rules[i];
-		size_t sl = r->name ? strlen(r->name) : 0;
 
-		if (r->kind == R_NAME && !strcasecmp(r->name, name))
+		if (r->deny)
+			continue;
+		if (r->kind == R_NAME && rule_names(r, name, nl))
 			return r;
-		if (r->kind == R_WILDCARD && nl > sl + 1 && name[nl - sl - 1] == '.' &&
-		    !strcasecmp(name + nl - sl, r->name) && !wild)
+		if (r->kind == R_WILDCARD && rule_names(r, name, nl) && !wild)
 			wild = r;
 	}
 	/* --audit: any name is resolved upstream and pinned, allowing nothing
@@ -5863,8 +5967,9 @@ dns_answer(const uint8_t *q, size_t n, uint8_t *out, size_t cap)
 			char a[INET6_ADDRSTRLEN];
 
 			if (p->rule != r || p->family != family ||
-			    p->plen != (int)alen * 8 || o + 12 + alen > cap)
-				continue;
+			    p->plen != (int)alen * 8 || o + 12 + alen > cap ||
+			    addr_denied(family, p->addr))
+				continue; /* a deny rule wins over pinned answers */
 			out[o++] = 0xc0;  /* the name: a pointer to the question's */
 			out[o++] = 12;
 			out[o++] = 0;
@@ -6962,7 +7067,7 @@ log_start(int argc, char **argv)
 enum {
 	OPT_BIND = 256, OPT_HOSTS, OPT_STRICT, OPT_AUDIT, OPT_LEARN, OPT_RESOLV,
 	OPT_DNS, OPT_TIMEOUT, OPT_PRIVATE_DNS, OPT_DENY_UNIX, OPT_NO_SYSRES,
-	OPT_DENY_ERRNO,
+	OPT_DENY_ERRNO, OPT_DENY,
 };
 
 static const struct option long_options[] = {
@@ -6984,6 +7089,7 @@ static const struct option long_options[] = {
 	{ "deny-unix", required_argument, NULL, OPT_DENY_UNIX },
 	{ "no-system-resolver", no_argument, NULL, OPT_NO_SYSRES },
 	{ "deny-errno", required_argument, NULL, OPT_DENY_ERRNO },
+	{ "deny", required_argument, NULL, OPT_DENY },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -7031,7 +7137,10 @@ parse_options(int argc, char **argv)
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'a':
-			add_rule(optarg, NULL);
+			add_rule(optarg, NULL, 0);
+			break;
+		case OPT_DENY:
+			add_rule(optarg, NULL, 1);
 			break;
 		case 'A':
 			add_rules_from_file(optarg);

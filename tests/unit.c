@@ -906,7 +906,7 @@ load_world(void)
 	nservers = 0;
 	stderr_begin();
 	for (size_t i = 0; i < NROWS(world_rules); i++)
-		add_rule(world_rules[i], NULL);
+		add_rule(world_rules[i], NULL, 0);
 	build_pin_table();
 	warnings = stderr_end(text, sizeof(text));
 	/* no DNS server, and one name rule that the hosts file does not name */
@@ -1734,7 +1734,7 @@ world_child(const void *arg, char *out, size_t len)
 	opt_dns_given = 1;
 	nservers = 0;
 	opt_quiet = 1;
-	add_rule(row->rule, NULL);
+	add_rule(row->rule, NULL, 0);
 	build_pin_table();
 	if (!row->query) {
 		pins_of(&rules[0], 0, out, len);

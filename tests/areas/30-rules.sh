@@ -64,3 +64,44 @@ ll "link-local: fe80::/10 without a zone allows no link" denied 'fe80::/10' lo
 run -a 'fe80::1%nosuchif0' -- true
 [ "$rc" = 125 ] && pass "link-local: a zone that names no interface is a bad rule (125)" ||
 	fail "link-local: a zone that names no interface is a bad rule (125)" "rc $rc err $err"
+
+# deny rules: checked before allow rules, in every form of the address
+expect_denied "--deny: a denied address inside an allowed prefix" 127.0.0.3:9000 \
+	-a 127.0.0.0/8 --deny 127.0.0.3 -- "$OP" tcp 127.0.0.3 9000 t-deny-1
+expect_allowed "--deny: the rest of the prefix stays allowed" t-deny-2 \
+	-a 127.0.0.0/8 --deny 127.0.0.3 -- "$OP" tcp 127.0.0.2 9000 t-deny-2
+expect_denied "--deny: the IPv4-mapped form is refused too" 127.0.0.3:9000 \
+	-a 127.0.0.0/8 -a ::/0 --deny 127.0.0.3 -- "$OP" tcp ::ffff:127.0.0.3 9000 t-deny-3
+run -a 0.0.0.0/0 -a ::/0 --deny 127.0.0.3 -- "$OP" tcp 64:ff9b::7f00:3 9000 t-deny-4
+case "$out:$err" in
+"$DENY:"*"the deny rule !127.0.0.3 refuses it"*) pass "--deny: the NAT64 form is refused too, and the line names the deny rule" ;;
+*) fail "--deny: the NAT64 form is refused too, and the line names the deny rule" "out '$out' err $err" ;;
+esac
+printf '127.0.0.0/8\n! tcp:127.0.0.2:9000\n' >"$T/deny-allow"
+expect_denied "an allow-file line '!RULE' is a deny rule (its protocol and port)" 127.0.0.2:9000 \
+	-A "$T/deny-allow" -- "$OP" tcp 127.0.0.2 9000 t-deny-5
+expect_allowed "a deny rule with a port leaves the other ports" t-deny-6 \
+	-A "$T/deny-allow" -- "$OP" tcp 127.0.0.2 9002 t-deny-6
+printf '127.0.0.3 denied.test\n127.0.0.2 ok.test\n' >"$T/deny-hosts"
+run --hosts "$T/deny-hosts" --resolv "$T/resolv.empty" -a denied.test -a ok.test --deny denied.test -- \
+	python3 -c 'import socket
+for n in ("denied.test", "ok.test"):
+    try: print(n, socket.gethostbyname(n))
+    except OSError as e: print(n, "unresolved")'
+case "$out" in
+*"denied.test unresolved"*"ok.test 127.0.0.2"*) pass "--deny NAME: pinned DNS refuses the name (NXDOMAIN), others resolve" ;;
+*) fail "--deny NAME: pinned DNS refuses the name (NXDOMAIN), others resolve" "out '$out' err $err" ;;
+esac
+run --hosts "$T/deny-hosts" --resolv "$T/resolv.empty" -a denied.test --deny 127.0.0.3 -- \
+	python3 -c 'import socket
+try: print(socket.gethostbyname("denied.test"))
+except OSError: print("unresolved")'
+[ "$out" = unresolved ] && pass "a deny rule wins over pinned DNS answers (no address it refuses is given)" ||
+	fail "a deny rule wins over pinned DNS answers (no address it refuses is given)" "out '$out' err $err"
+rm -f "$T/deny-learned"
+run --audit --learn "$T/deny-learned" -a 127.0.0.2 --deny 127.0.0.3 -l "$T/deny-log" -- "$OP" tcp 127.0.0.3 9000 t-deny-audit
+if grep -q '"verdict":"audit".*"rule":"!127.0.0.3"' "$T/deny-log" && ! grep -q '127.0.0.3' <(grep -v '^#' "$T/deny-learned"); then
+	pass "--audit: what a deny rule refuses is logged as audit, and never learned"
+else
+	fail "--audit: what a deny rule refuses is logged as audit, and never learned" "log $(cat "$T/deny-log"); learned $(cat "$T/deny-learned")"
+fi
