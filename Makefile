@@ -62,7 +62,7 @@ fuzz: $(FUZZERS)
 test: netpin helpers
 	./test.sh $(if $(MODE),-m $(MODE)) $(AREAS)
 
-demo: netpin helpers
+demo: netpin
 	./tests/demo.sh
 
 # figures against the same work without netpin (a report, see README)

@@ -17,7 +17,12 @@ if command -v curl >/dev/null; then
 else
 	fetch=(python3 -c 'import sys,urllib.request;print(urllib.request.urlopen(sys.argv[1]).read().decode(),end="")')
 fi
-show() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+# bold commands on a terminal only: no raw escape codes in a log or a pipe
+if [ -t 1 ]; then
+	show() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+else
+	show() { printf '\n$ %s\n' "$*"; }
+fi
 run() { show "$@"; "$@"; echo "(exit status $?)"; }
 
 run ./netpin --allow 127.0.0.2:8080 --log "$T/log" -- "${fetch[@]}" http://127.0.0.2:8080/allowed

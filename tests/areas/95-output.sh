@@ -48,3 +48,13 @@ if command -v busybox >/dev/null 2>&1; then
 else
 	skip "a refused socket (busybox ping)" "busybox is not installed"
 fi
+
+# make demo's script: the allowed fetch, the denied one, the log; and no
+# terminal escape codes when its output is not a terminal
+"$ROOT/tests/demo.sh" >"$T/demo.out" 2>&1 </dev/null
+if grep -q '"verdict":"allow"' "$T/demo.out" && grep -q 'denied connect to 127.0.0.3:8080/tcp' "$T/demo.out" &&
+	! grep -q "$(printf '\033')" "$T/demo.out"; then
+	pass "the demo shows an allowed and a denied fetch and the log, with no escape codes in a pipe"
+else
+	fail "the demo shows an allowed and a denied fetch and the log, with no escape codes in a pipe" "$(head -c 600 "$T/demo.out")"
+fi
