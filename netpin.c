@@ -4388,6 +4388,57 @@ cmsg_allowed(int level, int type)
 	return 0;
 }
 
+/*
+ * The addfd mode cannot take a descriptor that is not a socket: one passed
+ * with SCM_RIGHTS is opened again through /proc/TID/fd, if it is a pipe, a
+ * FIFO or a regular file (memfds too), with no more access than the
+ * command's own (its access mode, never from an O_PATH one), FIFOs without
+ * blocking.  The command's peer gets a file of its own offset and status
+ * flags.  A privileged netpin does not open for the command: refused.
+ * Returns 0 (*out: netpin's descriptor) or an errno.
+ */
+static int
+reopen_passed(const struct call *c, int theirs, int *out)
+{
+	char path[64], info[512], flags[32];
+	struct stat before, after;
+	unsigned long fl;
+	int fd, n, fi;
+
+	if (netpin_privileged)
+		goto refused;
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", (int)c->tid, theirs);
+	if ((fi = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		goto refused;
+	n = (int)read(fi, info, sizeof(info) - 1);
+	close(fi);
+	info[n > 0 ? n : 0] = '\0';
+	if (status_field(info, "flags", flags, sizeof(flags)))
+		goto refused;
+	fl = strtoul(flags, NULL, 8);
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)c->tid, theirs);
+	if ((fl & O_PATH) || stat(path, &before) ||
+	    !(S_ISFIFO(before.st_mode) || S_ISREG(before.st_mode)))
+		goto refused;
+	fd = open(path, (int)(fl & (O_ACCMODE | O_APPEND)) | O_CLOEXEC | O_NOCTTY |
+	    (S_ISFIFO(before.st_mode) ? O_NONBLOCK : 0));
+	if (fd < 0)
+		return errno;
+	/* the same file that was looked at (no swap of fd theirs meanwhile) */
+	if (fstat(fd, &after) || after.st_dev != before.st_dev ||
+	    after.st_ino != before.st_ino) {
+		close(fd);
+		goto refused;
+	}
+	*out = fd;
+	return 0;
+refused:
+	warn_once("passed fd", "pid %d passes a file descriptor (fd %d) that netpin "
+	    "cannot open again without pidfd_getfd (only pipes, FIFOs and files, "
+	    "by an unprivileged netpin): call denied", (int)c->tid, theirs);
+	return EACCES;
+}
+
 /* Check netpin's copy of the control data; take SCM_RIGHTS fds into netpin. */
 /*
  * An IP_PKTINFO / IPV6_PKTINFO source address: unspecified (the kernel
@@ -4454,10 +4505,11 @@ take_control(struct call *c, struct msgbuf *m)
 				m->fds = xrealloc(m->fds, (size_t)m->nfds + 1, sizeof(int));
 				if ((err = take_fd(c, theirs, &ours)) == ENOTSOCK &&
 				    addfd_mode) {
-					warnx("pid %d passes a file descriptor that is not a "
-					    "socket (fd %d); without pidfd_getfd netpin cannot "
-					    "carry it: call denied", (int)c->tid, theirs);
-					return EACCES;
+					if ((err = reopen_passed(c, theirs, &ours)))
+						return err;
+					m->fds[m->nfds++] = ours;
+					memcpy(slot, &ours, sizeof(int));
+					continue;
 				}
 				if (err)
 					return err;
