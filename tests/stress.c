@@ -6,9 +6,9 @@
  * Forks PROCS processes with THREADS threads each.  Every thread repeats,
  * until SECONDS have passed, this round of six operations:
  *   1. blocking TCP connect to ALLOWED_IP:TCPPORT   -> 0, send 1 byte, close
- *   2. blocking TCP connect to DENIED_IP:TCPPORT    -> -1 EACCES
+ *   2. blocking TCP connect to DENIED_IP:TCPPORT    -> -1 EHOSTUNREACH
  *   3. UDP sendto ALLOWED_IP:UDPPORT                -> full length
- *   4. UDP sendto DENIED_IP:UDPPORT                 -> -1 EACCES
+ *   4. UDP sendto DENIED_IP:UDPPORT                 -> -1 EHOSTUNREACH
  *   5. UDP sendmsg (msg_name) to ALLOWED_IP:UDPPORT -> full length
  *   6. nonblocking TCP connect to ALLOWED_IP:TCPPORT -> -1 EINPROGRESS, then
  *      poll(POLLOUT) and SO_ERROR 0; send 1 byte, close
@@ -207,8 +207,8 @@ tcp_connect(struct slot *s, const struct sockaddr_in *sa, int allowed)
 		send_tag_close(s, fd, 'T');
 		return;
 	}
-	if (r != -1 || e != EACCES)
-		mismatch_result(s, "connect", r, e, "EACCES");
+	if (r != -1 || e != EHOSTUNREACH)
+		mismatch_result(s, "connect", r, e, "EHOSTUNREACH");
 	close(fd);
 }
 
@@ -227,8 +227,8 @@ udp_sendto(struct slot *s, int fd, const struct sockaddr_in *sa, int allowed)
 			mismatch_result(s, "sendto", (long)n, e, "17");
 		return;
 	}
-	if (n != -1 || e != EACCES)
-		mismatch_result(s, "sendto", (long)n, e, "EACCES");
+	if (n != -1 || e != EHOSTUNREACH)
+		mismatch_result(s, "sendto", (long)n, e, "EHOSTUNREACH");
 }
 
 static void

@@ -190,7 +190,7 @@ esac
 # ---- the checks ---------------------------------------------------------------
 check "allowed TCP connect" 0 ok tcp-allow \
 	-a 127.0.0.2:9410 -- "$OP" tcp 127.0.0.2 9410 t-vg-1
-check "denied TCP connect (with -v and a JSON log)" 1 EACCES tcp-deny \
+check "denied TCP connect (with -v and a JSON log)" 1 EHOSTUNREACH tcp-deny \
 	-v -l "$T/json.log" -a 127.0.0.2:9410 -- "$OP" tcp 127.0.0.3 9410 t-vg-2
 check "nonblocking TCP connect" 0 ok tcp-nb \
 	-a 127.0.0.2:9410 -- "$OP" tcp-nb 127.0.0.2 9410 t-vg-3
@@ -228,7 +228,7 @@ if [ -x tests/refuse ]; then
 	if ! grep -q 'mediation: addfd' "$T/err-addfd-tcp"; then
 		notok "addfd mode: netpin-vg runs in the addfd mode" "$(oneline <"$T/err-addfd-tcp")"
 	fi
-	check "addfd mode: denied TCP connect, UDP sendto" 0 $'EACCES\nok' addfd-deny \
+	check "addfd mode: denied TCP connect, UDP sendto" 0 $'EHOSTUNREACH\nok' addfd-deny \
 		-a udp:127.0.0.2:9411 -- sh -c "'$OP' tcp 127.0.0.3 9410; '$OP' udp-sendto 127.0.0.2 9411 t-vg-10"
 	check "addfd mode: a pipe over SCM_RIGHTS is refused" 1 EACCES addfd-scm \
 		-a 127.0.0.2 -- "$OP" scm-rights
