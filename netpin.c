@@ -198,6 +198,8 @@ _Static_assert(sizeof(struct kmmsghdr) == 64, "mmsghdr ABI");
 #define SECCOMP_IOCTL_NOTIF_SEND _IOWR('!', 1, struct seccomp_notif_resp)
 #define SECCOMP_IOCTL_NOTIF_ID_VALID _IOW('!', 2, uint64_t)
 #define SECCOMP_IOCTL_NOTIF_ADDFD _IOW('!', 3, struct seccomp_notif_addfd) /* 5.9 */
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS _IOW('!', 4, uint64_t)              /* 6.6 */
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP 1
 #define SECCOMP_ADDFD_FLAG_SEND (1U << 1)                                   /* 5.14 */
 
 #define LANDLOCK_CREATE_RULESET_VERSION (1U << 0)
@@ -2408,6 +2410,7 @@ landlock_apply(int abi)
 #define CAP_NET_BIND_SERVICE_ 10
 
 static int listener = -1;
+static int sync_wake;             /* SYNC_WAKE_UP set on the listener */
 static pid_t netpin_pid;
 static pid_t child_pid;
 static int use_thread_pidfd;
@@ -7348,6 +7351,14 @@ main(int argc, char **argv)
 	}
 	if (addfd_mode)
 		addfd_setup(sp[0]);
+	/* Linux 6.6: the command's thread hands its CPU to the receiver it
+	 * wakes, and gets it back with the answer (no cross-CPU wake-ups) */
+	sync_wake = ioctl(listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS,
+	    SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) == 0;
+	if (opt_verbose)
+		fprintf(stderr, "netpin: notifications: %s\n", sync_wake ?
+		    "synchronous wake-up (Linux 6.6)" :
+		    "plain wake-up (no SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP before 6.6)");
 	if (opt_verbose)
 		fprintf(stderr, "netpin: mediation: %s\n", addfd_mode ?
 		    "addfd (pidfd_getfd refused: netpin creates the command's sockets)" :
