@@ -586,6 +586,29 @@ xstrdup(const char *s)
 	return d;
 }
 
+/*
+ * Memory for a call while the command runs: never exits on failure (the
+ * call fails with ENOMEM instead; netpin serves on).  xcalloc is for start.
+ */
+static void *
+call_alloc(size_t n, size_t size)
+{
+	return calloc(n ? n : 1, size ? size : 1);
+}
+
+/* One more descriptor a message holds (closed with it).  0 or ENOMEM. */
+static int
+fds_push(int **fds, int *nfds, int fd)
+{
+	int *v = realloc(*fds, ((size_t)*nfds + 1) * sizeof(int));
+
+	if (!v)
+		return ENOMEM;
+	*fds = v;
+	v[(*nfds)++] = fd;
+	return 0;
+}
+
 /* Parse a decimal number in [lo, hi] that spans exactly [s, end). */
 static int
 parse_number(const char *s, const char *end, long lo, long hi, long *out)
@@ -2469,8 +2492,10 @@ struct call {
 static struct call *
 call_new(const struct seccomp_notif *n)
 {
-	struct call *c = xcalloc(1, sizeof(*c));
+	struct call *c = call_alloc(1, sizeof(*c));
 
+	if (!c)
+		return NULL; /* the caller answers ENOMEM */
 	c->id = n->id;
 	c->tid = (pid_t)n->pid;
 	c->nr = n->data.nr;
@@ -2717,7 +2742,10 @@ held_add(int fd, int settled)
 		errno = EMFILE;
 		return 0;
 	}
-	h = xcalloc(1, sizeof(*h));
+	if (!(h = call_alloc(1, sizeof(*h)))) {
+		errno = ENOMEM;
+		return 0;
+	}
 	h->ino = st.st_ino;
 	h->fd = fd;
 	pthread_mutex_lock(&held_lock);
@@ -2794,14 +2822,22 @@ held_dup(ino_t ino)
 struct inoset {
 	ino_t *v;
 	size_t n, cap;
+	int failed;               /* out of memory: the set is incomplete */
 };
 
 static void
 inoset_add(struct inoset *s, ino_t ino)
 {
 	if (s->n == s->cap) {
-		s->cap = s->cap ? 2 * s->cap : 256;
-		s->v = xrealloc(s->v, s->cap, sizeof(*s->v));
+		size_t cap = s->cap ? 2 * s->cap : 256;
+		ino_t *v = realloc(s->v, cap * sizeof(*v));
+
+		if (!v) {
+			s->failed = 1; /* the scan then counts as not made */
+			return;
+		}
+		s->v = v;
+		s->cap = cap;
 	}
 	s->v[s->n++] = ino;
 }
@@ -2986,7 +3022,8 @@ command_sockets(struct inoset *socks)
 	}
 	free(pids.v);
 	free(again.v);
-	return rc;
+	/* a set that could not hold every socket must not let any go */
+	return rc || socks->failed || pids.failed ? -1 : 0;
 }
 
 /*
@@ -3741,8 +3778,10 @@ remember_refusal_locked(const struct verdict *v, const char *name)
 		refusals_lost++;
 		return;
 	}
-	if (!refusals)
-		refusals = xcalloc(REFUSALS_MAX, sizeof(*refusals));
+	if (!refusals && !(refusals = call_alloc(REFUSALS_MAX, sizeof(*refusals)))) {
+		refusals_lost++;
+		return;
+	}
 	refusals[nrefusals].proto = proto;
 	refusals[nrefusals].sock_proto = v->proto;
 	refusals[nrefusals].d = *v->d;
@@ -4505,20 +4544,17 @@ take_control(struct call *c, struct msgbuf *m)
 				char *slot = m->control + off + sizeof(h) + i * sizeof(int);
 
 				memcpy(&theirs, slot, sizeof(int));
-				m->fds = xrealloc(m->fds, (size_t)m->nfds + 1, sizeof(int));
 				if ((err = take_fd(c, theirs, &ours)) == ENOTSOCK &&
-				    addfd_mode) {
-					if ((err = reopen_passed(c, theirs, &ours)))
-						return err;
-					m->fds[m->nfds++] = ours;
-					memcpy(slot, &ours, sizeof(int));
-					continue;
-				}
+				    addfd_mode)
+					err = reopen_passed(c, theirs, &ours);
+				else if (!err && addfd_mode)
+					held_in_flight(ours);
 				if (err)
 					return err;
-				if (addfd_mode)
-					held_in_flight(ours);
-				m->fds[m->nfds++] = ours;
+				if (fds_push(&m->fds, &m->nfds, ours)) {
+					close(ours);
+					return ENOMEM;
+				}
 				memcpy(slot, &ours, sizeof(int));
 			}
 		}
@@ -4570,14 +4606,16 @@ read_msg(struct call *c, const struct kmsghdr *h, struct msgbuf *m, size_t budge
 		remote[n++].iov_len = take;
 		total += take;
 	}
-	m->data = xcalloc(1, total);
+	if (!(m->data = call_alloc(1, total)))
+		return ENOMEM;
 	m->len = total;
 	if ((err = child_readv(c, remote, n, m->data, total)))
 		return err;
 	if (h->controllen > INT_MAX || h->controllen > CTL_MAX)
 		return ENOBUFS;
 	if (h->controllen) {
-		m->control = xcalloc(1, h->controllen);
+		if (!(m->control = call_alloc(1, h->controllen)))
+			return ENOMEM;
 		m->controllen = h->controllen;
 		if ((err = child_read(c, h->control, m->control, m->controllen)))
 			return err;
@@ -4665,9 +4703,10 @@ send_unix_checked(struct call *c, struct msgbuf *m)
 		return 0;
 	err = unix_path_pinned(c, c->is_mmsg ? "sendmmsg" : "sendmsg", &m->name,
 	    &m->namelen, &fd);
-	if (fd >= 0) {
-		m->fds = xrealloc(m->fds, (size_t)m->nfds + 1, sizeof(int));
-		m->fds[m->nfds++] = fd; /* closed with the message */
+	/* closed with the message */
+	if (fd >= 0 && fds_push(&m->fds, &m->nfds, fd)) {
+		close(fd);
+		return err ? err : ENOMEM;
 	}
 	return err;
 }
@@ -5500,7 +5539,8 @@ on_sendto(struct call *c, const struct seccomp_data *a)
 
 	c->op = OP_SEND;
 	c->flags = (int)a->args[3];
-	c->msg = m = xcalloc(1, sizeof(*m));
+	if (!(c->msg = m = call_alloc(1, sizeof(*m))))
+		return fail_call(c, ENOMEM);
 	c->nmsg = c->nsend = 1;
 	if ((err = take_fd(c, (int)a->args[0], &c->fd)) ||
 	    (err = socket_kind(c)) ||
@@ -5515,7 +5555,8 @@ on_sendto(struct call *c, const struct seccomp_data *a)
 			return fail_call(c, EMSGSIZE);
 		len = DATA_MAX; /* a stream sends part */
 	}
-	m->data = xcalloc(1, len);
+	if (!(m->data = call_alloc(1, len)))
+		return fail_call(c, ENOMEM);
 	m->len = len;
 	if ((err = child_read(c, a->args[1], m->data, len)))
 		return fail_call(c, err);
@@ -5534,7 +5575,8 @@ on_sendmsg(struct call *c, const struct seccomp_data *a)
 
 	c->op = OP_SEND;
 	c->flags = (int)a->args[2];
-	c->msg = xcalloc(1, sizeof(*c->msg));
+	if (!(c->msg = call_alloc(1, sizeof(*c->msg))))
+		return fail_call(c, ENOMEM);
 	c->nmsg = c->nsend = 1;
 	if ((err = take_fd(c, (int)a->args[0], &c->fd)) ||
 	    (err = socket_kind(c)) ||
@@ -5566,7 +5608,8 @@ sendmmsg_with(struct call *c, const struct seccomp_data *a, struct kmmsghdr *vec
 		return fail_call(c, 0);
 	if ((err = child_read(c, a->args[1], vec, vlen * sizeof(vec[0]))))
 		return fail_call(c, err);
-	c->msg = xcalloc(vlen, sizeof(*c->msg));
+	if (!(c->msg = call_alloc(vlen, sizeof(*c->msg))))
+		return fail_call(c, ENOMEM);
 	/* like the kernel: send up to the first bad message, then say how many */
 	for (c->nmsg = 0; c->nmsg < vlen && budget > 0; c->nmsg++) {
 		struct msgbuf *m = &c->msg[c->nmsg];
@@ -5599,8 +5642,10 @@ static void
 on_sendmmsg(struct call *c, const struct seccomp_data *a)
 {
 	/* netpin's copy of the vector; 64 KiB, per call: any receiver */
-	struct kmmsghdr *vec = xcalloc(KIOV_MAX, sizeof(*vec));
+	struct kmmsghdr *vec = call_alloc(KIOV_MAX, sizeof(*vec));
 
+	if (!vec)
+		return fail_call(c, ENOMEM);
 	sendmmsg_with(c, a, vec);
 	free(vec);
 }
@@ -5681,9 +5726,19 @@ responder_open(void)
 		dns_udp[i] = responder_socket(family, SOCK_DGRAM, &dns_udp_addr[i]);
 		dns_tcp[i] = responder_socket(family, SOCK_STREAM, &dns_tcp_addr[i]);
 	}
-	if (dns_udp[0] < 0 || dns_tcp[0] < 0)
-		die("pinned DNS: cannot listen on 127.0.0.1: %s\nhint: netpin needs "
-		    "a loopback interface that is up", strerror(errno));
+	/* loopback down (early in an initramfs): the command's DNS is refused */
+	if (dns_udp[0] < 0 || dns_tcp[0] < 0) {
+		warnx("pinned DNS: cannot listen on 127.0.0.1 (%s): the command's DNS "
+		    "is refused\nhint: bring the loopback interface up (ip link set lo up)",
+		    strerror(errno));
+		for (int i = 0; i < 2; i++) {
+			if (dns_udp[i] >= 0)
+				close(dns_udp[i]);
+			if (dns_tcp[i] >= 0)
+				close(dns_tcp[i]);
+			dns_udp[i] = dns_tcp[i] = -1;
+		}
+	}
 }
 
 /* A rule that names this server's port 53 lets DNS go there as it is. */
@@ -5803,6 +5858,8 @@ redirect_dns(struct call *c, const struct dest *d, int proto,
 	struct sockaddr_in6 *sin6 = (void *)ss;
 	struct stat st;
 
+	if (dns_udp[0] < 0)
+		return EACCES; /* no pinned DNS (loopback down): DNS is refused */
 	if (proto == P_UDP) {
 		struct redirect *r;
 		struct dest local;
@@ -5917,15 +5974,21 @@ rule_for_name(const char *name)
 	if (!dr) {
 		const struct rule *one[1];
 
-		dr = xcalloc(1, sizeof(*dr));
+		if (!(dr = call_alloc(1, sizeof(*dr))) || !(dr->rule.name = strdup(name))) {
+			free(dr);
+			pthread_mutex_unlock(&pins_lock);
+			return NULL; /* out of memory: NXDOMAIN */
+		}
 		if (wild) {
+			char *n2 = dr->rule.name;
+
 			dr->rule = *wild;
+			dr->rule.name = n2;
 		} else {
-			dr->rule.text = xstrdup("(audit)");
+			dr->rule.text = "(audit)";
 			dr->rule.protos = 0; /* allows nothing */
 		}
 		dr->rule.kind = R_NAME;
-		dr->rule.name = xstrdup(name);
 		for (char *p = dr->rule.name; *p; p++)
 			*p = (char)tolower((unsigned char)*p);
 		one[0] = &dr->rule;
@@ -6106,11 +6169,17 @@ answer_udp_thread(void *arg)
 static void
 responder_udp(int fd)
 {
-	struct udp_query *u = xcalloc(1, sizeof(*u));
+	struct udp_query *u = call_alloc(1, sizeof(*u));
 	pthread_attr_t attr;
 	pthread_t t;
 	ssize_t n;
 
+	if (!u) {
+		char drop[1];
+
+		recv(fd, drop, sizeof(drop), MSG_DONTWAIT); /* dropped, as if lost */
+		return;
+	}
 	u->fd = fd;
 	u->fl = sizeof(u->from);
 	n = recvfrom(fd, u->q, sizeof(u->q), 0, (struct sockaddr *)&u->from, &u->fl);
@@ -6252,11 +6321,15 @@ run_recv(struct call *c, int may_block)
 	struct sockaddr_storage from;
 	socklen_t fl = sizeof(from);
 	int flags = c->flags, blocks = !(c->flags & MSG_DONTWAIT) && socket_blocks(c->fd);
-	char *buf = xcalloc(1, c->recv_len ? c->recv_len : 1);
+	char *buf = call_alloc(1, c->recv_len);
 	uint32_t alen = 0;
 	ssize_t n;
 	int err = 0;
 
+	if (!buf) {
+		answer(c->id, 0, ENOMEM);
+		return 1;
+	}
 	flags |= MSG_DONTWAIT; /* a worker waits in wait_socket() */
 	while ((n = recvfrom(c->fd, buf, c->recv_len, flags, (struct sockaddr *)&from,
 	    &fl)) < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && blocks) {
@@ -6421,6 +6494,8 @@ on_notification(const struct seccomp_notif *n)
 	struct call *c = call_new(n);
 	int err;
 
+	if (!c)
+		return answer(n->id, 0, ENOMEM);
 	switch (n->data.nr) {
 	case SYS_connect:
 	case SYS_bind:
@@ -6823,9 +6898,13 @@ receiver_may_end(int gone)
 static void *
 receiver_main(void *arg)
 {
-	struct seccomp_notif *n = xcalloc(1, notif_size);
+	struct seccomp_notif *n = call_alloc(1, notif_size);
 
 	(void)arg;
+	if (!n) {
+		receiver_may_end(1);
+		return NULL;
+	}
 	for (;;) {
 		struct pollfd p = { listener, POLLIN, 0 };
 		int r = poll(&p, 1, 1000);
@@ -6897,9 +6976,10 @@ supervise(int sock, int sfd, const char *cmd)
 			wait = (int)(next_scan - t);
 		}
 		if (poll(pfd, 7, wait) < 0) {
-			if (errno == EINTR)
-				continue;
-			die_errno("poll");
+			/* out of memory for a moment: the command is served on */
+			if (errno == ENOMEM)
+				usleep(10000);
+			continue;
 		}
 		for (int i = 3; i < 5; i++)
 			if (pfd[i].revents & POLLIN)
@@ -7305,7 +7385,7 @@ main(int argc, char **argv)
 		landlock_describe(stderr);
 	}
 	responder_open();
-	if (opt_verbose) {
+	if (opt_verbose && dns_udp[0] >= 0) {
 		char a[DEST_TEXT_MAX];
 		struct dest d;
 

@@ -84,7 +84,7 @@ case "$(head -1 "$T/out"):$(tail -1 "$T/out")" in
 *) fail "a slow upstream lookup for a wildcard name does not stall other calls" "$out $err" ;;
 esac
 run "${PDNS[@]}" -a '*.wild.test:9000' -- python3 -c 'import socket; socket.create_connection(("127.0.0.3", 9000))'
-case $err in *PermissionError*) pass "a wildcard rule allows only the addresses it pinned" ;; *) fail "a wildcard rule allows only the addresses it pinned" "$out $err" ;; esac
+case $err in *"No route to host"*) pass "a wildcard rule allows only the addresses it pinned" ;; *) fail "a wildcard rule allows only the addresses it pinned" "$out $err" ;; esac
 run "${PDNS[@]}" -a pinned.test -- python3 "$HELPERS/rawdns.py" 127.0.0.3 53 pinned.test
 case "$rc:$out" in "0:127.0.0.3 53 0 127.0.0.2") pass "a query sent straight to another server:53 is answered by netpin, as that server" ;;
 *) fail "a query sent straight to another server:53 is answered by netpin, as that server" "rc $rc $out $err" ;; esac
