@@ -319,6 +319,9 @@ esac
 run 90 python3 "$HERE/tcoff.py" "$NETPIN" "$HERE/../netop" $P
 verdict "a terminal the command stops (tcflow TCOOFF) does not stop netpin" \
 	finished=1 allowed=ok rc=0
+run 90 python3 "$HERE/tcoff.py" "$NETPIN" "$HERE/../netop" $P tostop
+verdict "TOSTOP and a foreground group of the command's (SIGTTOU) do not stop netpin" \
+	finished=1 allowed=ok rc=0
 
 # item 2: multicast joins send IGMP/MLD reports carrying groups (and
 # sources) the command chose.  As root: on a veth whose peer is in a
