@@ -24,6 +24,23 @@
  * Landlock (TCP connect/bind with no port allowed, scopes) is a second,
  * independent layer: netpin's own calls are made outside the command's
  * Landlock domain, so only what netpin performs gets through.
+ *
+ * ---- contents (grep for "---- NAME") ----------------------------------------
+ *   includes · arch ladder and kernel constants · options · errors and usage
+ *   syscall wrappers · rules and pin table (pin_allowing: the one decision)
+ *   resolver · JSON log · BPF filter · Landlock
+ *   supervisor (struct call, answering, taking fds, reading the command)
+ *     which sockets the command still holds (addfd mode) · destinations
+ *     acting as the command: unix and netlink calls · reporting
+ *     what was refused: the summary at exit and --learn · vetting
+ *     reading messages out of the command · performing the call
+ *     sockets netpin makes for the command (the addfd mode)
+ *     one handler per system call · calls netpin cannot mediate
+ *   pinned DNS for the command (the responder; handlers[], the dispatch
+ *     table, and the receivers close this part)
+ *   output relays · the command's process · main
+ * (Issue 15 will put these in the order a call lives; this is the order
+ * they have now.)
  */
 
 /* ---- includes ----------------------------------------------------------- */
@@ -2466,6 +2483,7 @@ struct call {
 	uint64_t id;
 	pid_t tid;
 	int nr;
+	const char *name;         /* the system call's (from handlers[]) */
 	enum call_op op;
 	int pidfd;
 	int fd;                   /* netpin's duplicate of the command's socket */
@@ -6434,21 +6452,6 @@ names_netpin_group(const struct call *c, int user, uint64_t who)
 	return (uid_t)who == getuid() || (uid_t)who == geteuid();
 }
 
-static const char *
-aimed_name(int nr)
-{
-	switch (nr) {
-	case SYS_prlimit64: return "prlimit64";
-	case SYS_setpriority: return "setpriority";
-	case SYS_sched_setparam: return "sched_setparam";
-	case SYS_sched_setscheduler: return "sched_setscheduler";
-	case SYS_sched_setaffinity: return "sched_setaffinity";
-	case SYS_sched_setattr: return "sched_setattr";
-	case SYS_ioprio_set: return "ioprio_set";
-	case SYS_tkill: return "tkill";
-	default: return "pidfd_open";
-	}
-}
 
 /*
  * prlimit64, setpriority, sched_*, ioprio_set, tkill and pidfd_open aimed
@@ -6481,61 +6484,81 @@ on_aimed(struct call *c, const struct seccomp_data *a)
 		return answer_continue(c);
 	char key[32];
 
-	snprintf(key, sizeof(key), "aimed %s", aimed_name(a->nr));
-	warn_once(key, "refused %s aimed at netpin by pid %d (netpin's "
-	    "limits, priorities and threads are not the command's)",
-	    aimed_name(a->nr), (int)c->tid);
+	snprintf(key, sizeof(key), "aimed %s", c->name);
+	warn_once(key, "refused %s aimed at netpin by pid %d (netpin's limits, "
+	    "priorities and threads are not the command's)", c->name, (int)c->tid);
 	fail_call(c, EPERM);
+}
+
+/* socket() and socketpair(): refused shapes are said; the rest are made
+ * by netpin (the addfd mode) */
+static void
+on_socket_call(struct call *c, const struct seccomp_data *a)
+{
+	int err = socket_refusal(a);
+
+	if (err)
+		return on_refused_socket(c, a, err);
+	on_socket(c, a);
+}
+
+/*
+ * Every system call the filter may send to netpin, and its handler: the
+ * filter and this table must agree (tests/bpftest.c checks that every call
+ * the filter can notify has a row here).
+ */
+static const struct handler {
+	int nr;
+	const char *name;
+	void (*fn)(struct call *, const struct seccomp_data *);
+} handlers[] = {
+	{ SYS_connect, "connect", on_connect_or_bind },
+	{ SYS_bind, "bind", on_connect_or_bind },
+	{ SYS_listen, "listen", on_listen },
+	{ SYS_sendto, "sendto", on_sendto },
+	{ SYS_sendmsg, "sendmsg", on_sendmsg },
+	{ SYS_sendmmsg, "sendmmsg", on_sendmmsg },
+	{ SYS_recvfrom, "recvfrom", on_recvfrom },
+	{ SYS_socket, "socket", on_socket_call },
+	{ SYS_socketpair, "socketpair", on_socket_call },
+	{ SYS_accept, "accept", on_accept },
+	{ SYS_accept4, "accept4", on_accept },
+	{ SYS_setsockopt, "setsockopt", on_setsockopt },
+	{ SYS_io_uring_setup, "io_uring_setup", on_io_uring },
+	{ SYS_io_uring_enter, "io_uring_enter", on_io_uring },
+	{ SYS_io_uring_register, "io_uring_register", on_io_uring },
+	{ SYS_prlimit64, "prlimit64", on_aimed },
+	{ SYS_setpriority, "setpriority", on_aimed },
+	{ SYS_sched_setparam, "sched_setparam", on_aimed },
+	{ SYS_sched_setscheduler, "sched_setscheduler", on_aimed },
+	{ SYS_sched_setaffinity, "sched_setaffinity", on_aimed },
+	{ SYS_sched_setattr, "sched_setattr", on_aimed },
+	{ SYS_ioprio_set, "ioprio_set", on_aimed },
+	{ SYS_tkill, "tkill", on_aimed },
+	{ SYS_pidfd_open, "pidfd_open", on_aimed },
+};
+
+static const struct handler *
+handler_for(int nr)
+{
+	for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++)
+		if (handlers[i].nr == nr)
+			return &handlers[i];
+	return NULL;
 }
 
 static void
 on_notification(const struct seccomp_notif *n)
 {
+	const struct handler *h = handler_for(n->data.nr);
 	struct call *c = call_new(n);
-	int err;
 
 	if (!c)
 		return answer(n->id, 0, ENOMEM);
-	switch (n->data.nr) {
-	case SYS_connect:
-	case SYS_bind:
-		return on_connect_or_bind(c, &n->data);
-	case SYS_listen:
-		return on_listen(c, &n->data);
-	case SYS_sendto:
-		return on_sendto(c, &n->data);
-	case SYS_sendmsg:
-		return on_sendmsg(c, &n->data);
-	case SYS_sendmmsg:
-		return on_sendmmsg(c, &n->data);
-	case SYS_recvfrom:
-		return on_recvfrom(c, &n->data);
-	case SYS_socket:
-	case SYS_socketpair:
-		if ((err = socket_refusal(&n->data)))
-			return on_refused_socket(c, &n->data, err);
-		return on_socket(c, &n->data);
-	case SYS_io_uring_setup:
-	case SYS_io_uring_enter:
-	case SYS_io_uring_register:
-		return on_io_uring(c, &n->data);
-	case SYS_accept:
-	case SYS_accept4:
-		return on_accept(c, &n->data);
-	case SYS_setsockopt:
-		return on_setsockopt(c, &n->data);
-	case SYS_prlimit64:
-	case SYS_setpriority:
-	case SYS_sched_setparam:
-	case SYS_sched_setscheduler:
-	case SYS_sched_setaffinity:
-	case SYS_sched_setattr:
-	case SYS_ioprio_set:
-	case SYS_tkill:
-	case SYS_pidfd_open:
-		return on_aimed(c, &n->data);
-	}
-	fail_call(c, ENOSYS); /* the filter sends nothing else */
+	if (!h)
+		return fail_call(c, ENOSYS); /* the filter sends nothing else */
+	c->name = h->name;
+	h->fn(c, &n->data);
 }
 
 /* ---- output relays (see lines_dropped) ---- */

@@ -122,6 +122,44 @@ expect_refused(const char *what, int nr, uint64_t a0, uint64_t a1, uint64_t a2, 
 	failures++;
 }
 
+/*
+ * The filter and netpin's handlers[] agree: every system call the filter
+ * can send to netpin (over a spread of arguments) has a handler, and every
+ * handler's system call can be sent.
+ */
+static void
+check_handlers(void)
+{
+	static const uint64_t a0s[] = { 0, 1, 3, AF_INET, 17, SELF, SELF + 5 };
+	static const uint64_t a1s[] = { 0, 1, SOCK_RAW, IPPROTO_IPV6, SELF };
+	static const uint64_t a2s[] = { 0, 1, 20, 35, 78 };
+	static const uint64_t a4s[] = { 0, 0x1000 };
+	int missing = 0, unreached = 0;
+
+	for (int nr = 0; nr < 600; nr++) {
+		int notified = 0;
+
+		for (size_t i = 0; i < sizeof(a0s) / sizeof(a0s[0]); i++)
+			for (size_t j = 0; j < sizeof(a1s) / sizeof(a1s[0]); j++)
+				for (size_t k = 0; k < sizeof(a2s) / sizeof(a2s[0]); k++)
+					for (size_t l = 0; l < 2; l++)
+						notified |= N(nr, a0s[i], a1s[j], a2s[k], 0,
+						    a4s[l]) == SECCOMP_RET_USER_NOTIF;
+		if (notified && !handler_for(nr)) {
+			printf("# the filter sends system call %d, which has no handler\n", nr);
+			missing++;
+		}
+		/* the addfd mode sends every call the other sends, and more */
+		if (!notified && handler_for(nr) && *mode) {
+			printf("# the handler of %s is never reached\n", handler_for(nr)->name);
+			unreached++;
+		}
+	}
+	expect("every system call the filter sends has a handler", (uint32_t)missing, 0);
+	if (*mode)
+		expect("every handler's system call can be sent", (uint32_t)unreached, 0);
+}
+
 static void
 check_structure(void)
 {
@@ -144,6 +182,7 @@ check_structure(void)
 			if (N(nr, v, v * 3, v * 7, v, v ? 0x100000000ULL : 0) == BAD)
 				bad++;
 	expect("every syscall 0..599 gets a verdict", (uint32_t)bad, 0);
+	check_handlers();
 }
 
 int
