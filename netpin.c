@@ -2553,6 +2553,22 @@ answer(uint64_t id, int64_t val, int err)
 		warnx("ioctl(SECCOMP_IOCTL_NOTIF_SEND): %s", strerror(errno));
 }
 
+/*
+ * Answer a call, letting go of netpin's duplicate of its socket first: the
+ * command runs again at once (at once on the same CPU with SYNC_WAKE_UP),
+ * and its close() must leave no reference of netpin's behind (a listener
+ * closed and bound again, a UDP port bound again).
+ */
+static void
+answer_call(struct call *c, int64_t val, int err)
+{
+	if (c->fd >= 0) {
+		close(c->fd);
+		c->fd = -1;
+	}
+	answer(c->id, val, err);
+}
+
 /* Still the same blocked call?  Everything read before this is trusted after. */
 static int
 still_pending(const struct call *c)
@@ -3177,7 +3193,7 @@ install_fd(struct call *c, int fd, int cloexec, int send)
 	}
 	held_settle(ino);
 	if (send && !addfd_send)
-		answer(c->id, rc, 0);
+		answer_call(c, rc, 0);
 	return rc;
 }
 
@@ -4860,15 +4876,15 @@ run_send(struct call *c, int may_block)
 	if (c->is_mmsg) {
 		write_back_lengths(c, c->next);
 		if (c->next > 0)
-			answer(c->id, c->next, 0);
+			answer_call(c, c->next, 0);
 		else
-			answer(c->id, 0, err);
+			answer_call(c, 0, err);
 		return 1;
 	}
 	if (c->msg[0].done > 0 || !err)
-		answer(c->id, (int64_t)c->msg[0].done, 0);
+		answer_call(c, (int64_t)c->msg[0].done, 0);
 	else
-		answer(c->id, 0, err);
+		answer_call(c, 0, err);
 	return 1;
 }
 
@@ -4879,7 +4895,7 @@ run_socket(struct call *c)
 	int fd = socket(c->domain, c->type | SOCK_CLOEXEC, c->protocol);
 
 	if (fd < 0 || install_fd(c, fd, c->type & SOCK_CLOEXEC, 1) < 0)
-		answer(c->id, 0, errno);
+		answer_call(c, 0, errno);
 	return 1;
 }
 
@@ -4892,26 +4908,26 @@ run_socketpair(struct call *c)
 	 * writable: write back what is there, to find out */
 	if (child_read(c, c->pair, theirs, sizeof(theirs)) ||
 	    child_write(c, c->pair, theirs, sizeof(theirs))) {
-		answer(c->id, 0, EFAULT);
+		answer_call(c, 0, EFAULT);
 		return 1;
 	}
 	if (socketpair(c->domain, c->type | SOCK_CLOEXEC, c->protocol, sv)) {
-		answer(c->id, 0, errno);
+		answer_call(c, 0, errno);
 		return 1;
 	}
 	if ((theirs[0] = install_fd(c, sv[0], cloexec, 0)) < 0) {
 		int e = errno;
 
 		close(sv[1]);
-		answer(c->id, 0, e);
+		answer_call(c, 0, e);
 		return 1;
 	}
 	if ((theirs[1] = install_fd(c, sv[1], cloexec, 0)) < 0)
-		answer(c->id, 0, errno);
+		answer_call(c, 0, errno);
 	else if (child_write(c, c->pair, theirs, sizeof(theirs)))
-		answer(c->id, 0, EFAULT);
+		answer_call(c, 0, EFAULT);
 	else
-		answer(c->id, 0, 0);
+		answer_call(c, 0, 0);
 	return 1;
 }
 
@@ -4993,7 +5009,7 @@ accept_waiting(struct call *c, struct sockaddr_storage *ss, socklen_t *len)
 	int fd, pidfd = open_task(c->tid);
 
 	if (wake_start(&timer)) {
-		answer(c->id, 0, step_failed("timer_create", c, -1, errno));
+		answer_call(c, 0, step_failed("timer_create", c, -1, errno));
 		if (pidfd >= 0)
 			close(pidfd);
 		return -2;
@@ -5016,7 +5032,7 @@ accept_waiting(struct call *c, struct sockaddr_storage *ss, socklen_t *len)
 			break;
 		}
 		if (signal_waiting(c->tid)) {
-			answer(c->id, 0, EINTR);
+			answer_call(c, 0, EINTR);
 			fd = -2;
 			break;
 		}
@@ -5071,7 +5087,7 @@ run_accept(struct call *c, int may_block)
 		    (c->flags & SOCK_NONBLOCK) | SOCK_CLOEXEC);
 	}
 	if (fd < 0 || c->late_err) {
-		answer(c->id, 0, fd < 0 ? errno : c->late_err);
+		answer_call(c, 0, fd < 0 ? errno : c->late_err);
 		if (fd >= 0)
 			close(fd); /* the kernel, too, drops the connection */
 		return 1;
@@ -5080,11 +5096,11 @@ run_accept(struct call *c, int may_block)
 	    len < c->addrlen ? len : c->addrlen) ||
 	    child_write(c, c->recv_alen, &len, sizeof(len)))) {
 		close(fd); /* the kernel, too, drops the connection */
-		answer(c->id, 0, EFAULT);
+		answer_call(c, 0, EFAULT);
 		return 1;
 	}
 	if (install_fd(c, fd, c->flags & SOCK_CLOEXEC, 1) < 0)
-		answer(c->id, 0, errno);
+		answer_call(c, 0, errno);
 	return 1;
 }
 
@@ -5115,26 +5131,26 @@ run_call(struct call *c, int may_block)
 		/* a port the command let go of may still be held by netpin */
 		if (rc < 0 && errno == EADDRINUSE && addfd_mode && held_scan(1))
 			rc = bind(c->fd, (struct sockaddr *)&c->addr, c->addrlen);
-		answer(c->id, 0, rc < 0 ? errno : 0);
+		answer_call(c, 0, rc < 0 ? errno : 0);
 		return 1;
 	case OP_LISTEN:
 		rc = listen(c->fd, c->backlog);
-		answer(c->id, 0, rc < 0 ? errno : 0);
+		answer_call(c, 0, rc < 0 ? errno : 0);
 		return 1;
 	case OP_CONNECT:
 		if (ndeny_unix && c->as_task && unix_path_named(&c->addr, c->addrlen)) {
-			answer(c->id, 0, connect_unix_checked(c));
+			answer_call(c, 0, connect_unix_checked(c));
 			return 1;
 		}
 		if (socket_blocks(c->fd)) {
 			if (!may_block)
 				return 0;
 			if ((rc = connect_waiting(c)) >= 0)
-				answer(c->id, 0, rc);
+				answer_call(c, 0, rc);
 			return 1;
 		}
 		rc = connect(c->fd, (struct sockaddr *)&c->addr, c->addrlen);
-		answer(c->id, 0, rc < 0 ? errno : 0);
+		answer_call(c, 0, rc < 0 ? errno : 0);
 		return 1;
 	case OP_SEND:
 		return run_send(c, may_block);
@@ -5188,7 +5204,7 @@ worker_main(void *arg)
 
 	if (c->as_task) {
 		if ((err = become_task(c)))
-			answer(c->id, 0, err);
+			answer_call(c, 0, err);
 		else
 			run_call(c, 1);
 		call_free(c);
@@ -5211,7 +5227,7 @@ static void
 refuse_call(struct call *c, const char *why)
 {
 	warnx("%s (pid %d): call refused", why, (int)c->tid);
-	answer(c->id, 0, EAGAIN);
+	answer_call(c, 0, EAGAIN);
 	call_free(c);
 }
 
@@ -5278,7 +5294,7 @@ perform(struct call *c)
 static void
 fail_call(struct call *c, int err)
 {
-	answer(c->id, 0, err);
+	answer_call(c, 0, err);
 	call_free(c);
 }
 
@@ -5497,7 +5513,7 @@ on_setsockopt(struct call *c, const struct seccomp_data *a)
 		if ((err = report(c, &vd)))
 			return fail_call(c, EPERM);
 	}
-	answer(c->id, 0, setsockopt(c->fd, level, name, v, (socklen_t)len) ? errno : 0);
+	answer_call(c, 0, setsockopt(c->fd, level, name, v, (socklen_t)len) ? errno : 0);
 	call_free(c);
 }
 
@@ -6345,7 +6361,7 @@ run_recv(struct call *c, int may_block)
 	int err = 0;
 
 	if (!buf) {
-		answer(c->id, 0, ENOMEM);
+		answer_call(c, 0, ENOMEM);
 		return 1;
 	}
 	flags |= MSG_DONTWAIT; /* a worker waits in wait_socket() */
@@ -6364,7 +6380,7 @@ run_recv(struct call *c, int may_block)
 		fl = sizeof(from);
 	}
 	if (n < 0) {
-		answer(c->id, 0, errno);
+		answer_call(c, 0, errno);
 		free(buf);
 		return 1;
 	}
@@ -6381,9 +6397,9 @@ run_recv(struct call *c, int may_block)
 	    (err = child_read(c, c->recv_alen, &alen, sizeof(alen))) ||
 	    (err = child_write(c, c->recv_from, &from, alen < fl ? alen : fl)) ||
 	    (err = child_write(c, c->recv_alen, &fl, sizeof(uint32_t))))
-		answer(c->id, 0, err);
+		answer_call(c, 0, err);
 	else
-		answer(c->id, n, 0);
+		answer_call(c, n, 0);
 	free(buf);
 	return 1;
 }
@@ -6961,6 +6977,16 @@ ended:
 	return NULL;
 }
 
+/* SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (Linux 6.6): 1 when set.  The flag
+ * is the ioctl's argument itself, not a pointer (valgrind thinks it is:
+ * tests/valgrind.supp). */
+static int
+set_sync_wake(void)
+{
+	return ioctl(listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS,
+	    (unsigned long)SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) == 0;
+}
+
 /* Serve notifications until the command exits; returns netpin's status. */
 static int
 supervise(int sock, int sfd, const char *cmd)
@@ -7456,8 +7482,7 @@ main(int argc, char **argv)
 		addfd_setup(sp[0]);
 	/* Linux 6.6: the command's thread hands its CPU to the receiver it
 	 * wakes, and gets it back with the answer (no cross-CPU wake-ups) */
-	sync_wake = ioctl(listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS,
-	    SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) == 0;
+	sync_wake = set_sync_wake();
 	if (opt_verbose)
 		fprintf(stderr, "netpin: notifications: %s\n", sync_wake ?
 		    "synchronous wake-up (Linux 6.6)" :

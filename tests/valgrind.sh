@@ -119,7 +119,7 @@ fi
 # vg NAME ARGS...: netpin-vg ARGS under memcheck; sets rc, out, err and
 # verdict (empty: memcheck is clean; else what it found).  One log per
 # process (%p): the supervisor's, and the command's up to its exec.
-VGOPTS=(--error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite
+VGOPTS=(--error-exitcode=99 --suppressions="$PWD/tests/valgrind.supp" --leak-check=full --errors-for-leak-kinds=definite
 	--trace-children=no --child-silent-after-fork=no --num-callers=30)
 # VGPREFIX: what runs valgrind (tests/refuse docker -- for the addfd mode)
 VGPREFIX=()
