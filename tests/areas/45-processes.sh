@@ -47,10 +47,17 @@ else
 		cp "$HELPERS/pass_fd.py" "$T/nb/"
 		out=$(cd "$T/nb" && setpriv --reuid=65534 --regid=65534 --clear-groups \
 			env NETPIN_BIN="$T/nb/netpin" "$T/nb/$(basename "$NP")" -a 127.0.0.2 -- \
-			/usr/bin/python3 "$T/nb/pass_fd.py" "$T/nb/file" 2>"$T/err")
+			/usr/bin/python3 "$T/nb/pass_fd.py" file "$T/nb/file" 2>"$T/err")
 		[ "$out" = "read=passed-file write=EBADF" ] &&
 			pass "addfd mode: a read-only file passed with SCM_RIGHTS arrives readable, not writable" ||
 			fail "addfd mode: a read-only file passed with SCM_RIGHTS arrives readable, not writable" "out '$out' $(cat "$T/err")"
+		chmod 777 "$T/nb"
+		out=$(cd "$T/nb" && setpriv --reuid=65534 --regid=65534 --clear-groups \
+			env NETPIN_BIN="$T/nb/netpin" "$T/nb/$(basename "$NP")" -a 127.0.0.2 -- sh -c \
+			"/usr/bin/python3 '$T/nb/pass_fd.py' memfd; /usr/bin/python3 '$T/nb/pass_fd.py' fifo '$T/nb/fifo'" 2>"$T/err")
+		[ "$out" = "read=memfd-data
+fifo=ok" ] && pass "addfd mode: a memfd and a FIFO passed with SCM_RIGHTS arrive and work" ||
+			fail "addfd mode: a memfd and a FIFO passed with SCM_RIGHTS arrive and work" "out '$out' $(cat "$T/err")"
 	else
 		skip "addfd mode: a pipe passed with SCM_RIGHTS is opened again (unprivileged netpin)" "needs setpriv"
 	fi
