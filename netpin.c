@@ -6697,22 +6697,33 @@ struct launch {
 	int pipe[2];              /* listener fd number, to the sender thread */
 };
 
+/* The listener crosses from the child to netpin as one byte 'L' and one
+ * descriptor; this is the message both sides use. */
+union fd_cmsg {
+	struct cmsghdr h;
+	char buf[CMSG_SPACE(sizeof(int))];
+};
+
+static void
+fd_msghdr(struct msghdr *m, struct iovec *iov, union fd_cmsg *u)
+{
+	memset(m, 0, sizeof(*m));
+	memset(u, 0, sizeof(*u));
+	m->msg_iov = iov;
+	m->msg_iovlen = 1;
+	m->msg_control = u->buf;
+	m->msg_controllen = sizeof(u->buf);
+}
+
 static int
 send_fd(int sock, int fd)
 {
 	char byte = 'L';
 	struct iovec iov = { &byte, 1 };
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	struct msghdr m = { 0 };
+	union fd_cmsg u;
+	struct msghdr m;
 
-	memset(&u, 0, sizeof(u));
-	m.msg_iov = &iov;
-	m.msg_iovlen = 1;
-	m.msg_control = u.buf;
-	m.msg_controllen = sizeof(u.buf);
+	fd_msghdr(&m, &iov, &u);
 	u.h.cmsg_level = SOL_SOCKET;
 	u.h.cmsg_type = SCM_RIGHTS;
 	u.h.cmsg_len = CMSG_LEN(sizeof(int));
@@ -6725,18 +6736,12 @@ recv_fd(int sock)
 {
 	char byte;
 	struct iovec iov = { &byte, 1 };
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	struct msghdr m = { 0 };
+	union fd_cmsg u;
+	struct msghdr m;
 	struct cmsghdr *h;
 	int fd;
 
-	m.msg_iov = &iov;
-	m.msg_iovlen = 1;
-	m.msg_control = u.buf;
-	m.msg_controllen = sizeof(u.buf);
+	fd_msghdr(&m, &iov, &u);
 	if (recvmsg(sock, &m, MSG_CMSG_CLOEXEC) != 1 || byte != 'L')
 		return -1;
 	h = CMSG_FIRSTHDR(&m);
