@@ -2380,9 +2380,12 @@ landlock_describe(FILE *f)
 {
 	int abi = landlock_abi_version;
 
+	/* said with -v only: the seccomp supervisor is what enforces */
 	if (abi < 4) {
-		fprintf(f, "netpin: layer 2: Landlock %s: no TCP rules\n",
-		    abi ? "ABI < 4" : "unavailable");
+		fprintf(f, "netpin: layer 2: Landlock %s: no TCP rules; only the "
+		    "seccomp supervisor protects\nhint: Linux >= 6.7 with "
+		    "CONFIG_SECURITY_LANDLOCK=y and \"landlock\" in the lsm= boot "
+		    "parameter\n", abi ? "ABI < 4 (Linux < 6.7)" : "unavailable");
 		return;
 	}
 	fprintf(f, "netpin: layer 2: Landlock ABI %d: direct TCP connect and bind "
@@ -2391,18 +2394,6 @@ landlock_describe(FILE *f)
 	    "; no scopes (ABI < 6)");
 }
 
-static void
-landlock_warn_missing(void)
-{
-	if (landlock_abi_version >= 4)
-		return;
-	warnx("warning: Landlock %s: only the seccomp supervisor protects; "
-	    "the kernel will not refuse direct TCP connect/bind by itself",
-	    landlock_abi_version ? "has no TCP rules (ABI < 4, Linux < 6.7)" :
-	    "is unavailable");
-	fprintf(stderr, "hint: Linux >= 6.7 with CONFIG_SECURITY_LANDLOCK=y and "
-	    "\"landlock\" in the lsm= boot parameter\n");
-}
 
 /* In the child: handle TCP connect/bind with no port allowed; scopes. */
 static int
@@ -2657,11 +2648,10 @@ open_task(pid_t tid)
 
 	if (use_thread_pidfd)
 		return sys_pidfd_open(tid, PIDFD_THREAD);
-	/* before Linux 6.9 a pidfd names a thread group: find the leader */
-	if (task_status(tid, "Tgid", tgid, sizeof(tgid))) {
-		errno = ESRCH;
-		return -1;
-	}
+	/* before Linux 6.9 a pidfd names a thread group: find the leader;
+	 * without /proc, only a leader's own id opens (others fail closed) */
+	if (task_status(tid, "Tgid", tgid, sizeof(tgid)))
+		return sys_pidfd_open(tid, 0);
 	return sys_pidfd_open((pid_t)atoi(tgid), 0);
 }
 
@@ -3276,6 +3266,30 @@ child_read(struct call *c, uint64_t addr, void *buf, size_t len)
 	return child_readv(c, &remote, 1, buf, len);
 }
 
+/*
+ * Without /proc: process_vm_writev to the caller's thread id, after the
+ * call proved still pending, and then the caller's pidfd must still name a
+ * live thread (a thread id is not reused while its thread lives).  Only
+ * with a pidfd that names that thread: a thread pidfd (Linux 6.9), or the
+ * process's for its leader.
+ */
+static int
+child_write_noproc(struct call *c, uint64_t addr, const void *buf, size_t len)
+{
+	struct iovec local = { (void *)(uintptr_t)buf, len };
+	struct iovec remote = { (void *)(uintptr_t)addr, len };
+	ssize_t n;
+
+	if (c->pidfd < 0 && (c->pidfd = open_task(c->tid)) >= 0)
+		c->pidfd_kept = 0;
+	if (c->pidfd < 0 || !still_pending(c))
+		return EFAULT;
+	n = process_vm_writev(c->tid, &local, 1, &remote, 1, 0);
+	if (sys_pidfd_send_signal(c->pidfd, 0) != 0)
+		return EFAULT;
+	return n == (ssize_t)len ? 0 : EFAULT;
+}
+
 static int
 child_write(struct call *c, uint64_t addr, const void *buf, size_t len)
 {
@@ -3293,7 +3307,7 @@ child_write(struct call *c, uint64_t addr, const void *buf, size_t len)
 	 */
 	snprintf(path, sizeof(path), "/proc/%d/mem", (int)c->tid);
 	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) < 0)
-		return EFAULT;
+		return errno == ENOENT ? child_write_noproc(c, addr, buf, len) : EFAULT;
 	n = still_pending(c) ? pwrite(fd, buf, len, (off_t)addr) : -1;
 	close(fd);
 	return n == (ssize_t)len ? 0 : EFAULT;
@@ -3577,6 +3591,34 @@ read_identity(pid_t tid, struct identity *id)
 	 * netpin's: a thread that becomes the command must not have them */
 	if (tid != getpid() && other_ns(tid, NS_USER))
 		id->cap_eff = id->cap_prm = id->cap_inh = 0;
+	return 0;
+}
+
+/* netpin's own credentials from system calls: no /proc needed (an
+ * initramfs before /proc is mounted).  Returns 0 or -1. */
+static int
+self_identity(struct identity *id)
+{
+	struct { uint32_t version; int pid; } hdr = { 0x20080522, 0 };
+	struct { uint32_t eff, prm, inh; } data[2];
+	gid_t groups[256];
+	int n;
+
+	memset(id, 0, sizeof(*id));
+	id->umask = -1;
+	if (getresuid(&id->uid[0], &id->uid[1], &id->uid[2]) ||
+	    getresgid(&id->gid[0], &id->gid[1], &id->gid[2]) ||
+	    (n = getgroups(256, groups)) < 0 || syscall(SYS_capget, &hdr, data))
+		return -1;
+	/* setfs[ug]id with an id it cannot take changes nothing, says the old */
+	id->uid[3] = (unsigned)syscall(SYS_setfsuid, -1);
+	id->gid[3] = (unsigned)syscall(SYS_setfsgid, -1);
+	id->ngroups = (unsigned)n;
+	for (int i = 0; i < n; i++)
+		id->groups[i] = (uint32_t)groups[i];
+	id->cap_eff = data[0].eff | (uint64_t)data[1].eff << 32;
+	id->cap_prm = data[0].prm | (uint64_t)data[1].prm << 32;
+	id->cap_inh = data[0].inh | (uint64_t)data[1].inh << 32;
 	return 0;
 }
 
@@ -7145,7 +7187,8 @@ addfd_setup(int sock)
 			    "SYS_PTRACE)", strerror(errno));
 	}
 	if (!(d = opendir("/proc/self/fd")))
-		die_errno("opendir /proc/self/fd");
+		die_errno("the addfd mode (pidfd_getfd is refused) needs /proc: "
+		    "opendir /proc/self/fd");
 	while ((e = readdir(d))) {
 		int fd = atoi(e->d_name), fl, dup;
 
@@ -7211,8 +7254,8 @@ read_sysctls(void)
 		die_errno("stat /");
 	read_ns("self", NS_NET, own_ns[NS_NET], sizeof(own_ns[NS_NET]));
 	read_ns("self", NS_USER, own_ns[NS_USER], sizeof(own_ns[NS_USER]));
-	if (read_identity(getpid(), &netpin_identity))
-		die("cannot read /proc/self/status: is /proc mounted?");
+	if (self_identity(&netpin_identity))
+		die_errno("reading netpin's own credentials");
 	netpin_privileged = netpin_identity.cap_eff || netpin_identity.cap_prm ||
 	    netpin_identity.uid[0] != netpin_identity.uid[1] ||
 	    netpin_identity.uid[1] != netpin_identity.uid[2] ||
@@ -7432,7 +7475,6 @@ main(int argc, char **argv)
 	probe_kernel();
 	read_sysctls();
 	deny_unix_setup();
-	landlock_warn_missing();
 	if (opt_verbose) {
 		print_pin_table(stderr);
 		fprintf(stderr, "netpin: layer 1: seccomp supervisor\n");
