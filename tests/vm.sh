@@ -277,11 +277,11 @@ kvm_probe() {
 	[ -w /dev/kvm ] || { note "no usable /dev/kvm: amd64 guests under TCG"; return; }
 	[ "${NETPIN_VM_ACCEL:-}" = tcg ] && { note "NETPIN_VM_ACCEL=tcg"; return; }
 	# (a guest named probe powers off once it has printed the marker)
-	if boot_once amd64 kvm probe "$kd" "$WORK/kvm-probe.console" 15 15; then
+	if boot_once amd64 kvm probe "$kd" "$WORK/kvm-probe.console" 10 10; then
 		KVM=yes
 		note "KVM boots the amd64 guests"
 	else
-		why=$(grep -a -m1 'KVM internal error' "$WORK/kvm-probe.console" | tr -d '\r')
+		why=$(grep -a -m1 -o 'KVM internal error.*' "$WORK/kvm-probe.console" | tr -d '\r')
 		note "KVM does not boot a Debian kernel here (${why:-$(last_lines "$WORK/kvm-probe.console" 1)}): amd64 guests under TCG"
 	fi
 }
