@@ -137,12 +137,14 @@ apt_lists() {
 	fi
 	LISTS_OK[$suite]=1
 }
-# fetch SUITE PACKAGE[:ARCH]: the .deb's path on stdout (downloaded once)
+# fetch SUITE PACKAGE[:ARCH]: the .deb's path on stdout (downloaded once);
+# why not in $WORK/download.log, its line starting with "E: "
 fetch() {
-	local suite=$1 pkg=$2 file ver arch=amd64
+	local suite=$1 pkg=$2 file ver arch=amd64 why
 	case $pkg in *:*) arch=${pkg#*:} ;; esac
+	why=$(apt_lists "$suite") || { echo "E: $why" >"$WORK/download.log"; return 1; }
 	ver=$(apt_run "$suite" apt-cache show --no-all-versions "$pkg" 2>/dev/null | sed -n 's/^Version: //p' | head -1)
-	[ -n "$ver" ] || return 1
+	[ -n "$ver" ] || { echo "E: no $pkg in Debian's $suite" >"$WORK/download.log"; return 1; }
 	file=$CACHE/debs/${pkg%%:*}_${ver//:/%3a}_$arch.deb
 	if [ ! -s "$file" ]; then
 		(cd "$CACHE/debs" && apt_run "$suite" apt-get download "$pkg=$ver") >"$WORK/download.log" 2>&1 || return 1
@@ -209,7 +211,8 @@ build() {
 		musl-gcc "${flags[@]}" -o "$r/bin/netop-musl" "$ROOT/tests/netop.c" 2>"$b/netop-musl.err" ||
 			{ echo "musl-gcc tests/netop.c failed: $(head -c 300 "$b/netop-musl.err")"; return 1; }
 	fi
-	bb=$(fetch bookworm "busybox-static:$arch") || { echo "apt-get download busybox-static:$arch failed"; return 1; }
+	bb=$(fetch bookworm "busybox-static:$arch") ||
+		{ echo "busybox-static:$arch: $(grep -m1 '^E: ' "$WORK/download.log")"; return 1; }
 	if ! dpkg-deb -x "$bb" "$b/bb" || ! cp "$b/bb/bin/busybox" "$r/bin/busybox"; then
 		echo "no busybox in $bb"
 		return 1
@@ -375,7 +378,8 @@ if [ ${#ready[@]} -gt 0 ]; then
 	if bb=$(fetch bookworm busybox-static:amd64) && mkdir -p "$WORK/bbl" && dpkg-deb -x "$bb" "$WORK/bbl"; then
 		cp "$WORK/bbl/bin/busybox" "$WORK/busybox-list"
 	else
-		for name in "${ready[@]}"; do skip_kernel "$name" "apt-get download busybox-static failed"; done
+		why="busybox-static: $(grep -m1 '^E: ' "$WORK/download.log")"
+		for name in "${ready[@]}"; do skip_kernel "$name" "$why"; done
 		ready=()
 	fi
 fi
