@@ -186,7 +186,6 @@ cc_of() {
 build() {
 	local arch=$1 cc b=$WORK/build-$1 r=$WORK/root-$1 bb f n flags=(-static -O2 -Wall -Wextra -Werror)
 	cc=$(cc_of "$arch")
-	command -v "$cc" >/dev/null || { echo "no C compiler for $arch ($cc)"; return 1; }
 	mkdir -p "$b/src" "$r/bin" "$r/escape" "$r/dev" "$r/proc" "$r/sys" "$r/tmp" "$r/etc"
 	# netpin with the Makefile's rule, in a directory of its own (./netpin stays)
 	cp "$ROOT/netpin.c" "$b/src/"
@@ -345,7 +344,7 @@ report() {
 		echo "$line"
 	done
 }
-skip_kernel() { echo "ok - $1: Debian kernel # SKIP $2" | report; }
+skip_kernel() { report <<<"ok - $1: Debian kernel # SKIP $2"; }
 
 # what each architecture needs on the host
 declare -A ARCH_WHY=()
@@ -353,6 +352,14 @@ command -v qemu-system-x86_64 >/dev/null ||
 	ARCH_WHY[amd64]="qemu-system-x86_64 is not installed (Debian: qemu-system-x86)"
 command -v qemu-system-aarch64 >/dev/null ||
 	ARCH_WHY[arm64]="qemu-system-aarch64 is not installed (Debian: qemu-system-arm)"
+for a in amd64 arm64; do
+	cc=$(cc_of "$a")
+	if ! command -v "$cc" >/dev/null; then
+		ARCH_WHY[$a]="no C compiler for $a: $cc (Debian: ${cc/aarch64-linux-gnu-gcc/gcc-aarch64-linux-gnu})"
+	elif [ ! -f "$("$cc" -print-file-name=libc.a)" ]; then
+		ARCH_WHY[$a]="no static libc for $cc (Debian: libc6-dev$([ $a = arm64 ] && echo -arm64-cross))"
+	fi
+done
 for t in cpio gzip apt-get dpkg-deb make; do
 	command -v "$t" >/dev/null || { ARCH_WHY[amd64]="$t is not installed"; ARCH_WHY[arm64]="$t is not installed"; }
 done
@@ -399,7 +406,7 @@ for name in "${ready[@]}"; do
 	if [ "${BUILT[$arch]}" = ok ]; then
 		booting+=("$name")
 	else
-		echo "not ok - $name: the $arch initramfs builds — ${BUILT[$arch]}" | report
+		report <<<"not ok - $name: the $arch initramfs builds — ${BUILT[$arch]}"
 	fi
 done
 note "kernels ready in $SECONDS s: ${booting[*]:-none}"
