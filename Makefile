@@ -69,6 +69,12 @@ demo: netpin
 bench: netpin
 	./tests/bench.sh
 
+# the kernel matrix: Debian's kernels booted under qemu, the tests run in each
+# (tests/vm.sh; KERNELS="amd64-6.1 arm64-6.12" some of them, tests/vm.sh -l
+# lists them)
+vm-test:
+	tests/vm.sh $(KERNELS)
+
 install: netpin
 	install -D -m 0755 netpin $(DESTDIR)$(PREFIX)/bin/netpin
 	install -D -m 0644 netpin.1 $(DESTDIR)$(PREFIX)/share/man/man1/netpin.1
@@ -76,4 +82,4 @@ install: netpin
 clean:
 	rm -rf netpin netpin-asan $(HELPERS) $(FUZZERS) tests/fuzz-*.corpus
 
-.PHONY: all helpers fuzzers fuzz test demo bench install clean
+.PHONY: all helpers fuzzers fuzz test demo bench vm-test install clean

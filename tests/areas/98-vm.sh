@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# vm: netpin on real kernels (Debian's 5.10, 6.1 and 6.12 on amd64, 6.1 and
+# 6.12 on arm64), each booted under qemu with an initramfs that runs the
+# tests: tests/vm.sh, whose lines this area takes in.  A kernel that cannot
+# be fetched or booted, or whose qemu is missing, is a SKIP line saying why.
+# tests/vm.sh fetches the kernels from Debian's mirror with apt-get: as root,
+# through the network namespace test.sh was started in (nsenter; the area's
+# own has no way out); the guests themselves have no network device.  NETPIN_VM_KERNELS="amd64-6.1 ..." chooses kernels.
+# shellcheck source=tests/libtest.sh
+. "$(dirname "$0")/../libtest.sh"
+only_mode pidfd_getfd
+
+# outer_netns: the network namespace test.sh was started in, that of the
+# nearest ancestor whose namespace is not this area's (tests/netns.sh put
+# test.sh in a namespace of its own, which has no way out)
+outer_netns() {
+	local p=$$ mine ns
+	mine=$(readlink /proc/self/ns/net) || return 1
+	while p=$(awk '/^PPid:/ { print $2 }' "/proc/$p/status" 2>/dev/null) && [ "${p:-0}" -gt 1 ]; do
+		ns=$(readlink "/proc/$p/ns/net" 2>/dev/null) || continue
+		[ "$ns" != "$mine" ] || continue
+		nsenter --net="/proc/$p/ns/net" true 2>/dev/null && echo "/proc/$p/ns/net"
+		return
+	done
+	return 1
+}
+if [ "$NETPIN_NETNS" != none ] && ns=$(outer_netns); then
+	export NETPIN_VM_APT_NETNS=$ns
+fi
+# shellcheck disable=SC2086 # (a list of kernel names)
+TMPDIR=$T tests/vm.sh ${NETPIN_VM_KERNELS:-} >"$T/vm.out" 2>"$T/vm.err"
+rc=$?
+feed <"$T/vm.out"
+grep '^# ' "$T/vm.out"
+if ! grep -qE '^(ok|not ok) - ' "$T/vm.out"; then
+	fail "vm: tests/vm.sh reports on the kernels" "exit $rc, no test line: $(tail -5 "$T/vm.err" "$T/vm.out")"
+fi
