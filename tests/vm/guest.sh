@@ -57,13 +57,14 @@ expect_allowed() {
 	*) fail "$what" "netop said '$out', rc $rc, stderr: $err" ;;
 	esac
 }
-# expect_denied WHAT SERVER COMMAND...: netop prints EACCES, SERVER gets nothing
+# expect_denied WHAT SERVER COMMAND...: netop prints EHOSTUNREACH (netpin's
+# default deny errno), SERVER gets nothing
 expect_denied() {
 	what=$1 server=$2
 	shift 2
 	mark
 	run "$@"
-	if [ "$out" != EACCES ]; then
+	if [ "$out" != EHOSTUNREACH ]; then
 		fail "$what" "netop said '$out', rc $rc, stderr: $err"
 	elif ! silent "$server"; then
 		fail "$what" "the denied server received: $(new_lines | grep -F -- "$server")"
@@ -91,20 +92,17 @@ while [ ! -e /tmp/ready ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
 [ -e /tmp/ready ] || fail "the recording server starts" "$(cat /tmp/recorder.err)"
 
 # ---- before /proc is mounted ----
-# netpin needs /proc today (issue #13's no-/proc part): it says so and exits
-# 125.  Once it runs without /proc, these are real tests.
+# netpin's pidfd_getfd mode works without /proc (the addfd mode says it
+# needs /proc, tested on the host)
 mark
 run $NP -a 127.0.0.2:9000 -- $OP tcp 127.0.0.2 9000 t-noproc
-case "$rc:$out:$err" in
-0:ok:*)
-	if got t-noproc; then pass "no /proc: TCP connect allowed"; else fail "no /proc: TCP connect allowed" "the server never received t-noproc"; fi
-	expect_denied "no /proc: TCP connect denied" 127.0.0.3:9000 $NP -a 127.0.0.2:9000 -- $OP tcp 127.0.0.3 9000 t-noproc-deny ;;
-125::*"/proc"*)
-	skip "no /proc: TCP connect allowed" "netpin needs /proc today (exit 125: $(printf '%s' "$err" | head -1)); issue #13"
-	skip "no /proc: TCP connect denied" "netpin needs /proc today; issue #13" ;;
+case "$rc:$out" in
+0:ok)
+	if got t-noproc; then pass "no /proc: TCP connect allowed"; else fail "no /proc: TCP connect allowed" "the server never received t-noproc"; fi ;;
 *)
-	fail "no /proc: TCP connect allowed" "rc $rc, out '$out', stderr: $err (neither a pass nor the clear 'needs /proc' exit 125)" ;;
+	fail "no /proc: TCP connect allowed" "rc $rc, out '$out', stderr: $err" ;;
 esac
+expect_denied "no /proc: TCP connect denied" 127.0.0.3:9000 $NP -a 127.0.0.2:9000 -- $OP tcp 127.0.0.3 9000 t-noproc-deny
 
 mount -t proc proc /proc
 mount -t sysfs sys /sys
