@@ -271,6 +271,8 @@ _Static_assert(sizeof(struct kmmsghdr) == 64, "mmsghdr ABI");
 #define IPV6_DROP_MEMBERSHIP_ 21
 #define IPV6_JOIN_ANYCAST_ 27
 #define IPV6_LEAVE_ANYCAST_ 28
+#define PTRACE_ATTACH_ 16
+#define PTRACE_SEIZE_ 0x4206
 #define PRIO_PROCESS_ 0
 #define PRIO_PGRP_ 1
 #define PRIO_USER_ 2
@@ -2320,9 +2322,13 @@ filter_build(struct sock_filter *out, pid_t self, pid_t pgid, int addfd)
 		ON_SYSCALL(SYS_io_uring_register, RET(REFUSE)),
 
 		/* self-protection: leave netpin alone */
-		ON_SYSCALL(SYS_ptrace, EPERM_IF_ARG(1, me), RET(ALLOW)),
-		ON_SYSCALL(SYS_process_vm_writev, EPERM_IF_ARG(0, me), RET(ALLOW)),
-		ON_SYSCALL(SYS_process_vm_readv, EPERM_IF_ARG(0, me), RET(ALLOW)),
+		/* netpin's other threads are checked by netpin (kernels without
+		 * Landlock's scopes let the command reach them otherwise) */
+		ON_SYSCALL(SYS_ptrace, EPERM_IF_ARG(1, me),
+		    LD_ARG(0), RET_IF_EQ(PTRACE_ATTACH_, NOTIFY),
+		    RET_IF_EQ(PTRACE_SEIZE_, NOTIFY), RET(ALLOW)),
+		ON_SYSCALL(SYS_process_vm_writev, EPERM_IF_ARG(0, me), RET(NOTIFY)),
+		ON_SYSCALL(SYS_process_vm_readv, EPERM_IF_ARG(0, me), RET(NOTIFY)),
 		ON_SYSCALL(SYS_pidfd_open, EPERM_IF_ARG(0, me), RET(NOTIFY)),
 		/* limits, priorities and CPUs of netpin are not the command's */
 		ON_SYSCALL(SYS_prlimit64, ALLOW_IF_SELF(0)),
@@ -2334,9 +2340,11 @@ filter_build(struct sock_filter *out, pid_t self, pid_t pgid, int addfd)
 		    ON_ARG(0, PRIO_PROCESS_, ALLOW_IF_SELF(1)), RET(NOTIFY)),
 		ON_SYSCALL(SYS_ioprio_set,
 		    ON_ARG(0, IOPRIO_WHO_PROCESS_, ALLOW_IF_SELF(1)), RET(NOTIFY)),
+		/* kill(0) reaches netpin's group; kill(tid) a thread's process */
 		ON_SYSCALL(SYS_kill,
 		    EPERM_IF_ARG(0, me), EPERM_IF_ARG(0, all),
-		    EPERM_IF_ARG(0, group), RET(ALLOW)),
+		    EPERM_IF_ARG(0, group), LD_ARG(0),
+		    RET_IF_SET(0x80000000U, ALLOW), RET(NOTIFY)),
 		/* a thread id may be one of netpin's threads: checked */
 		ON_SYSCALL(SYS_tkill, EPERM_IF_ARG(0, me), RET(NOTIFY)),
 		ON_SYSCALL(SYS_tgkill, EPERM_IF_ARG(0, me), RET(ALLOW)),
@@ -6535,6 +6543,13 @@ on_aimed(struct call *c, const struct seccomp_data *a)
 		    which == IOPRIO_WHO_PGRP_ || which == IOPRIO_WHO_USER_ ?
 		    names_netpin_group(c, which == IOPRIO_WHO_USER_, who) : 0;
 		break;
+	case SYS_ptrace:
+		netpin = is_netpin_thread((pid_t)a->args[1]);
+		break;
+	case SYS_kill: /* 0: the caller's process group */
+		netpin = (pid_t)a->args[0] == 0 ? names_netpin_group(c, 0, 0) :
+		    is_netpin_thread((pid_t)a->args[0]);
+		break;
 	default: /* the target is the first argument */
 		netpin = is_netpin_thread((pid_t)a->args[0]);
 	}
@@ -6594,6 +6609,10 @@ static const struct handler {
 	{ SYS_ioprio_set, "ioprio_set", on_aimed },
 	{ SYS_tkill, "tkill", on_aimed },
 	{ SYS_pidfd_open, "pidfd_open", on_aimed },
+	{ SYS_ptrace, "ptrace", on_aimed },
+	{ SYS_process_vm_readv, "process_vm_readv", on_aimed },
+	{ SYS_process_vm_writev, "process_vm_writev", on_aimed },
+	{ SYS_kill, "kill", on_aimed },
 };
 
 static const struct handler *

@@ -130,7 +130,7 @@ expect_refused(const char *what, int nr, uint64_t a0, uint64_t a1, uint64_t a2, 
 static void
 check_handlers(void)
 {
-	static const uint64_t a0s[] = { 0, 1, 3, AF_INET, 17, SELF, SELF + 5 };
+	static const uint64_t a0s[] = { 0, 1, 3, AF_INET, 16, 17, SELF, SELF + 5 };
 	static const uint64_t a1s[] = { 0, 1, SOCK_RAW, IPPROTO_IPV6, SELF };
 	static const uint64_t a2s[] = { 0, 1, 20, 35, 78 };
 	static const uint64_t a4s[] = { 0, 0x1000 };
@@ -288,7 +288,9 @@ main(void)
 	/* self-protection */
 	expect("ptrace attach netpin", N(SYS_ptrace, 16, SELF, 0, 0, 0), SECCOMP_RET_ERRNO | EPERM);
 	expect("ptrace seize netpin", N(SYS_ptrace, 0x4206, SELF, 0, 0, 0), SECCOMP_RET_ERRNO | EPERM);
-	expect("ptrace another process", N(SYS_ptrace, 16, SELF + 1, 0, 0, 0), allow);
+	expect("ptrace attach of another process is checked (a thread of netpin?)", N(SYS_ptrace, 16, SELF + 1, 0, 0, 0), notify);
+	expect("ptrace seize of another process is checked", N(SYS_ptrace, 0x4206, SELF + 1, 0, 0, 0), notify);
+	expect("ptrace peek of a tracee stays in the kernel", N(SYS_ptrace, 2, SELF + 1, 0x1000, 0, 0), allow);
 	expect("process_vm_writev netpin", N(SYS_process_vm_writev, SELF, 0, 0, 0, 0), SECCOMP_RET_ERRNO | EPERM);
 	expect("process_vm_readv netpin", N(SYS_process_vm_readv, SELF, 0, 0, 0, 0), SECCOMP_RET_ERRNO | EPERM);
 	expect("pidfd_open netpin", N(SYS_pidfd_open, SELF, 0, 0, 0, 0), SECCOMP_RET_ERRNO | EPERM);
@@ -296,7 +298,10 @@ main(void)
 	expect("kill netpin", N(SYS_kill, SELF, SIGKILL, 0, 0, 0), SECCOMP_RET_ERRNO | EPERM);
 	expect("kill -1", N(SYS_kill, (uint32_t)-1, SIGKILL, 0, 0, 0), SECCOMP_RET_ERRNO | EPERM);
 	expect("kill netpin's process group", N(SYS_kill, (uint32_t)-PGID, SIGTERM, 0, 0, 0), SECCOMP_RET_ERRNO | EPERM);
-	expect("kill another process", N(SYS_kill, SELF + 1, SIGTERM, 0, 0, 0), allow);
+	expect("kill another process is checked (a thread of netpin?)", N(SYS_kill, SELF + 1, SIGTERM, 0, 0, 0), notify);
+	expect("kill(0) is checked (netpin's process group?)", N(SYS_kill, 0, SIGTERM, 0, 0, 0), notify);
+	expect("kill another process group stays in the kernel", N(SYS_kill, (uint32_t)-(PGID + 7), SIGTERM, 0, 0, 0), allow);
+	expect("process_vm_readv of another process is checked", N(SYS_process_vm_readv, SELF + 1, 0, 0, 0, 0), notify);
 	expect("tkill netpin", N(SYS_tkill, SELF, SIGKILL, 0, 0, 0), SECCOMP_RET_ERRNO | EPERM);
 	expect("tkill another thread is checked", N(SYS_tkill, SELF + 3, SIGKILL, 0, 0, 0), notify);
 	/* limits, priorities and CPUs: the caller's own at once, others checked */
