@@ -230,7 +230,7 @@ run 15 "$NETPIN" -q -a 127.0.0.2:$P -- "$NETPIN" -q -a 127.0.0.3:$P -- "$B/conne
 verdict "nested netpin allowing 127.0.0.3 inside one allowing 127.0.0.2" \
 	'!connect_to 127\.0\.0\.3:[0-9]+: ok'
 
-run 25 "$NETPIN" -q $RULES -- "$B/thread_exit" $P $U
+run 40 "$NETPIN" -q $RULES -- "$B/thread_exit" $P $U
 verdict "threads/processes exiting with calls in flight; netpin still works after" \
 	denied_ok=0 "rounds=$NZ" $PROBES
 
