@@ -1696,6 +1696,17 @@ now_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
+/* The CPU time the calling thread has used, in microseconds: what a scan
+ * costs netpin, whatever else the machine runs meanwhile. */
+static long
+thread_cpu_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1000000L + ts.tv_nsec / 1000L;
+}
+
 static uint16_t
 random_id(void)
 {
@@ -2490,7 +2501,7 @@ struct call {
 	int flags;                /* send flags as the command gave them */
 	int backlog;              /* listen */
 	int as_task;              /* made by a worker that becomes the command */
-	int pidfd_kept;           /* pidfd belongs to its receiver's cache */
+	int pidfd_kept;           /* pidfd is the shared table's: released */
 	struct sockaddr_storage addr;   /* connect, bind */
 	socklen_t addrlen;
 	struct msgbuf *msg;       /* send */
@@ -2505,39 +2516,6 @@ struct call {
 	size_t recv_len;
 	int is_mmsg;
 };
-
-static struct call *
-call_new(const struct seccomp_notif *n)
-{
-	struct call *c = call_alloc(1, sizeof(*c));
-
-	if (!c)
-		return NULL; /* the caller answers ENOMEM */
-	c->id = n->id;
-	c->tid = (pid_t)n->pid;
-	c->nr = n->data.nr;
-	c->pidfd = -1;
-	c->fd = -1;
-	return c;
-}
-
-static void
-call_free(struct call *c)
-{
-	for (unsigned i = 0; i < c->nmsg; i++) {
-		for (int j = 0; j < c->msg[i].nfds; j++)
-			close(c->msg[i].fds[j]);
-		free(c->msg[i].fds);
-		free(c->msg[i].data);
-		free(c->msg[i].control);
-	}
-	free(c->msg);
-	if (c->fd >= 0)
-		close(c->fd);
-	if (c->pidfd >= 0 && !c->pidfd_kept)
-		close(c->pidfd);
-	free(c);
-}
 
 static void
 answer(uint64_t id, int64_t val, int err)
@@ -2663,51 +2641,120 @@ open_task(pid_t tid)
 	return sys_pidfd_open((pid_t)atoi(tgid), 0);
 }
 
-/* Take the command's fd into netpin.  Returns 0 or the errno to answer. */
 /*
- * Thread pidfds are kept, by each receiver for itself (thread-local, so
- * no lock): a pidfd names one thread for good, so a kept one either still
- * names the caller or fails with ESRCH (that thread is gone and its id
- * reused) and is opened again.  Process pidfds (before Linux 6.9) are never
- * kept: a reused thread id could then name another process.
+ * Thread pidfds are kept in one table shared by all threads: a pidfd names
+ * one thread for good, so a kept one either still names the caller or
+ * fails with ESRCH (that thread is gone and its id reused) and is opened
+ * again.  A kept pidfd is counted while calls use it and closed only when
+ * none does; a slot another thread's calls still use is not taken (the
+ * call opens a pidfd of its own).  So netpin keeps at most PIDFD_CACHE of
+ * them, however many threads serve calls.  Process pidfds (before Linux
+ * 6.9) are never kept: a reused thread id could then name another process.
  */
 #define PIDFD_CACHE 256
-static __thread struct {
-	pid_t tid;
-	int fd;
+static struct {
+	pid_t tid;                /* 0: stale, closed when no call uses it */
+	int fd;                   /* 0: none */
+	unsigned uses;
 } pidfds[PIDFD_CACHE];
+static pthread_mutex_t pidfds_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* A receiver that ends closes what it kept. */
+/* The call is done with its pidfd (a kept one is closed by the last user
+ * once stale). */
 static void
-pidfd_cache_drop(void)
+pidfd_release(struct call *c)
 {
-	for (int i = 0; i < PIDFD_CACHE; i++)
-		if (pidfds[i].fd > 0) {
-			close(pidfds[i].fd);
-			pidfds[i].fd = 0;
-		}
+	if (c->pidfd < 0)
+		return;
+	if (c->pidfd_kept) {
+		int fd = -1;
+
+		pthread_mutex_lock(&pidfds_lock);
+		for (int i = 0; i < PIDFD_CACHE; i++)
+			if (pidfds[i].fd == c->pidfd && pidfds[i].uses) {
+				if (!--pidfds[i].uses && !pidfds[i].tid) {
+					fd = pidfds[i].fd;
+					pidfds[i].fd = 0;
+				}
+				break;
+			}
+		pthread_mutex_unlock(&pidfds_lock);
+		if (fd > 0)
+			close(fd);
+	} else {
+		close(c->pidfd);
+	}
+	c->pidfd = -1;
+	c->pidfd_kept = 0;
 }
 
+/* A pidfd of the calling thread in c->pidfd; fresh: the kept one said
+ * ESRCH, so it is stale.  Returns it, or -1 with errno. */
 static int
 open_caller(struct call *c, int fresh)
 {
-	int *slot = &pidfds[(unsigned)c->tid % PIDFD_CACHE].fd;
+	unsigned slot = (unsigned)c->tid % PIDFD_CACHE;
+	int old = -1;
 
-	if (!use_thread_pidfd) {
-		c->pidfd = open_task(c->tid);
-		c->pidfd_kept = 0;
-		return c->pidfd;
+	if (fresh && c->pidfd_kept) {
+		pthread_mutex_lock(&pidfds_lock);
+		if (pidfds[slot].fd == c->pidfd)
+			pidfds[slot].tid = 0;
+		pthread_mutex_unlock(&pidfds_lock);
 	}
-	if (fresh || pidfds[(unsigned)c->tid % PIDFD_CACHE].tid != c->tid ||
-	    *slot <= 0) {
-		if (*slot > 0)
-			close(*slot);
-		*slot = open_task(c->tid);
-		pidfds[(unsigned)c->tid % PIDFD_CACHE].tid = c->tid;
+	pidfd_release(c);
+	if (!use_thread_pidfd)
+		return c->pidfd = open_task(c->tid);
+	pthread_mutex_lock(&pidfds_lock);
+	if (pidfds[slot].tid == c->tid && pidfds[slot].fd > 0) {
+		pidfds[slot].uses++;
+		c->pidfd = pidfds[slot].fd;
+		c->pidfd_kept = 1;
+	} else if (!pidfds[slot].uses && (c->pidfd = open_task(c->tid)) >= 0) {
+		old = pidfds[slot].fd;
+		pidfds[slot].tid = c->tid;
+		pidfds[slot].fd = c->pidfd;
+		pidfds[slot].uses = 1;
+		c->pidfd_kept = 1;
 	}
-	c->pidfd = *slot;
-	c->pidfd_kept = 1;
+	pthread_mutex_unlock(&pidfds_lock);
+	if (old > 0)
+		close(old);
+	if (c->pidfd < 0 && (c->pidfd = open_task(c->tid)) < 0)
+		return -1;
 	return c->pidfd;
+}
+
+static struct call *
+call_new(const struct seccomp_notif *n)
+{
+	struct call *c = call_alloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL; /* the caller answers ENOMEM */
+	c->id = n->id;
+	c->tid = (pid_t)n->pid;
+	c->nr = n->data.nr;
+	c->pidfd = -1;
+	c->fd = -1;
+	return c;
+}
+
+static void
+call_free(struct call *c)
+{
+	for (unsigned i = 0; i < c->nmsg; i++) {
+		for (int j = 0; j < c->msg[i].nfds; j++)
+			close(c->msg[i].fds[j]);
+		free(c->msg[i].fds);
+		free(c->msg[i].data);
+		free(c->msg[i].control);
+	}
+	free(c->msg);
+	if (c->fd >= 0)
+		close(c->fd);
+	pidfd_release(c);
+	free(c);
 }
 
 /*
@@ -2717,7 +2764,13 @@ open_caller(struct call *c, int fresh)
  * again by inode through /proc/TID/fd.  A reference the command no longer
  * holds is let go after two scans of its fd tables that miss it, so that
  * peers see the command's close: scans run every SCAN_MS, or less often
- * when they are costly (at most 1/SCAN_SHARE of netpin's time).  A socket
+ * when they are costly (at most 1/SCAN_SHARE of a CPU, counted in the CPU
+ * time the scans use: a busy command must not stretch them), and every
+ * SCAN_MS whatever they cost once half of the descriptors netpin may keep
+ * are the command's.  A socket netpin cannot keep for want of descriptors
+ * waits (up to HELD_WAIT_MS) for scans that let go of all they do not see:
+ * a command making sockets faster than scans find its closes is slowed
+ * down to their pace rather than failed.  A socket
  * the command passes with SCM_RIGHTS is in no fd table until it is
  * received: it is kept for up to FLIGHT_MS.
  */
@@ -2739,12 +2792,19 @@ struct held {
 static int addfd_mode;
 static int addfd_send = 1;        /* SECCOMP_ADDFD_FLAG_SEND (Linux 5.14) */
 static struct held *held[HELD_BUCKETS];
-static unsigned nheld, scan_gen;
+static unsigned nheld;            /* atomic: held, until closed */
+static unsigned scan_gen;         /* with held_lock */
 /* descriptors netpin keeps for itself, whatever the command holds: the
  * scan must still open /proc, workers their pidfds */
 #define HELD_RESERVE 1024
 static unsigned held_budget = UINT_MAX;   /* written at start */
 static pthread_mutex_t held_lock = PTHREAD_MUTEX_INITIALIZER;
+/* the scan made at once for a socket() or bind() that needs it: */
+static pthread_cond_t now_scan_done = PTHREAD_COND_INITIALIZER;
+static int now_scanning;          /* with held_lock */
+static long last_now_scan;        /* with held_lock */
+/* how long a socket() waits for scans to free a descriptor before EMFILE */
+#define HELD_WAIT_MS 2000
 
 /* Where the entry for inode ino is (or would go).  With held_lock held. */
 static struct held **
@@ -2755,38 +2815,6 @@ held_slot(ino_t ino)
 	while (*p && (*p)->ino != ino)
 		p = &(*p)->next;
 	return p;
-}
-
-/* Keep fd (netpin's own socket) as the command's, to be put in it (or
- * there already: settled).  Returns its inode, or 0. */
-static ino_t
-held_add(int fd, int settled)
-{
-	struct stat st;
-	struct held *h;
-
-	if (fstat(fd, &st))
-		return 0;
-	if (__atomic_load_n(&nheld, __ATOMIC_RELAXED) >= held_budget) {
-		warn_once("held budget", "the command holds %u sockets, all that "
-		    "netpin can keep descriptors for (RLIMIT_NOFILE): socket() "
-		    "fails with EMFILE until it closes some", held_budget);
-		errno = EMFILE;
-		return 0;
-	}
-	if (!(h = call_alloc(1, sizeof(*h)))) {
-		errno = ENOMEM;
-		return 0;
-	}
-	h->ino = st.st_ino;
-	h->fd = fd;
-	pthread_mutex_lock(&held_lock);
-	h->gen = settled ? scan_gen : UINT_MAX;
-	h->next = held[st.st_ino % HELD_BUCKETS];
-	held[st.st_ino % HELD_BUCKETS] = h;
-	nheld++;
-	pthread_mutex_unlock(&held_lock);
-	return st.st_ino;
 }
 
 /* The command has it now: from the next scan on, judge it. */
@@ -2823,14 +2851,13 @@ held_drop(ino_t ino)
 	struct held **p, *h;
 
 	pthread_mutex_lock(&held_lock);
-	if ((h = *(p = held_slot(ino)))) {
+	if ((h = *(p = held_slot(ino))))
 		*p = h->next;
-		nheld--;
-	}
 	pthread_mutex_unlock(&held_lock);
 	if (h) {
 		close(h->fd);
 		free(h);
+		__atomic_fetch_sub(&nheld, 1, __ATOMIC_RELAXED);
 	}
 }
 
@@ -3058,6 +3085,16 @@ command_sockets(struct inoset *socks)
 	return rc || socks->failed || pids.failed ? -1 : 0;
 }
 
+/* A scan made at once (held_scan(1)) is done: its waiters look again. */
+static void
+now_scan_end(void)
+{
+	pthread_mutex_lock(&held_lock);
+	now_scanning = 0;
+	pthread_cond_broadcast(&now_scan_done);
+	pthread_mutex_unlock(&held_lock);
+}
+
 /*
  * Let go of the references the command no longer holds: those missed by
  * two scans in a row, or (now) by this one.  Returns how many.
@@ -3065,24 +3102,36 @@ command_sockets(struct inoset *socks)
 static unsigned
 held_scan(int now)
 {
-	static long last_now;
 	struct inoset socks = { 0 };
 	struct held *gone = NULL, **p;
 	unsigned gen, dropped = 0;
-	int soon = 0;
 
 	pthread_mutex_lock(&held_lock);
-	/* a command failing binds on purpose gets one such scan per SCAN_MS */
-	if (now && !(soon = now_ms() - last_now < SCAN_MS))
-		last_now = now_ms();
+	/* one such scan at a time, and one per SCAN_MS (a command failing
+	 * binds on purpose gets no more): others wait for it, or SCAN_MS */
+	if (now && (now_scanning || now_ms() - last_now_scan < SCAN_MS)) {
+		struct timespec until;
+
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += SCAN_MS * 1000000L;
+		until.tv_sec += until.tv_nsec / 1000000000L;
+		until.tv_nsec %= 1000000000L;
+		pthread_cond_timedwait(&now_scan_done, &held_lock, &until);
+		pthread_mutex_unlock(&held_lock);
+		return 0;
+	}
+	if (now) {
+		now_scanning = 1;
+		last_now_scan = now_ms();
+	}
 	gen = ++scan_gen;
 	pthread_mutex_unlock(&held_lock);
-	if (soon)
-		return 0;
 	if (command_sockets(&socks)) {
 		warn_once("fd tables", "cannot read the command's fd tables: "
 		    "sockets it closes stay open in netpin");
 		free(socks.v);
+		if (now)
+			now_scan_end();
 		return 0;
 	}
 	if (socks.n)
@@ -3108,19 +3157,59 @@ held_scan(int now)
 			*p = h->next;
 			h->next = gone;
 			gone = h;
-			nheld--;
 			dropped++;
 		}
 	pthread_mutex_unlock(&held_lock);
+	if (now)
+		now_scan_end();
 	while (gone) {
 		struct held *h = gone;
 
 		gone = h->next;
 		close(h->fd);
 		free(h);
+		/* counted until closed: the descriptor is netpin's till then */
+		__atomic_fetch_sub(&nheld, 1, __ATOMIC_RELAXED);
 	}
 	free(socks.v);
 	return dropped;
+}
+
+/* Keep fd (netpin's own socket) as the command's, to be put in it (or
+ * there already: settled).  Returns its inode, or 0. */
+static ino_t
+held_add(int fd, int settled)
+{
+	struct stat st;
+	struct held *h;
+
+	if (fstat(fd, &st))
+		return 0;
+	/* a command that makes sockets faster than scans find its closes
+	 * waits for them (a while) rather than fail */
+	for (long until = now_ms() + HELD_WAIT_MS; __atomic_load_n(&nheld,
+	    __ATOMIC_RELAXED) >= held_budget && now_ms() < until;)
+		held_scan(1);
+	if (__atomic_load_n(&nheld, __ATOMIC_RELAXED) >= held_budget) {
+		warn_once("held budget", "the command holds %u sockets, all that "
+		    "netpin can keep descriptors for (RLIMIT_NOFILE): socket() "
+		    "fails with EMFILE until it closes some", held_budget);
+		errno = EMFILE;
+		return 0;
+	}
+	if (!(h = call_alloc(1, sizeof(*h)))) {
+		errno = ENOMEM;
+		return 0;
+	}
+	h->ino = st.st_ino;
+	h->fd = fd;
+	pthread_mutex_lock(&held_lock);
+	h->gen = settled ? scan_gen : UINT_MAX;
+	h->next = held[st.st_ino % HELD_BUCKETS];
+	held[st.st_ino % HELD_BUCKETS] = h;
+	__atomic_fetch_add(&nheld, 1, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&held_lock);
+	return st.st_ino;
 }
 
 /*
@@ -3195,6 +3284,7 @@ install_fd(struct call *c, int fd, int cloexec, int send)
 	return rc;
 }
 
+/* Take the command's fd into netpin.  Returns 0 or the errno to answer. */
 static int
 take_fd(struct call *c, int fd, int *out)
 {
@@ -5289,11 +5379,6 @@ finish_elsewhere(struct call *c)
 	pthread_t t;
 	int rc;
 
-	if (c->pidfd_kept) {
-		/* the cache is the receiver's: a worker gets its own */
-		c->pidfd = fcntl(c->pidfd, F_DUPFD_CLOEXEC, 3);
-		c->pidfd_kept = 0;
-	}
 	pthread_mutex_lock(&workers_lock);
 	/* an idle worker takes it at once; none waits for a busy one */
 	if (!c->as_task && idle_workers > queued) {
@@ -7038,7 +7123,6 @@ receiver_main(void *arg)
 	}
 	receiver_may_end(1);
 ended:
-	pidfd_cache_drop();
 	free(n);
 	return NULL;
 }
@@ -7078,17 +7162,22 @@ supervise(int sock, int sfd, const char *cmd)
 		int wait = -1;
 
 		if (addfd_mode) {
-			long t = now_ms(), cost;
+			long t = now_ms(), space = SCAN_MS;
 
 			if (t >= next_scan) {
-				if (nheld)
+				long cpu = thread_cpu_us();
+
+				if (__atomic_load_n(&nheld, __ATOMIC_RELAXED))
 					held_scan(0);
-				cost = now_ms() - t;
-				next_scan = t + (cost * SCAN_SHARE > SCAN_MS ?
-				    cost * SCAN_SHARE : SCAN_MS);
-				t += cost;
+				cpu = (thread_cpu_us() - cpu) * SCAN_SHARE / 1000;
+				if (cpu > space &&
+				    __atomic_load_n(&nheld, __ATOMIC_RELAXED) < held_budget / 2)
+					space = cpu;
+				next_scan = now_ms() + space;
 			}
-			wait = (int)(next_scan - t);
+			wait = (int)(next_scan - now_ms());
+			if (wait < 0)
+				wait = 0;
 		}
 		if (poll(pfd, 7, wait) < 0) {
 			/* out of memory for a moment: the command is served on */
