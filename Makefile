@@ -9,7 +9,7 @@ NETPIN_CC ?= $(shell command -v musl-gcc >/dev/null 2>&1 && echo musl-gcc || ech
 TEST_CC ?= $(CC)
 
 HELPERS = tests/netop tests/bpftest tests/unit tests/refuse tests/np-addfd tests/stress
-FUZZERS = tests/fuzz-dns tests/fuzz-rule tests/fuzz-sockaddr tests/fuzz-cmsg
+FUZZ_TARGETS = dns rule sockaddr cmsg
 FUZZ_CC ?= clang
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 
@@ -40,8 +40,8 @@ tests/refuse: tests/refuse.c
 tests/np-addfd: tests/refuse.c
 	$(TEST_CC) -O2 $(WARN) -o $@ tests/refuse.c
 
-tests/fuzz-%: tests/fuzz.c netpin.c
-	$(FUZZ_CC) $(FUZZ_FLAGS) -DFUZZ_$$(echo $* | tr a-z A-Z) -o $@ tests/fuzz.c
+tests/fuzz: tests/fuzz.c netpin.c
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz.c
 
 # netpin built with AddressSanitizer and UBSan (dynamic), for the tests
 netpin-asan: netpin.c
@@ -50,12 +50,12 @@ netpin-asan: netpin.c
 # with musl-gcc there, a static musl client too (musl's resolver)
 helpers: $(HELPERS) $(if $(shell command -v musl-gcc),tests/netop-musl)
 
-fuzzers: $(FUZZERS)
+fuzzers: tests/fuzz
 
 # a longer fuzzing run than the tests' (FUZZ_SECONDS each)
 FUZZ_SECONDS ?= 300
-fuzz: $(FUZZERS)
-	for f in $(FUZZERS); do mkdir -p $$f.corpus && $$f -max_total_time=$(FUZZ_SECONDS) $$f.corpus || exit 1; done
+fuzz: tests/fuzz
+	for f in $(FUZZ_TARGETS); do mkdir -p tests/fuzz-$$f.corpus && FUZZ_TARGET=$$f tests/fuzz -max_total_time=$(FUZZ_SECONDS) tests/fuzz-$$f.corpus || exit 1; done
 
 # every test; AREAS="tcp udp" runs some areas (./test.sh -l lists them),
 # MODE=pidfd_getfd or MODE=addfd one mode
@@ -80,6 +80,6 @@ install: netpin
 	install -D -m 0644 netpin.1 $(DESTDIR)$(PREFIX)/share/man/man1/netpin.1
 
 clean:
-	rm -rf netpin netpin-asan $(HELPERS) $(FUZZERS) tests/fuzz-*.corpus
+	rm -rf netpin netpin-asan $(HELPERS) tests/fuzz tests/fuzz-*.corpus
 
 .PHONY: all helpers fuzzers fuzz test demo bench vm-test install clean

@@ -1,20 +1,22 @@
 /*
- * fuzz — libFuzzer targets for netpin's parsers of hostile input:
- *   -DFUZZ_DNS       dns_parse_reply, dns_decode_name (replies from the net)
- *   -DFUZZ_RULE      parse_rule (the command line, allow-files)
- *   -DFUZZ_SOCKADDR  sockaddr_dest, unix_path_named (the command's sockaddrs)
- *   -DFUZZ_CMSG      take_control (the command's control messages)
- * Build: clang -g -O1 -fsanitize=fuzzer,address,undefined -DFUZZ_DNS tests/fuzz.c
+ * fuzz — libFuzzer targets for netpin's parsers of hostile input, one
+ * binary (netpin.c is compiled once), the target named by FUZZ_TARGET:
+ *   dns       dns_parse_reply, dns_decode_name (replies from the net)
+ *   rule      parse_rule (the command line, allow-files)
+ *   sockaddr  sockaddr_dest, unix_path_named (the command's sockaddrs)
+ *   cmsg      take_control (the command's control messages)
+ * Build: clang -g -O1 -fsanitize=fuzzer,address,undefined tests/fuzz.c
+ * Run:   FUZZ_TARGET=dns tests/fuzz -max_total_time=60 CORPUS
  */
 #define main netpin_main
 #include "../netpin.c"
 #undef main
 
+int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);
 
-#if defined(FUZZ_DNS)
-int
-LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
+static int
+fuzz_dns(const uint8_t *d, size_t n)
 {
 	static const char *names[] = { "www.example.com", "a", "x.test" };
 	struct dns_answer ans;
@@ -38,9 +40,8 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	}
 	return 0;
 }
-#elif defined(FUZZ_RULE)
-int
-LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
+static int
+fuzz_rule(const uint8_t *d, size_t n)
 {
 	char *s = malloc(n + 1);
 	struct rule r;
@@ -63,9 +64,8 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	free(s);
 	return 0;
 }
-#elif defined(FUZZ_SOCKADDR)
-int
-LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
+static int
+fuzz_sockaddr(const uint8_t *d, size_t n)
 {
 	struct sockaddr_storage ss;
 	socklen_t len, old;
@@ -88,9 +88,8 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 		__builtin_trap();
 	return 0;
 }
-#elif defined(FUZZ_CMSG)
-int
-LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
+static int
+fuzz_cmsg(const uint8_t *d, size_t n)
 {
 	struct call c;
 	struct msgbuf m;
@@ -109,6 +108,34 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	free(m.control);
 	return 0;
 }
-#else
-#error "define FUZZ_DNS, FUZZ_RULE, FUZZ_SOCKADDR or FUZZ_CMSG"
-#endif
+static const struct {
+	const char *name;
+	int (*fn)(const uint8_t *, size_t);
+} targets[] = {
+	{ "dns", fuzz_dns }, { "rule", fuzz_rule },
+	{ "sockaddr", fuzz_sockaddr }, { "cmsg", fuzz_cmsg },
+};
+static int (*target)(const uint8_t *, size_t);
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	const char *t = getenv("FUZZ_TARGET");
+
+	(void)argc;
+	(void)argv;
+	for (size_t i = 0; t && i < sizeof(targets) / sizeof(targets[0]); i++)
+		if (!strcmp(t, targets[i].name))
+			target = targets[i].fn;
+	if (!target) {
+		fprintf(stderr, "fuzz: FUZZ_TARGET must be dns, rule, sockaddr or cmsg\n");
+		exit(2);
+	}
+	return 0;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
+{
+	return target(d, n);
+}

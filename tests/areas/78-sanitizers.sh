@@ -9,7 +9,7 @@ only_mode pidfd_getfd
 recorder_start
 dns_hostile_start || fail "test DNS servers start" "$(cat "$T/dns.err")"
 
-if make -s netpin-asan fuzzers >"$T/asan-build.log" 2>&1; then
+if make -s -j2 netpin-asan fuzzers >"$T/asan-build.log" 2>&1; then
 	NP=$ROOT/netpin-asan
 	export ASAN_OPTIONS=abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 	dry -a garbage.test -a loop.test -a badcount.test -a longname.test -a wid.test -a big.test -a alias.test
@@ -83,7 +83,7 @@ if make -s netpin-asan fuzzers >"$T/asan-build.log" 2>&1; then
 	unset ASAN_OPTIONS UBSAN_OPTIONS
 	for f in dns rule sockaddr cmsg; do
 		mkdir -p "$T/corpus-$f"
-		if "tests/fuzz-$f" -max_total_time=6 -print_final_stats=0 "$T/corpus-$f" >"$T/fuzz-$f.log" 2>&1; then
+		if FUZZ_TARGET=$f tests/fuzz -max_total_time=6 -print_final_stats=0 "$T/corpus-$f" >"$T/fuzz-$f.log" 2>&1; then
 			pass "fuzz: $f parser, 6 s under ASan/UBSan, no crash"
 		else
 			fail "fuzz: $f parser, 6 s under ASan/UBSan, no crash" "$(grep -m3 -E 'ERROR|runtime error|SUMMARY' "$T/fuzz-$f.log")"
