@@ -2501,6 +2501,7 @@ struct call {
 	int flags;                /* send flags as the command gave them */
 	int backlog;              /* listen */
 	int as_task;              /* made by a worker that becomes the command */
+	int connecting;           /* a blocking connect under way: wait for it */
 	int pidfd_kept;           /* pidfd is the shared table's: released */
 	struct sockaddr_storage addr;   /* connect, bind */
 	socklen_t addrlen;
@@ -5104,51 +5105,66 @@ wake_setup(void)
 		die_errno("sigaction(SIG_WAKE)");
 }
 
-/* This thread gets SIG_WAKE every SCAN_MS from now on.  Returns 0 or -1. */
-static int
-wake_start(timer_t *timer)
-{
-	struct itimerspec every = { { 0, SCAN_MS * 1000000L }, { 0, SCAN_MS * 1000000L } };
-	struct sigevent ev;
-	sigset_t wake;
+/*
+ * Each thread that serves calls has a timer of its own, made on its first
+ * blocking call and kept: armed, it sends the thread SIG_WAKE every
+ * SCAN_MS (unblocked in that thread only, so it can only end that thread's
+ * waits); disarmed, nothing.  A signal raised just before the disarm is
+ * taken (by the empty handler) as timer_settime returns, so none is left
+ * for the thread's next call.
+ */
+static __thread timer_t wake_timer;
+static __thread int wake_timer_made;
 
-	memset(&ev, 0, sizeof(ev));
-	ev.sigev_notify = SIGEV_THREAD_ID;
-	ev.sigev_signo = SIG_WAKE;
-	ev.sigev_notify_thread_id = (pid_t)syscall(SYS_gettid);
-	if (timer_create(CLOCK_MONOTONIC, &ev, timer))
-		return -1;
-	sigemptyset(&wake);
-	sigaddset(&wake, SIG_WAKE);
-	timer_settime(*timer, 0, &every, NULL);
-	pthread_sigmask(SIG_UNBLOCK, &wake, NULL);
-	return 0;
+/* Arm (on: 0 or -1) or disarm (errno kept) this thread's timer. */
+static int
+wake_arm(int on)
+{
+	static const struct itimerspec off;
+	struct itimerspec every = { { 0, SCAN_MS * 1000000L }, { 0, SCAN_MS * 1000000L } };
+
+	if (!wake_timer_made) {
+		struct sigevent ev;
+		sigset_t wake;
+
+		if (!on)
+			return 0;
+		memset(&ev, 0, sizeof(ev));
+		ev.sigev_notify = SIGEV_THREAD_ID;
+		ev.sigev_signo = SIG_WAKE;
+		ev.sigev_notify_thread_id = (pid_t)syscall(SYS_gettid);
+		if (timer_create(CLOCK_MONOTONIC, &ev, &wake_timer))
+			return -1;
+		wake_timer_made = 1;
+		sigemptyset(&wake);
+		sigaddset(&wake, SIG_WAKE);
+		pthread_sigmask(SIG_UNBLOCK, &wake, NULL);
+	}
+	if (!on) {
+		int e = errno; /* the caller's answer may be in it */
+
+		timer_settime(wake_timer, 0, &off, NULL);
+		errno = e;
+		return 0;
+	}
+	return timer_settime(wake_timer, 0, &every, NULL);
 }
 
-/* ... and no more: none is left pending for the worker's next call. */
+/* A thread that ends deletes its timer. */
 static void
-wake_stop(timer_t timer)
+wake_end(void)
 {
-	struct timespec zero = { 0, 0 };
-	sigset_t wake;
-	int e = errno;
-
-	sigemptyset(&wake);
-	sigaddset(&wake, SIG_WAKE);
-	pthread_sigmask(SIG_BLOCK, &wake, NULL);
-	timer_delete(timer);
-	while (sigtimedwait(&wake, NULL, &zero) > 0)
-		;
-	errno = e;
+	if (wake_timer_made)
+		timer_delete(wake_timer);
+	wake_timer_made = 0;
 }
 
 static int
 accept_waiting(struct call *c, struct sockaddr_storage *ss, socklen_t *len)
 {
-	timer_t timer;
 	int fd, pidfd = open_task(c->tid);
 
-	if (wake_start(&timer)) {
+	if (wake_arm(1)) {
 		answer_call(c, 0, step_failed("timer_create", c, -1, errno));
 		if (pidfd >= 0)
 			close(pidfd);
@@ -5177,32 +5193,39 @@ accept_waiting(struct call *c, struct sockaddr_storage *ss, socklen_t *len)
 			break;
 		}
 	}
-	wake_stop(timer);
+	wake_arm(0);
 	if (pidfd >= 0)
 		close(pidfd);
 	return fd;
 }
 
 /*
- * A blocking connect, in a worker: the SIG_WAKE timer ends the kernel's
- * wait with EINTR, after which the connection goes on being made (as for
- * the command's own interrupted connect) and wait_socket() watches it.
- * Returns 0, the connect's errno, or -1: the call is gone.
+ * A blocking connect.  The thread that received it makes it, with its
+ * SIG_WAKE timer armed: most connects (loopback, refused) are done before
+ * the first tick, and answered with no hand-off.  A tick ends the kernel's
+ * wait with EINTR while the connection goes on being made (as for the
+ * command's own interrupted connect): a worker then waits for it with
+ * wait_socket().  Returns 0, the connect's errno, -1: the call is gone, or
+ * -2: under way, for a worker.
  */
 static int
-connect_waiting(struct call *c)
+connect_blocking(struct call *c, int may_block)
 {
-	timer_t timer;
 	socklen_t l = sizeof(int);
 	int err, rc;
 
-	if (wake_start(&timer))
-		return step_failed("timer_create", c, -1, errno);
-	rc = connect(c->fd, (struct sockaddr *)&c->addr, c->addrlen);
-	err = rc < 0 ? errno : 0;
-	wake_stop(timer);
-	if (err != EINTR)
-		return err;
+	if (!c->connecting) {
+		if (wake_arm(1))
+			return step_failed("timer_create", c, -1, errno);
+		rc = connect(c->fd, (struct sockaddr *)&c->addr, c->addrlen);
+		err = rc < 0 ? errno : 0;
+		wake_arm(0);
+		if (err != EINTR)
+			return err;
+		c->connecting = 1;
+	}
+	if (!may_block)
+		return -2;
 	if ((rc = wait_socket(c, POLLOUT, SO_SNDTIMEO)))
 		return rc == EAGAIN ? EINPROGRESS : rc; /* as SO_SNDTIMEO does */
 	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &l))
@@ -5282,10 +5305,10 @@ run_call(struct call *c, int may_block)
 			answer_call(c, 0, connect_unix_checked(c));
 			return 1;
 		}
-		if (socket_blocks(c->fd)) {
-			if (!may_block)
+		if (c->connecting || socket_blocks(c->fd)) {
+			if ((rc = connect_blocking(c, may_block)) == -2)
 				return 0;
-			if ((rc = connect_waiting(c)) >= 0)
+			if (rc >= 0)
 				answer_call(c, 0, rc);
 			return 1;
 		}
@@ -5360,6 +5383,7 @@ worker_main(void *arg)
 	pthread_mutex_lock(&workers_lock);
 	workers--;
 	pthread_mutex_unlock(&workers_lock);
+	wake_end();
 	return NULL;
 }
 
@@ -7123,6 +7147,7 @@ receiver_main(void *arg)
 	}
 	receiver_may_end(1);
 ended:
+	wake_end();
 	free(n);
 	return NULL;
 }

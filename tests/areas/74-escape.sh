@@ -4,4 +4,10 @@
 # shellcheck source=tests/libtest.sh
 . "$(dirname "$0")/../libtest.sh"
 
-feed < <(TMPDIR=$T timeout -k 5 240 tests/escape/run.sh "$NP")
+TMPDIR=$T timeout -k 5 240 tests/escape/run.sh "$NP" >"$T/escape.out"
+feed <"$T/escape.out"
+if grep -q '^# escape: every attack ran$' "$T/escape.out"; then
+	pass "escape: every attack ran to its end within 240 s"
+else
+	fail "escape: every attack ran to its end within 240 s" "cut short after: $(grep -E '^(not )?ok' "$T/escape.out" | tail -1)"
+fi
