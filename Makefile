@@ -41,8 +41,10 @@ tests/refuse: tests/refuse.c
 tests/np-addfd: tests/refuse.c
 	$(TEST_CC) -O2 $(WARN) -o $@ tests/refuse.c
 
-# make bench's floors: the least a notifier or a filter costs
+# make bench's floors: the least a notifier or a filter costs (static where
+# the libc allows, as netpin is: its startup is then no dynamic loading)
 tests/bench/floor: tests/bench/floor.c
+	$(TEST_CC) -static -O2 $(WARN) -o $@ tests/bench/floor.c -pthread 2>/dev/null || \
 	$(TEST_CC) -O2 $(WARN) -o $@ tests/bench/floor.c -pthread
 
 tests/fuzz: tests/fuzz.c netpin.c

@@ -41,7 +41,8 @@
  * when the kernel refuses the flag; 125 when the helper itself fails,
  * 126/127 when the command cannot be run, 2 on usage errors.
  *
- * Builds with glibc (kernel headers): cc -O2 -Wall -Wextra -Werror -pthread
+ * Builds with glibc and the kernel headers (make builds it static, as netpin
+ * is, where the libc allows): cc [-static] -O2 -Wall -Wextra -Werror -pthread
  */
 #define _GNU_SOURCE
 #include <errno.h>
