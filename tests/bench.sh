@@ -47,7 +47,9 @@
 #
 # Environment: BENCH_REPEAT (7), BENCH_CPU (0), BENCH_NICE (-20; empty = do
 # not change the priority), BENCH_RAW (non-empty: print every repetition),
-# NETPIN (a netpin binary to measure instead of building ./netpin), CC (cc).
+# BENCH_PROFILE (non-empty: netpin's system calls per mediated connect, in
+# each mode, with strace, as root), NETPIN (a netpin binary to measure
+# instead of building ./netpin), CC (cc).
 set -u
 SELF=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 # shellcheck source=tests/netns.sh
@@ -441,6 +443,55 @@ size=$(stat -L -c %s "$NP") || harness_fail "stat $NP"
 row "binary size ($(basename "$NP"))" - - "$size B" - - "<= 128 KiB" \
 	"$([ "$size" -le 131072 ] && echo ok || echo MISSED)" \
 	"$(awk -v s="$size" 'BEGIN { printf "%.1f KiB", s / 1024 }')"
+
+# 6. optional (BENCH_PROFILE=1; strace, and the right to trace netpin:
+# root): netpin's own system calls per mediated connect, in each mode.
+# strace -c -f attaches to netpin while the command waits on a FIFO, so
+# only netpin's calls are counted; strace slows every call, so only the
+# counts are shown, not the times.
+profile_connect() { # pidfd_getfd|addfd
+	local pre=("$NP" -a 127.0.0.1 --) np st n=2000 t
+	[ "$1" = addfd ] && pre=("$REFUSE" docker -- "${pre[@]}")
+	rm -f "$T/go"
+	mkfifo "$T/go" || harness_fail "mkfifo $T/go"
+	# shellcheck disable=SC2016 # (expanded by that sh)
+	"${PIN[@]}" "${pre[@]}" sh -c 'read -r _ <"$1" && shift && exec "$@"' sh "$T/go" \
+		"$B" connect 127.0.0.1 "$PINNED_ACCEPT_PORT" $n >/dev/null 2>"$T/err" &
+	np=$!
+	strace -c -f -q -o "$T/strace" -p "$np" 2>"$T/strace.err" &
+	st=$!
+	# every thread of netpin traced before the connects start
+	for _ in $(seq 100); do
+		t=$(cat /proc/"$np"/task/*/status 2>/dev/null | awk '$1 == "TracerPid:" && $2 == 0')
+		[ -z "$t" ] && break
+		sleep 0.05
+	done
+	[ -z "$t" ] || { kill "$st" "$np" 2>/dev/null; wait; harness_fail "strace did not attach: $(cat "$T/strace.err")"; }
+	echo go >"$T/go"
+	wait "$np" || harness_fail "profile ($1): netpin exited $?: $(head -3 "$T/err")"
+	wait "$st"
+	# strace -c: % time, seconds, usecs/call, calls, [errors,] syscall
+	awk -v n=$((n + 1)) '
+		$1 ~ /^-/ || $1 == "%" || $NF == "total" || NF < 5 { next }
+		{ all += $4; if ($4 / n >= 0.05) printf "%.2f %s\n", $4 / n, $NF }
+		END { printf "%.1f all\n", all / n }' "$T/strace" | sort -rn |
+		awk -v mode="$1" -v n=$((n + 1)) -v where="$WHERE" '
+			$2 == "all" { all = $1; next }
+			{ l = l (l ? ", " : "") $1 " " $2 }
+			END { printf "# profile, %s mode, %s: netpin per mediated connect " \
+			      "(strace -c -f, %d connects): %s system calls: %s\n", mode, where, n, all, l }'
+}
+if [ -n "${BENCH_PROFILE:-}" ]; then
+	if ! command -v strace >/dev/null; then
+		echo "# profile: strace is missing"
+	elif [ "$(id -u)" != 0 ]; then
+		echo "# profile: root only (netpin is not dumpable: strace cannot attach to it)"
+	else
+		[ ${#PIN[@]} -gt 0 ] || PINNED_ACCEPT_PORT=$ACCEPT_PORT
+		profile_connect pidfd_getfd
+		profile_connect addfd
+	fi
+fi
 
 echo "# every mediated call pays about $(fmt_ns "$RT_NS") on top of the work itself;" \
 	"the CONTINUE floor's round trip: $(fmt_ns "$RT_FLOOR_NS"); a pipe ping-pong: $(fmt_ns "$PP_NS")"
