@@ -281,6 +281,9 @@ fmt_ns() { # ns -> a readable time
 		else if (n >= 1e3) printf "%.2f us", n / 1e3
 		else printf "%d ns", n }'
 }
+fmt_diff() { # ns -> a signed readable time
+	if [ "$1" -lt 0 ]; then echo "-$(fmt_ns $((-$1)))"; else echo "+$(fmt_ns "$1")"; fi
+}
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3fx", a / b }'; }
 holds() { awk -v r="${1%x}" -v t="$2" 'BEGIN { print (r <= t ? "ok" : "MISSED") }'; }
 
@@ -338,7 +341,11 @@ floor_line() {
 
 echo "# netpin $("$NP" --version 2>/dev/null | head -1); $(uname -sr); $NETPIN_BENCH_NICE;" \
 	"netns: $NETPIN_NETNS; repeat $REPEAT (median)"
-echo "# connect: unpinned and on cpu $CPU; every other figure: $WHERE${NOPIN:+ ($NOPIN)}"
+if [ -n "$NOPIN" ]; then
+	echo "# every figure unpinned: $NOPIN"
+else
+	echo "# connect: unpinned and on cpu $CPU; every other figure: on cpu $CPU"
+fi
 echo "# floors (tests/bench/floor): a CONTINUE notifier, the same with SYNC_WAKE_UP$([ -z "$SYNC" ] &&
 	echo " (unavailable: Linux < 6.6)"), a filter alone; the addfd mode's floor is the pidfd_getfd mode"
 echo "# load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (other load on the CPUs makes every figure noisier)"
@@ -346,14 +353,17 @@ printf '%-36s %10s %10s %10s %9s %9s  %-14s %s\n' figure bare floor netpin "x ba
 
 # 0. one notification round trip that does the least work: connect() on
 # /dev/null, which netpin answers ENOTSOCK after taking the fd and reading
-# the address, and the CONTINUE floor lets the kernel fail
+# the address, and the floor lets the kernel fail (on one CPU the CONTINUE
+# floor; unpinned, SYNC_WAKE_UP's where the kernel has it, as for connect)
 N=20000
-measure "round trip" pinned "bare continue netpin" floor $N
-row "notification round trip" "$(fmt_ns $((MED[bare] / N)))" "$(fmt_ns $((MED[continue] / N)))" \
-	"$(fmt_ns $((MED[netpin] / N)))" "+$(fmt_ns $(((MED[netpin] - MED[bare]) / N)))" \
-	"+$(fmt_ns $(((MED[netpin] - MED[continue]) / N)))" - info \
-	"per call: connect() on /dev/null -> ENOTSOCK; x columns: netpin's time added"
-RT_NS=$(((MED[netpin] - MED[bare]) / N)) RT_FLOOR_NS=$(((MED[continue] - MED[bare]) / N))
+RTF="continue"
+[ ${#PIN[@]} -eq 0 ] && RTF=${SYNC:-continue}
+measure "round trip" pinned "bare $RTF netpin" floor $N
+row "notification round trip" "$(fmt_ns $((MED[bare] / N)))" "$(fmt_ns $((MED[$RTF] / N)))" \
+	"$(fmt_ns $((MED[netpin] / N)))" "$(fmt_diff $(((MED[netpin] - MED[bare]) / N)))" \
+	"$(fmt_diff $(((MED[netpin] - MED[$RTF]) / N)))" - info \
+	"per call: connect() on /dev/null -> ENOTSOCK; x columns: netpin's time added; floor: $RTF"
+RT_NS=$(((MED[netpin] - MED[bare]) / N)) RT_FLOOR_NS=$(((MED[$RTF] - MED[bare]) / N))
 # a reference for that round trip: two processes passing a byte back and
 # forth over pipes (two context switches and four system calls)
 pp=()
@@ -494,7 +504,7 @@ if [ -n "${BENCH_PROFILE:-}" ]; then
 fi
 
 echo "# every mediated call pays about $(fmt_ns "$RT_NS") on top of the work itself;" \
-	"the CONTINUE floor's round trip: $(fmt_ns "$RT_FLOOR_NS"); a pipe ping-pong: $(fmt_ns "$PP_NS")"
+	"the $RTF floor's round trip: $(fmt_ns "$RT_FLOOR_NS"); a pipe ping-pong: $(fmt_ns "$PP_NS")"
 if [ -n "${BENCH_RAW:-}" ]; then
 	sed 's/^/# raw: /' "$T/raw"
 fi
