@@ -384,6 +384,12 @@ floor_line "floor: SYNC_WAKE_UP, unpinned" $N "$SYNC" "per connect"
 figure "tcp connect+close, unpinned" $N "$SYNC" netpin "1.3 floor" "floor: SYNC_WAKE_UP"
 figure "addfd: tcp connect+close, unpinned" $N netpin addfd "1.5 floor" \
 	"floor: the pidfd_getfd mode (one round trip; addfd: two)"
+# the same with non-blocking sockets: netpin answers from the thread that
+# received the call, with no hand-off to a worker (the difference is what
+# the hand-off of a blocking connect costs)
+measure "tcp connect-nb" unpinned "bare ${SYNC:-continue} netpin" connect-nb 127.0.0.1 "$ACCEPT_PORT" $N
+figure "tcp connect non-blocking, unpinned" $N "${SYNC:-continue}" netpin - \
+	"floor: ${SYNC:-continue}; no worker hand-off"
 if [ ${#PIN[@]} -gt 0 ]; then
 	measure "tcp connect" pinned "$CONNECTS" connect 127.0.0.1 "$PINNED_ACCEPT_PORT" $N
 	floor_line "floor: CONTINUE notifier, cpu $CPU" $N continue "per connect"
@@ -391,6 +397,8 @@ if [ ${#PIN[@]} -gt 0 ]; then
 	figure "tcp connect+close, cpu $CPU" $N continue netpin "1.2 floor" "floor: CONTINUE"
 	figure "addfd: tcp connect+close, cpu $CPU" $N netpin addfd "1.5 floor" \
 		"floor: the pidfd_getfd mode"
+	measure "tcp connect-nb" pinned "bare continue netpin" connect-nb 127.0.0.1 "$PINNED_ACCEPT_PORT" $N
+	figure "tcp connect non-blocking, cpu $CPU" $N continue netpin - "floor: CONTINUE; no worker hand-off"
 else
 	row "tcp connect+close, one CPU" - - - - - "<= 1.2x floor" skipped "$NOPIN"
 	row "addfd: tcp connect+close, one CPU" - - - - - "<= 1.5x floor" skipped "$NOPIN"
