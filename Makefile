@@ -8,7 +8,8 @@ WARN = -Wall -Wextra -Werror
 NETPIN_CC ?= $(shell command -v musl-gcc >/dev/null 2>&1 && echo musl-gcc || echo $(CC))
 TEST_CC ?= $(CC)
 
-HELPERS = tests/netop tests/bpftest tests/unit tests/refuse tests/np-addfd tests/stress
+HELPERS = tests/netop tests/bpftest tests/unit tests/refuse tests/np-addfd tests/stress \
+	tests/bench/floor
 FUZZ_TARGETS = dns rule sockaddr cmsg
 FUZZ_CC ?= clang
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
@@ -40,6 +41,12 @@ tests/refuse: tests/refuse.c
 tests/np-addfd: tests/refuse.c
 	$(TEST_CC) -O2 $(WARN) -o $@ tests/refuse.c
 
+# make bench's floors: the least a notifier or a filter costs (static where
+# the libc allows, as netpin is: its startup is then no dynamic loading)
+tests/bench/floor: tests/bench/floor.c
+	$(TEST_CC) -static -O2 $(WARN) -o $@ tests/bench/floor.c -pthread 2>/dev/null || \
+	$(TEST_CC) -O2 $(WARN) -o $@ tests/bench/floor.c -pthread
+
 tests/fuzz: tests/fuzz.c netpin.c
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz.c
 
@@ -65,8 +72,9 @@ test: netpin helpers
 demo: netpin
 	./tests/demo.sh
 
-# figures against the same work without netpin (a report, see README)
-bench: netpin
+# figures against the same work without netpin, and against their floors
+# (a report, see README)
+bench: netpin tests/bench/floor tests/refuse
 	./tests/bench.sh
 
 # the kernel matrix: Debian's kernels booted under qemu, the tests run in each

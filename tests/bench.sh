@@ -1,31 +1,55 @@
 #!/usr/bin/env bash
-# tests/bench.sh — what netpin costs, measured against the same work without
-# netpin in the same run (`make bench`).
+# tests/bench.sh — what netpin costs (`make bench`), measured in one run
+# against the same work without netpin (bare) and against its floor: the
+# least that the kernel's mechanism itself costs that work.
 #
-# Every process runs on one CPU (taskset -c $BENCH_CPU, default 0: these VMs
-# wake other CPUs slowly) and, when allowed, at nice -20 so that unrelated load
-# on that CPU disturbs the figures less (the loopback servers at nice 0).  Each measurement is repeated
-# $BENCH_REPEAT times (default 7), bare and under netpin alternately (the
-# order swapped every round, after one untimed warm-up pair), and the median
-# of each is compared.  The timed loops are in tests/bench/bench.c (built here
-# with cc -O2 into a temporary directory): they time only their loop, with
-# CLOCK_MONOTONIC, so process start is not counted (except in "startup").
+# The floors (tests/bench/floor, built by make):
+#   CONTINUE      a notifier that answers every call netpin is sent with
+#                 SECCOMP_USER_NOTIF_FLAG_CONTINUE at once: one round trip
+#   SYNC_WAKE_UP  the same with SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP on the
+#                 listener (Linux >= 6.6; "unavailable" before)
+#   filter        a filter of netpin's shape that allows everything: what any
+#                 filter costs the calls netpin does not mediate
+# and for the addfd mode (netpin under tests/refuse docker: pidfd_getfd
+# refused, as by Docker's default profile) netpin's pidfd_getfd mode, since
+# the addfd mode's connect is two round trips (socket, connect) against one.
 #
-# Output: one line per figure (name, bare, netpin, ratio or difference,
-# target, ok/MISSED, and a note: the time per operation, and "noise +-B%/+-N%",
-# half the interquartile range of the bare and netpin repetitions in % of
-# their median: a ratio closer to its target than that is not resolved by
-# this run), then one summary line.  Lines starting with '#' are notes.
-# The exit status is 0 even when targets are missed (this is a report); it
-# is 1 only when the harness itself fails.
+# TCP connect is measured twice: unpinned, as users run it, against the
+# SYNC_WAKE_UP floor; and with every process of it (the server too) on one
+# CPU (taskset -c $BENCH_CPU, default 0), against the CONTINUE floor:
+# wake-ups across CPUs are the expensive part on these VMs.  Every other
+# figure runs on that CPU too.  Without taskset (or where it is refused) the
+# pinned connect figures are left out, and said so, and the rest runs
+# unpinned.  When allowed, the measured processes run at nice -20 so that
+# unrelated load disturbs them less (the loopback servers at nice 0).
+#
+# Each measurement runs every variant (bare, a floor, netpin, ...) once
+# untimed, then $BENCH_REPEAT times (default 7) in turn, the order rotated
+# every round, and compares the medians.  The timed loops are in
+# tests/bench/bench.c (built here with cc -O2 into a temporary directory):
+# they time only their loop, with CLOCK_MONOTONIC, so process start is not
+# counted (except in "startup").
+#
+# Output: one line per figure: its name; the time per operation bare, under
+# its floor and under netpin; netpin's ratio to bare and to the floor; the
+# target and whether it holds (ok or MISSED; info: no target; n/a: the floor
+# is unavailable; skipped); a note that ends with "noise +-B%/+-F%/+-N%",
+# half the interquartile range of the bare, floor and netpin repetitions in
+# % of their median (a ratio closer to its target than that is not resolved
+# by this run).  A floor's own line has its time in the floor column and
+# its ratio to bare.  Then one summary line.  Lines starting with '#' are
+# notes.  The exit status is 0 even when targets are missed (this is a
+# report); it is 1 only when the harness itself fails.
 #
 # As root the benchmark re-runs itself inside a network namespace of its own
 # (unshare -n, lo up: tests/netns.sh), as test.sh does; every server and
 # destination is on loopback (127.0.0.1).
 #
 # Environment: BENCH_REPEAT (7), BENCH_CPU (0), BENCH_NICE (-20; empty = do
-# not change the priority), NETPIN (a netpin binary to measure instead of
-# building ./netpin), CC (cc).
+# not change the priority), BENCH_RAW (non-empty: print every repetition),
+# BENCH_PROFILE (non-empty: netpin's system calls per mediated connect, in
+# each mode, with strace, as root), NETPIN (a netpin binary to measure
+# instead of building ./netpin), CC (cc).
 set -u
 SELF=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 # shellcheck source=tests/netns.sh
@@ -33,23 +57,25 @@ SELF=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 cd "$(dirname "$SELF")/.." || exit 1
 ROOT=$PWD
 
-if [ -z "${NETPIN_BENCH_PINNED:-}" ]; then
-	CPU=${BENCH_CPU:-0}
-	taskset -c "$CPU" true 2>/dev/null ||
-		{ echo "bench: taskset -c $CPU failed (BENCH_CPU?)" >&2; exit 1; }
-	export NETPIN_BENCH_PINNED="cpu $CPU"
+# once: at nice -20 when allowed (NETPIN_BENCH_NICE says how it went)
+if [ -z "${NETPIN_BENCH_NICE+set}" ]; then
+	NETPIN_BENCH_NICE="nice $(nice)"
+	export NETPIN_BENCH_NICE
 	NICE=${BENCH_NICE--20}
 	if [ -n "$NICE" ] && nice -n "$NICE" true 2>/dev/null &&
 		[ "$(nice -n "$NICE" nice 2>/dev/null)" -lt "$(nice)" ]; then
-		NETPIN_BENCH_PINNED="$NETPIN_BENCH_PINNED, nice $(nice -n "$NICE" nice 2>/dev/null)"
-		exec taskset -c "$CPU" nice -n "$NICE" "$SELF" "$@"
+		NETPIN_BENCH_NICE="nice $(nice -n "$NICE" nice 2>/dev/null)"
+		exec nice -n "$NICE" "$SELF" "$@"
 	fi
-	exec taskset -c "$CPU" "$SELF" "$@"
 fi
 
 REPEAT=${BENCH_REPEAT:-7}
 case $REPEAT in
 '' | *[!0-9]* | 0) echo "bench: BENCH_REPEAT must be a positive number" >&2; exit 1 ;;
+esac
+CPU=${BENCH_CPU:-0}
+case $CPU in
+'' | *[!0-9]*) echo "bench: BENCH_CPU must be a CPU number" >&2; exit 1 ;;
 esac
 
 T=$(mktemp -d /tmp/netpin-bench.XXXXXX) || exit 1
@@ -69,6 +95,19 @@ harness_fail() {
 	exit 1
 }
 
+# ---- one CPU ----------------------------------------------------------------------
+# PIN: the prefix that puts a process on CPU $CPU (empty: cannot; NOPIN why)
+PIN=() NOPIN=
+if ! command -v taskset >/dev/null; then
+	NOPIN="taskset is missing (util-linux)"
+elif ! taskset -c "$CPU" true 2>/dev/null; then
+	NOPIN="taskset -c $CPU failed (BENCH_CPU?)"
+else
+	PIN=(taskset -c "$CPU")
+fi
+WHERE="cpu $CPU"
+[ -n "$NOPIN" ] && WHERE=unpinned
+
 # ---- build --------------------------------------------------------------------
 if [ -n "${NETPIN:-}" ]; then
 	NP=$NETPIN
@@ -78,6 +117,10 @@ else
 	NP=$ROOT/netpin
 fi
 [ -x "$NP" ] || harness_fail "$NP is not an executable"
+make -s tests/bench/floor tests/refuse >"$T/build.log" 2>&1 ||
+	harness_fail "make tests/bench/floor tests/refuse: $(tail -5 "$T/build.log" | tr '\n' ' ')"
+FLOOR=$ROOT/tests/bench/floor
+REFUSE=$ROOT/tests/refuse
 B=$T/bench
 ${CC:-cc} -O2 -Wall -Wextra -o "$B" tests/bench/bench.c >"$T/build.log" 2>&1 ||
 	harness_fail "cc tests/bench/bench.c: $(tail -5 "$T/build.log" | tr '\n' ' ')"
@@ -88,20 +131,29 @@ TRUE=$(command -v true)
 TIMEOUT=
 command -v timeout >/dev/null && TIMEOUT="timeout 300"
 
-# what every netpin run is allowed: the loopback servers below
-NPRUN=("$NP" -a 127.0.0.1 --)
+# the SYNC_WAKE_UP floor, where the kernel has the flag (floor exits 3)
+"$FLOOR" sync -- "$TRUE" 2>"$T/err"
+case $? in
+0) SYNC=sync ;;
+3) SYNC= ;;
+*) harness_fail "$FLOOR sync -- true: $(cat "$T/err")" ;;
+esac
 
-# ---- servers (C, pinned like everything else) ---------------------------------
+# ---- servers (C) ------------------------------------------------------------------
 # The servers run at nice 0, below the measured processes (nice -20 when
 # allowed): they then rarely preempt a timed loop, and catch up at the sync
 # with which every timed loop ends (so their work is counted, bare and under
-# netpin alike), rather than preempting it on every connection.
+# netpin alike), rather than preempting it on every connection.  Each is on
+# CPU $CPU (PIN) but the one for the unpinned connects.
 SERVER_NICE=()
 [ "$(nice)" -lt 0 ] && SERVER_NICE=(nice -n $((-$(nice))))
-start_server() { # VAR MODE ADDR [ARG]: bench MODE ADDR PORTFILE [ARG]
-	local var=$1 pf=$T/$1.port
-	shift
-	"${SERVER_NICE[@]}" "$B" "$1" "$2" "$pf" "${@:3}" </dev/null >/dev/null 2>>"$T/servers.log" &
+# start_server VAR pinned|unpinned MODE ADDR [ARG]: bench MODE ADDR PORTFILE [ARG]
+start_server() {
+	local var=$1 pf=$T/$1.port cpu=()
+	[ "$2" = pinned ] && cpu=("${PIN[@]}")
+	shift 2
+	"${cpu[@]}" "${SERVER_NICE[@]}" "$B" "$1" "$2" "$pf" "${@:3}" \
+		</dev/null >/dev/null 2>>"$T/servers.log" &
 	SERVER_PIDS="$SERVER_PIDS $!"
 	for _ in $(seq 100); do
 		[ -s "$pf" ] && { printf -v "$var" %s "$(cat "$pf")"; return 0; }
@@ -109,9 +161,10 @@ start_server() { # VAR MODE ADDR [ARG]: bench MODE ADDR PORTFILE [ARG]
 	done
 	harness_fail "server $* did not start: $(cat "$T/servers.log")"
 }
-start_server ACCEPT_PORT tcp-server 127.0.0.1 accept
-start_server SINK_PORT tcp-server 127.0.0.1 sink
-start_server UDP_PORT udp-sink 127.0.0.1
+start_server ACCEPT_PORT unpinned tcp-server 127.0.0.1 accept
+[ ${#PIN[@]} -gt 0 ] && start_server PINNED_ACCEPT_PORT pinned tcp-server 127.0.0.1 accept
+start_server SINK_PORT pinned tcp-server 127.0.0.1 sink
+start_server UDP_PORT pinned udp-sink 127.0.0.1
 
 # ---- a small C project --------------------------------------------------------
 mkdir -p "$T/proj"
@@ -168,35 +221,57 @@ noise() { # numbers...
 		      printf "%.0f\n", (m > 0 ? (v[NR + 1 - q] - v[q]) / 2 / m * 100 : 0) }'
 }
 
-# rounds LABEL: runs BARE_CMD and NP_CMD (arrays) once each untimed, then
-# REPEAT times each, alternately, the order swapped every round; sets BARE
-# and UNDER to the medians (ns), NOISE to the spread of each
-rounds() {
-	local label=$1 bare=() under=() r
-	once "$label" "${BARE_CMD[@]}" >/dev/null
-	once "$label under netpin" "${NP_CMD[@]}" >/dev/null
-	for r in $(seq "$REPEAT"); do
-		if [ $((r % 2)) = 1 ]; then
-			bare+=("$(once "$label" "${BARE_CMD[@]}")") || exit 1
-			under+=("$(once "$label under netpin" "${NP_CMD[@]}")") || exit 1
-		else
-			under+=("$(once "$label under netpin" "${NP_CMD[@]}")") || exit 1
-			bare+=("$(once "$label" "${BARE_CMD[@]}")") || exit 1
-		fi
-	done
-	BARE=$(median "${bare[@]}")
-	UNDER=$(median "${under[@]}")
-	NOISE="noise +-$(noise "${bare[@]}")%/+-$(noise "${under[@]}")%"
-	echo "$label: bare ${bare[*]} / netpin ${under[*]}" >>"$T/raw"
+# variant_cmd VARIANT HELPER-ARGS...: sets CMD to the helper run as VARIANT:
+#   bare; netpin (pidfd_getfd mode); addfd (netpin with pidfd_getfd refused);
+#   continue, sync, filter (the floors).
+# The variant wraps the helper, except for "spawn", whose every spawned
+# command it wraps (startup: the whole process under each variant).
+variant_cmd() {
+	local pre=()
+	case $1 in
+	bare) ;;
+	netpin) pre=("$NP" -a 127.0.0.1 --) ;;
+	addfd) pre=("$REFUSE" docker -- "$NP" -a 127.0.0.1 --) ;;
+	continue | sync | filter) pre=("$FLOOR" "$1" --) ;;
+	*) harness_fail "no variant '$1'" ;;
+	esac
+	shift
+	if [ "$1" = spawn ]; then
+		CMD=("$B" spawn "$2" "${pre[@]}" "${@:3}")
+	else
+		CMD=("${pre[@]}" "$B" "$@")
+	fi
 }
 
-# measure LABEL HELPER-ARGS...: the helper bare, and under netpin
+# measure LABEL pinned|unpinned "VARIANT..." HELPER-ARGS...: the helper under
+# each variant, once untimed, then REPEAT rounds, the order rotated every
+# round; sets MED[VARIANT] to the median (ns) and SPREAD[VARIANT] to the
+# noise (%).  pinned: every process on CPU $CPU (unpinned without taskset).
+declare -A MED SPREAD
 measure() {
-	local label=$1
-	shift
-	BARE_CMD=("$B" "$@")
-	NP_CMD=("${NPRUN[@]}" "$B" "$@")
-	rounds "$label"
+	local label=$1 where=$2 v r i n cpu=() vs
+	local -A runs=()
+	read -ra vs <<<"$3"
+	shift 3
+	[ "$where" = pinned ] && cpu=("${PIN[@]}")
+	n=${#vs[@]}
+	for v in "${vs[@]}"; do
+		variant_cmd "$v" "$@"
+		once "$label ($v)" "${cpu[@]}" "${CMD[@]}" >/dev/null || exit 1
+	done
+	for r in $(seq "$REPEAT"); do
+		for i in $(seq 0 $((n - 1))); do
+			v=${vs[$(((i + r) % n))]}
+			variant_cmd "$v" "$@"
+			runs[$v]="${runs[$v]:-} $(once "$label ($v)" "${cpu[@]}" "${CMD[@]}")" || exit 1
+		done
+	done
+	MED=() SPREAD=()
+	for v in "${vs[@]}"; do
+		# shellcheck disable=SC2086 # (a list of numbers)
+		MED[$v]=$(median ${runs[$v]}) SPREAD[$v]=$(noise ${runs[$v]})
+		echo "$label, $where, $v:${runs[$v]}" >>"$T/raw"
+	done
 }
 
 fmt_ns() { # ns -> a readable time
@@ -206,115 +281,171 @@ fmt_ns() { # ns -> a readable time
 		else if (n >= 1e3) printf "%.2f us", n / 1e3
 		else printf "%d ns", n }'
 }
+fmt_diff() { # ns -> a signed readable time
+	if [ "$1" -lt 0 ]; then echo "-$(fmt_ns $((-$1)))"; else echo "+$(fmt_ns "$1")"; fi
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3fx", a / b }'; }
+holds() { awk -v r="${1%x}" -v t="$2" 'BEGIN { print (r <= t ? "ok" : "MISSED") }'; }
 
 figures=0 ok=0 missed=0
-line() { # name bare netpin result target verdict [note]
-	printf '%-34s %12s %12s %11s  %-11s %s%s\n' "$1" "$2" "$3" "$4" "$5" "$6" "${7:+  $7}"
-	if [ "$6" != info ]; then
-		figures=$((figures + 1))
-		if [ "$6" = ok ]; then ok=$((ok + 1)); else missed=$((missed + 1)); fi
+# row FIGURE BARE FLOOR NETPIN XBARE XFLOOR TARGET VERDICT [NOTE]
+row() {
+	local l
+	printf -v l '%-36s %10s %10s %10s %9s %9s  %-14s %-7s %s' "$1" "$2" "$3" "$4" "$5" "$6" \
+		"$7" "$8" "${9:-}"
+	echo "${l%"${l##*[! ]}"}"
+	case $8 in
+	ok) figures=$((figures + 1)) ok=$((ok + 1)) ;;
+	MISSED) figures=$((figures + 1)) missed=$((missed + 1)) ;;
+	esac
+}
+
+# figure NAME COUNT FLOOR NETPIN TARGET [NOTE]: variant NETPIN of the last
+# measure against bare and against variant FLOOR ("" when the floor is
+# unavailable), per operation (COUNT per run).  TARGET: "R floor" or
+# "R bare" (the ratio that must hold), or - (no target).
+figure() {
+	local name=$1 count=$2 fl=$3 np=$4 target=$5 note=${6:+$6; } xb xf=- ft=- verdict=info tt=-
+	local fs=-
+	xb=$(ratio "${MED[$np]}" "${MED[bare]}")
+	if [ -n "$fl" ]; then
+		ft=$(fmt_ns $((MED[$fl] / count)))
+		xf=$(ratio "${MED[$np]}" "${MED[$fl]}")
+		fs=${SPREAD[$fl]}
 	fi
+	case $target in
+	*" floor")
+		tt="<= ${target% floor}x floor"
+		verdict=n/a
+		[ -n "$fl" ] && verdict=$(holds "$xf" "${target% floor}") ;;
+	*" bare")
+		tt="<= ${target% bare}x bare"
+		verdict=$(holds "$xb" "${target% bare}") ;;
+	esac
+	row "$name" "$(fmt_ns $((MED[bare] / count)))" "$ft" "$(fmt_ns $((MED[$np] / count)))" \
+		"$xb" "$xf" "$tt" "$verdict" \
+		"${note}noise +-${SPREAD[bare]}%/+-$fs%/+-${SPREAD[$np]}%"
 }
 
-# ratio figure: NAME COUNT TARGET-RATIO [NOTE] (from BARE and UNDER)
-ratio_line() {
-	local name=$1 count=$2 target=$3 ratio verdict note
-	ratio=$(awk -v b="$BARE" -v u="$UNDER" 'BEGIN { printf "%.3f", u / b }')
-	verdict=$(awk -v r="$ratio" -v t="$target" 'BEGIN { print (r <= t ? "ok" : "MISSED") }')
-	note="per op $(fmt_ns $((BARE / count))) -> $(fmt_ns $((UNDER / count))); "
-	[ "$count" = 1 ] && note=
-	[ $# -ge 4 ] && note="$4; "
-	note="$note$NOISE"
-	line "$name" "$(fmt_ns "$BARE")" "$(fmt_ns "$UNDER")" "${ratio}x" "<= ${target}x" "$verdict" "$note"
+# floor_line NAME COUNT FLOOR [NOTE]: a floor's own line (against bare)
+floor_line() {
+	local note=${4:+$4; }
+	if [ -z "$3" ]; then
+		row "$1" - unavailable - - - - n/a "SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP: Linux >= 6.6"
+		return
+	fi
+	row "$1" "$(fmt_ns $((MED[bare] / $2)))" "$(fmt_ns $((MED[$3] / $2)))" - \
+		"$(ratio "${MED[$3]}" "${MED[bare]}")" - - info \
+		"${note}noise +-${SPREAD[bare]}%/+-${SPREAD[$3]}%"
 }
 
-# informational ratio figure: NAME COUNT NOTE (per op, from BARE and UNDER)
-info_line() {
-	line "$1" "$(fmt_ns $((BARE / $2)))" "$(fmt_ns $((UNDER / $2)))" \
-		"$(awk -v b="$BARE" -v u="$UNDER" 'BEGIN { printf "%.3fx", u / b }')" "-" info "$3"
-}
-
-echo "# netpin $("$NP" --version 2>/dev/null | head -1); $(uname -sr); $NETPIN_BENCH_PINNED;" \
+echo "# netpin $("$NP" --version 2>/dev/null | head -1); $(uname -sr); $NETPIN_BENCH_NICE;" \
 	"netns: $NETPIN_NETNS; repeat $REPEAT (median)"
-echo "# load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (other load on the CPU makes every figure noisier)"
-printf '%-34s %12s %12s %11s  %-11s %s\n' figure bare netpin result target verdict
+if [ -n "$NOPIN" ]; then
+	echo "# every figure unpinned: $NOPIN"
+else
+	echo "# connect: unpinned and on cpu $CPU; every other figure: on cpu $CPU"
+fi
+echo "# floors (tests/bench/floor): a CONTINUE notifier, the same with SYNC_WAKE_UP$([ -z "$SYNC" ] &&
+	echo " (unavailable: Linux < 6.6)"), a filter alone; the addfd mode's floor is the pidfd_getfd mode"
+echo "# load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (other load on the CPUs makes every figure noisier)"
+printf '%-36s %10s %10s %10s %9s %9s  %-14s %s\n' figure bare floor netpin "x bare" "x floor" target verdict
 
-# the floor: one notification round trip that does the least work netpin does
-# (it takes the fd and reads the address, then answers ENOTSOCK)
+# 0. one notification round trip that does the least work: connect() on
+# /dev/null, which netpin answers ENOTSOCK after taking the fd and reading
+# the address, and the floor lets the kernel fail (on one CPU the CONTINUE
+# floor; unpinned, SYNC_WAKE_UP's where the kernel has it, as for connect)
 N=20000
-measure floor floor $N
-line "notification round trip (floor)" "$(fmt_ns $((BARE / N)))" "$(fmt_ns $((UNDER / N)))" \
-	"+$(fmt_ns $(((UNDER - BARE) / N)))" "-" info "per call: connect() on /dev/null -> ENOTSOCK"
-FLOOR_NS=$(((UNDER - BARE) / N))
-# a reference for that floor: two processes passing a byte back and forth
-# over pipes (two context switches and four system calls per round trip)
+RTF="continue"
+[ ${#PIN[@]} -eq 0 ] && RTF=${SYNC:-continue}
+measure "round trip" pinned "bare $RTF netpin" floor $N
+row "notification round trip" "$(fmt_ns $((MED[bare] / N)))" "$(fmt_ns $((MED[$RTF] / N)))" \
+	"$(fmt_ns $((MED[netpin] / N)))" "$(fmt_diff $(((MED[netpin] - MED[bare]) / N)))" \
+	"$(fmt_diff $(((MED[netpin] - MED[$RTF]) / N)))" - info \
+	"per call: connect() on /dev/null -> ENOTSOCK; x columns: netpin's time added; floor: $RTF"
+RT_NS=$(((MED[netpin] - MED[bare]) / N)) RT_FLOOR_NS=$(((MED[$RTF] - MED[bare]) / N))
+# a reference for that round trip: two processes passing a byte back and
+# forth over pipes (two context switches and four system calls)
 pp=()
 for _ in $(seq "$REPEAT"); do
-	pp+=("$(once pingpong "$B" pingpong $N)") || exit 1
+	pp+=("$(once pingpong "${PIN[@]}" "$B" pingpong $N)") || exit 1
 done
 PP_NS=$(($(median "${pp[@]}") / N))
-line "  reference: pipe ping-pong" "$(fmt_ns "$PP_NS")" "-" "-" "-" info \
+row "  reference: pipe ping-pong" "$(fmt_ns "$PP_NS")" - - - - - info \
 	"per round trip between two processes, no netpin"
 
-# 1. blocking TCP connect + close
+# 1. blocking TCP connect + close, unpinned (as users run it), then on one
+# CPU; every variant on the same server
 N=2000
-measure "tcp connect" connect 127.0.0.1 "$ACCEPT_PORT" $N
-ratio_line "tcp connect+close x$N" $N 1.5
+CONNECTS="bare continue ${SYNC:+sync} netpin addfd"
+measure "tcp connect" unpinned "$CONNECTS" connect 127.0.0.1 "$ACCEPT_PORT" $N
+floor_line "floor: CONTINUE notifier, unpinned" $N continue "per connect"
+floor_line "floor: SYNC_WAKE_UP, unpinned" $N "$SYNC" "per connect"
+figure "tcp connect+close, unpinned" $N "$SYNC" netpin "1.3 floor" "floor: SYNC_WAKE_UP"
+figure "addfd: tcp connect+close, unpinned" $N netpin addfd "1.5 floor" \
+	"floor: the pidfd_getfd mode (one round trip; addfd: two)"
+# the same with non-blocking sockets: netpin answers from the thread that
+# received the call, with no hand-off to a worker (the difference is what
+# the hand-off of a blocking connect costs)
+measure "tcp connect-nb" unpinned "bare ${SYNC:-continue} netpin" connect-nb 127.0.0.1 "$ACCEPT_PORT" $N
+figure "tcp connect non-blocking, unpinned" $N "${SYNC:-continue}" netpin - \
+	"floor: ${SYNC:-continue}; no worker hand-off"
+if [ ${#PIN[@]} -gt 0 ]; then
+	measure "tcp connect" pinned "$CONNECTS" connect 127.0.0.1 "$PINNED_ACCEPT_PORT" $N
+	floor_line "floor: CONTINUE notifier, cpu $CPU" $N continue "per connect"
+	floor_line "floor: SYNC_WAKE_UP, cpu $CPU" $N "$SYNC" "per connect"
+	figure "tcp connect+close, cpu $CPU" $N continue netpin "1.2 floor" "floor: CONTINUE"
+	figure "addfd: tcp connect+close, cpu $CPU" $N netpin addfd "1.5 floor" \
+		"floor: the pidfd_getfd mode"
+	measure "tcp connect-nb" pinned "bare continue netpin" connect-nb 127.0.0.1 "$PINNED_ACCEPT_PORT" $N
+	figure "tcp connect non-blocking, cpu $CPU" $N continue netpin - "floor: CONTINUE; no worker hand-off"
+else
+	row "tcp connect+close, one CPU" - - - - - "<= 1.2x floor" skipped "$NOPIN"
+	row "addfd: tcp connect+close, one CPU" - - - - - "<= 1.5x floor" skipped "$NOPIN"
+fi
 
-# 2. work that is not network
+# 2. work that is not network: it pays the filter only
 N=1000000
-measure getppid getppid $N
-ratio_line "getppid loop x$N" $N 1.03
-measure "read /dev/zero" readzero $N
-ratio_line "read /dev/zero x$N" $N 1.03
-measure "build" run sh "$T/proj/build.sh"
-ratio_line "build 9 .c files (cc -O0)" 1 1.03
+measure getppid pinned "bare filter netpin" getppid $N
+figure "getppid x$N" $N filter netpin "1.03 floor"
+measure "read /dev/zero" pinned "bare filter netpin" readzero $N
+figure "read /dev/zero x$N" $N filter netpin "1.03 floor"
+measure build pinned "bare filter netpin" run sh "$T/proj/build.sh"
+figure "build 9 .c files (cc -O0)" 1 filter netpin "1.03 floor"
 
 # 3. UDP and TCP traffic
 N=20000
-measure "udp sendto" udp-sendto 127.0.0.1 "$UDP_PORT" $N
-ratio_line "udp sendto+addr x$N" $N 15
-measure "udp send" udp-send 127.0.0.1 "$UDP_PORT" $N
-ratio_line "udp connected send x$N" $N 1.02
-measure "udp recvfrom" udp-recvfrom $N
-info_line "udp send+recvfrom(addr) x$N" $N \
-	"per datagram: pinned DNS mediates recvfrom that asks for the sender"
+measure "udp sendto" pinned "bare continue netpin addfd" udp-sendto 127.0.0.1 "$UDP_PORT" $N
+figure "udp sendto+addr x$N" $N continue netpin "15 bare" "floor: CONTINUE"
+figure "addfd: udp sendto+addr x$N" $N netpin addfd - "floor: the pidfd_getfd mode"
+# a send() on a connected socket is not mediated: it pays the filter only
+measure "udp send" pinned "bare filter netpin" udp-send 127.0.0.1 "$UDP_PORT" $N
+figure "udp connected send x$N" $N filter netpin "1.03 floor"
+measure "udp recvfrom" pinned "bare continue netpin" udp-recvfrom $N
+figure "udp send+recvfrom(addr) x$N" $N continue netpin - \
+	"pinned DNS mediates a recvfrom that asks for the sender"
 MIB=256
-measure "tcp bulk" bulk 127.0.0.1 "$SINK_PORT" $MIB
-ratio_line "tcp bulk ${MIB} MiB" 1 1.02 "$(awk -v b="$BARE" -v u="$UNDER" -v m=$MIB \
-	'BEGIN { printf "%.0f -> %.0f MiB/s", m / (b / 1e9), m / (u / 1e9) }')"
+measure "tcp bulk" pinned "bare filter netpin" bulk 127.0.0.1 "$SINK_PORT" $MIB
+figure "tcp bulk ${MIB} MiB" 1 filter netpin "1.02 floor" "$(awk -v b="${MED[bare]}" \
+	-v u="${MED[netpin]}" -v m=$MIB 'BEGIN { printf "%.0f -> %.0f MiB/s", m / (b / 1e9), m / (u / 1e9) }')"
 
-# 3b. the addfd mode (pidfd_getfd refused, as by Docker's default profile):
-# socket(), socketpair() and accept() go to netpin too; informational
-if [ -x "$ROOT/tests/refuse" ] || make -s tests/refuse >/dev/null 2>&1; then
-	SAVED_NPRUN=("${NPRUN[@]}")
-	NPRUN=("$ROOT/tests/refuse" docker -- "${NPRUN[@]}")
-	N=2000
-	measure "addfd tcp connect" connect 127.0.0.1 "$ACCEPT_PORT" $N
-	info_line "addfd: tcp connect+close x$N" $N \
-		"per op: socket() and connect() both mediated; $NOISE"
-	N=20000
-	measure "addfd udp sendto" udp-sendto 127.0.0.1 "$UDP_PORT" $N
-	info_line "addfd: udp sendto+addr x$N" $N "$NOISE"
-	NPRUN=("${SAVED_NPRUN[@]}")
-fi
-
-# 4. startup: netpin -a 127.0.0.1 -- true against true (whole processes)
+# 4. startup: netpin -a 127.0.0.1 -- true against true (whole processes);
+# the floor: true under the CONTINUE notifier (a filter, a thread, a fork)
 N=20
-BARE_CMD=("$B" spawn "$N" "$TRUE")
-NP_CMD=("$B" spawn "$N" "${NPRUN[@]}" "$TRUE")
-rounds "startup x$N"
-BARE=$((BARE / N)) UNDER=$((UNDER / N))
-diff_ms=$(awk -v b="$BARE" -v u="$UNDER" 'BEGIN { printf "%.2f", (u - b) / 1e6 }')
-line "startup: netpin -- true" "$(fmt_ns "$BARE")" "$(fmt_ns "$UNDER")" "+$diff_ms ms" "<= +2 ms" \
-	"$(awk -v d="$diff_ms" 'BEGIN { print (d <= 2 ? "ok" : "MISSED") }')" \
-	"per run, process start included; $NOISE"
+measure "startup x$N" pinned "bare continue netpin" spawn $N "$TRUE"
+diff_ms=$(awk -v b="${MED[bare]}" -v u="${MED[netpin]}" -v n=$N 'BEGIN { printf "%.2f", (u - b) / n / 1e6 }')
+row "startup: netpin -- true" "$(fmt_ns $((MED[bare] / N)))" "$(fmt_ns $((MED[continue] / N)))" \
+	"$(fmt_ns $((MED[netpin] / N)))" "+$diff_ms ms" \
+	"+$(awk -v f="${MED[continue]}" -v u="${MED[netpin]}" -v n=$N 'BEGIN { printf "%.2f", (u - f) / n / 1e6 }') ms" \
+	"<= +1 ms bare" "$(awk -v d="$diff_ms" 'BEGIN { print (d <= 1 ? "ok" : "MISSED") }')" \
+	"per run, process start included; noise +-${SPREAD[bare]}%/+-${SPREAD[continue]}%/+-${SPREAD[netpin]}%"
 
 # 5. netpin's own peak memory (VmHWM of the netpin process, not of the
 # command) after it has mediated connects, datagrams and failing calls
 # shellcheck disable=SC2016
-"${NPRUN[@]}" sh -c '"$1" connect 127.0.0.1 "$2" 2000 && "$1" udp-sendto 127.0.0.1 "$3" 20000 &&
-	"$1" floor 20000 && exec sleep 1' sh "$B" "$ACCEPT_PORT" "$UDP_PORT" >/dev/null 2>"$T/err" &
+"${PIN[@]}" "$NP" -a 127.0.0.1 -- sh -c '"$1" connect 127.0.0.1 "$2" 2000 &&
+	"$1" udp-sendto 127.0.0.1 "$3" 20000 && "$1" floor 20000 && exec sleep 1' \
+	sh "$B" "$ACCEPT_PORT" "$UDP_PORT" >/dev/null 2>"$T/err" &
 NPPID=$!
 hwm=
 while kill -0 "$NPPID" 2>/dev/null; do
@@ -324,17 +455,67 @@ while kill -0 "$NPPID" 2>/dev/null; do
 done
 wait "$NPPID" || harness_fail "memory run: netpin exited $?: $(head -3 "$T/err")"
 [ -n "$hwm" ] || harness_fail "memory run: could not read VmHWM of netpin"
-line "peak memory (netpin VmHWM)" "-" "$hwm KiB" "$hwm KiB" "<= 2048 KiB" \
+row "peak memory (netpin VmHWM)" - - "$hwm KiB" - - "<= 2048 KiB" \
 	"$([ "$hwm" -le 2048 ] && echo ok || echo MISSED)"
 size=$(stat -L -c %s "$NP") || harness_fail "stat $NP"
-line "binary size ($(basename "$NP"))" "-" "$size B" \
-	"$(awk -v s="$size" 'BEGIN { printf "%.1f KiB", s / 1024 }')" "<= 128 KiB" \
-	"$([ "$size" -le 131072 ] && echo ok || echo MISSED)"
+row "binary size ($(basename "$NP"))" - - "$size B" - - "<= 128 KiB" \
+	"$([ "$size" -le 131072 ] && echo ok || echo MISSED)" \
+	"$(awk -v s="$size" 'BEGIN { printf "%.1f KiB", s / 1024 }')"
 
-echo "# floor: every mediated call pays about $(fmt_ns "$FLOOR_NS") on top of the work itself" \
-	"(a pipe ping-pong between two processes: $(fmt_ns "$PP_NS"))"
+# 6. optional (BENCH_PROFILE=1; strace, and the right to trace netpin:
+# root): netpin's own system calls per mediated connect, in each mode.
+# strace -c -f attaches to netpin while the command waits on a FIFO, so
+# only netpin's calls are counted; strace slows every call, so only the
+# counts are shown, not the times.
+profile_connect() { # pidfd_getfd|addfd
+	local pre=("$NP" -a 127.0.0.1 --) np st n=2000 t
+	[ "$1" = addfd ] && pre=("$REFUSE" docker -- "${pre[@]}")
+	rm -f "$T/go"
+	mkfifo "$T/go" || harness_fail "mkfifo $T/go"
+	# shellcheck disable=SC2016 # (expanded by that sh)
+	"${PIN[@]}" "${pre[@]}" sh -c 'read -r _ <"$1" && shift && exec "$@"' sh "$T/go" \
+		"$B" connect 127.0.0.1 "$PINNED_ACCEPT_PORT" $n >/dev/null 2>"$T/err" &
+	np=$!
+	strace -c -f -q -o "$T/strace" -p "$np" 2>"$T/strace.err" &
+	st=$!
+	# every thread of netpin traced before the connects start
+	for _ in $(seq 100); do
+		t=$(cat /proc/"$np"/task/*/status 2>/dev/null | awk '$1 == "TracerPid:" && $2 == 0')
+		[ -z "$t" ] && break
+		sleep 0.05
+	done
+	[ -z "$t" ] || { kill "$st" "$np" 2>/dev/null; wait; harness_fail "strace did not attach: $(cat "$T/strace.err")"; }
+	echo go >"$T/go"
+	wait "$np" || harness_fail "profile ($1): netpin exited $?: $(head -3 "$T/err")"
+	wait "$st"
+	# strace -c: % time, seconds, usecs/call, calls, [errors,] syscall
+	awk -v n=$((n + 1)) '
+		$1 ~ /^-/ || $1 == "%" || $NF == "total" || NF < 5 { next }
+		{ all += $4; if ($4 / n >= 0.05) printf "%.2f %s\n", $4 / n, $NF }
+		END { printf "%.1f all\n", all / n }' "$T/strace" | sort -rn |
+		awk -v mode="$1" -v n=$((n + 1)) -v where="$WHERE" '
+			$2 == "all" { all = $1; next }
+			{ l = l (l ? ", " : "") $1 " " $2 }
+			END { printf "# profile, %s mode, %s: netpin per mediated connect " \
+			      "(strace -c -f, %d connects): %s system calls: %s\n", mode, where, n, all, l }'
+}
+if [ -n "${BENCH_PROFILE:-}" ]; then
+	if ! command -v strace >/dev/null; then
+		echo "# profile: strace is missing"
+	elif [ "$(id -u)" != 0 ]; then
+		echo "# profile: root only (netpin is not dumpable: strace cannot attach to it)"
+	else
+		[ ${#PIN[@]} -gt 0 ] || PINNED_ACCEPT_PORT=$ACCEPT_PORT
+		profile_connect pidfd_getfd
+		profile_connect addfd
+	fi
+fi
+
+echo "# every mediated call pays about $(fmt_ns "$RT_NS") on top of the work itself;" \
+	"the $RTF floor's round trip: $(fmt_ns "$RT_FLOOR_NS"); a pipe ping-pong: $(fmt_ns "$PP_NS")"
 if [ -n "${BENCH_RAW:-}" ]; then
 	sed 's/^/# raw: /' "$T/raw"
 fi
-echo "bench: $figures figures, $ok ok, $missed MISSED (repeat $REPEAT, median; $NETPIN_BENCH_PINNED; load $(cut -d' ' -f1 /proc/loadavg))"
+echo "bench: $figures figures, $ok ok, $missed MISSED (repeat $REPEAT, median; $NETPIN_BENCH_NICE;" \
+	"load $(cut -d' ' -f1-3 /proc/loadavg))"
 exit 0

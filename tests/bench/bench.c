@@ -15,6 +15,10 @@
  *   bench connect ADDR PORT N      N x socket+connect+close (blocking TCP),
  *                                  then a sync connection that waits until
  *                                  the server has accepted every one
+ *   bench connect-nb ADDR PORT N   the same with non-blocking sockets: connect
+ *                                  (EINPROGRESS), poll until writable, check
+ *                                  SO_ERROR (netpin answers such a connect
+ *                                  at once, with no worker thread)
  *   bench udp-sendto ADDR PORT N   N x sendto(64 bytes, with the address),
  *                                  then a sync datagram answered by the sink
  *   bench udp-send ADDR PORT N     the same on a connected socket (send())
@@ -44,6 +48,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -263,8 +268,31 @@ sync_peer(int s, const struct sockaddr_in *to, int tries)
 	}
 }
 
+/* a non-blocking connect, finished: poll until writable, then SO_ERROR */
+static void
+connect_nonblocking(int s, const struct sockaddr_in *sin)
+{
+	struct pollfd p = { s, POLLOUT, 0 };
+	socklen_t l = sizeof(int);
+	int err;
+
+	if (connect(s, (const struct sockaddr *)sin, sizeof(*sin)) == 0)
+		return;
+	if (errno != EINPROGRESS)
+		die("connect");
+	while (poll(&p, 1, -1) != 1)
+		if (errno != EINTR)
+			die("poll");
+	if (getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &l))
+		die("getsockopt(SO_ERROR)");
+	if (err) {
+		errno = err;
+		die("connect (SO_ERROR)");
+	}
+}
+
 static int
-bench_connect(const char *addr, const char *port, long count)
+bench_connect(const char *addr, const char *port, long count, int nonblocking)
 {
 	struct sockaddr_in sin = inet_addr_port(addr, port);
 	/* an abortive close: no TIME_WAIT, so that 2,000 x repetitions of
@@ -275,12 +303,15 @@ bench_connect(const char *addr, const char *port, long count)
 
 	t0 = now_ns();
 	for (long i = 0; i < count; i++) {
-		s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC |
+		    (nonblocking ? SOCK_NONBLOCK : 0), 0);
 		if (s < 0)
 			die("socket");
 		if (setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)))
 			die("SO_LINGER");
-		if (connect(s, (struct sockaddr *)&sin, sizeof(sin)))
+		if (nonblocking)
+			connect_nonblocking(s, &sin);
+		else if (connect(s, (struct sockaddr *)&sin, sizeof(sin)))
 			die("connect");
 		close(s);
 	}
@@ -522,7 +553,9 @@ main(int argc, char **argv)
 	if (!strcmp(mode, "floor") && argc == 3)
 		return bench_floor(number(argv[2]));
 	if (!strcmp(mode, "connect") && argc == 5)
-		return bench_connect(argv[2], argv[3], number(argv[4]));
+		return bench_connect(argv[2], argv[3], number(argv[4]), 0);
+	if (!strcmp(mode, "connect-nb") && argc == 5)
+		return bench_connect(argv[2], argv[3], number(argv[4]), 1);
 	if (!strcmp(mode, "udp-sendto") && argc == 5)
 		return bench_udp(argv[2], argv[3], number(argv[4]), 0);
 	if (!strcmp(mode, "udp-send") && argc == 5)
