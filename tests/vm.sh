@@ -27,7 +27,8 @@
 # Makefile's own rule (`make NETPIN_CC=aarch64-linux-gnu-gcc` for arm64), a
 # static busybox, the static test helpers (tests/netop.c, tests/refuse.c as
 # refuse and np-addfd, tests/vm/recorder.c, tests/vm/asuser.c, the attacks
-# of tests/escape; netop-musl on amd64) and tests/vm/init, which runs
+# of tests/escape; netop-musl on amd64; tests/bpftest.c on arm64, the
+# filter's verdicts for that architecture) and tests/vm/init, which runs
 # tests/vm/guest.sh and tests/vm/escape.sh and powers the guest off.  The
 # guest prints its TAP lines on the serial console; this script prints them,
 # then one line per kernel, and last "N passed, N failed, N skipped".
@@ -201,6 +202,12 @@ build() {
 			{ echo "$cc $f ($arch) failed: $(head -c 300 "$b/$n.err" | tr '\n' ' ')"; return 1; }
 	done
 	cp "$r/bin/refuse" "$r/bin/np-addfd"
+	# the filter's verdicts for arm64, its AArch32 calls among them (the
+	# host's bpf area runs tests/bpftest for amd64)
+	if [ "$arch" = arm64 ]; then
+		"$cc" "${flags[@]}" -o "$r/bin/bpftest" "$ROOT/tests/bpftest.c" -pthread 2>"$b/bpftest.err" ||
+			{ echo "$cc tests/bpftest.c ($arch) failed: $(head -c 300 "$b/bpftest.err" | tr '\n' ' ')"; return 1; }
+	fi
 	for f in "$ROOT"/tests/escape/*.c; do
 		n=$(basename "$f" .c)
 		"$cc" "${flags[@]}" -I"$ROOT/tests/escape" -o "$r/escape/$n" "$f" -pthread 2>"$b/$n.err" ||

@@ -4,7 +4,8 @@
 # by its init (busybox sh, as root; K is the guest's name).  The guest has
 # busybox and the static programs of /bin: netpin, netop (tests/netop.c),
 # np-addfd and refuse (tests/refuse.c), recorder and asuser (tests/vm/),
-# netop-musl where it was built; the attacks of tests/escape in /escape.
+# netop-musl and bpftest (tests/bpftest.c) where they were built; the
+# attacks of tests/escape in /escape.
 # Each test prints one line, "ok - K: WHAT", "not ok - K: WHAT — WHY" or
 # "ok - K: WHAT # SKIP WHY"; every allowed call is judged by what the
 # server received, every denied one by its errno and by what the server
@@ -90,6 +91,18 @@ recorder --out "$REC" --ready /tmp/ready tcp:127.0.0.2:9000 tcp:127.0.0.3:9000 \
 i=0
 while [ ! -e /tmp/ready ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
 [ -e /tmp/ready ] || fail "the recording server starts" "$(cat /tmp/recorder.err)"
+
+# ---- the filter's verdicts on this architecture (tests/bpftest.c: the
+# arm64 guests have it; AArch32 calls kill as i386 and x32 do on amd64) ----
+if [ -x /bin/bpftest ]; then
+	/bin/bpftest >/tmp/bpf.out 2>/tmp/bpf.err
+	rc=$?
+	sed -n -e "s/^ok - /ok - $K: /p" -e "s/^not ok - /not ok - $K: /p" -e "s/^# /# $K: /p" /tmp/bpf.out
+	n=$(grep -c '^ok - ' /tmp/bpf.out)
+	if [ "$n" -lt 100 ] || { [ $rc != 0 ] && ! grep -q '^not ok - ' /tmp/bpf.out; }; then
+		fail "filter: tests/bpftest runs to its end" "exit $rc after $n lines; $(cat /tmp/bpf.err)"
+	fi
+fi
 
 # ---- before /proc is mounted ----
 # netpin's pidfd_getfd mode works without /proc (the addfd mode says it
