@@ -464,4 +464,26 @@ else
 	echo "not ok - escape: rebinding guard (dnsserver.py did not start: $(head -c 200 "$T/rebind.err"))"
 fi
 
+# ---- races on what a call names ----
+
+# --deny-unix checks the socket file by device and inode and connects to
+# the very file it checked.  A thread that swaps what the name stands for,
+# between the denied socket and an allowed one, must never get a
+# connection to the denied one (its server's record).  Servers of its own
+# for each way: an exchange may end with the names swapped.
+for how in exchange symlink; do
+	UD=$T/ud-$how
+	mkdir -m 755 "$UD"
+	"$B/race_unix_deny" serve "$UD" 2>"$UD.err" &
+	XPIDS="$XPIDS $!"
+	if ! wait_file "$UD/ready"; then
+		echo "not ok - escape: --deny-unix while a thread swaps the name ($how) (race_unix_deny serve did not start: $(head -c 200 "$UD.err"))"
+		continue
+	fi
+	run 20 "$NETPIN" -q $RULES --deny-unix "$UD/denied.sock" -- "$B/race_unix_deny" $P $U "$UD" $how
+	OUT="$OUT server_denied=$(grep -c '^denied' "$UD/record")"
+	verdict "--deny-unix while a thread swaps the name between the denied socket and an allowed one ($how)" \
+		to_denied=0 server_denied=0 "to_allowed=$NZ" "eacces=$NZ"
+done
+
 exit 0
