@@ -464,7 +464,23 @@ else
 	echo "not ok - escape: rebinding guard (dnsserver.py did not start: $(head -c 200 "$T/rebind.err"))"
 fi
 
-# ---- races on what a call names ----
+# ---- races on what a call names: a passed fd, a unix socket's name ----
+
+# The addfd mode cannot take a file passed with SCM_RIGHTS: it opens
+# /proc/PID/fd/N again with the mode of the command's descriptor.  A thread
+# that dup2()s a writable file or pipe onto N, and back the read-only file,
+# must never get the read-only file to the receiver writable.  A privileged
+# netpin opens nothing for the command (the passed file is refused): run as
+# nobody where this runs as root.
+for kind in file pipe; do
+	if [ $ROOT = 1 ]; then
+		run 20 $NOBODY $NOBODY_NETPIN -q $RULES -- "$B/race_scm_reopen" $P $U $kind
+	else
+		run 20 "$NETPIN" -q $RULES -- "$B/race_scm_reopen" $P $U $kind
+	fi
+	verdict "SCM_RIGHTS of a read-only file while a thread dup2()s a writable $kind onto its number: never received writable" \
+		escalated=0 a_changed=0 foreign=0 "a_ro=$NZ" "b=$NZ"
+done
 
 # --deny-unix checks the socket file by device and inode and connects to
 # the very file it checked.  A thread that swaps what the name stands for,
