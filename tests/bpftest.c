@@ -11,8 +11,14 @@
 #define BAD 0xdeadbeefU
 #define SELF 4242
 #define PGID 4240
+/* the audit arches, as the kernel's <linux/audit.h> has them (this test's
+ * own numbers, not netpin's) */
+#define AUDIT_ARCH_X86_64_ 0xc000003eU
 #define AUDIT_ARCH_I386 0x40000003U
 #define AUDIT_ARCH_AARCH64_ 0xc00000b7U
+#define AUDIT_ARCH_ARM 0x40000028U   /* AArch32, arm64's compat tasks */
+#define AUDIT_ARCH_ARMEB 0x00000028U /* AArch32 big-endian */
+#define X32_BIT 0x40000000U          /* __X32_SYSCALL_BIT */
 
 static struct sock_filter prog[FILTER_MAX];
 static unsigned plen;
@@ -185,27 +191,62 @@ check_structure(void)
 	check_handlers();
 }
 
+/*
+ * Only the native ABI passes: the compat ABIs of this architecture (i386
+ * and x32 on x86_64, AArch32 on arm64) and every other arch kill.  The
+ * numbers are the compat ABI's own (socketcall, connect, read), and the
+ * arch and x32 bit are this test's constants, so a wrong AUDIT_ARCH_NATIVE
+ * or a lost x32 check in netpin shows here.
+ */
+static void
+check_arches(void)
+{
+	const uint32_t kill = SECCOMP_RET_KILL_PROCESS, allow = SECCOMP_RET_ALLOW;
+
+#if defined(__x86_64__)
+	expect("x86_64 is the native arch (read allowed)",
+	    verdict(AUDIT_ARCH_X86_64_, SYS_read, 0, 0, 0, 0, 0), allow);
+	/* i386: int 0x80, sysenter */
+	expect("i386 socketcall kills", verdict(AUDIT_ARCH_I386, 102, 3, 0, 0, 0, 0), kill);
+	expect("i386 connect (362) kills", verdict(AUDIT_ARCH_I386, 362, 3, 0, 0, 0, 0), kill);
+	expect("i386 read kills", verdict(AUDIT_ARCH_I386, 3, 0, 0, 0, 0, 0), kill);
+	/* x32: the native arch with bit 30 of the number set */
+	expect("x32 connect kills", N((int)(X32_BIT | 42), 3, 0, 0, 0, 0), kill);
+	expect("x32 sendmsg (518) kills", N((int)(X32_BIT | 518), 3, 0, 0, 0, 0), kill);
+	expect("x32 read kills", N((int)X32_BIT, 0, 0, 0, 0, 0), kill);
+	expect("syscall -1 kills", N(-1, 0, 0, 0, 0, 0), kill);
+	expect("aarch64 arch kills", verdict(AUDIT_ARCH_AARCH64_, SYS_connect, 3, 0, 0, 0, 0), kill);
+	expect("AArch32 arch kills", verdict(AUDIT_ARCH_ARM, 283, 3, 0, 0, 0, 0), kill);
+#elif defined(__aarch64__)
+	expect("aarch64 is the native arch (read allowed)",
+	    verdict(AUDIT_ARCH_AARCH64_, SYS_read, 0, 0, 0, 0, 0), allow);
+	/* AArch32 (compat) tasks, EABI numbers */
+	expect("AArch32 socketcall (102) kills", verdict(AUDIT_ARCH_ARM, 102, 3, 0, 0, 0, 0), kill);
+	expect("AArch32 socket (281) kills", verdict(AUDIT_ARCH_ARM, 281, AF_INET, SOCK_STREAM, 0, 0, 0), kill);
+	expect("AArch32 connect (283) kills", verdict(AUDIT_ARCH_ARM, 283, 3, 0, 0, 0, 0), kill);
+	expect("AArch32 sendto (290) kills", verdict(AUDIT_ARCH_ARM, 290, 3, 0, 0, 0, 0x2000), kill);
+	expect("AArch32 sendmsg (296) kills", verdict(AUDIT_ARCH_ARM, 296, 3, 0, 0, 0, 0), kill);
+	expect("AArch32 read (3) kills", verdict(AUDIT_ARCH_ARM, 3, 0, 0, 0, 0, 0), kill);
+	expect("AArch32 number 0 (restart_syscall) kills", verdict(AUDIT_ARCH_ARM, 0, 0, 0, 0, 0, 0), kill);
+	expect("AArch32 big-endian connect kills", verdict(AUDIT_ARCH_ARMEB, 283, 3, 0, 0, 0, 0), kill);
+	expect("x86_64 arch kills", verdict(AUDIT_ARCH_X86_64_, 42, 3, 0, 0, 0, 0), kill);
+	expect("i386 socketcall kills", verdict(AUDIT_ARCH_I386, 102, 3, 0, 0, 0, 0), kill);
+#endif
+	expect("arch 0 kills", verdict(0, 0, 0, 0, 0, 0, 0), kill);
+	expect("the native arch without its 64-bit flag kills",
+	    verdict(AUDIT_ARCH_NATIVE & ~0x80000000U, SYS_connect, 3, 0, 0, 0, 0), kill);
+}
+
 int
 main(void)
 {
-	const uint32_t kill = SECCOMP_RET_KILL_PROCESS, allow = SECCOMP_RET_ALLOW;
+	const uint32_t allow = SECCOMP_RET_ALLOW;
 	const uint32_t notify = SECCOMP_RET_USER_NOTIF;
 
 	plen = filter_build(prog, SELF, PGID, 0);
 	check_structure();
 
-	/* architectures: i386 (int 0x80), x32, foreign */
-	expect("i386 socketcall kills", verdict(AUDIT_ARCH_I386, 102, 3, 0, 0, 0, 0), kill);
-	expect("i386 connect (362) kills", verdict(AUDIT_ARCH_I386, 362, 3, 0, 0, 0, 0), kill);
-	expect("i386 read kills", verdict(AUDIT_ARCH_I386, 3, 0, 0, 0, 0, 0), kill);
-	expect("aarch64 arch kills", verdict(AUDIT_ARCH_AARCH64_, SYS_connect, 3, 0, 0, 0, 0), kill);
-	expect("arch 0 kills", verdict(0, 0, 0, 0, 0, 0, 0), kill);
-#ifdef X32_SYSCALL_BIT
-	expect("x32 connect kills", N((int)(X32_SYSCALL_BIT | 42), 3, 0, 0, 0, 0), kill);
-	expect("x32 sendmsg (518) kills", N((int)(X32_SYSCALL_BIT | 518), 3, 0, 0, 0, 0), kill);
-	expect("x32 read kills", N((int)X32_SYSCALL_BIT, 0, 0, 0, 0, 0), kill);
-	expect("syscall -1 kills", N(-1, 0, 0, 0, 0, 0), kill);
-#endif
+	check_arches();
 
 	/* mediated network calls */
 	expect("connect notifies", N(SYS_connect, 3, 0x1000, 16, 0, 0), notify);

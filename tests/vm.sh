@@ -27,7 +27,9 @@
 # Makefile's own rule (`make NETPIN_CC=aarch64-linux-gnu-gcc` for arm64), a
 # static busybox, the static test helpers (tests/netop.c, tests/refuse.c as
 # refuse and np-addfd, tests/vm/recorder.c, tests/vm/asuser.c, the attacks
-# of tests/escape; netop-musl on amd64) and tests/vm/init, which runs
+# of tests/escape; netop-musl on amd64; on arm64 tests/bpftest.c, the
+# filter's verdicts for that architecture, and tests/vm/aarch32.S, a
+# program of its compat ABI) and tests/vm/init, which runs
 # tests/vm/guest.sh and tests/vm/escape.sh and powers the guest off.  The
 # guest prints its TAP lines on the serial console; this script prints them,
 # then one line per kernel, and last "N passed, N failed, N skipped".
@@ -41,7 +43,8 @@
 # run is kept in the cache folder (console/NAME.txt).  Two guests run at a
 # time (NETPIN_VM_JOBS).  Needs: qemu-system-x86, qemu-system-arm, cpio, gzip,
 # apt-get and dpkg-deb, gcc with a static libc, gcc-aarch64-linux-gnu and
-# libc6-dev-arm64-cross; musl-tools for netpin as `make` builds it.
+# libc6-dev-arm64-cross; musl-tools for netpin as `make` builds it; clang
+# for the AArch32 program (its test is skipped without it).
 # Exit status: 0 when no test failed.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -201,6 +204,21 @@ build() {
 			{ echo "$cc $f ($arch) failed: $(head -c 300 "$b/$n.err" | tr '\n' ' ')"; return 1; }
 	done
 	cp "$r/bin/refuse" "$r/bin/np-addfd"
+	# the filter's verdicts for arm64, its AArch32 calls among them (the
+	# host's bpf area runs tests/bpftest for amd64)
+	if [ "$arch" = arm64 ]; then
+		"$cc" "${flags[@]}" -o "$r/bin/bpftest" "$ROOT/tests/bpftest.c" -pthread 2>"$b/bpftest.err" ||
+			{ echo "$cc tests/bpftest.c ($arch) failed: $(head -c 300 "$b/bpftest.err" | tr '\n' ' ')"; return 1; }
+	fi
+	# an AArch32 program (tests/vm/aarch32.S): clang assembles it, the cross
+	# compiler's ld links it; without clang the guest skips its test
+	if [ "$arch" = arm64 ] && command -v clang >/dev/null; then
+		if ! clang --target=armv7a-linux-gnueabi -c -o "$b/aarch32.o" "$ROOT/tests/vm/aarch32.S" 2>"$b/aarch32.err" ||
+			! "$("$cc" -print-prog-name=ld)" -m armelf_linux_eabi -static -o "$r/bin/aarch32" "$b/aarch32.o" 2>>"$b/aarch32.err"; then
+			echo "tests/vm/aarch32.S failed: $(head -c 300 "$b/aarch32.err" | tr '\n' ' ')"
+			return 1
+		fi
+	fi
 	for f in "$ROOT"/tests/escape/*.c; do
 		n=$(basename "$f" .c)
 		"$cc" "${flags[@]}" -I"$ROOT/tests/escape" -o "$r/escape/$n" "$f" -pthread 2>"$b/$n.err" ||

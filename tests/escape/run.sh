@@ -464,6 +464,44 @@ else
 	echo "not ok - escape: rebinding guard (dnsserver.py did not start: $(head -c 200 "$T/rebind.err"))"
 fi
 
+# ---- races on what a call names: a passed fd, a unix socket's name ----
+
+# The addfd mode cannot take a file passed with SCM_RIGHTS: it opens
+# /proc/PID/fd/N again with the mode of the command's descriptor.  A thread
+# that dup2()s a writable file or pipe onto N, and back the read-only file,
+# must never get the read-only file to the receiver writable.  A privileged
+# netpin opens nothing for the command (the passed file is refused): run as
+# nobody where this runs as root.
+for kind in file pipe; do
+	if [ $ROOT = 1 ]; then
+		run 20 $NOBODY $NOBODY_NETPIN -q $RULES -- "$B/race_scm_reopen" $P $U $kind
+	else
+		run 20 "$NETPIN" -q $RULES -- "$B/race_scm_reopen" $P $U $kind
+	fi
+	verdict "SCM_RIGHTS of a read-only file while a thread dup2()s a writable $kind onto its number: never received writable" \
+		escalated=0 a_changed=0 foreign=0 "a_ro=$NZ" "b=$NZ"
+done
+
+# --deny-unix checks the socket file by device and inode and connects to
+# the very file it checked.  A thread that swaps what the name stands for,
+# between the denied socket and an allowed one, must never get a
+# connection to the denied one (its server's record).  Servers of its own
+# for each way: an exchange may end with the names swapped.
+for how in exchange symlink; do
+	UD=$T/ud-$how
+	mkdir -m 755 "$UD"
+	"$B/race_unix_deny" serve "$UD" 2>"$UD.err" &
+	XPIDS="$XPIDS $!"
+	if ! wait_file "$UD/ready"; then
+		echo "not ok - escape: --deny-unix while a thread swaps the name ($how) (race_unix_deny serve did not start: $(head -c 200 "$UD.err"))"
+		continue
+	fi
+	run 20 "$NETPIN" -q $RULES --deny-unix "$UD/denied.sock" -- "$B/race_unix_deny" $P $U "$UD" $how
+	OUT="$OUT server_denied=$(grep -c '^denied' "$UD/record")"
+	verdict "--deny-unix while a thread swaps the name between the denied socket and an allowed one ($how)" \
+		to_denied=0 server_denied=0 "to_allowed=$NZ" "eacces=$NZ"
+done
+
 # the caller checks that the run was not cut short
 echo "# escape: every attack ran"
 exit 0

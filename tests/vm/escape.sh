@@ -156,3 +156,27 @@ verdict "multicast group joins and source filters (IPv4, IPv6) with only unicast
 escape_run 20 $NP -q $RULES -- $B/socketpair $P $U
 verdict "socketpair() of AF_INET and AF_TIPC refused as socket() would (AF_UNIX ok)" \
 	inet_stream=EAFNOSUPPORT tipc_dgram=EAFNOSUPPORT unix_stream=ok unix_dgram=ok
+
+# races on what a call names (tests/escape/run.sh's last ones): a file
+# passed with SCM_RIGHTS in the addfd mode, as nobody (a privileged netpin
+# reopens nothing), while a thread dup2()s a writable one onto its number
+for kind in file pipe; do
+	escape_run 30 $NOBODY env NETPIN_BIN=$NP /bin/np-addfd -q $RULES -- $B/race_scm_reopen $P $U $kind
+	verdict "addfd mode: SCM_RIGHTS of a read-only file while a thread dup2()s a writable $kind onto its number: never received writable" \
+		escalated=0 a_changed=0 foreign=0 "a_ro=$NZ" "b=$NZ"
+done
+# --deny-unix while a thread swaps the name between the denied socket and
+# an allowed one; the denied server's record must stay empty
+for how in exchange symlink; do
+	UD=/tmp/ud-$how
+	mkdir -p "$UD"
+	$B/race_unix_deny serve "$UD" 2>"$UD.err" &
+	udpid=$!
+	i=0
+	while [ ! -e "$UD/ready" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+	escape_run 30 $NP -q $RULES --deny-unix "$UD/denied.sock" -- $B/race_unix_deny $P $U "$UD" $how
+	OUT="$OUT server_denied=$(grep -c "^denied" "$UD/record" 2>/dev/null)"
+	verdict "--deny-unix while a thread swaps the name between the denied socket and an allowed one ($how)" \
+		to_denied=0 server_denied=0 "to_allowed=$NZ" "eacces=$NZ"
+	kill $udpid 2>/dev/null
+done

@@ -4,7 +4,8 @@
 # by its init (busybox sh, as root; K is the guest's name).  The guest has
 # busybox and the static programs of /bin: netpin, netop (tests/netop.c),
 # np-addfd and refuse (tests/refuse.c), recorder and asuser (tests/vm/),
-# netop-musl where it was built; the attacks of tests/escape in /escape.
+# netop-musl, bpftest (tests/bpftest.c) and aarch32 (tests/vm/aarch32.S)
+# where they were built; the attacks of tests/escape in /escape.
 # Each test prints one line, "ok - K: WHAT", "not ok - K: WHAT — WHY" or
 # "ok - K: WHAT # SKIP WHY"; every allowed call is judged by what the
 # server received, every denied one by its errno and by what the server
@@ -90,6 +91,18 @@ recorder --out "$REC" --ready /tmp/ready tcp:127.0.0.2:9000 tcp:127.0.0.3:9000 \
 i=0
 while [ ! -e /tmp/ready ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
 [ -e /tmp/ready ] || fail "the recording server starts" "$(cat /tmp/recorder.err)"
+
+# ---- the filter's verdicts on this architecture (tests/bpftest.c: the
+# arm64 guests have it; AArch32 calls kill as i386 and x32 do on amd64) ----
+if [ -x /bin/bpftest ]; then
+	/bin/bpftest >/tmp/bpf.out 2>/tmp/bpf.err
+	rc=$?
+	sed -n -e "s/^ok - /ok - $K: /p" -e "s/^not ok - /not ok - $K: /p" -e "s/^# /# $K: /p" /tmp/bpf.out
+	n=$(grep -c '^ok - ' /tmp/bpf.out)
+	if [ "$n" -lt 100 ] || { [ $rc != 0 ] && ! grep -q '^not ok - ' /tmp/bpf.out; }; then
+		fail "filter: tests/bpftest runs to its end" "exit $rc after $n lines; $(cat /tmp/bpf.err)"
+	fi
+fi
 
 # ---- before /proc is mounted ----
 # netpin's pidfd_getfd mode works without /proc (the addfd mode says it
@@ -202,6 +215,30 @@ if [ -x /bin/netop-musl ]; then
 	run $NP $PDNS -- /bin/netop-musl resolve pinned.test
 	case "$rc:$out" in 0:*127.0.0.2*) pass "pinned DNS (musl, static): an allowed name resolves to its pinned address" ;;
 	*) fail "pinned DNS (musl, static): an allowed name resolves to its pinned address" "rc $rc, out: $out, stderr: $err" ;; esac
+fi
+
+# ---- arm64's compat ABI: an AArch32 program connects to the denied
+# server; under netpin its first call kills it.  Without netpin first,
+# which tells whether this kernel and CPU run AArch32 at all ----
+A32="an AArch32 program's connect to a denied address is killed (SIGSYS, 159) and netpin says so"
+if [ -x /bin/aarch32 ]; then
+	mark
+	run /bin/aarch32
+	if [ $rc = 0 ] && got aarch32; then
+		mark
+		run $NP -a 127.0.0.2:9600 -- /bin/aarch32
+		case "$rc:$err" in
+		159:*"killed by the filter (SIGSYS)"*)
+			if silent aarch32; then pass "$A32"; else fail "$A32" "127.0.0.3 received: $(new_lines)"; fi ;;
+		*) fail "$A32" "rc $rc, stderr: $err" ;;
+		esac
+	elif [ $rc = 0 ] || [ $rc = 1 ]; then
+		fail "$A32" "without netpin its connect to 127.0.0.3:9600 did not arrive (exit $rc)"
+	else
+		skip "$A32" "this kernel or CPU does not run AArch32 programs (exit $rc: $err)"
+	fi
+elif [ "$(uname -m)" = aarch64 ]; then
+	skip "$A32" "not built (tests/vm.sh assembles tests/vm/aarch32.S with clang)"
 fi
 
 # ---- the attacks of tests/escape that need nothing but the guest ----
