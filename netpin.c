@@ -4605,6 +4605,34 @@ cmsg_allowed(int level, int type)
 	return 0;
 }
 
+/* fd's "mnt_id" and "ino" in fdinfo text: one open file's identity */
+static int
+fdinfo_file(const char *info, char *id, size_t len)
+{
+	char mnt[32], ino[32];
+
+	if (status_field(info, "mnt_id", mnt, sizeof(mnt)) ||
+	    status_field(info, "ino", ino, sizeof(ino)))
+		return -1;
+	snprintf(id, len, "%s:%s", mnt, ino);
+	return 0;
+}
+
+static int
+read_fdinfo(pid_t pid, int fd, char *info, size_t len)
+{
+	char path[64];
+	int fi, n;
+
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", (int)pid, fd);
+	if ((fi = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	n = (int)read(fi, info, len - 1);
+	close(fi);
+	info[n > 0 ? n : 0] = '\0';
+	return n > 0 ? 0 : -1;
+}
+
 /*
  * The addfd mode cannot take a descriptor that is not a socket: one passed
  * with SCM_RIGHTS is opened again through /proc/TID/fd, if it is a pipe, a
@@ -4617,20 +4645,17 @@ cmsg_allowed(int level, int type)
 static int
 reopen_passed(const struct call *c, int theirs, int *out)
 {
-	char path[64], info[512], flags[32];
-	struct stat before, after;
+	char path[64], info[512], flags[32], was[80], now[80];
+	struct stat before;
 	unsigned long fl;
-	int fd, n, fi;
+	int fd;
 
 	if (netpin_privileged)
 		goto refused;
-	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", (int)c->tid, theirs);
-	if ((fi = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		goto refused;
-	n = (int)read(fi, info, sizeof(info) - 1);
-	close(fi);
-	info[n > 0 ? n : 0] = '\0';
-	if (status_field(info, "flags", flags, sizeof(flags)))
+	/* the access mode and the file it belongs to, read together */
+	if (read_fdinfo(c->tid, theirs, info, sizeof(info)) ||
+	    status_field(info, "flags", flags, sizeof(flags)) ||
+	    fdinfo_file(info, was, sizeof(was)))
 		goto refused;
 	fl = strtoul(flags, NULL, 8);
 	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)c->tid, theirs);
@@ -4641,9 +4666,10 @@ reopen_passed(const struct call *c, int theirs, int *out)
 	    (S_ISFIFO(before.st_mode) ? O_NONBLOCK : 0));
 	if (fd < 0)
 		return errno;
-	/* the same file that was looked at (no swap of fd theirs meanwhile) */
-	if (fstat(fd, &after) || after.st_dev != before.st_dev ||
-	    after.st_ino != before.st_ino) {
+	/* the file opened is the one whose mode was read (no swap of fd theirs
+	 * meanwhile): else B's mode would open A */
+	if (read_fdinfo(getpid(), fd, info, sizeof(info)) ||
+	    fdinfo_file(info, now, sizeof(now)) || strcmp(was, now)) {
 		close(fd);
 		goto refused;
 	}
