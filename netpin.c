@@ -3426,15 +3426,62 @@ read_sockaddr(struct call *c, uint64_t ptr, int64_t len64,
 	return child_read(c, ptr, ss, (size_t)ilen);
 }
 
+/*
+ * A socket's domain, type and protocol never change while netpin runs
+ * (IPV6_ADDRFORM, the one option that changed a domain, is refused), so
+ * they are kept by the socket's SO_COOKIE: a 64-bit number the kernel
+ * never gives two sockets, unlike an inode number or an fd.  One
+ * getsockopt then names the socket instead of three.  Only for sends and
+ * receives, made again and again on one socket: a connect or bind is
+ * mostly a socket's first call, which the cookie would only make dearer.
+ * A kernel without SO_COOKIE (before 4.13) asks the three every time.
+ */
+#ifndef SO_COOKIE
+#define SO_COOKIE 57
+#endif
+#define KIND_CACHE 1024
+static struct {
+	uint64_t cookie;          /* 0: empty */
+	int domain, type, protocol;
+} kinds[KIND_CACHE];
+static pthread_mutex_t kinds_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static int
 socket_kind(struct call *c)
 {
-	socklen_t l = sizeof(int);
+	socklen_t l = sizeof(int), cl = sizeof(uint64_t);
+	uint64_t cookie = 0;
+	unsigned slot;
+	int found = 0;
 
+	if ((c->op != OP_SEND && c->op != OP_RECV) ||
+	    getsockopt(c->fd, SOL_SOCKET, SO_COOKIE, &cookie, &cl))
+		cookie = 0;
+	slot = (unsigned)(cookie % KIND_CACHE);
+	if (cookie) {
+		pthread_mutex_lock(&kinds_lock);
+		if ((found = kinds[slot].cookie == cookie)) {
+			c->domain = kinds[slot].domain;
+			c->type = kinds[slot].type;
+			c->protocol = kinds[slot].protocol;
+		}
+		pthread_mutex_unlock(&kinds_lock);
+		if (found)
+			return 0;
+	}
 	if (getsockopt(c->fd, SOL_SOCKET, SO_DOMAIN, &c->domain, &l) == 0 &&
 	    getsockopt(c->fd, SOL_SOCKET, SO_TYPE, &c->type, &l) == 0 &&
-	    getsockopt(c->fd, SOL_SOCKET, SO_PROTOCOL, &c->protocol, &l) == 0)
+	    getsockopt(c->fd, SOL_SOCKET, SO_PROTOCOL, &c->protocol, &l) == 0) {
+		if (cookie) {
+			pthread_mutex_lock(&kinds_lock);
+			kinds[slot].cookie = cookie;
+			kinds[slot].domain = c->domain;
+			kinds[slot].type = c->type;
+			kinds[slot].protocol = c->protocol;
+			pthread_mutex_unlock(&kinds_lock);
+		}
 		return 0;
+	}
 	if (errno == ENOTSOCK)
 		return ENOTSOCK;
 	return step_failed("getsockopt(SO_DOMAIN)", c, c->fd, errno);
@@ -4973,17 +5020,26 @@ wait_socket(const struct call *c, short events, int timeo_opt)
 	}
 }
 
+/* Would the command's send block (*known: -1 until asked)? */
+static int
+send_blocks(const struct call *c, int *known)
+{
+	if (*known < 0)
+		*known = !(c->flags & MSG_DONTWAIT) && socket_blocks(c->fd);
+	return *known;
+}
+
 /* Returns 1 when answered, 0 when it would block (inline only). */
 static int
 run_send(struct call *c, int may_block)
 {
-	int blocks = !(c->flags & MSG_DONTWAIT) && socket_blocks(c->fd);
+	int blocks = -1;          /* asked when it matters: most sends do not */
 	/* no MSG_ZEROCOPY: the kernel would keep pages netpin frees */
 	int flags = (c->flags | MSG_NOSIGNAL) & ~MSG_ZEROCOPY_;
 	int err = 0;
 
 	if (!may_block) {
-		if (blocks && (c->flags & MSG_FASTOPEN))
+		if ((c->flags & MSG_FASTOPEN) && send_blocks(c, &blocks))
 			return 0; /* a blocking fast-open connect */
 		flags |= MSG_DONTWAIT;
 	} else if (!(c->flags & MSG_FASTOPEN)) {
@@ -5008,7 +5064,8 @@ run_send(struct call *c, int may_block)
 		if (n < 0) {
 			int w;
 
-			if ((errno != EAGAIN && errno != EWOULDBLOCK) || !blocks) {
+			if ((errno != EAGAIN && errno != EWOULDBLOCK) ||
+			    !send_blocks(c, &blocks)) {
 				err = errno;
 				break;
 			}
@@ -5029,7 +5086,8 @@ run_send(struct call *c, int may_block)
 			flags &= ~MSG_FASTOPEN;
 		}
 		m->done += (size_t)n;
-		if (m->done < m->len && c->type == SOCK_STREAM && blocks) {
+		if (m->done < m->len && c->type == SOCK_STREAM &&
+		    send_blocks(c, &blocks)) {
 			if (!may_block)
 				return 0;
 			continue;
