@@ -7129,9 +7129,13 @@ log_exit(int status)
  * handing a blocking call to a worker).  A read of the command's memory
  * can hang (a userfaultfd or FUSE page): that holds up one receiver and
  * its call only, since a new receiver starts whenever none is left
- * waiting, up to RECEIVERS_MAX; spare ones end after a second idle.
+ * waiting, up to RECEIVERS_MAX.  Each waits in SECCOMP_IOCTL_NOTIF_RECV
+ * itself: the kernel wakes one waiter per notification (poll would wake
+ * them all, and all but one would find nothing).  A receiver that is done
+ * with a call ends when more than RECEIVERS_SPARE others are waiting.
  */
 #define RECEIVERS_MIN 2
+#define RECEIVERS_SPARE 8
 #define RECEIVERS_MAX 128
 static int receivers, idle_receivers;  /* under receivers_lock */
 static pthread_mutex_t receivers_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -7177,18 +7181,18 @@ receiver_busy(void)
 		    "is done", RECEIVERS_MAX);
 }
 
-/* Idle for a while, or nothing left to serve: may this receiver end? */
+/* Done with a call (or, gone: with serving): does this receiver end? */
 static int
-receiver_may_end(int gone)
+receiver_done(int gone)
 {
 	int end;
 
 	pthread_mutex_lock(&receivers_lock);
-	end = gone || idle_receivers > RECEIVERS_MIN;
-	if (end) {
-		idle_receivers--;
+	end = gone || idle_receivers >= RECEIVERS_SPARE;
+	if (end)
 		receivers--;
-	}
+	else
+		idle_receivers++;
 	pthread_mutex_unlock(&receivers_lock);
 	return end;
 }
@@ -7200,36 +7204,33 @@ receiver_main(void *arg)
 
 	(void)arg;
 	if (!n) {
-		receiver_may_end(1);
+		pthread_mutex_lock(&receivers_lock);
+		idle_receivers--;
+		pthread_mutex_unlock(&receivers_lock);
+		receiver_done(1);
 		return NULL;
 	}
 	for (;;) {
-		struct pollfd p = { listener, POLLIN, 0 };
-		int r = poll(&p, 1, 1000);
-
-		if (r < 0 && errno != EINTR)
-			break;
-		if (r <= 0) {
-			if (r == 0 && receiver_may_end(0))
-				goto ended;
-			continue;
-		}
-		if (!(p.revents & POLLIN))
-			break; /* POLLHUP: nothing filtered is left */
 		memset(n, 0, notif_size); /* the kernel wants it zeroed */
-		/* another receiver may have taken it: this one waits for the next */
 		if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, n)) {
-			if (errno == ENOENT || errno == EINTR)
+			struct pollfd p = { listener, POLLIN, 0 };
+
+			/* ENOENT: the caller died before it was taken, or (at
+			 * once, every time: POLLHUP) nothing filtered is left */
+			if (errno == EINTR || (errno == ENOENT &&
+			    !(poll(&p, 1, 0) == 1 && (p.revents & POLLHUP))))
 				continue;
 			break;
 		}
 		receiver_busy();
 		on_notification(n);
-		pthread_mutex_lock(&receivers_lock);
-		idle_receivers++;
-		pthread_mutex_unlock(&receivers_lock);
+		if (receiver_done(0))
+			goto ended;
 	}
-	receiver_may_end(1);
+	pthread_mutex_lock(&receivers_lock);
+	idle_receivers--;
+	pthread_mutex_unlock(&receivers_lock);
+	receiver_done(1);
 ended:
 	wake_end();
 	free(n);
