@@ -1696,6 +1696,25 @@ now_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
+/* Start fn(arg) in a detached thread with a stack of stack bytes.
+ * Returns 0, or an error number (also in errno). */
+static int
+thread_start(void *(*fn)(void *), void *arg, size_t stack)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+	int rc;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, stack);
+	rc = pthread_create(&t, &attr, fn, arg);
+	pthread_attr_destroy(&attr);
+	if (rc)
+		errno = rc;
+	return rc;
+}
+
 /* The CPU time the calling thread has used, in microseconds: what a scan
  * costs netpin, whatever else the machine runs meanwhile. */
 static long
@@ -5483,10 +5502,6 @@ refuse_call(struct call *c, const char *why)
 static void
 finish_elsewhere(struct call *c)
 {
-	pthread_attr_t attr;
-	pthread_t t;
-	int rc;
-
 	pthread_mutex_lock(&workers_lock);
 	/* an idle worker takes it at once; none waits for a busy one */
 	if (!c->as_task && idle_workers > queued) {
@@ -5508,16 +5523,10 @@ finish_elsewhere(struct call *c)
 	}
 	workers++;
 	pthread_mutex_unlock(&workers_lock);
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&attr, 128 * 1024);
-	rc = pthread_create(&t, &attr, worker_main, c);
-	pthread_attr_destroy(&attr);
-	if (rc) {
+	if (thread_start(worker_main, c, 128 * 1024)) {
 		pthread_mutex_lock(&workers_lock);
 		workers--;
 		pthread_mutex_unlock(&workers_lock);
-		errno = rc;
 		refuse_call(c, "pthread_create failed");
 	}
 }
@@ -5764,7 +5773,6 @@ on_setsockopt(struct call *c, const struct seccomp_data *a)
 static void
 on_socket(struct call *c, const struct seccomp_data *a)
 {
-
 	/* netpin makes sockets in its own network namespace */
 	if (other_ns(c->tid, NS_NET)) {
 		warn_once("own netns", "pid %d is in a network namespace of its "
@@ -6447,8 +6455,6 @@ static void
 responder_udp(int fd)
 {
 	struct udp_query *u = call_alloc(1, sizeof(*u));
-	pthread_attr_t attr;
-	pthread_t t;
 	ssize_t n;
 
 	if (!u) {
@@ -6471,14 +6477,9 @@ responder_udp(int fd)
 		free(u);
 		return;
 	}
-	if (needs_upstream(u->q, u->n)) {
-		pthread_attr_init(&attr);
-		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-		pthread_attr_setstacksize(&attr, 256 * 1024);
-		if (pthread_create(&t, &attr, answer_udp_thread, u) == 0)
-			u = NULL;
-		pthread_attr_destroy(&attr);
-	}
+	if (needs_upstream(u->q, u->n) &&
+	    thread_start(answer_udp_thread, u, 256 * 1024) == 0)
+		u = NULL;
 	if (u) {
 		answer_udp(u);
 		free(u);
@@ -6533,8 +6534,6 @@ responder_tcp_conn(void *arg)
 static void
 responder_accept(int lfd)
 {
-	pthread_attr_t attr;
-	pthread_t t;
 	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 
 	if (fd < 0)
@@ -6545,14 +6544,10 @@ responder_accept(int lfd)
 		close(fd);
 		return;
 	}
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&attr, 256 * 1024);
-	if (pthread_create(&t, &attr, responder_tcp_conn, (void *)(intptr_t)fd)) {
+	if (thread_start(responder_tcp_conn, (void *)(intptr_t)fd, 256 * 1024)) {
 		__atomic_sub_fetch(&tcp_dns_conns, 1, __ATOMIC_RELAXED);
 		close(fd);
 	}
-	pthread_attr_destroy(&attr);
 }
 
 /* The sender of a reply from the responder is the server the command asked. */
@@ -6875,8 +6870,6 @@ static void
 relay_start(int fd)
 {
 	struct relay *r = &relays[nrelays];
-	pthread_attr_t attr;
-	pthread_t t;
 	int p[2], to = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 
 	if (to < 0)
@@ -6887,11 +6880,8 @@ relay_start(int fd)
 	}
 	r->from = p[0];
 	r->to = to;
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&attr, 256 * 1024);
 	if (fcntl(p[1], F_SETFL, O_NONBLOCK) || dup3(p[1], fd, O_CLOEXEC) < 0 ||
-	    pthread_create(&t, &attr, relay_main, r)) {
+	    thread_start(relay_main, r, 256 * 1024)) {
 		dup3(to, fd, O_CLOEXEC);
 		close(p[0]);
 		close(to);
@@ -6899,7 +6889,6 @@ relay_start(int fd)
 		nrelays++;
 	}
 	close(p[1]);
-	pthread_attr_destroy(&attr);
 }
 
 /* At exit: say what was dropped, end the relays, and give them up to 2 s
@@ -7146,18 +7135,9 @@ static void *receiver_main(void *arg);
 static int
 receiver_start(void)
 {
-	pthread_attr_t attr;
-	pthread_t t;
-	int rc;
-
 	if (receivers >= RECEIVERS_MAX)
 		return -1;
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&attr, 256 * 1024);
-	rc = pthread_create(&t, &attr, receiver_main, NULL);
-	pthread_attr_destroy(&attr);
-	if (rc)
+	if (thread_start(receiver_main, NULL, 256 * 1024))
 		return -1;
 	receivers++;
 	idle_receivers++;
