@@ -1469,6 +1469,21 @@ dns_encode_name(const char *name, uint8_t *out, size_t cap)
 	return o;
 }
 
+static uint16_t
+get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* Write v at p, network order; returns the place after it. */
+static uint8_t *
+put16(uint8_t *p, unsigned v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+	return p + 2;
+}
+
 static size_t
 dns_build_query(uint8_t *buf, size_t cap, const char *name, uint16_t type,
     uint16_t id)
@@ -1478,18 +1493,14 @@ dns_build_query(uint8_t *buf, size_t cap, const char *name, uint16_t type,
 	if (cap < 12 + 4)
 		return 0;
 	memset(buf, 0, 12);
-	buf[0] = (uint8_t)(id >> 8);
-	buf[1] = (uint8_t)id;
+	put16(buf, id);
 	buf[2] = 0x01; /* RD */
 	buf[5] = 1;    /* QDCOUNT */
 	if (!(n = dns_encode_name(name, buf + 12, cap - 12 - 4)))
 		return 0;
 	n += 12;
-	buf[n++] = (uint8_t)(type >> 8);
-	buf[n++] = (uint8_t)type;
-	buf[n++] = 0;
-	buf[n++] = C_IN;
-	return n;
+	put16(put16(buf + n, type), C_IN);
+	return n + 4;
 }
 
 /*
@@ -1547,10 +1558,29 @@ dns_decode_name(const uint8_t *p, size_t len, size_t *off, char *out)
 	return 0;
 }
 
-static uint16_t
-get16(const uint8_t *p)
+/* One resource record, as dns_next_rr() reads it. */
+struct dns_rr {
+	char owner[DNS_TEXT_MAX];
+	uint16_t type, class, rdlen;
+	size_t data;              /* where its data starts in the packet */
+};
+
+/* Read the record at *off and move past it; -1 when it runs past the
+ * packet's end (a count that lies). */
+static int
+dns_next_rr(const uint8_t *p, size_t len, size_t *off, struct dns_rr *rr)
 {
-	return (uint16_t)(p[0] << 8 | p[1]);
+	if (dns_decode_name(p, len, off, rr->owner) || *off + 10 > len)
+		return -1;
+	rr->type = get16(p + *off);
+	rr->class = get16(p + *off + 2);
+	rr->rdlen = get16(p + *off + 8);
+	*off += 10;
+	if (*off + rr->rdlen > len)
+		return -1;
+	rr->data = *off;
+	*off += rr->rdlen;
+	return 0;
 }
 
 /*
@@ -1562,7 +1592,8 @@ static enum dns_status
 dns_parse_reply(const uint8_t *p, size_t len, const char *name, uint16_t type,
     uint16_t id, struct dns_answer *ans)
 {
-	char qname[DNS_TEXT_MAX], owner[DNS_TEXT_MAX], target[DNS_TEXT_MAX];
+	char qname[DNS_TEXT_MAX], target[DNS_TEXT_MAX];
+	struct dns_rr rr;
 	size_t off = 12, rr_start;
 	unsigned ancount, rcode;
 	int changed;
@@ -1591,48 +1622,26 @@ dns_parse_reply(const uint8_t *p, size_t len, const char *name, uint16_t type,
 		changed = 0;
 		off = rr_start;
 		for (unsigned i = 0; i < ancount; i++) {
-			uint16_t rtype, rclass, rdlen;
+			if (dns_next_rr(p, len, &off, &rr))
+				return DNS_NEXT; /* counts lie */
+			if (rr.class == C_IN && rr.type == T_CNAME &&
+			    !strcmp(rr.owner, target)) {
+				size_t t = rr.data;
 
-			if (dns_decode_name(p, len, &off, owner) || off + 10 > len)
-				return ans->naddrs ? DNS_OK : DNS_NEXT; /* counts lie */
-			rtype = get16(p + off);
-			rclass = get16(p + off + 2);
-			rdlen = get16(p + off + 8);
-			off += 10;
-			if (off + rdlen > len)
-				return ans->naddrs ? DNS_OK : DNS_NEXT;
-			if (rclass == C_IN && !strcmp(owner, target)) {
-				if (rtype == T_CNAME) {
-					size_t t = off;
-
-					if (dns_decode_name(p, len, &t, target))
-						return DNS_NEXT;
-					changed = 1;
-				}
+				if (dns_decode_name(p, len, &t, target))
+					return DNS_NEXT;
+				changed = 1;
 			}
-			off += rdlen;
 		}
 		if (!changed)
 			break;
 	}
 	/* addresses of the chain's last name */
 	off = rr_start;
-	for (unsigned i = 0; i < ancount; i++) {
-		uint16_t rtype, rclass, rdlen;
-
-		if (dns_decode_name(p, len, &off, owner) || off + 10 > len)
-			break;
-		rtype = get16(p + off);
-		rclass = get16(p + off + 2);
-		rdlen = get16(p + off + 8);
-		off += 10;
-		if (off + rdlen > len)
-			break;
-		if (rclass == C_IN && rtype == type && !strcmp(owner, target) &&
-		    rdlen == (type == T_A ? 4 : 16) && ans->naddrs < DNS_MAXADDRS)
-			memcpy(ans->addrs[ans->naddrs++], p + off, rdlen);
-		off += rdlen;
-	}
+	for (unsigned i = 0; i < ancount && !dns_next_rr(p, len, &off, &rr); i++)
+		if (rr.class == C_IN && rr.type == type && !strcmp(rr.owner, target) &&
+		    rr.rdlen == (type == T_A ? 4 : 16) && ans->naddrs < DNS_MAXADDRS)
+			memcpy(ans->addrs[ans->naddrs++], p + rr.data, rr.rdlen);
 	return DNS_OK;
 }
 
@@ -1745,8 +1754,7 @@ query_send(struct query *q, long try_ms)
 	if (q->fd >= 0)
 		close(q->fd);
 	q->id = random_id();
-	q->pkt[0] = (uint8_t)(q->id >> 8);
-	q->pkt[1] = (uint8_t)q->id;
+	put16(q->pkt, q->id);
 	q->tries++;
 	q->deadline = now_ms() + try_ms;
 	q->fd = socket(ns->ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -1783,8 +1791,7 @@ query_tcp(struct query *q, long deadline)
 	if (poll(&pfd, 1, (int)(deadline - now_ms())) != 1 ||
 	    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) || err)
 		goto out;
-	hdr[0] = (uint8_t)(q->len >> 8);
-	hdr[1] = (uint8_t)q->len;
+	put16(hdr, (unsigned)q->len);
 	memcpy(hdr + 2, q->pkt, q->len);
 	if (send(fd, hdr, q->len + 2, MSG_NOSIGNAL) != (ssize_t)(q->len + 2))
 		goto out;
@@ -6373,20 +6380,12 @@ dns_answer(const uint8_t *q, size_t n, uint8_t *out, size_t cap)
 			    p->plen != (int)alen * 8 || o + 12 + alen > cap ||
 			    addr_denied(family, p->addr))
 				continue; /* a deny rule wins over pinned answers */
-			out[o++] = 0xc0;  /* the name: a pointer to the question's */
-			out[o++] = 12;
-			out[o++] = 0;
-			out[o++] = (uint8_t)qtype;
-			out[o++] = 0;
-			out[o++] = C_IN;
-			out[o++] = 0;
-			out[o++] = 0;
-			out[o++] = 0;
-			out[o++] = DNS_TTL;
-			out[o++] = 0;
-			out[o++] = (uint8_t)alen;
-			memcpy(out + o, p->addr, alen);
-			o += alen;
+			/* the name: a pointer to the question's; type, class,
+			 * TTL, length, address */
+			put16(put16(put16(put16(put16(put16(out + o, 0xc000 | 12),
+			    qtype), C_IN), 0), DNS_TTL), (unsigned)alen);
+			memcpy(out + o + 12, p->addr, alen);
+			o += 12 + alen;
 			count++;
 			format_addr(family, p->addr, a, sizeof(a));
 			if (*answers)
@@ -6395,8 +6394,7 @@ dns_answer(const uint8_t *q, size_t n, uint8_t *out, size_t cap)
 		}
 	}
 	out[3] |= (uint8_t)rcode;
-	out[6] = (uint8_t)(count >> 8);
-	out[7] = (uint8_t)count;
+	put16(out + 6, count);
 	log_dns(name, qtype_name(qtype, tbuf, sizeof(tbuf)), r, answers, rcode);
 	return o;
 }
@@ -6521,8 +6519,7 @@ responder_tcp_conn(void *arg)
 			break;
 		if (!(alen = dns_answer(q, qlen, a + 2, sizeof(a) - 2)))
 			break;
-		a[0] = (uint8_t)(alen >> 8);
-		a[1] = (uint8_t)alen;
+		put16(a, (unsigned)alen);
 		if (send(fd, a, alen + 2, MSG_NOSIGNAL) != (ssize_t)(alen + 2))
 			break;
 	}
