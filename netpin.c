@@ -553,6 +553,31 @@ static int nbind_ports;
 
 static const uint8_t v4mapped_prefix[12] = { 0,0,0,0,0,0,0,0,0,0,0xff,0xff };
 
+/* An IPv4-mapped IPv6 address (::ffff:a.b.c.d) is that IPv4 address:
+ * *family and addr are rewritten in place.  Returns 1 when it was one. */
+static int
+unmap_v4(int *family, uint8_t addr[16])
+{
+	if (*family != AF_INET6 || memcmp(addr, v4mapped_prefix, 12))
+		return 0;
+	memmove(addr, addr + 12, 4);
+	memset(addr + 4, 0, 12);
+	*family = AF_INET;
+	return 1;
+}
+
+/* The address as an AF_INET6 socket names it (IPv4 mapped). */
+static void
+map_v4(int family, const uint8_t *addr, struct in6_addr *out)
+{
+	if (family == AF_INET) {
+		memcpy(out, v4mapped_prefix, 12);
+		memcpy((uint8_t *)out + 12, addr, 4);
+	} else {
+		memcpy(out, addr, 16);
+	}
+}
+
 /* "[fe80::1%2]:65535": a destination as text */
 #define DEST_TEXT_MAX (INET6_ADDRSTRLEN + 24)
 
@@ -737,12 +762,8 @@ parse_addr_prefix(const char *s, int bracketed, struct rule *r)
 		r->family = AF_INET6;
 		r->plen = 128;
 		/* IPv4-mapped rules are IPv4 rules */
-		if (!memcmp(r->addr, v4mapped_prefix, 12)) {
-			memmove(r->addr, r->addr + 12, 4);
-			memset(r->addr + 4, 0, 12);
-			r->family = AF_INET;
+		if (unmap_v4(&r->family, r->addr))
 			r->plen = 32;
-		}
 	} else {
 		return -1;
 	}
@@ -1911,8 +1932,9 @@ resolve_all(struct query *qs, int nq)
 static int
 pin_from_answer(const struct query *q)
 {
-	int family = q->type == T_A ? AF_INET : AF_INET6, added = 0;
+	int family = q->type == T_A ? AF_INET : AF_INET6, added = 0, pinned;
 	char a[INET6_ADDRSTRLEN];
+	uint8_t a16[16];
 
 	for (int i = 0; i < q->ans.naddrs; i++) {
 		const uint8_t *addr = q->ans.addrs[i];
@@ -1925,10 +1947,11 @@ pin_from_answer(const struct query *q)
 			    q->rule->name);
 			continue;
 		}
-		if (family == AF_INET6 && !memcmp(addr, v4mapped_prefix, 12))
-			add_pin(AF_INET, addr + 12, 32, q->rule, "dns");
-		else
-			add_pin(family, addr, family == AF_INET ? 32 : 128, q->rule, "dns");
+		pinned = family;
+		memset(a16, 0, sizeof(a16));
+		memcpy(a16, addr, family == AF_INET ? 4 : 16);
+		unmap_v4(&pinned, a16);
+		add_pin(pinned, a16, pinned == AF_INET ? 32 : 128, q->rule, "dns");
 		added = 1;
 	}
 	return added;
@@ -3571,11 +3594,7 @@ sockaddr_dest(const struct sockaddr_storage *ss, socklen_t len, int dom,
 		d->port = ntohs(sin6->sin6_port);
 		if (is_link_local6(AF_INET6, d->addr))
 			d->scope = sin6->sin6_scope_id;
-		if (!memcmp(d->addr, v4mapped_prefix, 12)) {
-			d->family = AF_INET;
-			memmove(d->addr, d->addr + 12, 4);
-			memset(d->addr + 4, 0, 12);
-		}
+		unmap_v4(&d->family, d->addr);
 		return ADDR_DEST;
 	default:
 		return -EAFNOSUPPORT;
@@ -3590,16 +3609,32 @@ dest_store(const struct dest *d, struct sockaddr_storage *ss)
 	struct sockaddr_in6 *sin6 = (void *)ss;
 
 	if (ss->ss_family == AF_INET6) {
-		if (d->family == AF_INET) {
-			memcpy(&sin6->sin6_addr, v4mapped_prefix, 12);
-			memcpy((uint8_t *)&sin6->sin6_addr + 12, d->addr, 4);
-		} else {
-			memcpy(&sin6->sin6_addr, d->addr, 16);
-		}
+		map_v4(d->family, d->addr, &sin6->sin6_addr);
 		return;
 	}
 	sin->sin_family = AF_INET;
 	memcpy(&sin->sin_addr, d->addr, 4);
+}
+
+/* A sockaddr naming d for a socket of family dom; returns its length. */
+static socklen_t
+dest_sockaddr(const struct dest *d, int dom, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in *sin = (void *)ss;
+	struct sockaddr_in6 *sin6 = (void *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (dom == AF_INET) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(d->port);
+		memcpy(&sin->sin_addr, d->addr, 4);
+		return sizeof(*sin);
+	}
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_port = htons(d->port);
+	sin6->sin6_scope_id = d->scope;
+	map_v4(d->family, d->addr, &sin6->sin6_addr);
+	return sizeof(*sin6);
 }
 
 /* net.ipv4/ipv6.ip_nonlocal_bind, read at start: the kernel then lets any
@@ -6192,9 +6227,8 @@ redirect_dns(struct call *c, const struct dest *d, int proto,
 	/* no ::1: the IPv4 responder, v4-mapped */
 	sin6->sin6_family = AF_INET6;
 	sin6->sin6_port = ((const struct sockaddr_in *)&to[0])->sin_port;
-	memcpy(&sin6->sin6_addr, v4mapped_prefix, 12);
-	memcpy((uint8_t *)&sin6->sin6_addr + 12,
-	    &((const struct sockaddr_in *)&to[0])->sin_addr, 4);
+	map_v4(AF_INET, (const uint8_t *)&((const struct sockaddr_in *)&to[0])->sin_addr,
+	    &sin6->sin6_addr);
 	return 0;
 }
 
@@ -6560,27 +6594,7 @@ name_original_server(const struct call *c, struct sockaddr_storage *from,
 	if (sockaddr_dest(&c->dns_server, sizeof(c->dns_server), AF_INET6, 0, &d) !=
 	    ADDR_DEST)
 		return;
-	memset(from, 0, sizeof(*from));
-	if (c->domain == AF_INET) {
-		struct sockaddr_in *sin = (void *)from;
-
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(d.port);
-		memcpy(&sin->sin_addr, d.addr, 4);
-		*fl = sizeof(*sin);
-	} else {
-		struct sockaddr_in6 *sin6 = (void *)from;
-
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(d.port);
-		if (d.family == AF_INET) {
-			memcpy(&sin6->sin6_addr, v4mapped_prefix, 12);
-			memcpy((uint8_t *)&sin6->sin6_addr + 12, d.addr, 4);
-		} else {
-			memcpy(&sin6->sin6_addr, d.addr, 16);
-		}
-		*fl = sizeof(*sin6);
-	}
+	*fl = dest_sockaddr(&d, c->domain, from);
 }
 
 /* recvfrom() for a redirected socket.  Returns 1 when answered, 0 to wait. */
