@@ -289,6 +289,9 @@ _Static_assert(sizeof(struct kmmsghdr) == 64, "mmsghdr ABI");
 /* ---- options -------------------------------------------------------------- */
 enum { P_TCP = 1, P_UDP = 2, P_LOCAL = 4 };
 
+/* Set by main() from the command line before anything runs; read-only
+ * after.  (Rules, --bind ports and --deny-unix sockets are parsed into
+ * their own tables: rules[], bind_ports[], deny_unix[].) */
 static int opt_verbose;
 static int opt_quiet;
 static int opt_dry_run;
@@ -303,7 +306,50 @@ static int opt_hosts_given;       /* --hosts: the file must be there */
 static int opt_deny_errno = EHOSTUNREACH;
 static char *hosts_text;          /* its text, read at start */
 static const char *opt_log;
+static int opt_dns_given;         /* --dns: no resolv.conf */
+static const char *opt_resolv = "/etc/resolv.conf";
+static long opt_timeout_ms = 5000;
+static int opt_private_dns;       /* --allow-private-dns */
+static int opt_no_sysres;         /* --no-system-resolver */
 static int log_fd = -1;
+
+/* ---- facts probed at start ---- */
+struct identity {
+	unsigned uid[4], gid[4];   /* real, effective, saved, fs */
+	unsigned ngroups;
+	uint32_t groups[256];
+	uint64_t cap_eff, cap_prm, cap_inh;
+	int umask;                 /* -1: unknown */
+};
+
+/*
+ * What netpin finds out about the kernel, the machine and itself before
+ * the command runs: written by main() and the probes it calls before any
+ * thread starts, read-only after.
+ */
+static struct {
+	pid_t pid;                /* netpin's own */
+	int landlock_abi;         /* 0: no Landlock */
+	int sync_wake;            /* SYNC_WAKE_UP set on the listener (6.6) */
+	int thread_pidfd;         /* pidfds name threads (PIDFD_THREAD, 6.9) */
+	size_t notif_size;        /* the kernel's struct seccomp_notif */
+	unsigned unpriv_port_start; /* net.ipv4.ip_unprivileged_port_start */
+	struct stat root;         /* netpin's "/" */
+	int addfd_mode;           /* pidfd_getfd refused: netpin makes sockets */
+	int addfd_send;           /* SECCOMP_ADDFD_FLAG_SEND (5.14) */
+	unsigned held_budget;     /* sockets netpin may keep for the command */
+	int nonlocal_bind[2];     /* net.ipv4/ipv6.ip_nonlocal_bind: the kernel
+	                           * lets any address be bound (and, for IPv6,
+	                           * be a packet's source) */
+	struct identity identity; /* netpin's credentials */
+	int privileged;           /* root or capabilities: acts as the command */
+	char own_ns[2][64];       /* netpin's namespaces ("net:[N]") */
+} probed = {
+	.notif_size = sizeof(struct seccomp_notif),
+	.unpriv_port_start = 1024,
+	.addfd_send = 1,
+	.held_budget = UINT_MAX,
+};
 
 /* ---- errors and usage ----------------------------------------------------- */
 #define EXIT_SETUP 125
@@ -1365,10 +1411,6 @@ struct nameserver {
 
 static struct nameserver servers[DNS_MAXSERVERS];
 static int nservers;
-static int opt_dns_given;
-static const char *opt_resolv = "/etc/resolv.conf";
-static long opt_timeout_ms = 5000;
-static int opt_private_dns;
 static int resolv_timeout = 5, resolv_attempts = 2;
 
 enum dns_status { DNS_IGNORE = -1, DNS_OK, DNS_NXDOMAIN, DNS_NEXT, DNS_TRUNC };
@@ -2433,7 +2475,6 @@ filter_build(struct sock_filter *out, pid_t self, pid_t pgid, int addfd)
 }
 
 /* ---- Landlock ---------------------------------------------------------------- */
-static int landlock_abi_version;
 
 static int
 landlock_probe(void)
@@ -2446,7 +2487,7 @@ landlock_probe(void)
 static void
 landlock_describe(FILE *f)
 {
-	int abi = landlock_abi_version;
+	int abi = probed.landlock_abi;
 
 	/* said with -v only: the seccomp supervisor is what enforces */
 	if (abi < 4) {
@@ -2509,13 +2550,7 @@ landlock_apply(int abi)
 #define CAP_NET_BIND_SERVICE_ 10
 
 static int listener = -1;
-static int sync_wake;             /* SYNC_WAKE_UP set on the listener */
-static pid_t netpin_pid;
 static pid_t child_pid;
-static int use_thread_pidfd;
-static size_t notif_size = sizeof(struct seccomp_notif);
-static unsigned unpriv_port_start = 1024;
-static struct stat root_stat;
 static int workers;
 static pthread_mutex_t workers_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -2682,7 +2717,7 @@ open_task(pid_t tid)
 {
 	char tgid[32];
 
-	if (use_thread_pidfd)
+	if (probed.thread_pidfd)
 		return sys_pidfd_open(tid, PIDFD_THREAD);
 	/* before Linux 6.9 a pidfd names a thread group: find the leader;
 	 * without /proc, only a leader's own id opens (others fail closed) */
@@ -2753,7 +2788,7 @@ open_caller(struct call *c, int fresh)
 		pthread_mutex_unlock(&pidfds_lock);
 	}
 	pidfd_release(c);
-	if (!use_thread_pidfd)
+	if (!probed.thread_pidfd)
 		return c->pidfd = open_task(c->tid);
 	pthread_mutex_lock(&pidfds_lock);
 	if (pidfds[slot].tid == c->tid && pidfds[slot].fd > 0) {
@@ -2839,15 +2874,12 @@ struct held {
 	struct held *next;
 };
 
-static int addfd_mode;
-static int addfd_send = 1;        /* SECCOMP_ADDFD_FLAG_SEND (Linux 5.14) */
 static struct held *held[HELD_BUCKETS];
 static unsigned nheld;            /* atomic: held, until closed */
 static unsigned scan_gen;         /* with held_lock */
 /* descriptors netpin keeps for itself, whatever the command holds: the
  * scan must still open /proc, workers their pidfds */
 #define HELD_RESERVE 1024
-static unsigned held_budget = UINT_MAX;   /* written at start */
 static pthread_mutex_t held_lock = PTHREAD_MUTEX_INITIALIZER;
 /* the scan made at once for a socket() or bind() that needs it: */
 static pthread_cond_t now_scan_done = PTHREAD_COND_INITIALIZER;
@@ -3125,7 +3157,7 @@ command_sockets(struct inoset *socks)
 			return -1;
 		while ((e = readdir(d)))
 			if (isdigit((unsigned char)e->d_name[0]) &&
-			    (pid_t)atoi(e->d_name) != netpin_pid)
+			    (pid_t)atoi(e->d_name) != probed.pid)
 				scan_fds(e->d_name, socks); /* others' are unreadable */
 		closedir(d);
 	}
@@ -3238,12 +3270,12 @@ held_add(int fd, int settled)
 	/* a command that makes sockets faster than scans find its closes
 	 * waits for them (a while) rather than fail */
 	for (long until = now_ms() + HELD_WAIT_MS; __atomic_load_n(&nheld,
-	    __ATOMIC_RELAXED) >= held_budget && now_ms() < until;)
+	    __ATOMIC_RELAXED) >= probed.held_budget && now_ms() < until;)
 		held_scan(1);
-	if (__atomic_load_n(&nheld, __ATOMIC_RELAXED) >= held_budget) {
+	if (__atomic_load_n(&nheld, __ATOMIC_RELAXED) >= probed.held_budget) {
 		warn_once("held budget", "the command holds %u sockets, all that "
 		    "netpin can keep descriptors for (RLIMIT_NOFILE): socket() "
-		    "fails with EMFILE until it closes some", held_budget);
+		    "fails with EMFILE until it closes some", probed.held_budget);
 		errno = EMFILE;
 		return 0;
 	}
@@ -3319,7 +3351,7 @@ install_fd(struct call *c, int fd, int cloexec, int send)
 	a.id = c->id;
 	a.srcfd = (uint32_t)fd;
 	a.newfd_flags = cloexec ? O_CLOEXEC : 0;
-	a.flags = send && addfd_send ? SECCOMP_ADDFD_FLAG_SEND : 0;
+	a.flags = send && probed.addfd_send ? SECCOMP_ADDFD_FLAG_SEND : 0;
 	rc = ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &a);
 	if (rc < 0) {
 		int e = errno;
@@ -3329,7 +3361,7 @@ install_fd(struct call *c, int fd, int cloexec, int send)
 		return -1;
 	}
 	held_settle(ino);
-	if (send && !addfd_send)
+	if (send && !probed.addfd_send)
 		answer_call(c, rc, 0);
 	return rc;
 }
@@ -3338,7 +3370,7 @@ install_fd(struct call *c, int fd, int cloexec, int send)
 static int
 take_fd(struct call *c, int fd, int *out)
 {
-	if (addfd_mode)
+	if (probed.addfd_mode)
 		return take_held(c, fd, out);
 	for (int fresh = 0; fresh < 2; fresh++) {
 		if ((c->pidfd < 0 || fresh) && open_caller(c, fresh) < 0)
@@ -3637,10 +3669,6 @@ dest_sockaddr(const struct dest *d, int dom, struct sockaddr_storage *ss)
 	return sizeof(*sin6);
 }
 
-/* net.ipv4/ipv6.ip_nonlocal_bind, read at start: the kernel then lets any
- * address be bound (and, for IPv6, be a packet's source) */
-static int nonlocal_bind[2];
-
 /*
  * Is this one of the machine's own addresses (in netpin's network
  * namespace)?  A bind to it succeeds; with ip_nonlocal_bind set, that
@@ -3660,7 +3688,7 @@ addr_is_local(const struct dest *d)
 		return 0;
 	ss.ss_family = (sa_family_t)d->family;
 	dest_store(d, &ss);
-	if (!nonlocal_bind[d->family == AF_INET6]) {
+	if (!probed.nonlocal_bind[d->family == AF_INET6]) {
 		((struct sockaddr_in *)&ss)->sin_port = 0;
 		local = bind(fd, (struct sockaddr *)&ss, len) == 0 || errno == EADDRINUSE;
 	} else if (connect(fd, (struct sockaddr *)&ss, len) == 0 &&
@@ -3715,20 +3743,9 @@ resolve_unspecified(int fd, struct dest *d)
  * fs_struct with the command's root, cwd and umask, and the command's
  * uids, gids, groups and capabilities (per-thread, raw system calls).
  */
-struct identity {
-	unsigned uid[4], gid[4];   /* real, effective, saved, fs */
-	unsigned ngroups;
-	uint32_t groups[256];
-	uint64_t cap_eff, cap_prm, cap_inh;
-	int umask;                 /* -1: unknown */
-};
-
-static struct identity netpin_identity;
-static int netpin_privileged;
 
 enum { NS_NET, NS_USER };
 static const char *const ns_kind[] = { "net", "user" };
-static char own_ns[2][64];        /* netpin's ("net:[N]"), read at start */
 
 static ssize_t
 read_ns(const char *pid, int kind, char *buf, size_t len)
@@ -3751,7 +3768,7 @@ other_ns(pid_t tid, int kind)
 
 	snprintf(pid, sizeof(pid), "%d", (int)tid);
 	return read_ns(pid, kind, theirs, sizeof(theirs)) <= 0 ||
-	    !own_ns[kind][0] || strcmp(theirs, own_ns[kind]);
+	    !probed.own_ns[kind][0] || strcmp(theirs, probed.own_ns[kind]);
 }
 
 static int
@@ -3846,9 +3863,9 @@ credentials_differ(const struct call *c)
 	struct identity id;
 
 	/* an unprivileged netpin has nothing the command lacks */
-	if (!netpin_privileged)
+	if (!probed.privileged)
 		return 0;
-	return read_identity(c->tid, &id) || !same_credentials(&id, &netpin_identity);
+	return read_identity(c->tid, &id) || !same_credentials(&id, &probed.identity);
 }
 
 static int
@@ -3868,7 +3885,6 @@ unix_path_named(const struct sockaddr_storage *ss, socklen_t len)
 #define DENY_UNIX_MAX 16
 static struct { dev_t dev; ino_t ino; const char *path; } deny_unix[DENY_UNIX_MAX];
 static int ndeny_unix;
-static int opt_no_sysres;
 static int proc_fd_dir = -1;      /* netpin's /proc/self/fd, to connect by */
 
 /* The name services that resolve names for a program over unix sockets. */
@@ -3966,8 +3982,8 @@ become_task(const struct call *c)
 	if ((cwd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return step_failed("open /proc/PID/cwd", c, -1, errno);
 	snprintf(path, sizeof(path), "/proc/%d/root", (int)c->tid);
-	if (stat(path, &st) || st.st_dev != root_stat.st_dev ||
-	    st.st_ino != root_stat.st_ino) {
+	if (stat(path, &st) || st.st_dev != probed.root.st_dev ||
+	    st.st_ino != probed.root.st_ino) {
 		if (chroot(path)) {
 			close(cwd);
 			return step_failed("chroot(/proc/PID/root)", c, -1, errno);
@@ -3980,7 +3996,7 @@ become_task(const struct call *c)
 	close(cwd);
 	if (id.umask >= 0)
 		umask((mode_t)id.umask);
-	if (!same_credentials(&id, &netpin_identity) && take_credentials(&id))
+	if (!same_credentials(&id, &probed.identity) && take_credentials(&id))
 		return step_failed("setresuid (acting as the command)", c, -1, errno);
 	return 0;
 }
@@ -4595,7 +4611,7 @@ vet_bind(struct call *c)
 		dest_store(&d, &c->addr);
 	/* with ip_nonlocal_bind the kernel would bind any address: a source
 	 * address is still the kernel's choice or one of the machine's own */
-	if (nonlocal_bind[d.family == AF_INET6] &&
+	if (probed.nonlocal_bind[d.family == AF_INET6] &&
 	    memcmp(d.addr, (uint8_t[16]){ 0 }, 16) && !addr_is_local(&d)) {
 		warn_once("nonlocal bind", "pid %d binds an address that is not "
 		    "the machine's own (ip_nonlocal_bind is set): call denied",
@@ -4609,7 +4625,7 @@ vet_bind(struct call *c)
 	if (report(c, &v))
 		return EACCES;
 	/* never bind for the command a port the kernel would refuse it */
-	if (d.port < unpriv_port_start &&
+	if (d.port < probed.unpriv_port_start &&
 	    !task_has_cap(c->tid, CAP_NET_BIND_SERVICE_))
 		return EACCES;
 	return 0;
@@ -4758,7 +4774,7 @@ reopen_passed(const struct call *c, int theirs, int *out)
 	unsigned long fl;
 	int fd;
 
-	if (netpin_privileged)
+	if (probed.privileged)
 		goto refused;
 	/* the access mode and the file it belongs to, read together */
 	if (read_fdinfo(c->tid, theirs, info, sizeof(info)) ||
@@ -4854,9 +4870,9 @@ take_control(struct call *c, struct msgbuf *m)
 
 				memcpy(&theirs, slot, sizeof(int));
 				if ((err = take_fd(c, theirs, &ours)) == ENOTSOCK &&
-				    addfd_mode)
+				    probed.addfd_mode)
 					err = reopen_passed(c, theirs, &ours);
-				else if (!err && addfd_mode)
+				else if (!err && probed.addfd_mode)
 					held_in_flight(ours);
 				if (err)
 					return err;
@@ -5437,7 +5453,7 @@ run_call(struct call *c, int may_block)
 	case OP_BIND:
 		rc = bind(c->fd, (struct sockaddr *)&c->addr, c->addrlen);
 		/* a port the command let go of may still be held by netpin */
-		if (rc < 0 && errno == EADDRINUSE && addfd_mode && held_scan(1))
+		if (rc < 0 && errno == EADDRINUSE && probed.addfd_mode && held_scan(1))
 			rc = bind(c->fd, (struct sockaddr *)&c->addr, c->addrlen);
 		answer_call(c, 0, rc < 0 ? errno : 0);
 		return 1;
@@ -6697,7 +6713,7 @@ on_recvfrom(struct call *c, const struct seccomp_data *a)
 static int
 is_netpin_thread(pid_t tid)
 {
-	return tid > 0 && syscall(SYS_tgkill, netpin_pid, tid, 0) == 0;
+	return tid > 0 && syscall(SYS_tgkill, probed.pid, tid, 0) == 0;
 }
 
 /* Is this process group, or this user, netpin's? (0: the caller's) */
@@ -7058,7 +7074,7 @@ run_child(char **argv, int sock, pid_t parent, const sigset_t *mask)
 		_exit(EXIT_SETUP);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
 		child_fail("prctl(PR_SET_NO_NEW_PRIVS)");
-	if (landlock_apply(landlock_abi_version))
+	if (landlock_apply(probed.landlock_abi))
 		child_fail("landlock_restrict_self");
 	if (pipe2(l.pipe, O_CLOEXEC))
 		child_fail("pipe2");
@@ -7191,7 +7207,7 @@ receiver_done(int gone)
 static void *
 receiver_main(void *arg)
 {
-	struct seccomp_notif *n = call_alloc(1, notif_size);
+	struct seccomp_notif *n = call_alloc(1, probed.notif_size);
 
 	(void)arg;
 	if (!n) {
@@ -7202,7 +7218,7 @@ receiver_main(void *arg)
 		return NULL;
 	}
 	for (;;) {
-		memset(n, 0, notif_size); /* the kernel wants it zeroed */
+		memset(n, 0, probed.notif_size); /* the kernel wants it zeroed */
 		if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, n)) {
 			struct pollfd p = { listener, POLLIN, 0 };
 
@@ -7262,7 +7278,7 @@ supervise(int sock, int sfd, const char *cmd)
 		 * may make the first one: the loop wakes up to look) */
 		int wait = -1;
 
-		if (addfd_mode) {
+		if (probed.addfd_mode) {
 			long t = now_ms(), space = SCAN_MS;
 
 			if (t >= next_scan) {
@@ -7272,7 +7288,7 @@ supervise(int sock, int sfd, const char *cmd)
 					held_scan(0);
 				cpu = (thread_cpu_us() - cpu) * SCAN_SHARE / 1000;
 				if (cpu > space &&
-				    __atomic_load_n(&nheld, __ATOMIC_RELAXED) < held_budget / 2)
+				    __atomic_load_n(&nheld, __ATOMIC_RELAXED) < probed.held_budget / 2)
 					space = cpu;
 				next_scan = now_ms() + space;
 			}
@@ -7314,7 +7330,7 @@ supervise(int sock, int sfd, const char *cmd)
 				continue;
 			}
 			/* as a subreaper (addfd mode), the command's orphans too */
-			for (pid_t p; (p = waitpid(addfd_mode ? -1 : child_pid, &st,
+			for (pid_t p; (p = waitpid(probed.addfd_mode ? -1 : child_pid, &st,
 			    WNOHANG)) > 0;) {
 				int status;
 
@@ -7347,11 +7363,11 @@ choose_mode(int sock, int childfd)
 	if (fd >= 0)
 		close(fd);
 	else if (errno == EPERM || errno == EACCES || errno == ENOSYS)
-		addfd_mode = 1;
+		probed.addfd_mode = 1;
 	else
 		die_errno("pidfd_getfd(pid %d, fd %d)", (int)child_pid, childfd);
 	close(pfd);
-	if (addfd_mode) {
+	if (probed.addfd_mode) {
 		struct rlimit rl;
 
 		/* the command's orphans stay netpin's: their sockets are seen */
@@ -7363,10 +7379,10 @@ choose_mode(int sock, int childfd)
 			setrlimit(RLIMIT_NOFILE, &rl);
 		}
 		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
-			held_budget = rl.rlim_cur > 4 * HELD_RESERVE ?
+			probed.held_budget = rl.rlim_cur > 4 * HELD_RESERVE ?
 			    (unsigned)(rl.rlim_cur - HELD_RESERVE) : (unsigned)(rl.rlim_cur * 3 / 4);
 	}
-	if (write(sock, &addfd_mode, sizeof(addfd_mode)) != (ssize_t)sizeof(addfd_mode))
+	if (write(sock, &probed.addfd_mode, sizeof(probed.addfd_mode)) != (ssize_t)sizeof(probed.addfd_mode))
 		die_errno("write(socketpair)");
 }
 
@@ -7387,7 +7403,7 @@ addfd_setup(int sock)
 	a.srcfd = (uint32_t)sock;
 	a.flags = SECCOMP_ADDFD_FLAG_SEND;
 	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &a) < 0 && errno == EINVAL) {
-		addfd_send = 0; /* Linux 5.9 to 5.13 */
+		probed.addfd_send = 0; /* Linux 5.9 to 5.13 */
 		a.flags = 0;
 		if (ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &a) < 0 && errno != ENOENT)
 			die("pidfd_getfd is refused, and SECCOMP_IOCTL_NOTIF_ADDFD "
@@ -7421,8 +7437,8 @@ probe_kernel(void)
 		die("seccomp(SECCOMP_GET_NOTIF_SIZES): %s\nhint: netpin needs "
 		    "seccomp user notification (Linux >= 5.0, CONFIG_SECCOMP_FILTER)",
 		    strerror(errno));
-	if (sizes.seccomp_notif > notif_size)
-		notif_size = sizes.seccomp_notif;
+	if (sizes.seccomp_notif > probed.notif_size)
+		probed.notif_size = sizes.seccomp_notif;
 	pfd = sys_pidfd_open(getpid(), 0);
 	if (pfd < 0)
 		die("pidfd_open(pid %d): %s\nhint: netpin needs pidfd_open "
@@ -7430,10 +7446,10 @@ probe_kernel(void)
 		    "SECCOMP_IOCTL_NOTIF_ADDFD (5.9)", (int)getpid(), strerror(errno));
 	close(pfd);
 	fd = sys_pidfd_open((pid_t)syscall(SYS_gettid), PIDFD_THREAD);
-	use_thread_pidfd = fd >= 0;
+	probed.thread_pidfd = fd >= 0;
 	if (fd >= 0)
 		close(fd);
-	landlock_abi_version = landlock_probe();
+	probed.landlock_abi = landlock_probe();
 }
 
 /* One number from /proc/sys; def when it cannot be read. */
@@ -7454,22 +7470,22 @@ sysctl_uint(const char *path, unsigned def)
 static void
 read_sysctls(void)
 {
-	unpriv_port_start = sysctl_uint("/proc/sys/net/ipv4/ip_unprivileged_port_start",
+	probed.unpriv_port_start = sysctl_uint("/proc/sys/net/ipv4/ip_unprivileged_port_start",
 	    1024);
 	/* unreadable: assume set, and check addresses the slower way */
-	nonlocal_bind[0] = sysctl_uint("/proc/sys/net/ipv4/ip_nonlocal_bind", 1) != 0;
-	nonlocal_bind[1] = sysctl_uint("/proc/sys/net/ipv6/ip_nonlocal_bind", 1) != 0;
-	if (stat("/", &root_stat))
+	probed.nonlocal_bind[0] = sysctl_uint("/proc/sys/net/ipv4/ip_nonlocal_bind", 1) != 0;
+	probed.nonlocal_bind[1] = sysctl_uint("/proc/sys/net/ipv6/ip_nonlocal_bind", 1) != 0;
+	if (stat("/", &probed.root))
 		die_errno("stat /");
-	read_ns("self", NS_NET, own_ns[NS_NET], sizeof(own_ns[NS_NET]));
-	read_ns("self", NS_USER, own_ns[NS_USER], sizeof(own_ns[NS_USER]));
-	if (self_identity(&netpin_identity))
+	read_ns("self", NS_NET, probed.own_ns[NS_NET], sizeof(probed.own_ns[NS_NET]));
+	read_ns("self", NS_USER, probed.own_ns[NS_USER], sizeof(probed.own_ns[NS_USER]));
+	if (self_identity(&probed.identity))
 		die_errno("reading netpin's own credentials");
-	netpin_privileged = netpin_identity.cap_eff || netpin_identity.cap_prm ||
-	    netpin_identity.uid[0] != netpin_identity.uid[1] ||
-	    netpin_identity.uid[1] != netpin_identity.uid[2] ||
-	    netpin_identity.gid[0] != netpin_identity.gid[1] ||
-	    netpin_identity.gid[1] != netpin_identity.gid[2];
+	probed.privileged = probed.identity.cap_eff || probed.identity.cap_prm ||
+	    probed.identity.uid[0] != probed.identity.uid[1] ||
+	    probed.identity.uid[1] != probed.identity.uid[2] ||
+	    probed.identity.gid[0] != probed.identity.gid[1] ||
+	    probed.identity.gid[1] != probed.identity.gid[2];
 }
 
 static void
@@ -7499,9 +7515,9 @@ log_start(int argc, char **argv)
 		strncat(cmd, argv[i], sizeof(cmd) - strlen(cmd) - 1);
 	}
 	jbegin(&b, "start");
-	jnum(&b, "pid", netpin_pid);
+	jnum(&b, "pid", probed.pid);
 	jstr(&b, "command", cmd);
-	jnum(&b, "landlock", landlock_abi_version);
+	jnum(&b, "landlock", probed.landlock_abi);
 	jend(&b);
 }
 
@@ -7677,7 +7693,7 @@ main(int argc, char **argv)
 		print_pin_table(stdout);
 		return 0;
 	}
-	netpin_pid = getpid();
+	probed.pid = getpid();
 	/* nothing of the command may read or trace netpin */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0))
 		die_errno("prctl(PR_SET_DUMPABLE)");
@@ -7722,7 +7738,7 @@ main(int argc, char **argv)
 		die_errno("fork");
 	if (child_pid == 0) {
 		close(sp[0]);
-		run_child(argv, sp[1], netpin_pid, &oldmask);
+		run_child(argv, sp[1], probed.pid, &oldmask);
 	}
 	close(sp[1]);
 	signal(SIGPIPE, SIG_IGN);
@@ -7734,19 +7750,19 @@ main(int argc, char **argv)
 		waitpid(child_pid, &status, 0);
 		return WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_SETUP;
 	}
-	if (addfd_mode)
+	if (probed.addfd_mode)
 		addfd_setup(sp[0]);
 	/* Linux 6.6: the command's thread hands its CPU to the receiver it
 	 * wakes, and gets it back with the answer (no cross-CPU wake-ups) */
-	sync_wake = set_sync_wake();
+	probed.sync_wake = set_sync_wake();
 	if (opt_verbose)
-		fprintf(stderr, "netpin: notifications: %s\n", sync_wake ?
+		fprintf(stderr, "netpin: notifications: %s\n", probed.sync_wake ?
 		    "synchronous wake-up (Linux 6.6)" :
 		    "plain wake-up (no SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP before 6.6)");
 	if (opt_verbose)
-		fprintf(stderr, "netpin: mediation: %s\n", addfd_mode ?
+		fprintf(stderr, "netpin: mediation: %s\n", probed.addfd_mode ?
 		    "addfd (pidfd_getfd refused: netpin creates the command's sockets)" :
-		    use_thread_pidfd ? "pidfd_getfd (netpin takes the command's "
+		    probed.thread_pidfd ? "pidfd_getfd (netpin takes the command's "
 		    "sockets; a pidfd per thread)" : "pidfd_getfd (netpin takes the "
 		    "command's sockets; a pidfd per process)");
 	status = supervise(sp[0], sfd, argv[0]);
