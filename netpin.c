@@ -427,20 +427,21 @@ warnx(const char *fmt, ...)
  * Has this key (a denial, a warning) been said already?  A locked set of
  * hashes, shared by every thread; when full, it says everything again.
  */
+static uint64_t said_keys[4096]; /* under seen_lock */
+static pthread_mutex_t seen_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static int
 seen_before(const char *key)
 {
-	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-	static uint64_t seen[4096];
 	uint64_t h = 1469598103934665603ULL;
 	int found = 0;
 
 	for (const char *p = key; *p; p++)
 		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
 	h |= 1;
-	pthread_mutex_lock(&lock);
+	pthread_mutex_lock(&seen_lock);
 	for (unsigned i = 0; i < 64; i++) {
-		uint64_t *slot = &seen[(h + i) % 4096];
+		uint64_t *slot = &said_keys[(h + i) % 4096];
 
 		if (*slot == h)
 			found = 1;
@@ -449,7 +450,7 @@ seen_before(const char *key)
 			break;
 		}
 	}
-	pthread_mutex_unlock(&lock);
+	pthread_mutex_unlock(&seen_lock);
 	return found;
 }
 
