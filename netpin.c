@@ -311,7 +311,7 @@ static const char *opt_resolv = "/etc/resolv.conf";
 static long opt_timeout_ms = 5000;
 static int opt_private_dns;       /* --allow-private-dns */
 static int opt_no_sysres;         /* --no-system-resolver */
-static int log_fd = -1;
+static int log_fd = -1;           /* opened at start */
 
 /* ---- facts probed at start ---- */
 struct identity {
@@ -590,13 +590,17 @@ struct pin {
 	const char *source;   /* "rule", "hosts" */
 };
 
+/* written at start, read-only after */
 static struct rule *rules;
 static int nrules, ndeny_rules;
+static struct portrange *bind_ports;
+static int nbind_ports;
+/* the pin table: a fixed array that only grows; written at start, then
+ * (names pinned at run time) by one thread at a time under pins_lock, each
+ * new pin published by the atomic store of npins that readers load */
 #define PINS_MAX 16384
 static struct pin *pins;
 static int npins;
-static struct portrange *bind_ports;
-static int nbind_ports;
 
 static const uint8_t v4mapped_prefix[12] = { 0,0,0,0,0,0,0,0,0,0,0xff,0xff };
 
@@ -1410,6 +1414,7 @@ struct nameserver {
 	socklen_t len;
 };
 
+/* written at start (--dns, resolv.conf), read-only after */
 static struct nameserver servers[DNS_MAXSERVERS];
 static int nservers;
 static int resolv_timeout = 5, resolv_attempts = 2;
@@ -2550,9 +2555,9 @@ landlock_apply(int abi)
 #define WORKERS_MAX 256           /* blocked calls finished in threads */
 #define CAP_NET_BIND_SERVICE_ 10
 
-static int listener = -1;
-static pid_t child_pid;
-static int workers;
+static int listener = -1;        /* written at start */
+static pid_t child_pid;           /* written at start */
+static int workers;               /* under workers_lock */
 static pthread_mutex_t workers_lock = PTHREAD_MUTEX_INITIALIZER;
 
 enum call_op {
@@ -2875,7 +2880,7 @@ struct held {
 	struct held *next;
 };
 
-static struct held *held[HELD_BUCKETS];
+static struct held *held[HELD_BUCKETS];    /* under held_lock */
 static unsigned nheld;            /* atomic: held, until closed */
 static unsigned scan_gen;         /* with held_lock */
 /* descriptors netpin keeps for itself, whatever the command holds: the
@@ -3885,7 +3890,7 @@ unix_path_named(const struct sockaddr_storage *ss, socklen_t len)
  */
 #define DENY_UNIX_MAX 16
 static struct { dev_t dev; ino_t ino; const char *path; } deny_unix[DENY_UNIX_MAX];
-static int ndeny_unix;
+static int ndeny_unix;            /* written at start */
 static int proc_fd_dir = -1;      /* netpin's /proc/self/fd, to connect by */
 
 /* The name services that resolve names for a program over unix sockets. */
@@ -4049,8 +4054,8 @@ struct refusal {
 
 #define REFUSALS_MAX 4096
 static struct refusal *refusals;   /* under refusals_lock (read at exit) */
-static int nrefusals;
-static unsigned long refusals_lost;
+static int nrefusals;             /* under refusals_lock */
+static unsigned long refusals_lost; /* under refusals_lock */
 static pthread_mutex_t refusals_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static int
@@ -5492,8 +5497,8 @@ run_call(struct call *c, int may_block)
  * command's from then on).
  */
 static pthread_cond_t work_ready = PTHREAD_COND_INITIALIZER;
-static struct call *queue_head, *queue_tail;
-static int idle_workers, queued;
+static struct call *queue_head, *queue_tail;  /* under workers_lock */
+static int idle_workers, queued;               /* under workers_lock */
 
 /* With workers_lock held: the next queued call, or NULL after 10 s idle. */
 static struct call *
@@ -6010,9 +6015,10 @@ on_sendmmsg(struct call *c, const struct seccomp_data *a)
 #define REDIRECTS_MAX 1024
 #define DNS_ANSWERS_MAX 16
 #define TCP_DNS_MAX 64
-static int tcp_dns_conns;
+static int tcp_dns_conns;         /* atomic: the responder's threads */
 
-static int dns_udp[2] = { -1, -1 }, dns_tcp[2] = { -1, -1 }; /* 127.0.0.1, ::1 */
+/* the responder's sockets and addresses (127.0.0.1, ::1): written at start */
+static int dns_udp[2] = { -1, -1 }, dns_tcp[2] = { -1, -1 };
 static struct sockaddr_storage dns_udp_addr[2], dns_tcp_addr[2];
 static pthread_mutex_t pins_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -6025,8 +6031,8 @@ struct redirect {
 	struct sockaddr_storage server;
 	struct dest local;        /* the socket's address; 0.0.0.0 or :: */
 };
-static struct redirect redirects[REDIRECTS_MAX];
-static unsigned nredirects;
+static struct redirect redirects[REDIRECTS_MAX];  /* under redirect_lock */
+static unsigned nredirects;                        /* under redirect_lock */
 static pthread_mutex_t redirect_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* names pinned at run time under a wildcard rule */
@@ -6035,7 +6041,7 @@ struct dyn_rule {
 	struct dyn_rule *next;
 };
 static struct dyn_rule *dyn_rules;  /* under pins_lock */
-static int ndyn_rules;
+static int ndyn_rules;              /* under pins_lock */
 #define DYN_RULES_MAX 4096
 
 static int
@@ -6859,8 +6865,8 @@ struct relay {
 	int from, to;             /* the pipe's read end, the real output */
 	int done;                 /* under relay_lock */
 };
-static struct relay relays[2];
-static int nrelays;
+static struct relay relays[2];    /* set up at start; done: relay_lock */
+static int nrelays;               /* written at start */
 static pthread_mutex_t relay_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t relay_cond = PTHREAD_COND_INITIALIZER;
 
