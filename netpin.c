@@ -1197,12 +1197,50 @@ pin_from_hosts(const struct rule *r)
  */
 #define HOSTS_MAX (4 << 20)
 
+/*
+ * The whole of file f as a string of at most max bytes (start and exit
+ * only: it dies when out of memory).  Returns it, or NULL with errno:
+ * EFBIG (larger), EILSEQ (a NUL byte: the text would be cut there), or
+ * the read's.
+ */
+static char *
+read_text(FILE *f, size_t max)
+{
+	char *text = NULL, buf[8192];
+	size_t n = 0, cap = 0;
+
+	errno = 0;
+	for (size_t got; (got = fread(buf, 1, sizeof(buf), f)) > 0; n += got) {
+		if (n + got >= max) {
+			free(text);
+			errno = EFBIG;
+			return NULL;
+		}
+		if (n + got + 1 > cap)
+			text = xrealloc(text, cap = (n + got) * 2 + 1, 1);
+		memcpy(text + n, buf, got);
+	}
+	if (ferror(f)) {
+		int e = errno ? errno : EIO;
+
+		free(text);
+		errno = e;
+		return NULL;
+	}
+	text = xrealloc(text, n + 1, 1);
+	text[n] = '\0';
+	if (strlen(text) != n) {
+		free(text);
+		errno = EILSEQ;
+		return NULL;
+	}
+	return text;
+}
+
 static void
 read_hosts(void)
 {
 	FILE *f = fopen(opt_hosts, "re");
-	size_t n = 0, cap = 0;
-	char buf[65536];
 
 	if (!f) {
 		if (errno != ENOENT || opt_hosts_given)
@@ -1210,20 +1248,14 @@ read_hosts(void)
 		hosts_text = xstrdup("");
 		return;
 	}
-	for (size_t got; (got = fread(buf, 1, sizeof(buf), f)) > 0; n += got) {
-		if (n + got >= HOSTS_MAX)
-			die("hosts file %s: larger than %d bytes", opt_hosts, HOSTS_MAX);
-		if (n + got + 1 > cap)
-			hosts_text = xrealloc(hosts_text, cap = (n + got) * 2 + 1, 1);
-		memcpy(hosts_text + n, buf, got);
-	}
-	if (ferror(f))
-		die_errno("hosts file %s: read", opt_hosts);
+	hosts_text = read_text(f, HOSTS_MAX);
 	fclose(f);
-	hosts_text = xrealloc(hosts_text, n + 1, 1);
-	hosts_text[n] = '\0';
-	if (strlen(hosts_text) != n)
+	if (!hosts_text && errno == EFBIG)
+		die("hosts file %s: larger than %d bytes", opt_hosts, HOSTS_MAX);
+	if (!hosts_text && errno == EILSEQ)
 		die("hosts file %s: has a NUL byte", opt_hosts);
+	if (!hosts_text)
+		die_errno("hosts file %s: read", opt_hosts);
 }
 
 static int
@@ -4424,19 +4456,12 @@ static char *
 learn_old_text(void)
 {
 	FILE *f = fopen(opt_learn, "re");
-	char *text = NULL;
-	size_t cap = 0, n = 0;
-	char buf[8192];
+	char *text;
 
 	if (!f)
 		return errno == ENOENT ? xstrdup("") : NULL;
-	for (size_t got; (got = fread(buf, 1, sizeof(buf), f)) > 0; n += got) {
-		text = xrealloc(text, cap = n + got + 1, 1);
-		memcpy(text + n, buf, got);
-	}
+	text = read_text(f, HOSTS_MAX);
 	fclose(f);
-	text = xrealloc(text, n + 1, 1);
-	text[n] = '\0';
 	return text;
 }
 
@@ -4452,7 +4477,9 @@ write_learned(char **argv)
 	if (!opt_learn)
 		return 0;
 	if (!(old = learn_old_text())) {
-		warnx("--learn %s: %s", opt_learn, strerror(errno));
+		warnx("--learn %s: %s", opt_learn, errno == EILSEQ ?
+		    "has a NUL byte (not a rules file?)" : errno == EFBIG ?
+		    "too large for a rules file" : strerror(errno));
 		return -1;
 	}
 	if (*old && nrefusals == 0 && !refusals_lost) {

@@ -117,3 +117,13 @@ case "$rc:$err" in
 125:*"--learn"*) pass "--learn: a file that cannot be written at exit makes the status 125, with a message" ;;
 *) fail "--learn: a file that cannot be written at exit makes the status 125, with a message" "rc $rc err $err" ;;
 esac
+# a learn file with a NUL byte is not merged into (its text would be cut
+# there, and what followed lost): refused at start
+printf 'tcp:127.0.0.2:9000\n\000tcp:127.0.0.2:9001\n' >"$T/learned-nul"
+run --audit --learn "$T/learned-nul" -a 127.0.0.2 -- true
+case "$rc:$err" in
+125:*"NUL byte"*) cmp -s "$T/learned-nul" <(printf 'tcp:127.0.0.2:9000\n\000tcp:127.0.0.2:9001\n') &&
+	pass "--learn into a file with a NUL byte: 125 at start, the file untouched" ||
+	fail "--learn into a file with a NUL byte: 125 at start, the file untouched" "file changed" ;;
+*) fail "--learn into a file with a NUL byte: 125 at start, the file untouched" "rc $rc err $err" ;;
+esac
