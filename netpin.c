@@ -1345,17 +1345,12 @@ pin_denying(const struct dest *d, int proto)
 	return NULL;
 }
 
-/*
- * The one place that decides: the pin that allows d over proto, or NULL.
- * Deny rules are checked first: what they refuse, no allow rule allows.
- */
+/* The allow rule's pin for d over proto, or NULL, deny rules aside. */
 static const struct pin *
-pin_allowing(const struct dest *d, int proto)
+pin_granting(const struct dest *d, int proto)
 {
 	int n = __atomic_load_n(&npins, __ATOMIC_ACQUIRE);
 
-	if (pin_denying(d, proto))
-		return NULL;
 	for (int i = 0; i < n; i++) {
 		const struct pin *p = &pins[i];
 
@@ -1364,6 +1359,16 @@ pin_allowing(const struct dest *d, int proto)
 			return p;
 	}
 	return NULL;
+}
+
+/*
+ * The one place that decides: the pin that allows d over proto, or NULL.
+ * Deny rules are checked first: what they refuse, no allow rule allows.
+ */
+static const struct pin *
+pin_allowing(const struct dest *d, int proto)
+{
+	return pin_denying(d, proto) ? NULL : pin_granting(d, proto);
 }
 
 /* A pin for d's address whatever the port and protocol (to name it). */
@@ -4548,9 +4553,11 @@ decide_dest(const struct call *c, const char *verb, int proto,
     const struct dest *d)
 {
 	char tip[DEST_TEXT_MAX + 600], where[DEST_TEXT_MAX];
-	struct verdict v = { verb, proto, d, pin_allowing(d, proto), 0, 1, tip,
+	struct verdict v = { verb, proto, d, NULL, 0, 1, tip,
 	    pin_denying(d, proto) };
 
+	/* pin_allowing(), with the deny rule kept to name it */
+	v.pin = v.deny ? NULL : pin_granting(d, proto);
 	v.allowed = v.pin != NULL;
 	/* glibc connects UDP sockets only to sort addresses: -v only */
 	v.stderr_too = !(proto == P_UDP && !strcmp(verb, "connect"));
