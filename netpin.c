@@ -4166,6 +4166,17 @@ caller_name(const struct call *c, char *comm, size_t len)
  */
 static unsigned long unmediated;  /* atomics: any thread */
 
+/* The start of a log event about a call: its verdict and caller. */
+static void
+jcall(struct jbuf *b, const char *event, const char *verdict, pid_t pid,
+    const char *comm)
+{
+	jbegin(b, event);
+	jstr(b, "verdict", verdict);
+	jnum(b, "pid", pid);
+	jstr(b, "comm", comm);
+}
+
 static int
 report_unmediated(const struct call *c, const char *call, const char *what,
     const char *why, int err)
@@ -4176,10 +4187,7 @@ report_unmediated(const struct call *c, const char *call, const char *what,
 
 	__atomic_add_fetch(&unmediated, 1, __ATOMIC_RELAXED);
 	if (log_fd >= 0) {
-		jbegin(&b, "refused");
-		jstr(&b, "verdict", "deny");
-		jnum(&b, "pid", pid);
-		jstr(&b, "comm", comm);
+		jcall(&b, "refused", "deny", pid, comm);
 		jstr(&b, "call", call);
 		jstr(&b, "what", what);
 		jstr(&b, "tip", why);
@@ -4214,10 +4222,7 @@ report(const struct call *c, const struct verdict *v)
 	format_dest(v->d, where, sizeof(where));
 	format_addr(v->d->family, v->d->addr, a, sizeof(a));
 	if (log_fd >= 0) {
-		jbegin(&b, v->verb);
-		jstr(&b, "verdict", verdict);
-		jnum(&b, "pid", pid);
-		jstr(&b, "comm", comm);
+		jcall(&b, v->verb, verdict, pid, comm);
 		jstr(&b, "proto", proto_name(v->proto));
 		jstr(&b, "addr", a);
 		jnum(&b, "port", v->d->port);
