@@ -314,6 +314,7 @@ static int opt_no_sysres;         /* --no-system-resolver */
 static int log_fd = -1;           /* opened at start */
 
 /* ---- facts probed at start ---- */
+#define CAP_SYS_PTRACE_ 19        /* the command never has it: drop_ptrace_cap() */
 struct identity {
 	unsigned uid[4], gid[4];   /* real, effective, saved, fs */
 	unsigned ngroups;
@@ -3892,11 +3893,16 @@ self_identity(struct identity *id)
 static int
 same_credentials(const struct identity *a, const struct identity *b)
 {
+	/* the one capability netpin keeps and the command never has: no
+	 * socket call depends on it */
+	const uint64_t ptrace = 1ull << CAP_SYS_PTRACE_;
+
 	return !memcmp(a->uid, b->uid, sizeof(a->uid)) &&
 	    !memcmp(a->gid, b->gid, sizeof(a->gid)) && a->ngroups == b->ngroups &&
 	    !memcmp(a->groups, b->groups, a->ngroups * sizeof(a->groups[0])) &&
-	    a->cap_eff == b->cap_eff && a->cap_prm == b->cap_prm &&
-	    a->cap_inh == b->cap_inh;
+	    !((a->cap_eff ^ b->cap_eff) & ~ptrace) &&
+	    !((a->cap_prm ^ b->cap_prm) & ~ptrace) &&
+	    !((a->cap_inh ^ b->cap_inh) & ~ptrace);
 }
 
 /* Would the kernel judge this call differently if netpin made it? */
@@ -7095,6 +7101,38 @@ child_fail(const char *what)
 	_exit(EXIT_SETUP);
 }
 
+/*
+ * CAP_SYS_PTRACE would let the command open netpin's /proc/PID/mem and
+ * /proc/PID/fd (netpin is not dumpable: nothing less can) where no
+ * Landlock domain stops it (Landlock off, as on Debian's 6.1 and older
+ * kernels by default).  The command loses it for good: from the bounding
+ * set (root has CAP_SETPCAP), the ambient set and its own sets; with
+ * no_new_privs no exec brings it back.  It can still trace its children.
+ */
+static void
+drop_ptrace_cap(void)
+{
+	struct { uint32_t version; int pid; } hdr = { 0x20080522, 0 };
+	struct { uint32_t eff, prm, inh; } data[2];
+	uint32_t bit = 1u << CAP_SYS_PTRACE_;
+
+	if (prctl(PR_CAPBSET_DROP, CAP_SYS_PTRACE_, 0, 0, 0) && errno != EPERM &&
+	    errno != EINVAL)
+		child_fail("prctl(PR_CAPBSET_DROP, CAP_SYS_PTRACE)");
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_LOWER, CAP_SYS_PTRACE_, 0, 0) &&
+	    errno != EINVAL)
+		child_fail("prctl(PR_CAP_AMBIENT_LOWER, CAP_SYS_PTRACE)");
+	if (syscall(SYS_capget, &hdr, data))
+		child_fail("capget");
+	if (!((data[0].eff | data[0].prm | data[0].inh) & bit))
+		return;
+	data[0].eff &= ~bit;
+	data[0].prm &= ~bit;
+	data[0].inh &= ~bit;
+	if (syscall(SYS_capset, &hdr, data))
+		child_fail("capset (dropping CAP_SYS_PTRACE)");
+}
+
 static void __attribute__((noreturn))
 run_child(char **argv, int sock, pid_t parent, const sigset_t *mask)
 {
@@ -7120,6 +7158,7 @@ run_child(char **argv, int sock, pid_t parent, const sigset_t *mask)
 		_exit(EXIT_SETUP);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
 		child_fail("prctl(PR_SET_NO_NEW_PRIVS)");
+	drop_ptrace_cap();
 	if (landlock_apply(probed.landlock_abi))
 		child_fail("landlock_restrict_self");
 	if (pipe2(l.pipe, O_CLOEXEC))

@@ -102,3 +102,24 @@ else
 	skip "root netpin: a command run as nobody cannot reach a root-only unix socket" "needs root and setpriv"
 	skip "root netpin: the unix peer sees the command's uid, not netpin's" "needs root and setpriv"
 fi
+
+# CAP_SYS_PTRACE would open netpin's memory and fds to a root command
+# where no Landlock domain stops it: the command never has it, in any set
+run -- sh -c 'grep -E "^Cap(Inh|Prm|Eff|Bnd|Amb):" /proc/self/status'
+if [ "$(id -u)" = 0 ]; then
+	bad=
+	while read -r set hex; do
+		[ $(( (0x$hex >> 19) & 1 )) = 0 ] || bad="$bad $set"
+	done <<<"$out"
+	# what the command keeps: the rest of what it had
+	bare=$(sed -n 's/^CapEff:\t//p' /proc/self/status)
+	want=$(printf 'CapEff:\t%016x' $(( 0x$bare & ~(1 << 19) )))
+	if [ -z "$bad" ] && [ "$(printf '%s\n' "$out" | wc -l)" = 5 ] &&
+		printf '%s\n' "$out" | grep -qx "$want"; then
+		pass "a root command has no CAP_SYS_PTRACE (bounding set included), other capabilities kept"
+	else
+		fail "a root command has no CAP_SYS_PTRACE (bounding set included), other capabilities kept" "in:$bad; want $want; $out $err"
+	fi
+else
+	skip "a root command has no CAP_SYS_PTRACE (bounding set included), other capabilities kept" "needs root"
+fi
