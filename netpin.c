@@ -2496,6 +2496,8 @@ filter_build(struct sock_filter *out, pid_t self, pid_t pgid, int addfd)
 		ON_SYSCALL(SYS_tgkill, EPERM_IF_ARG(0, me), RET(ALLOW)),
 		ON_SYSCALL(SYS_rt_sigqueueinfo, EPERM_IF_ARG(0, me), RET(ALLOW)),
 		ON_SYSCALL(SYS_rt_tgsigqueueinfo, EPERM_IF_ARG(0, me), RET(ALLOW)),
+		/* a pidfd or a /proc/PID directory may name netpin: checked */
+		ON_SYSCALL(SYS_pidfd_send_signal, RET(NOTIFY)),
 		/* a second notifier would let the command answer itself */
 		ON_SYSCALL(SYS_seccomp,
 		    ON_ARG(0, SECCOMP_SET_MODE_FILTER,
@@ -2599,7 +2601,7 @@ static int workers;               /* under workers_lock */
 static pthread_mutex_t workers_lock = PTHREAD_MUTEX_INITIALIZER;
 
 enum call_op {
-	OP_CONNECT, OP_BIND, OP_LISTEN, OP_SEND, OP_RECV,
+	OP_CONNECT, OP_BIND, OP_LISTEN, OP_SEND, OP_RECV, OP_SIGNAL,
 	OP_SOCKET, OP_SOCKETPAIR, OP_ACCEPT   /* the addfd mode */
 };
 
@@ -2644,6 +2646,10 @@ struct call {
 	uint64_t pair;            /* socketpair: where the two fds go */
 	size_t recv_len;
 	int is_mmsg;
+	int sig;                  /* pidfd_send_signal: the signal, flags, */
+	unsigned sig_flags;
+	int has_info;             /* and its siginfo if the command gave one */
+	siginfo_t info;
 };
 
 static void
@@ -5512,6 +5518,11 @@ run_call(struct call *c, int may_block)
 		rc = listen(c->fd, c->backlog);
 		answer_call(c, 0, rc < 0 ? errno : 0);
 		return 1;
+	case OP_SIGNAL:
+		rc = (int)syscall(SYS_pidfd_send_signal, c->fd, c->sig,
+		    c->has_info ? &c->info : NULL, c->sig_flags);
+		answer_call(c, 0, rc < 0 ? errno : 0);
+		return 1;
 	case OP_CONNECT:
 		if (ndeny_unix && c->as_task && unix_path_named(&c->addr, c->addrlen)) {
 			answer_call(c, 0, connect_unix_checked(c));
@@ -6830,6 +6841,84 @@ on_aimed(struct call *c, const struct seccomp_data *a)
 	fail_call(c, EPERM);
 }
 
+/*
+ * The process a pidfd or a /proc/PID directory names (fd: netpin's copy):
+ * its id, 0 when it is gone, or -1 when netpin cannot tell (not such an
+ * fd, or no /proc).
+ */
+static pid_t
+fd_process(int fd)
+{
+	char path[64], buf[512], pid[32];
+	ssize_t n;
+	int f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	if ((f = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+		n = read(f, buf, sizeof(buf) - 1);
+		close(f);
+		buf[n > 0 ? n : 0] = '\0';
+		if (status_field(buf, "Pid", pid, sizeof(pid)) == 0)
+			return atoi(pid) > 0 ? (pid_t)atoi(pid) : 0;
+	}
+	/* a /proc/PID directory: its stat file starts with the id */
+	if ((f = openat(fd, "stat", O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	n = read(f, buf, sizeof(buf) - 1);
+	close(f);
+	buf[n > 0 ? n : 0] = '\0';
+	return n > 0 && atoi(buf) > 0 ? (pid_t)atoi(buf) : -1;
+}
+
+/*
+ * pidfd_send_signal: its fd may name netpin (a pidfd, or a /proc/PID
+ * directory).  Where Landlock's signal scope is in force (Linux 6.12) the
+ * kernel keeps the command's signals from netpin: the call goes on.
+ * Elsewhere netpin takes the fd, finds the process it names on its own
+ * copy, refuses netpin, and sends the signal itself on that copy (as the
+ * command when their credentials differ), so no fd swapped in meanwhile
+ * gets it.  The target then sees netpin as the sender (si_pid), and a
+ * siginfo with a kernel code (si_code >= 0) is refused as from another
+ * process.  Without pidfd_getfd (the addfd mode) or /proc, refused.
+ */
+static void
+on_pidfd_signal(struct call *c, const struct seccomp_data *a)
+{
+	pid_t target;
+	int err;
+
+	if (probed.landlock_abi >= 6)
+		return answer_continue(c);
+	if (probed.addfd_mode) {
+		warn_once("pidfd_send_signal", "refused pidfd_send_signal by pid "
+		    "%d: without Landlock's signal scope (Linux 6.12) or "
+		    "pidfd_getfd, netpin cannot tell whether it names netpin",
+		    (int)c->tid);
+		return fail_call(c, EPERM);
+	}
+	c->op = OP_SIGNAL;
+	c->sig = (int)a->args[1];
+	c->sig_flags = (unsigned)a->args[3];
+	if ((err = take_fd(c, (int)a->args[0], &c->fd)))
+		return fail_call(c, err);
+	if (a->args[2]) {
+		if ((err = child_read(c, a->args[2], &c->info, sizeof(c->info))))
+			return fail_call(c, err);
+		c->has_info = 1;
+	}
+	/* what netpin took and read belongs to this call if it is still pending */
+	if (!still_pending(c))
+		return call_free(c);
+	if ((target = fd_process(c->fd)) < 0 || (target && is_netpin_thread(target))) {
+		warn_once("aimed pidfd_send_signal", "refused pidfd_send_signal by "
+		    "pid %d: %s", (int)c->tid, target < 0 ? "netpin cannot tell "
+		    "which process its fd names (no /proc?)" : "aimed at netpin");
+		return fail_call(c, target < 0 ? EBADF : EPERM);
+	}
+	c->as_task = credentials_differ(c);
+	perform(c);
+}
+
 /* socket() and socketpair(): refused shapes are said; the rest are made
  * by netpin (the addfd mode) */
 static void
@@ -6880,6 +6969,7 @@ static const struct handler {
 	{ SYS_process_vm_readv, "process_vm_readv", on_aimed },
 	{ SYS_process_vm_writev, "process_vm_writev", on_aimed },
 	{ SYS_kill, "kill", on_aimed },
+	{ SYS_pidfd_send_signal, "pidfd_send_signal", on_pidfd_signal },
 };
 
 static const struct handler *

@@ -85,6 +85,28 @@ main(int argc, char **argv)
 		    RES(syscall(SYS_pidfd_send_signal, dfd, sig, NULL, 0)));
 		fflush(stdout);
 	}
+	/* the command's own children still take its pidfd signals, by a
+	 * pidfd and by a /proc/PID directory */
+	for (int how = 0; how < 2; how++) {
+		pid_t kid = fork();
+		int kfd, st = 0;
+
+		if (kid == 0) {
+			pause();
+			_exit(0);
+		}
+		snprintf(path, sizeof(path), "/proc/%d", (int)kid);
+		kfd = how ? open(path, O_DIRECTORY | O_RDONLY) :
+		    (int)syscall(SYS_pidfd_open, kid, 0);
+		printf(" own_child_%s_SIGTERM=%s", how ? "procdir" : "pidfd",
+		    RES(syscall(SYS_pidfd_send_signal, kfd, SIGTERM, NULL, 0)));
+		kill(kid, SIGKILL); /* in case it was not delivered */
+		waitpid(kid, &st, 0);
+		printf(" own_child_%s_died_of=%s", how ? "procdir" : "pidfd",
+		    WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM ? "SIGTERM" : "other");
+		close(kfd);
+		fflush(stdout);
+	}
 	printf(" kill_minus1_probe=%s", RES(kill(-1, 0)));
 	printf(" kill_pgrp_of_netpin_probe=%s", RES(kill(-getpgid(pp), 0)));
 	fflush(stdout);

@@ -196,6 +196,8 @@ run 20 "$NETPIN" -q $RULES -- "$B/kill_parent" $P $U
 verdict "kill/tkill/tgkill/sigqueue/pidfd_send_signal SIGSTOP+SIGKILL to netpin, kill(0), then connect" \
 	'!(kill|tkill|tgkill|rt_sigqueueinfo|pidfd_send_signal_procdir)_SIG[A-Z]+=ok' \
 	'!_probe=ok' kill_SIGKILL=EPERM kill_SIGSTOP=EPERM \
+	own_child_pidfd_SIGTERM=ok own_child_pidfd_died_of=SIGTERM \
+	own_child_procdir_SIGTERM=ok own_child_procdir_died_of=SIGTERM \
 	parent_alive=1 $PROBES '!after-netpin-died.*=ok'
 
 run 20 "$NETPIN" -q -a 127.0.0.2 --bind $((P + 5)) -- "$B/netpin_threads" $P $U

@@ -103,6 +103,8 @@ escape_run 30 $NP -q $RULES -- $B/kill_parent $P $U
 verdict "kill/tkill/tgkill/sigqueue/pidfd_send_signal SIGSTOP+SIGKILL to netpin, kill(0), then connect" \
 	'!(kill|tkill|tgkill|rt_sigqueueinfo|pidfd_send_signal_procdir)_SIG[A-Z]+=ok' \
 	'!_probe=ok' kill_SIGKILL=EPERM kill_SIGSTOP=EPERM \
+	own_child_pidfd_SIGTERM=ok own_child_pidfd_died_of=SIGTERM \
+	own_child_procdir_SIGTERM=ok own_child_procdir_died_of=SIGTERM \
 	parent_alive=1 $PROBES '!after-netpin-died.*=ok'
 escape_run 30 $NP -q -a 127.0.0.2 --bind $((P + 5)) -- $B/netpin_threads $P $U
 verdict "ptrace/process_vm_writev/pidfd_getfd/tkill aimed at netpin's worker threads" \
@@ -126,6 +128,8 @@ escape_run 30 $NOBODY $NP -q $RULES -- $B/kill_parent $P $U
 verdict "kill/tkill/tgkill/sigqueue/pidfd_send_signal SIGSTOP+SIGKILL to netpin, kill(0), then connect, as an unprivileged user" \
 	'!(kill|tkill|tgkill|rt_sigqueueinfo|pidfd_send_signal_procdir)_SIG[A-Z]+=ok' \
 	'!_probe=ok' kill_SIGKILL=EPERM kill_SIGSTOP=EPERM \
+	own_child_pidfd_SIGTERM=ok own_child_pidfd_died_of=SIGTERM \
+	own_child_procdir_SIGTERM=ok own_child_procdir_died_of=SIGTERM \
 	parent_alive=1 $PROBES '!after-netpin-died.*=ok'
 escape_run 30 $NOBODY $NP -q -a 127.0.0.2 --bind $((P + 5)) -- $B/netpin_threads $P $U
 verdict "ptrace/process_vm_writev/pidfd_getfd/tkill aimed at netpin's worker threads, as an unprivileged user" \
