@@ -2802,17 +2802,16 @@ pidfd_release(struct call *c)
 	if (c->pidfd < 0)
 		return;
 	if (c->pidfd_kept) {
+		/* a kept pidfd is in its caller's slot until no call uses it */
+		unsigned i = (unsigned)c->tid % PIDFD_CACHE;
 		int fd = -1;
 
 		pthread_mutex_lock(&pidfds_lock);
-		for (int i = 0; i < PIDFD_CACHE; i++)
-			if (pidfds[i].fd == c->pidfd && pidfds[i].uses) {
-				if (!--pidfds[i].uses && !pidfds[i].tid) {
-					fd = pidfds[i].fd;
-					pidfds[i].fd = 0;
-				}
-				break;
-			}
+		if (pidfds[i].fd == c->pidfd && pidfds[i].uses &&
+		    !--pidfds[i].uses && !pidfds[i].tid) {
+			fd = pidfds[i].fd;
+			pidfds[i].fd = 0;
+		}
 		pthread_mutex_unlock(&pidfds_lock);
 		if (fd > 0)
 			close(fd);
