@@ -26,7 +26,8 @@
  * Landlock domain, so only what netpin performs gets through.
  *
  * ---- contents (grep for "---- NAME") ----------------------------------------
- *   includes · arch ladder and kernel constants · options · errors and usage
+ *   includes · arch ladder and kernel constants · options · facts probed at
+ *   start · errors and usage
  *   syscall wrappers · rules and pin table (pin_allowing: the one decision)
  *   resolver · JSON log · BPF filter · Landlock
  *   supervisor (struct call, answering, taking fds, reading the command)
