@@ -4849,7 +4849,7 @@ reopen_passed(const struct call *c, int theirs, int *out)
 		return errno;
 	/* the file opened is the one whose mode was read (no swap of fd theirs
 	 * meanwhile): else B's mode would open A */
-	if (read_fdinfo(getpid(), fd, info, sizeof(info)) ||
+	if (read_fdinfo(probed.pid, fd, info, sizeof(info)) ||
 	    fdinfo_file(info, now, sizeof(now)) || strcmp(was, now)) {
 		close(fd);
 		goto refused;
@@ -6849,18 +6849,13 @@ on_aimed(struct call *c, const struct seccomp_data *a)
 static pid_t
 fd_process(int fd)
 {
-	char path[64], buf[512], pid[32];
+	char buf[512], pid[32];
 	ssize_t n;
 	int f;
 
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	if ((f = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
-		n = read(f, buf, sizeof(buf) - 1);
-		close(f);
-		buf[n > 0 ? n : 0] = '\0';
-		if (status_field(buf, "Pid", pid, sizeof(pid)) == 0)
-			return atoi(pid) > 0 ? (pid_t)atoi(pid) : 0;
-	}
+	if (read_fdinfo(probed.pid, fd, buf, sizeof(buf)) == 0 &&
+	    status_field(buf, "Pid", pid, sizeof(pid)) == 0)
+		return atoi(pid) > 0 ? (pid_t)atoi(pid) : 0;
 	/* a /proc/PID directory: its stat file starts with the id */
 	if ((f = openat(fd, "stat", O_RDONLY | O_CLOEXEC)) < 0)
 		return -1;
@@ -7363,13 +7358,15 @@ receiver_busy(void)
 		    "is done", RECEIVERS_MAX);
 }
 
-/* Done with a call (or, gone: with serving): does this receiver end? */
+/* Done with a call (or gone: a waiting receiver stops): does it end? */
 static int
 receiver_done(int gone)
 {
 	int end;
 
 	pthread_mutex_lock(&receivers_lock);
+	if (gone)
+		idle_receivers--; /* it was waiting */
 	end = gone || idle_receivers >= RECEIVERS_SPARE;
 	if (end)
 		receivers--;
@@ -7386,9 +7383,6 @@ receiver_main(void *arg)
 
 	(void)arg;
 	if (!n) {
-		pthread_mutex_lock(&receivers_lock);
-		idle_receivers--;
-		pthread_mutex_unlock(&receivers_lock);
 		receiver_done(1);
 		return NULL;
 	}
@@ -7409,9 +7403,6 @@ receiver_main(void *arg)
 		if (receiver_done(0))
 			goto ended;
 	}
-	pthread_mutex_lock(&receivers_lock);
-	idle_receivers--;
-	pthread_mutex_unlock(&receivers_lock);
 	receiver_done(1);
 ended:
 	wake_end();
