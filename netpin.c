@@ -2931,8 +2931,10 @@ static unsigned scan_gen;         /* with held_lock */
  * scan must still open /proc, workers their pidfds */
 #define HELD_RESERVE 1024
 static pthread_mutex_t held_lock = PTHREAD_MUTEX_INITIALIZER;
-/* the scan made at once for a socket() or bind() that needs it: */
-static pthread_cond_t now_scan_done = PTHREAD_COND_INITIALIZER;
+/* the scan made at once for a socket() or bind() that needs it (its
+ * waits on the monotonic clock: a root command may set the wall clock
+ * back; made by addfd_setup() before any thread): */
+static pthread_cond_t now_scan_done;
 static int now_scanning;          /* with held_lock */
 static long last_now_scan;        /* with held_lock */
 /* how long a socket() waits for scans to free a descriptor before EMFILE */
@@ -3244,7 +3246,7 @@ held_scan(int now)
 	if (now && (now_scanning || now_ms() - last_now_scan < SCAN_MS)) {
 		struct timespec until;
 
-		clock_gettime(CLOCK_REALTIME, &until);
+		clock_gettime(CLOCK_MONOTONIC, &until);
 		until.tv_nsec += SCAN_MS * 1000000L;
 		until.tv_sec += until.tv_nsec / 1000000000L;
 		until.tv_nsec %= 1000000000L;
@@ -7561,9 +7563,16 @@ static void
 addfd_setup(int sock)
 {
 	struct seccomp_notif_addfd a = { 0 };
+	pthread_condattr_t ca;
 	struct dirent *e;
 	struct stat st;
 	DIR *d;
+
+	if (pthread_condattr_init(&ca) ||
+	    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) ||
+	    pthread_cond_init(&now_scan_done, &ca))
+		die("pthread_cond_init(CLOCK_MONOTONIC) failed");
+	pthread_condattr_destroy(&ca);
 
 	a.id = UINT64_MAX;
 	a.srcfd = (uint32_t)sock;
