@@ -2936,6 +2936,7 @@ static pthread_mutex_t held_lock = PTHREAD_MUTEX_INITIALIZER;
  * back; made by addfd_setup() before any thread): */
 static pthread_cond_t now_scan_done;
 static int now_scanning;          /* with held_lock */
+static unsigned installing;       /* with held_lock: ADDFD ioctls under way */
 static long last_now_scan;        /* with held_lock */
 /* how long a socket() waits for scans to free a descriptor before EMFILE */
 #define HELD_WAIT_MS 2000
@@ -2951,16 +2952,32 @@ held_slot(ino_t ino)
 	return p;
 }
 
-/* The command has it now: from the next scan on, judge it. */
+/*
+ * The ADDFD that puts the socket at inode ino in the command is over.  ok:
+ * the command has it now, and from the next scan on it is judged; else
+ * netpin lets go of it.  Until this, the ioctl holds the socket in the
+ * kernel whatever netpin closes (held_scan() waits for that).
+ */
 static void
-held_settle(ino_t ino)
+held_installed(ino_t ino, int ok)
 {
-	struct held *h;
+	struct held **p, *h;
 
 	pthread_mutex_lock(&held_lock);
-	if ((h = *held_slot(ino)))
-		h->gen = scan_gen;
+	if ((h = *(p = held_slot(ino)))) {
+		if (!ok)
+			*p = h->next;
+		else if (h->gen == UINT_MAX)
+			h->gen = scan_gen;
+	}
+	if (--installing == 0)
+		pthread_cond_broadcast(&now_scan_done);
 	pthread_mutex_unlock(&held_lock);
+	if (h && !ok) {
+		close(h->fd);
+		free(h);
+		__atomic_fetch_sub(&nheld, 1, __ATOMIC_RELAXED);
+	}
 }
 
 /* The socket at netpin's fd is being passed in a message: keep it a while. */
@@ -2978,23 +2995,6 @@ held_in_flight(int fd)
 	pthread_mutex_unlock(&held_lock);
 }
 
-/* Let go of the reference to inode ino (close it). */
-static void
-held_drop(ino_t ino)
-{
-	struct held **p, *h;
-
-	pthread_mutex_lock(&held_lock);
-	if ((h = *(p = held_slot(ino))))
-		*p = h->next;
-	pthread_mutex_unlock(&held_lock);
-	if (h) {
-		close(h->fd);
-		free(h);
-		__atomic_fetch_sub(&nheld, 1, __ATOMIC_RELAXED);
-	}
-}
-
 /* A duplicate of netpin's reference to inode ino; -1 with errno (ENOENT:
  * netpin holds none). */
 static int
@@ -3005,8 +3005,14 @@ held_dup(ino_t ino)
 
 	errno = ENOENT;
 	pthread_mutex_lock(&held_lock);
-	if ((h = *held_slot(ino)))
+	if ((h = *held_slot(ino))) {
 		fd = fcntl(h->fd, F_DUPFD_CLOEXEC, 3);
+		/* the command holds it (its fd table said so): put in, though
+		 * the thread that put it there may not have said so yet (its
+		 * answer woke the command first) */
+		if (h->gen == UINT_MAX)
+			h->gen = scan_gen;
+	}
 	pthread_mutex_unlock(&held_lock);
 	return fd;
 }
@@ -3219,6 +3225,20 @@ command_sockets(struct inoset *socks)
 	return rc || socks->failed || pids.failed ? -1 : 0;
 }
 
+/* Wait (with held_lock) up to SCAN_MS for a scan made at once, or for the
+ * ADDFDs under way, to end. */
+static void
+now_scan_wait(void)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_nsec += SCAN_MS * 1000000L;
+	until.tv_sec += until.tv_nsec / 1000000000L;
+	until.tv_nsec %= 1000000000L;
+	pthread_cond_timedwait(&now_scan_done, &held_lock, &until);
+}
+
 /* A scan made at once (held_scan(1)) is done: its waiters look again. */
 static void
 now_scan_end(void)
@@ -3244,13 +3264,7 @@ held_scan(int now)
 	/* one such scan at a time, and one per SCAN_MS (a command failing
 	 * binds on purpose gets no more): others wait for it, or SCAN_MS */
 	if (now && (now_scanning || now_ms() - last_now_scan < SCAN_MS)) {
-		struct timespec until;
-
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_nsec += SCAN_MS * 1000000L;
-		until.tv_sec += until.tv_nsec / 1000000000L;
-		until.tv_nsec %= 1000000000L;
-		pthread_cond_timedwait(&now_scan_done, &held_lock, &until);
+		now_scan_wait();
 		pthread_mutex_unlock(&held_lock);
 		return 0;
 	}
@@ -3306,6 +3320,13 @@ held_scan(int now)
 		__atomic_fetch_sub(&nheld, 1, __ATOMIC_RELAXED);
 	}
 	free(socks.v);
+	/* a socket() just answered may still be in its ADDFD, which holds
+	 * the socket in the kernel (the answer woke the command first, and a
+	 * bind of its port may follow): give those a moment to end */
+	pthread_mutex_lock(&held_lock);
+	if (now && dropped && installing)
+		now_scan_wait();
+	pthread_mutex_unlock(&held_lock);
 	return dropped;
 }
 
@@ -3339,6 +3360,7 @@ held_add(int fd, int settled)
 	h->fd = fd;
 	pthread_mutex_lock(&held_lock);
 	h->gen = settled ? scan_gen : UINT_MAX;
+	installing += !settled; /* until held_installed() */
 	h->next = held[st.st_ino % HELD_BUCKETS];
 	held[st.st_ino % HELD_BUCKETS] = h;
 	__atomic_fetch_add(&nheld, 1, __ATOMIC_RELAXED);
@@ -3408,11 +3430,11 @@ install_fd(struct call *c, int fd, int cloexec, int send)
 	if (rc < 0) {
 		int e = errno;
 
-		held_drop(ino);
+		held_installed(ino, 0);
 		errno = e;
 		return -1;
 	}
-	held_settle(ino);
+	held_installed(ino, 1);
 	if (send && !probed.addfd_send)
 		answer_call(c, rc, 0);
 	return rc;
