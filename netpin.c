@@ -2603,6 +2603,9 @@ static pthread_mutex_t workers_lock = PTHREAD_MUTEX_INITIALIZER;
 
 enum call_op {
 	OP_CONNECT, OP_BIND, OP_LISTEN, OP_SEND, OP_RECV, OP_SIGNAL,
+	OP_SETSOCKOPT,
+	OP_CONTINUE,              /* the kernel makes the call: no memory read */
+	OP_NONE,                  /* nothing to do: the answer is 0 */
 	OP_SOCKET, OP_SOCKETPAIR, OP_ACCEPT   /* the addfd mode */
 };
 
@@ -2619,7 +2622,11 @@ struct msgbuf {
 	int src_set;              /* an IP(V6)_PKTINFO source address */
 };
 
-/* One notification, from its arrival to its answer. */
+/*
+ * One notification, from its arrival to its answer.  What only one kind
+ * of call uses is in the union, under the ops that use it: nothing there
+ * is read for another op (call_free looks at op too).
+ */
 struct call {
 	uint64_t id;
 	pid_t tid;
@@ -2627,30 +2634,50 @@ struct call {
 	const char *name;         /* the system call's (from handlers[]) */
 	enum call_op op;
 	int pidfd;
+	int pidfd_kept;           /* pidfd is the shared table's: released */
 	int fd;                   /* netpin's duplicate of the command's socket */
 	int domain, type, protocol;
-	int flags;                /* send flags as the command gave them */
-	int backlog;              /* listen */
+	int flags;                /* the flags argument (send, recv, accept4) */
 	int as_task;              /* made by a worker that becomes the command */
-	int connecting;           /* a blocking connect under way: wait for it */
-	int pidfd_kept;           /* pidfd is the shared table's: released */
-	struct sockaddr_storage addr;   /* connect, bind */
-	socklen_t addrlen;
-	struct msgbuf *msg;       /* send */
-	unsigned nmsg, next;
-	unsigned nsend;           /* messages to send: [0, nsend) */
-	int late_err;             /* sendmmsg: the error that cut the vector */
-	uint64_t mmsg_vec;        /* sendmmsg: where msg_len goes back */
 	struct call *queue_next;  /* in the workers' queue */
-	struct sockaddr_storage dns_server; /* recvfrom: the server asked */
-	uint64_t recv_buf, recv_from, recv_alen; /* recvfrom; accept: the last two */
-	uint64_t pair;            /* socketpair: where the two fds go */
-	size_t recv_len;
-	int is_mmsg;
-	int sig;                  /* pidfd_send_signal: the signal, flags, */
-	unsigned sig_flags;
-	int has_info;             /* and its siginfo if the command gave one */
-	siginfo_t info;
+	union {
+		struct {          /* OP_CONNECT, OP_BIND */
+			struct sockaddr_storage addr;
+			socklen_t addrlen;
+			int connecting;   /* a blocking connect under way */
+		};
+		int backlog;      /* OP_LISTEN */
+		struct {          /* OP_SEND */
+			struct msgbuf *msg;
+			unsigned nmsg, next;
+			unsigned nsend;   /* messages to send: [0, nsend) */
+			int late_err;     /* sendmmsg: the error that cut the vector */
+			int is_mmsg;
+			uint64_t mmsg_vec; /* sendmmsg: where msg_len goes back */
+		};
+		struct {          /* OP_RECV (a reply of pinned DNS) */
+			struct sockaddr_storage dns_server; /* the server asked */
+			uint64_t recv_buf, recv_from, recv_alen;
+			size_t recv_len;
+		};
+		struct {          /* OP_ACCEPT */
+			uint64_t peer_addr, peer_alen; /* where the peer goes */
+			socklen_t peer_len;   /* its room there */
+			int peer_err;         /* a bad length, said once one came */
+		};
+		uint64_t pair;    /* OP_SOCKETPAIR: where the two fds go */
+		struct {          /* OP_SIGNAL */
+			int sig;
+			unsigned sig_flags;
+			int has_info;     /* the command gave a siginfo */
+			siginfo_t info;
+		};
+		struct {          /* OP_SETSOCKOPT (a group joined) */
+			int opt_level, opt_name;
+			socklen_t opt_len;
+			uint8_t opt_val[sizeof(struct group_source_req)];
+		};
+	};
 };
 
 static void
@@ -2680,6 +2707,25 @@ answer_call(struct call *c, int64_t val, int err)
 		c->fd = -1;
 	}
 	answer(c->id, val, err);
+}
+
+/* The kernel makes the call itself, with what the command holds then:
+ * only for calls whose decision read no memory of the command's. */
+static void
+answer_continue(struct call *c)
+{
+	struct seccomp_notif_resp resp = { 0 };
+
+	if (c->fd >= 0) {
+		close(c->fd);
+		c->fd = -1;
+	}
+
+	resp.id = c->id;
+	resp.flags = 1; /* SECCOMP_USER_NOTIF_FLAG_CONTINUE */
+	/* safe here: receiving sends nothing, and no decision read memory */
+	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0 && errno != ENOENT)
+		warnx("ioctl(SECCOMP_IOCTL_NOTIF_SEND): %s", strerror(errno));
 }
 
 /* Still the same blocked call?  Everything read before this is trusted after. */
@@ -2878,14 +2924,15 @@ call_new(const struct seccomp_notif *n)
 static void
 call_free(struct call *c)
 {
-	for (unsigned i = 0; i < c->nmsg; i++) {
+	for (unsigned i = 0; c->op == OP_SEND && i < c->nmsg; i++) {
 		for (int j = 0; j < c->msg[i].nfds; j++)
 			close(c->msg[i].fds[j]);
 		free(c->msg[i].fds);
 		free(c->msg[i].data);
 		free(c->msg[i].control);
 	}
-	free(c->msg);
+	if (c->op == OP_SEND)
+		free(c->msg);
 	if (c->fd >= 0)
 		close(c->fd);
 	pidfd_release(c);
@@ -5491,15 +5538,15 @@ run_accept(struct call *c, int may_block)
 		fd = accept4(c->fd, (struct sockaddr *)&ss, &len,
 		    (c->flags & SOCK_NONBLOCK) | SOCK_CLOEXEC);
 	}
-	if (fd < 0 || c->late_err) {
-		answer_call(c, 0, fd < 0 ? errno : c->late_err);
+	if (fd < 0 || c->peer_err) {
+		answer_call(c, 0, fd < 0 ? errno : c->peer_err);
 		if (fd >= 0)
 			close(fd); /* the kernel, too, drops the connection */
 		return 1;
 	}
-	if (c->recv_from && (child_write(c, c->recv_from, &ss,
-	    len < c->addrlen ? len : c->addrlen) ||
-	    child_write(c, c->recv_alen, &len, sizeof(len)))) {
+	if (c->peer_addr && (child_write(c, c->peer_addr, &ss,
+	    len < c->peer_len ? len : c->peer_len) ||
+	    child_write(c, c->peer_alen, &len, sizeof(len)))) {
 		close(fd); /* the kernel, too, drops the connection */
 		answer_call(c, 0, EFAULT);
 		return 1;
@@ -5522,7 +5569,7 @@ static int run_recv(struct call *c, int may_block);
 static int
 run_call(struct call *c, int may_block)
 {
-	int rc;
+	int rc, err;
 
 	switch (c->op) {
 	case OP_SOCKET:
@@ -5533,9 +5580,21 @@ run_call(struct call *c, int may_block)
 		return run_accept(c, may_block);
 	case OP_BIND:
 		rc = bind(c->fd, (struct sockaddr *)&c->addr, c->addrlen);
+		err = rc < 0 ? errno : 0;
 		/* a port the command let go of may still be held by netpin */
-		if (rc < 0 && errno == EADDRINUSE && probed.addfd_mode && held_scan(1))
-			rc = bind(c->fd, (struct sockaddr *)&c->addr, c->addrlen);
+		if (err == EADDRINUSE && probed.addfd_mode && held_scan(1))
+			err = bind(c->fd, (struct sockaddr *)&c->addr, c->addrlen) ?
+			    errno : 0;
+		answer_call(c, 0, err);
+		return 1;
+	case OP_NONE:
+		answer_call(c, 0, 0);
+		return 1;
+	case OP_CONTINUE:
+		answer_continue(c);
+		return 1;
+	case OP_SETSOCKOPT:
+		rc = setsockopt(c->fd, c->opt_level, c->opt_name, c->opt_val, c->opt_len);
 		answer_call(c, 0, rc < 0 ? errno : 0);
 		return 1;
 	case OP_LISTEN:
@@ -5687,6 +5746,14 @@ perform(struct call *c)
 }
 
 /* ---- one handler per system call ---- */
+/* A handler whose call the kernel goes on with (CONTINUE). */
+static int
+go_on(struct call *c)
+{
+	c->op = OP_CONTINUE;
+	return 0;
+}
+
 static void
 fail_call(struct call *c, int err)
 {
@@ -5694,7 +5761,7 @@ fail_call(struct call *c, int err)
 	call_free(c);
 }
 
-static void
+static int
 on_connect_or_bind(struct call *c, const struct seccomp_data *a)
 {
 	int err;
@@ -5703,17 +5770,17 @@ on_connect_or_bind(struct call *c, const struct seccomp_data *a)
 	if ((err = take_fd(c, (int)a->args[0], &c->fd)) ||
 	    (err = read_sockaddr(c, a->args[1], (int64_t)a->args[2], &c->addr,
 	    &c->addrlen)))
-		return fail_call(c, err);
+		return err;
 	/* what netpin took and read belongs to this call if it is still pending */
 	if (!still_pending(c))
-		return call_free(c);
+		return ENOENT; /* gone: answered in vain */
 	if ((err = socket_kind(c)) ||
 	    (err = c->op == OP_BIND ? vet_bind(c) : vet_connect(c)))
-		return fail_call(c, err);
-	perform(c);
+		return err;
+	return 0;
 }
 
-static void
+static int
 on_listen(struct call *c, const struct seccomp_data *a)
 {
 	int err;
@@ -5723,8 +5790,8 @@ on_listen(struct call *c, const struct seccomp_data *a)
 	/* no memory is read: the decision is on the socket netpin took */
 	if ((err = take_fd(c, (int)a->args[0], &c->fd)) ||
 	    (err = socket_kind(c)) || (err = vet_listen(c)))
-		return fail_call(c, err);
-	perform(c);
+		return err;
+	return 0;
 }
 
 /* ---- calls netpin cannot mediate: refused, and said ---- */
@@ -5774,7 +5841,7 @@ socket_refusal(const struct seccomp_data *a)
 	return 0;
 }
 
-static void
+static int
 on_refused_socket(struct call *c, const struct seccomp_data *a, int err)
 {
 	char what[96];
@@ -5782,18 +5849,18 @@ on_refused_socket(struct call *c, const struct seccomp_data *a, int err)
 	snprintf(what, sizeof(what), "family %d, type %d, protocol %d",
 	    (int)a->args[0], (int)a->args[1] & ~(SOCK_NONBLOCK | SOCK_CLOEXEC),
 	    (int)a->args[2]);
-	fail_call(c, report_unmediated(c, a->nr == SYS_socketpair ? "socketpair" :
+	return report_unmediated(c, a->nr == SYS_socketpair ? "socketpair" :
 	    "socket", what, "netpin mediates TCP and UDP over IPv4 and IPv6 (and "
-	    "unix and netlink sockets) only", err));
+	    "unix and netlink sockets) only", err);
 }
 
-static void
+static int
 on_io_uring(struct call *c, const struct seccomp_data *a)
 {
-	fail_call(c, report_unmediated(c, "io_uring", a->nr == SYS_io_uring_setup ?
+	return report_unmediated(c, "io_uring", a->nr == SYS_io_uring_setup ?
 	    "setup" : a->nr == SYS_io_uring_enter ? "enter" : "register",
 	    "its operations would bypass netpin; programs fall back to plain "
-	    "system calls", ENOSYS));
+	    "system calls", ENOSYS);
 }
 
 /* A rule allows UDP to this group (or source) address, whatever its ports. */
@@ -5868,36 +5935,37 @@ membership_addrs(int level, int name, const uint8_t *v, size_t len,
  * each of them.  Decided on netpin's copy of the value and performed with
  * it on netpin's duplicate of the socket.
  */
-static void
+static int
 on_setsockopt(struct call *c, const struct seccomp_data *a)
 {
 	int level = (int)a->args[1], name = (int)a->args[2], n, err;
-	uint8_t v[sizeof(struct group_source_req)];
-	size_t len = (uint32_t)a->args[4] < sizeof(v) ? (uint32_t)a->args[4] : sizeof(v);
+	uint8_t *v = c->opt_val;
+	size_t len = (uint32_t)a->args[4] < sizeof(c->opt_val) ?
+	    (uint32_t)a->args[4] : sizeof(c->opt_val);
 	struct sockaddr_storage ss[2];
 	char tip[DEST_TEXT_MAX + 32], a0[INET6_ADDRSTRLEN];
 	const struct refused_opt *ro;
 
 	if ((ro = refused_opt(level, name)))
-		return fail_call(c, report_unmediated(c, "setsockopt", ro->label,
-		    "it would choose a packet's route or source address", EPERM));
+		return report_unmediated(c, "setsockopt", ro->label,
+		    "it would choose a packet's route or source address", EPERM);
 	if ((int)a->args[4] < 0)
-		return fail_call(c, EINVAL);
+		return EINVAL;
 	if ((err = take_fd(c, (int)a->args[0], &c->fd)) ||
 	    (err = child_read(c, a->args[3], v, len)))
-		return fail_call(c, err);
+		return err;
 	/* what netpin took and read belongs to this call if it is still pending */
 	if (!still_pending(c))
-		return call_free(c);
+		return ENOENT; /* gone: answered in vain */
 	if ((err = membership_addrs(level, name, v, len, ss, &n)))
-		return fail_call(c, err);
+		return err;
 	for (int i = 0; i < n; i++) {
 		struct dest d;
 		struct verdict vd = { "join", P_UDP, &d, NULL, 0, 1, tip, NULL };
 
 		if (sockaddr_dest(&ss[i], sizeof(ss[i]), ss[i].ss_family, 0, &d) !=
 		    ADDR_DEST)
-			return fail_call(c, EINVAL);
+			return EINVAL;
 		if (i == 1 && !memcmp(d.addr, (uint8_t[16]){ 0 }, 16))
 			continue; /* no source */
 		vd.deny = pin_denying(&d, P_UDP);
@@ -5907,14 +5975,17 @@ on_setsockopt(struct call *c, const struct seccomp_data *a)
 		snprintf(tip, sizeof(tip), d.family == AF_INET6 ?
 		    "--allow udp:[%s]" : "--allow udp:%s", a0);
 		if ((err = report(c, &vd)))
-			return fail_call(c, EPERM);
+			return EPERM;
 	}
-	answer_call(c, 0, setsockopt(c->fd, level, name, v, (socklen_t)len) ? errno : 0);
-	call_free(c);
+	c->op = OP_SETSOCKOPT;
+	c->opt_level = level;
+	c->opt_name = name;
+	c->opt_len = (socklen_t)len;
+	return 0;
 }
 
 /* socket() and socketpair() in the addfd mode: netpin makes the socket */
-static void
+static int
 on_socket(struct call *c, const struct seccomp_data *a)
 {
 	/* netpin makes sockets in its own network namespace */
@@ -5922,7 +5993,7 @@ on_socket(struct call *c, const struct seccomp_data *a)
 		warn_once("own netns", "pid %d is in a network namespace of its "
 		    "own; without pidfd_getfd netpin cannot make its sockets: call "
 		    "denied", (int)c->tid);
-		return fail_call(c, EACCES);
+		return EACCES;
 	}
 	c->op = a->nr == SYS_socketpair ? OP_SOCKETPAIR : OP_SOCKET;
 	c->domain = (int)a->args[0];
@@ -5931,10 +6002,10 @@ on_socket(struct call *c, const struct seccomp_data *a)
 	c->pair = a->args[3];
 	/* a socket's owner and netlink privileges are those of its maker */
 	c->as_task = credentials_differ(c);
-	perform(c);
+	return 0;
 }
 
-static void
+static int
 on_accept(struct call *c, const struct seccomp_data *a)
 {
 	int err, alen;
@@ -5942,24 +6013,24 @@ on_accept(struct call *c, const struct seccomp_data *a)
 	c->op = OP_ACCEPT;
 	c->flags = a->nr == SYS_accept4 ? (int)a->args[3] : 0;
 	if (c->flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
-		return fail_call(c, EINVAL);
+		return EINVAL;
 	if ((err = take_fd(c, (int)a->args[0], &c->fd)))
-		return fail_call(c, err);
+		return err;
 	if (a->args[1]) {
 		/* only bounds what netpin writes back: nothing is decided on it;
 		 * like the kernel, a bad length counts once a connection came */
 		if ((err = child_read(c, a->args[2], &alen, sizeof(alen))))
-			c->late_err = err;
+			c->peer_err = err;
 		else if (alen < 0)
-			c->late_err = EINVAL;
-		c->recv_from = a->args[1];
-		c->recv_alen = a->args[2];
-		c->addrlen = (socklen_t)alen;
+			c->peer_err = EINVAL;
+		c->peer_addr = a->args[1];
+		c->peer_alen = a->args[2];
+		c->peer_len = (socklen_t)alen;
 	}
-	perform(c);
+	return 0;
 }
 
-static void
+static int
 on_sendto(struct call *c, const struct seccomp_data *a)
 {
 	struct msgbuf *m;
@@ -5969,34 +6040,34 @@ on_sendto(struct call *c, const struct seccomp_data *a)
 	c->op = OP_SEND;
 	c->flags = (int)a->args[3];
 	if (!(c->msg = m = call_alloc(1, sizeof(*m))))
-		return fail_call(c, ENOMEM);
+		return ENOMEM;
 	c->nmsg = c->nsend = 1;
 	if ((err = take_fd(c, (int)a->args[0], &c->fd)) ||
 	    (err = socket_kind(c)) ||
 	    (err = read_sockaddr(c, a->args[4], (int64_t)a->args[5], &m->name,
 	    &m->namelen)))
-		return fail_call(c, err);
+		return err;
 	if (a->args[4] && m->namelen == 0 && c->type == SOCK_DGRAM &&
 	    (c->domain == AF_INET || c->domain == AF_INET6))
-		return fail_call(c, EINVAL); /* as udp_sendmsg says */
+		return EINVAL; /* as udp_sendmsg says */
 	if (len > DATA_MAX) {
 		if (c->type != SOCK_STREAM)
-			return fail_call(c, EMSGSIZE);
+			return EMSGSIZE;
 		len = DATA_MAX; /* a stream sends part */
 	}
 	if (!(m->data = call_alloc(1, len)))
-		return fail_call(c, ENOMEM);
+		return ENOMEM;
 	m->len = len;
 	if ((err = child_read(c, a->args[1], m->data, len)))
-		return fail_call(c, err);
+		return err;
 	if (!still_pending(c))
-		return call_free(c);
+		return ENOENT; /* gone: answered in vain */
 	if ((err = vet_msg_name(c, m, "sendto")))
-		return fail_call(c, err);
-	perform(c);
+		return err;
+	return 0;
 }
 
-static void
+static int
 on_sendmsg(struct call *c, const struct seccomp_data *a)
 {
 	struct kmsghdr h = { 0 };
@@ -6005,21 +6076,21 @@ on_sendmsg(struct call *c, const struct seccomp_data *a)
 	c->op = OP_SEND;
 	c->flags = (int)a->args[2];
 	if (!(c->msg = call_alloc(1, sizeof(*c->msg))))
-		return fail_call(c, ENOMEM);
+		return ENOMEM;
 	c->nmsg = c->nsend = 1;
 	if ((err = take_fd(c, (int)a->args[0], &c->fd)) ||
 	    (err = socket_kind(c)) ||
 	    (err = child_read(c, a->args[1], &h, sizeof(h))) ||
 	    (err = read_msg(c, &h, &c->msg[0], DATA_MAX)))
-		return fail_call(c, err);
+		return err;
 	if (!still_pending(c))
-		return call_free(c);
+		return ENOENT; /* gone: answered in vain */
 	if ((err = vet_msg_name(c, &c->msg[0], "sendmsg")))
-		return fail_call(c, err);
-	perform(c);
+		return err;
+	return 0;
 }
 
-static void
+static int
 sendmmsg_with(struct call *c, const struct seccomp_data *a, struct kmmsghdr *vec)
 {
 	unsigned vlen = a->args[2] > KIOV_MAX ? KIOV_MAX : (unsigned)a->args[2];
@@ -6032,13 +6103,15 @@ sendmmsg_with(struct call *c, const struct seccomp_data *a, struct kmmsghdr *vec
 	c->mmsg_vec = a->args[1];
 	if ((err = take_fd(c, (int)a->args[0], &c->fd)) ||
 	    (err = socket_kind(c)))
-		return fail_call(c, err);
-	if (vlen == 0)
-		return fail_call(c, 0);
+		return err;
+	if (vlen == 0) {
+		c->op = OP_NONE; /* the kernel's answer: 0 messages sent */
+		return 0;
+	}
 	if ((err = child_read(c, a->args[1], vec, vlen * sizeof(vec[0]))))
-		return fail_call(c, err);
+		return err;
 	if (!(c->msg = call_alloc(vlen, sizeof(*c->msg))))
-		return fail_call(c, ENOMEM);
+		return ENOMEM;
 	/* like the kernel: send up to the first bad message, then say how many */
 	for (c->nmsg = 0; c->nmsg < vlen && budget > 0; c->nmsg++) {
 		struct msgbuf *m = &c->msg[c->nmsg];
@@ -6052,7 +6125,7 @@ sendmmsg_with(struct call *c, const struct seccomp_data *a, struct kmmsghdr *vec
 		budget -= m->len;
 	}
 	if (!still_pending(c))
-		return call_free(c);
+		return ENOENT; /* gone: answered in vain */
 	/* send only the vetted messages before the first bad or denied one */
 	for (c->nsend = 0; c->nsend < c->nmsg; c->nsend++) {
 		if (c->late_err && c->nsend == c->nmsg - 1) {
@@ -6062,21 +6135,21 @@ sendmmsg_with(struct call *c, const struct seccomp_data *a, struct kmmsghdr *vec
 		if ((err = vet_msg_name(c, &c->msg[c->nsend], "sendmsg")))
 			break;
 	}
-	if (c->nsend == 0)
-		return fail_call(c, err);
-	perform(c);
+	return c->nsend == 0 ? err : 0;
 }
 
-static void
+static int
 on_sendmmsg(struct call *c, const struct seccomp_data *a)
 {
 	/* netpin's copy of the vector; 64 KiB, per call: any receiver */
 	struct kmmsghdr *vec = call_alloc(KIOV_MAX, sizeof(*vec));
+	int err;
 
 	if (!vec)
-		return fail_call(c, ENOMEM);
-	sendmmsg_with(c, a, vec);
+		return ENOMEM;
+	err = sendmmsg_with(c, a, vec);
 	free(vec);
+	return err;
 }
 
 /* ---- pinned DNS for the command ------------------------------------------- */
@@ -6756,20 +6829,7 @@ run_recv(struct call *c, int may_block)
 	return 1;
 }
 
-static void
-answer_continue(struct call *c)
-{
-	struct seccomp_notif_resp resp = { 0 };
-
-	resp.id = c->id;
-	resp.flags = 1; /* SECCOMP_USER_NOTIF_FLAG_CONTINUE */
-	/* safe here: receiving sends nothing, and no decision read memory */
-	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0 && errno != ENOENT)
-		warnx("ioctl(SECCOMP_IOCTL_NOTIF_SEND): %s", strerror(errno));
-	call_free(c);
-}
-
-static void
+static int
 on_recvfrom(struct call *c, const struct seccomp_data *a)
 {
 	const struct redirect *r;
@@ -6779,7 +6839,7 @@ on_recvfrom(struct call *c, const struct seccomp_data *a)
 	c->op = OP_RECV;
 	/* any trouble: let the kernel do the call and give its own answer */
 	if (take_fd(c, (int)a->args[0], &c->fd) || fstat(c->fd, &st))
-		return answer_continue(c);
+		return go_on(c);
 	pthread_mutex_lock(&redirect_lock);
 	if ((r = redirect_find(&st))) {
 		c->dns_server = r->server;
@@ -6787,13 +6847,13 @@ on_recvfrom(struct call *c, const struct seccomp_data *a)
 	}
 	pthread_mutex_unlock(&redirect_lock);
 	if (!found || socket_kind(c))
-		return answer_continue(c);
+		return go_on(c);
 	c->flags = (int)a->args[3];
 	c->recv_buf = a->args[1];
 	c->recv_len = a->args[2] > 65536 ? 65536 : (size_t)a->args[2];
 	c->recv_from = a->args[4];
 	c->recv_alen = a->args[5];
-	perform(c);
+	return 0;
 }
 
 /* Is tid one of netpin's own threads (its process included)? */
@@ -6828,7 +6888,7 @@ names_netpin_group(const struct call *c, int user, uint64_t who)
  * forms), else the kernel goes on.  CONTINUE is safe here: the decision
  * read only registers, which the command cannot change under us.
  */
-static void
+static int
 on_aimed(struct call *c, const struct seccomp_data *a)
 {
 	uint64_t which = a->args[0], who = a->args[1];
@@ -6856,13 +6916,13 @@ on_aimed(struct call *c, const struct seccomp_data *a)
 		netpin = is_netpin_thread((pid_t)a->args[0]);
 	}
 	if (!netpin)
-		return answer_continue(c);
+		return go_on(c);
 	char key[32];
 
 	snprintf(key, sizeof(key), "aimed %s", c->name);
 	warn_once(key, "refused %s aimed at netpin by pid %d (netpin's limits, "
 	    "priorities and threads are not the command's)", c->name, (int)c->tid);
-	fail_call(c, EPERM);
+	return EPERM;
 }
 
 /*
@@ -6900,54 +6960,54 @@ fd_process(int fd)
  * siginfo with a kernel code (si_code >= 0) is refused as from another
  * process.  Without pidfd_getfd (the addfd mode) or /proc, refused.
  */
-static void
+static int
 on_pidfd_signal(struct call *c, const struct seccomp_data *a)
 {
 	pid_t target;
 	int err;
 
 	if (probed.landlock_abi >= 6)
-		return answer_continue(c);
+		return go_on(c);
 	if (probed.addfd_mode) {
 		warn_once("pidfd_send_signal", "refused pidfd_send_signal by pid "
 		    "%d: without Landlock's signal scope (Linux 6.12) or "
 		    "pidfd_getfd, netpin cannot tell whether it names netpin",
 		    (int)c->tid);
-		return fail_call(c, EPERM);
+		return EPERM;
 	}
 	c->op = OP_SIGNAL;
 	c->sig = (int)a->args[1];
 	c->sig_flags = (unsigned)a->args[3];
 	if ((err = take_fd(c, (int)a->args[0], &c->fd)))
-		return fail_call(c, err);
+		return err;
 	if (a->args[2]) {
 		if ((err = child_read(c, a->args[2], &c->info, sizeof(c->info))))
-			return fail_call(c, err);
+			return err;
 		c->has_info = 1;
 	}
 	/* what netpin took and read belongs to this call if it is still pending */
 	if (!still_pending(c))
-		return call_free(c);
+		return ENOENT; /* gone: answered in vain */
 	if ((target = fd_process(c->fd)) < 0 || (target && is_netpin_thread(target))) {
 		warn_once("aimed pidfd_send_signal", "refused pidfd_send_signal by "
 		    "pid %d: %s", (int)c->tid, target < 0 ? "netpin cannot tell "
 		    "which process its fd names (no /proc?)" : "aimed at netpin");
-		return fail_call(c, target < 0 ? EBADF : EPERM);
+		return target < 0 ? EBADF : EPERM;
 	}
 	c->as_task = credentials_differ(c);
-	perform(c);
+	return 0;
 }
 
 /* socket() and socketpair(): refused shapes are said; the rest are made
  * by netpin (the addfd mode) */
-static void
+static int
 on_socket_call(struct call *c, const struct seccomp_data *a)
 {
 	int err = socket_refusal(a);
 
 	if (err)
 		return on_refused_socket(c, a, err);
-	on_socket(c, a);
+	return on_socket(c, a);
 }
 
 /*
@@ -6958,7 +7018,8 @@ on_socket_call(struct call *c, const struct seccomp_data *a)
 static const struct handler {
 	int nr;
 	const char *name;
-	void (*fn)(struct call *, const struct seccomp_data *);
+	/* 0: perform the call as c->op says; else refuse it with this errno */
+	int (*fn)(struct call *, const struct seccomp_data *);
 } handlers[] = {
 	{ SYS_connect, "connect", on_connect_or_bind },
 	{ SYS_bind, "bind", on_connect_or_bind },
@@ -7005,13 +7066,16 @@ on_notification(const struct seccomp_notif *n)
 {
 	const struct handler *h = handler_for(n->data.nr);
 	struct call *c = call_new(n);
+	int err;
 
 	if (!c)
 		return answer(n->id, 0, ENOMEM);
 	if (!h)
 		return fail_call(c, ENOSYS); /* the filter sends nothing else */
 	c->name = h->name;
-	h->fn(c, &n->data);
+	if ((err = h->fn(c, &n->data)))
+		return fail_call(c, err);
+	perform(c);
 }
 
 /* ---- output relays (see lines_dropped) ---- */
