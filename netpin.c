@@ -25,26 +25,60 @@
  * independent layer: netpin's own calls are made outside the command's
  * Landlock domain, so only what netpin performs gets through.
  *
- * ---- contents (grep for "---- NAME") ----------------------------------------
- *   includes · arch ladder and kernel constants · options · facts probed at
- *   start · errors and usage
- *   syscall wrappers · rules and pin table (pin_allowing: the one decision)
- *   resolver · JSON log · BPF filter · Landlock
- *   supervisor (struct call, answering, taking fds, reading the command)
- *     which sockets the command still holds (addfd mode) · destinations
- *     acting as the command: unix and netlink calls · reporting
- *     what was refused: the summary at exit and --learn · vetting
- *     reading messages out of the command · performing the call
- *     sockets netpin makes for the command (the addfd mode)
- *     one handler per system call · calls netpin cannot mediate
- *   pinned DNS for the command (the responder; handlers[], the dispatch
- *     table, and the receivers close this part)
- *   output relays · the command's process · main
- * (Issue 15 will put these in the order a call lives; this is the order
- * they have now.)
+ * ---- contents (grep for "---- NAME") ------------------------------
+ *   kernel ABI
+ *   utilities
+ *       errors and warnings
+ *       memory, numbers, time, threads, files
+ *   options and state
+ *       facts probed at start
+ *   JSON log
+ *   rules and pins
+ *   DNS wire format
+ *   resolver
+ *   filter and Landlock
+ *       BPF filter
+ *       Landlock
+ *   supervisor core
+ *       struct call, answering
+ *       the command's sockets: taking them, and which it still holds
+ *       reading the command
+ *       waiting for a socket, and for the caller
+ *       destinations
+ *       acting as the command: unix and netlink calls
+ *   reporting verdicts
+ *       what was refused: the summary at exit and --learn
+ *   pinned DNS
+ *   vetting
+ *       on netpin's copies, after still_pending()
+ *       reading messages out of the command
+ *   handlers
+ *       one handler per system call
+ *       calls netpin cannot mediate: refused, and said
+ *       calls aimed at netpin
+ *   performing
+ *       sockets netpin makes for the command (the addfd mode)
+ *       calls that block: wake timers, accept, connect
+ *       the call, in the receiving thread or a worker
+ *   output relays
+ *   child, supervise, main
+ *       dispatch
+ *       the command's process
+ *       receivers and the supervisor
+ *       main
+ *
+ * The parts follow the life of a call as far as C allows: each uses only
+ * what comes before it.  So what every stage calls comes early (the log,
+ * the decision, reporting a verdict), and the DNS parts come before the
+ * supervisor (vetting sends the command's DNS to pinned DNS).  A handler
+ * decodes and vets its call and returns 0 (perform it as c->op says) or
+ * the errno to refuse it with; dispatch, near the end, does either.  The
+ * mediation path returns 0 or a positive errno and never calls die().
+ * One forward declaration: receiver_main (receivers start one another).
  */
 
-/* ---- includes ----------------------------------------------------------- */
+/* ---- kernel ABI --------------------------------------------------------- */
+
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -82,7 +116,6 @@
 
 #define NETPIN_VERSION "0.1.0"
 
-/* ---- arch ladder and kernel constants ------------------------------------ */
 #if defined(__x86_64__)
 #define AUDIT_ARCH_NATIVE 0xc000003eU /* AUDIT_ARCH_X86_64 */
 #define X32_SYSCALL_BIT 0x40000000U
@@ -287,73 +320,47 @@ _Static_assert(sizeof(struct kmmsghdr) == 64, "mmsghdr ABI");
 #define SOL_UDP 17
 #endif
 
-/* ---- options -------------------------------------------------------------- */
-enum { P_TCP = 1, P_UDP = 2, P_LOCAL = 4 };
+static int
+sys_seccomp(unsigned op, unsigned long flags, void *arg)
+{
+	return (int)syscall(SYS_seccomp, op, flags, arg);
+}
 
-/* Set by main() from the command line before anything runs; read-only
- * after.  (Rules, --bind ports and --deny-unix sockets are parsed into
- * their own tables: rules[], bind_ports[], deny_unix[].) */
-static int opt_verbose;
-static int opt_quiet;
-static int opt_dry_run;
-static int opt_strict;
-static int opt_audit;
-static const char *opt_learn;
-static const char *opt_hosts = "/etc/hosts";
-static int opt_hosts_given;       /* --hosts: the file must be there */
-/* the errno of a denied connect or send (--deny-errno): GNU wget, among
- * others, retries EACCES and EPERM for minutes, and gives up at once on a
- * host that cannot be reached, as a firewall's reject would say */
-static int opt_deny_errno = EHOSTUNREACH;
-static char *hosts_text;          /* its text, read at start */
-static const char *opt_log;
-static int opt_dns_given;         /* --dns: no resolv.conf */
-static const char *opt_resolv = "/etc/resolv.conf";
-static long opt_timeout_ms = 5000;
-static int opt_private_dns;       /* --allow-private-dns */
-static int opt_no_sysres;         /* --no-system-resolver */
-static int log_fd = -1;           /* opened at start */
+static int
+sys_pidfd_open(pid_t pid, unsigned flags)
+{
+	return (int)syscall(SYS_pidfd_open, pid, flags);
+}
 
-/* ---- facts probed at start ---- */
-#define CAP_SYS_PTRACE_ 19        /* the command never has it: drop_ptrace_cap() */
-struct identity {
-	unsigned uid[4], gid[4];   /* real, effective, saved, fs */
-	unsigned ngroups;
-	uint32_t groups[256];
-	uint64_t cap_eff, cap_prm, cap_inh;
-	int umask;                 /* -1: unknown */
-};
+static int
+sys_pidfd_getfd(int pidfd, int fd)
+{
+	return (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+}
 
-/*
- * What netpin finds out about the kernel, the machine and itself before
- * the command runs: written by main() and the probes it calls before any
- * thread starts, read-only after.
- */
-static struct {
-	pid_t pid;                /* netpin's own */
-	int landlock_abi;         /* 0: no Landlock */
-	int sync_wake;            /* SYNC_WAKE_UP set on the listener (6.6) */
-	int thread_pidfd;         /* pidfds name threads (PIDFD_THREAD, 6.9) */
-	size_t notif_size;        /* the kernel's struct seccomp_notif */
-	unsigned unpriv_port_start; /* net.ipv4.ip_unprivileged_port_start */
-	struct stat root;         /* netpin's "/" */
-	int addfd_mode;           /* pidfd_getfd refused: netpin makes sockets */
-	int addfd_send;           /* SECCOMP_ADDFD_FLAG_SEND (5.14) */
-	unsigned held_budget;     /* sockets netpin may keep for the command */
-	int nonlocal_bind[2];     /* net.ipv4/ipv6.ip_nonlocal_bind: the kernel
-	                           * lets any address be bound (and, for IPv6,
-	                           * be a packet's source) */
-	struct identity identity; /* netpin's credentials */
-	int privileged;           /* root or capabilities: acts as the command */
-	char own_ns[2][64];       /* netpin's namespaces ("net:[N]") */
-} probed = {
-	.notif_size = sizeof(struct seccomp_notif),
-	.unpriv_port_start = 1024,
-	.addfd_send = 1,
-	.held_budget = UINT_MAX,
-};
+static int
+sys_pidfd_send_signal(int pidfd, int sig)
+{
+	return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+}
 
-/* ---- errors and usage ----------------------------------------------------- */
+static int
+landlock_create_ruleset(const struct landlock_ruleset_attr *attr, size_t size,
+    uint32_t flags)
+{
+	return (int)syscall(SYS_landlock_create_ruleset, attr, size, flags);
+}
+
+static int
+landlock_restrict_self(int ruleset_fd, uint32_t flags)
+{
+	return (int)syscall(SYS_landlock_restrict_self, ruleset_fd, flags);
+}
+
+/* ---- utilities ---------------------------------------------------------- */
+
+/* ---- errors and warnings ------------------------------------------------ */
+
 #define EXIT_SETUP 125
 
 /*
@@ -479,90 +486,341 @@ warn_once(const char *key, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* ---- memory, numbers, time, threads, files ------------------------------ */
+
+static void *
+xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size);
+
+	if (!p)
+		die("out of memory");
+	return p;
+}
+
+static void *
+xrealloc(void *p, size_t n, size_t size)
+{
+	size_t bytes;
+
+	if (size && n > SIZE_MAX / size)
+		die("out of memory");
+	bytes = n * size;
+	p = realloc(p, bytes ? bytes : 1);
+	if (!p)
+		die("out of memory");
+	return p;
+}
+
+static char *
+xstrdup(const char *s)
+{
+	char *d = strdup(s);
+
+	if (!d)
+		die("out of memory");
+	return d;
+}
+
+/*
+ * Memory for a call while the command runs: never exits on failure (the
+ * call fails with ENOMEM instead; netpin serves on).  xcalloc is for start.
+ */
+static void *
+call_alloc(size_t n, size_t size)
+{
+	return calloc(n ? n : 1, size ? size : 1);
+}
+
+/* One more descriptor a message holds (closed with it).  0 or ENOMEM. */
+static int
+fds_push(int **fds, int *nfds, int fd)
+{
+	int *v = realloc(*fds, ((size_t)*nfds + 1) * sizeof(int));
+
+	if (!v)
+		return ENOMEM;
+	*fds = v;
+	v[(*nfds)++] = fd;
+	return 0;
+}
+
+/* Parse a decimal number in [lo, hi] that spans exactly [s, end). */
+static int
+parse_number(const char *s, const char *end, long lo, long hi, long *out)
+{
+	long v = 0;
+
+	if (s == end || end - s > 10)
+		return -1;
+	for (const char *p = s; p < end; p++) {
+		if (!isdigit((unsigned char)*p))
+			return -1;
+		v = v * 10 + (*p - '0');
+	}
+	if (v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* Start fn(arg) in a detached thread with a stack of stack bytes.
+ * Returns 0, or an error number (also in errno). */
+static int
+thread_start(void *(*fn)(void *), void *arg, size_t stack)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+	int rc;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, stack);
+	rc = pthread_create(&t, &attr, fn, arg);
+	pthread_attr_destroy(&attr);
+	if (rc)
+		errno = rc;
+	return rc;
+}
+
+/* The CPU time the calling thread has used, in microseconds: what a scan
+ * costs netpin, whatever else the machine runs meanwhile. */
+static long
+thread_cpu_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1000000L + ts.tv_nsec / 1000L;
+}
+
+static uint16_t
+random_id(void)
+{
+	uint16_t id;
+
+	if (getrandom(&id, sizeof(id), 0) != (ssize_t)sizeof(id))
+		die_errno("getrandom");
+	return id;
+}
+
+/*
+ * The hosts file, read once at start: names pinned later (wildcards,
+ * --audit) see it as it was, whatever the command writes to it since.
+ * No /etc/hosts is an empty one (as libcs see it); a --hosts FILE must be
+ * readable.
+ */
+#define HOSTS_MAX (4 << 20)
+
+/*
+ * The whole of file f as a string of at most max bytes (start and exit
+ * only: it dies when out of memory).  Returns it, or NULL with errno:
+ * EFBIG (larger), EILSEQ (a NUL byte: the text would be cut there), or
+ * the read's.
+ */
+static char *
+read_text(FILE *f, size_t max)
+{
+	char *text = NULL, buf[8192];
+	size_t n = 0, cap = 0;
+
+	errno = 0;
+	for (size_t got; (got = fread(buf, 1, sizeof(buf), f)) > 0; n += got) {
+		if (n + got >= max) {
+			free(text);
+			errno = EFBIG;
+			return NULL;
+		}
+		if (n + got + 1 > cap)
+			text = xrealloc(text, cap = (n + got) * 2 + 1, 1);
+		memcpy(text + n, buf, got);
+	}
+	if (ferror(f)) {
+		int e = errno ? errno : EIO;
+
+		free(text);
+		errno = e;
+		return NULL;
+	}
+	text = xrealloc(text, n + 1, 1);
+	text[n] = '\0';
+	if (strlen(text) != n) {
+		free(text);
+		errno = EILSEQ;
+		return NULL;
+	}
+	return text;
+}
+
+/* ---- options and state -------------------------------------------------- */
+
+enum { P_TCP = 1, P_UDP = 2, P_LOCAL = 4 };
+
+/* Set by main() from the command line before anything runs; read-only
+ * after.  (Rules, --bind ports and --deny-unix sockets are parsed into
+ * their own tables: rules[], bind_ports[], deny_unix[].) */
+static int opt_verbose;
+static int opt_quiet;
+static int opt_dry_run;
+static int opt_strict;
+static int opt_audit;
+static const char *opt_learn;
+static const char *opt_hosts = "/etc/hosts";
+static int opt_hosts_given;       /* --hosts: the file must be there */
+/* the errno of a denied connect or send (--deny-errno): GNU wget, among
+ * others, retries EACCES and EPERM for minutes, and gives up at once on a
+ * host that cannot be reached, as a firewall's reject would say */
+static int opt_deny_errno = EHOSTUNREACH;
+static char *hosts_text;          /* its text, read at start */
+static const char *opt_log;
+static int opt_dns_given;         /* --dns: no resolv.conf */
+static const char *opt_resolv = "/etc/resolv.conf";
+static long opt_timeout_ms = 5000;
+static int opt_private_dns;       /* --allow-private-dns */
+static int opt_no_sysres;         /* --no-system-resolver */
+static int log_fd = -1;           /* opened at start */
+
+/* ---- facts probed at start ---------------------------------------------- */
+
+#define CAP_SYS_PTRACE_ 19        /* the command never has it: drop_ptrace_cap() */
+struct identity {
+	unsigned uid[4], gid[4];   /* real, effective, saved, fs */
+	unsigned ngroups;
+	uint32_t groups[256];
+	uint64_t cap_eff, cap_prm, cap_inh;
+	int umask;                 /* -1: unknown */
+};
+
+/*
+ * What netpin finds out about the kernel, the machine and itself before
+ * the command runs: written by main() and the probes it calls before any
+ * thread starts, read-only after.
+ */
+static struct {
+	pid_t pid;                /* netpin's own */
+	int landlock_abi;         /* 0: no Landlock */
+	int sync_wake;            /* SYNC_WAKE_UP set on the listener (6.6) */
+	int thread_pidfd;         /* pidfds name threads (PIDFD_THREAD, 6.9) */
+	size_t notif_size;        /* the kernel's struct seccomp_notif */
+	unsigned unpriv_port_start; /* net.ipv4.ip_unprivileged_port_start */
+	struct stat root;         /* netpin's "/" */
+	int addfd_mode;           /* pidfd_getfd refused: netpin makes sockets */
+	int addfd_send;           /* SECCOMP_ADDFD_FLAG_SEND (5.14) */
+	unsigned held_budget;     /* sockets netpin may keep for the command */
+	int nonlocal_bind[2];     /* net.ipv4/ipv6.ip_nonlocal_bind: the kernel
+	                           * lets any address be bound (and, for IPv6,
+	                           * be a packet's source) */
+	struct identity identity; /* netpin's credentials */
+	int privileged;           /* root or capabilities: acts as the command */
+	char own_ns[2][64];       /* netpin's namespaces ("net:[N]") */
+} probed = {
+	.notif_size = sizeof(struct seccomp_notif),
+	.unpriv_port_start = 1024,
+	.addfd_send = 1,
+	.held_budget = UINT_MAX,
+};
+
+/* ---- JSON log ----------------------------------------------------------- */
+
+struct jbuf {
+	char s[2048];
+	size_t n;
+};
+
 static void
-usage(FILE *f)
+jraw(struct jbuf *b, const char *s)
 {
-	fputs(
-"usage: netpin [OPTION]... [--] COMMAND [ARG]...\n"
-"Run COMMAND with its network pinned to the rules given.\n"
-"\n"
-"  -a, --allow RULE        allow traffic matching RULE (repeatable)\n"
-"  -A, --allow-file FILE   RULEs from FILE, one per line, '#' comments\n"
-"                          ('!RULE': a deny rule; '--bind PORTS' lines)\n"
-"      --deny RULE         refuse what RULE matches, whatever allows it\n"
-"                          (repeatable; deny rules are checked first)\n"
-"      --bind PORTS        let the command bind these ports (0 always)\n"
-"      --audit             allow everything, log what would have been denied\n"
-"      --learn FILE        at exit, write an allow-file with the rules that\n"
-"                          would have allowed every denied (or audited) call\n"
-"  -l, --log FILE          append one JSON object per event ('-' = stderr)\n"
-"  -q, --quiet             no denial lines and no summary on stderr\n"
-"  -v, --verbose           pin table, active layers and every decision\n"
-"  -n, --dry-run           resolve, print the pin table, run nothing\n"
-"      --hosts FILE        hosts file (default /etc/hosts)\n"
-"      --resolv FILE       resolver configuration (default /etc/resolv.conf)\n"
-"      --dns ADDR[:PORT]   DNS server to ask (repeatable; overrides --resolv)\n"
-"      --timeout SECONDS   resolution timeout (default 5)\n"
-"      --allow-private-dns keep private/loopback answers from DNS\n"
-"      --deny-errno ERRNO  how a denied connect or send fails: EHOSTUNREACH\n"
-"                          (default), ECONNREFUSED, ENETUNREACH, EACCES, EPERM\n"
-"      --deny-unix PATH    refuse connects to the unix socket PATH (repeatable;\n"
-"                          the socket file itself, by inode, however named)\n"
-"      --no-system-resolver  refuse connects to the system's name services\n"
-"                          (nscd, systemd-resolved, the D-Bus system bus),\n"
-"                          which would resolve names around pinned DNS\n"
-"      --strict            a name that does not resolve is an error\n"
-"  -h, --help              this text\n"
-"  -V, --version           netpin's version\n"
-"\n"
-"RULE  = [tcp:|udp:]HOST[:PORTS]      (no prefix: tcp and udp)\n"
-"HOST  = name | *.suffix | IPv4[/len] | IPv6[/len] | [IPv6][/len] | [fe80::N%ZONE]\n"
-"PORTS = N | N-M | a comma-separated list of those (absent: every port)\n"
-"\n"
-"Exit status: the command's; 128+N if it was killed by signal N;\n"
-"125 netpin failed; 126 command not executable; 127 command not found.\n",
-	    f);
+	size_t l = strlen(s);
+
+	if (b->n + l < sizeof(b->s)) {
+		memcpy(b->s + b->n, s, l);
+		b->n += l;
+		b->s[b->n] = '\0';
+	}
 }
 
-/* ---- syscall wrappers ----------------------------------------------------- */
-static int
-sys_seccomp(unsigned op, unsigned long flags, void *arg)
+static void
+jstr(struct jbuf *b, const char *key, const char *val)
 {
-	return (int)syscall(SYS_seccomp, op, flags, arg);
+	char esc[8];
+
+	if (!val)
+		return;
+	jraw(b, b->n > 1 ? ",\"" : "\"");
+	jraw(b, key);
+	jraw(b, "\":\"");
+	for (const unsigned char *p = (const unsigned char *)val; *p; p++) {
+		if (*p == '"' || *p == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)*p;
+			esc[2] = '\0';
+		} else if (*p < 0x20 || *p == 0x7f) {
+			snprintf(esc, sizeof(esc), "\\u%04x", *p);
+		} else {
+			esc[0] = (char)*p;
+			esc[1] = '\0';
+		}
+		jraw(b, esc);
+	}
+	jraw(b, "\"");
 }
 
-static int
-sys_pidfd_open(pid_t pid, unsigned flags)
+static void
+jnum(struct jbuf *b, const char *key, long val)
 {
-	return (int)syscall(SYS_pidfd_open, pid, flags);
+	char num[32];
+
+	jraw(b, b->n > 1 ? ",\"" : "\"");
+	jraw(b, key);
+	snprintf(num, sizeof(num), "\":%ld", val);
+	jraw(b, num);
 }
 
-static int
-sys_pidfd_getfd(int pidfd, int fd)
+static void
+jbegin(struct jbuf *b, const char *event)
 {
-	return (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+	struct timespec ts;
+	struct tm tm;
+	char t[64];
+
+	b->n = 0;
+	b->s[0] = '\0';
+	jraw(b, "{");
+	jstr(b, "event", event);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	snprintf(t, sizeof(t), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+	    tm.tm_sec, ts.tv_nsec / 1000000);
+	jstr(b, "time", t);
 }
 
-static int
-sys_pidfd_send_signal(int pidfd, int sig)
+/* One write per event so that the file can be followed live. */
+static void
+jend(struct jbuf *b)
 {
-	return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+	if (log_fd < 0)
+		return;
+	jraw(b, "}\n");
+	if (write(log_fd, b->s, b->n) >= 0 || errno == EPIPE)
+		return;
+	if (errno == EAGAIN)
+		output_dropped(); /* the log's reader does not keep up */
+	else
+		warnx("log %s: %s", opt_log, strerror(errno));
 }
 
-static int
-landlock_create_ruleset(const struct landlock_ruleset_attr *attr, size_t size,
-    uint32_t flags)
-{
-	return (int)syscall(SYS_landlock_create_ruleset, attr, size, flags);
-}
+/* ---- rules and pins ----------------------------------------------------- */
 
-static int
-landlock_restrict_self(int ruleset_fd, uint32_t flags)
-{
-	return (int)syscall(SYS_landlock_restrict_self, ruleset_fd, flags);
-}
-
-/* ---- rules and pin table -------------------------------------------------- */
 struct portrange {
 	uint16_t lo, hi;
 };
@@ -647,82 +905,6 @@ static int
 is_link_local6(int family, const uint8_t *a)
 {
 	return family == AF_INET6 && a[0] == 0xfe && (a[1] & 0xc0) == 0x80;
-}
-
-static void *
-xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n ? n : 1, size);
-
-	if (!p)
-		die("out of memory");
-	return p;
-}
-
-static void *
-xrealloc(void *p, size_t n, size_t size)
-{
-	size_t bytes;
-
-	if (size && n > SIZE_MAX / size)
-		die("out of memory");
-	bytes = n * size;
-	p = realloc(p, bytes ? bytes : 1);
-	if (!p)
-		die("out of memory");
-	return p;
-}
-
-static char *
-xstrdup(const char *s)
-{
-	char *d = strdup(s);
-
-	if (!d)
-		die("out of memory");
-	return d;
-}
-
-/*
- * Memory for a call while the command runs: never exits on failure (the
- * call fails with ENOMEM instead; netpin serves on).  xcalloc is for start.
- */
-static void *
-call_alloc(size_t n, size_t size)
-{
-	return calloc(n ? n : 1, size ? size : 1);
-}
-
-/* One more descriptor a message holds (closed with it).  0 or ENOMEM. */
-static int
-fds_push(int **fds, int *nfds, int fd)
-{
-	int *v = realloc(*fds, ((size_t)*nfds + 1) * sizeof(int));
-
-	if (!v)
-		return ENOMEM;
-	*fds = v;
-	v[(*nfds)++] = fd;
-	return 0;
-}
-
-/* Parse a decimal number in [lo, hi] that spans exactly [s, end). */
-static int
-parse_number(const char *s, const char *end, long lo, long hi, long *out)
-{
-	long v = 0;
-
-	if (s == end || end - s > 10)
-		return -1;
-	for (const char *p = s; p < end; p++) {
-		if (!isdigit((unsigned char)*p))
-			return -1;
-		v = v * 10 + (*p - '0');
-	}
-	if (v < lo || v > hi)
-		return -1;
-	*out = v;
-	return 0;
 }
 
 /* PORTS = N | N-M | list of those.  Returns NULL on success, else what is wrong. */
@@ -1191,54 +1373,6 @@ pin_from_hosts(const struct rule *r)
 	return found;
 }
 
-/*
- * The hosts file, read once at start: names pinned later (wildcards,
- * --audit) see it as it was, whatever the command writes to it since.
- * No /etc/hosts is an empty one (as libcs see it); a --hosts FILE must be
- * readable.
- */
-#define HOSTS_MAX (4 << 20)
-
-/*
- * The whole of file f as a string of at most max bytes (start and exit
- * only: it dies when out of memory).  Returns it, or NULL with errno:
- * EFBIG (larger), EILSEQ (a NUL byte: the text would be cut there), or
- * the read's.
- */
-static char *
-read_text(FILE *f, size_t max)
-{
-	char *text = NULL, buf[8192];
-	size_t n = 0, cap = 0;
-
-	errno = 0;
-	for (size_t got; (got = fread(buf, 1, sizeof(buf), f)) > 0; n += got) {
-		if (n + got >= max) {
-			free(text);
-			errno = EFBIG;
-			return NULL;
-		}
-		if (n + got + 1 > cap)
-			text = xrealloc(text, cap = (n + got) * 2 + 1, 1);
-		memcpy(text + n, buf, got);
-	}
-	if (ferror(f)) {
-		int e = errno ? errno : EIO;
-
-		free(text);
-		errno = e;
-		return NULL;
-	}
-	text = xrealloc(text, n + 1, 1);
-	text[n] = '\0';
-	if (strlen(text) != n) {
-		free(text);
-		errno = EILSEQ;
-		return NULL;
-	}
-	return text;
-}
-
 static void
 read_hosts(void)
 {
@@ -1431,7 +1565,29 @@ print_pin_table(FILE *f)
 	}
 }
 
-/* ---- resolver ------------------------------------------------------------- */
+/* pin events: of one rule, or of all (NULL) */
+static void
+log_pins_of(const struct rule *r)
+{
+	char a[INET6_ADDRSTRLEN];
+	struct jbuf b;
+
+	for (int i = 0; i < npins; i++) {
+		if (r && pins[i].rule != r)
+			continue;
+		format_addr(pins[i].family, pins[i].addr, a, sizeof(a));
+		jbegin(&b, "pin");
+		jstr(&b, "rule", pins[i].rule->text);
+		jstr(&b, "name", pins[i].rule->name);
+		jstr(&b, "addr", a);
+		jnum(&b, "prefix", pins[i].plen);
+		jstr(&b, "source", pins[i].source);
+		jend(&b);
+	}
+}
+
+/* ---- DNS wire format ---------------------------------------------------- */
+
 /*
  * netpin's own DNS client: A and AAAA for every name rule, all queries at
  * once, each on its own UDP socket connected to the server asked (so the
@@ -1448,113 +1604,12 @@ print_pin_table(FILE *f)
 #define T_AAAA 28
 #define C_IN 1
 
-struct nameserver {
-	struct sockaddr_storage ss;
-	socklen_t len;
-};
-
-/* written at start (--dns, resolv.conf), read-only after */
-static struct nameserver servers[DNS_MAXSERVERS];
-static int nservers;
-static int resolv_timeout = 5, resolv_attempts = 2;
-
 enum dns_status { DNS_IGNORE = -1, DNS_OK, DNS_NXDOMAIN, DNS_NEXT, DNS_TRUNC };
 
 struct dns_answer {
 	int naddrs;
 	uint8_t addrs[DNS_MAXADDRS][16];
 };
-
-/* A sockaddr for ADDR[:PORT] or [IPv6]:PORT or a bare IPv6 address. */
-static int
-parse_server(const char *s, struct nameserver *ns)
-{
-	char host[INET6_ADDRSTRLEN + 8];
-	const char *port = NULL, *end;
-	long p = DNS_PORT;
-	struct sockaddr_in *sin = (void *)&ns->ss;
-	struct sockaddr_in6 *sin6 = (void *)&ns->ss;
-
-	memset(ns, 0, sizeof(*ns));
-	if (*s == '[') {
-		if (!(end = strchr(s, ']')) || (end[1] && end[1] != ':'))
-			return -1;
-		s++;
-		if (end[1] == ':')
-			port = end + 2;
-	} else if ((end = strchr(s, ':')) && end == strrchr(s, ':')) {
-		port = end + 1;
-	} else {
-		end = s + strlen(s);
-	}
-	if ((size_t)(end - s) >= sizeof(host))
-		return -1;
-	snprintf(host, sizeof(host), "%.*s", (int)(end - s), s);
-	if (port && parse_number(port, port + strlen(port), 1, 65535, &p))
-		return -1;
-	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons((uint16_t)p);
-		ns->len = sizeof(*sin);
-	} else if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((uint16_t)p);
-		ns->len = sizeof(*sin6);
-	} else {
-		return -1;
-	}
-	return 0;
-}
-
-static void
-add_server(const char *s, const char *where)
-{
-	if (nservers == DNS_MAXSERVERS)
-		die("%s: more than %d DNS servers", where, DNS_MAXSERVERS);
-	if (parse_server(s, &servers[nservers]))
-		die("%s: bad DNS server '%s' (ADDR, ADDR:PORT or [IPv6]:PORT)",
-		    where, s);
-	nservers++;
-}
-
-/* nameserver lines and "options timeout:N attempts:N" of resolv.conf */
-static void
-read_resolv_conf(void)
-{
-	FILE *f = fopen(opt_resolv, "re");
-	char line[1024], where[PATH_MAX + 32];
-	int lineno = 0;
-
-	if (!f) {
-		if (errno == ENOENT && !strcmp(opt_resolv, "/etc/resolv.conf"))
-			return;
-		die_errno("--resolv %s", opt_resolv);
-	}
-	while (fgets(line, sizeof(line), f)) {
-		char *save = NULL, *key = strtok_r(line, " \t\r\n", &save), *v;
-
-		lineno++;
-		if (!key || *key == '#' || *key == ';')
-			continue;
-		if (!strcmp(key, "nameserver") && (v = strtok_r(NULL, " \t\r\n", &save))) {
-			char *pct = strchr(v, '%'); /* a scope id: not supported */
-
-			if (pct)
-				*pct = '\0';
-			snprintf(where, sizeof(where), "%s:%d", opt_resolv, lineno);
-			if (nservers < DNS_MAXSERVERS)
-				add_server(v, where);
-		} else if (!strcmp(key, "options")) {
-			while ((v = strtok_r(NULL, " \t\r\n", &save))) {
-				if (!strncmp(v, "timeout:", 8))
-					resolv_timeout = atoi(v + 8) > 0 ? atoi(v + 8) : 1;
-				else if (!strncmp(v, "attempts:", 9))
-					resolv_attempts = atoi(v + 9) > 0 ? atoi(v + 9) : 1;
-			}
-		}
-	}
-	fclose(f);
-}
 
 /* "www.example.com" as DNS labels; returns the length, or 0. */
 static size_t
@@ -1753,6 +1808,109 @@ dns_parse_reply(const uint8_t *p, size_t len, const char *name, uint16_t type,
 	return DNS_OK;
 }
 
+/* ---- resolver ----------------------------------------------------------- */
+
+struct nameserver {
+	struct sockaddr_storage ss;
+	socklen_t len;
+};
+
+/* written at start (--dns, resolv.conf), read-only after */
+static struct nameserver servers[DNS_MAXSERVERS];
+static int nservers;
+static int resolv_timeout = 5, resolv_attempts = 2;
+
+/* A sockaddr for ADDR[:PORT] or [IPv6]:PORT or a bare IPv6 address. */
+static int
+parse_server(const char *s, struct nameserver *ns)
+{
+	char host[INET6_ADDRSTRLEN + 8];
+	const char *port = NULL, *end;
+	long p = DNS_PORT;
+	struct sockaddr_in *sin = (void *)&ns->ss;
+	struct sockaddr_in6 *sin6 = (void *)&ns->ss;
+
+	memset(ns, 0, sizeof(*ns));
+	if (*s == '[') {
+		if (!(end = strchr(s, ']')) || (end[1] && end[1] != ':'))
+			return -1;
+		s++;
+		if (end[1] == ':')
+			port = end + 2;
+	} else if ((end = strchr(s, ':')) && end == strrchr(s, ':')) {
+		port = end + 1;
+	} else {
+		end = s + strlen(s);
+	}
+	if ((size_t)(end - s) >= sizeof(host))
+		return -1;
+	snprintf(host, sizeof(host), "%.*s", (int)(end - s), s);
+	if (port && parse_number(port, port + strlen(port), 1, 65535, &p))
+		return -1;
+	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)p);
+		ns->len = sizeof(*sin);
+	} else if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)p);
+		ns->len = sizeof(*sin6);
+	} else {
+		return -1;
+	}
+	return 0;
+}
+
+static void
+add_server(const char *s, const char *where)
+{
+	if (nservers == DNS_MAXSERVERS)
+		die("%s: more than %d DNS servers", where, DNS_MAXSERVERS);
+	if (parse_server(s, &servers[nservers]))
+		die("%s: bad DNS server '%s' (ADDR, ADDR:PORT or [IPv6]:PORT)",
+		    where, s);
+	nservers++;
+}
+
+/* nameserver lines and "options timeout:N attempts:N" of resolv.conf */
+static void
+read_resolv_conf(void)
+{
+	FILE *f = fopen(opt_resolv, "re");
+	char line[1024], where[PATH_MAX + 32];
+	int lineno = 0;
+
+	if (!f) {
+		if (errno == ENOENT && !strcmp(opt_resolv, "/etc/resolv.conf"))
+			return;
+		die_errno("--resolv %s", opt_resolv);
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *save = NULL, *key = strtok_r(line, " \t\r\n", &save), *v;
+
+		lineno++;
+		if (!key || *key == '#' || *key == ';')
+			continue;
+		if (!strcmp(key, "nameserver") && (v = strtok_r(NULL, " \t\r\n", &save))) {
+			char *pct = strchr(v, '%'); /* a scope id: not supported */
+
+			if (pct)
+				*pct = '\0';
+			snprintf(where, sizeof(where), "%s:%d", opt_resolv, lineno);
+			if (nservers < DNS_MAXSERVERS)
+				add_server(v, where);
+		} else if (!strcmp(key, "options")) {
+			while ((v = strtok_r(NULL, " \t\r\n", &save))) {
+				if (!strncmp(v, "timeout:", 8))
+					resolv_timeout = atoi(v + 8) > 0 ? atoi(v + 8) : 1;
+				else if (!strncmp(v, "attempts:", 9))
+					resolv_attempts = atoi(v + 9) > 0 ? atoi(v + 9) : 1;
+			}
+		}
+	}
+	fclose(f);
+}
+
 /* Addresses that DNS must not be trusted to return (rebinding guard). */
 static int
 is_private(int family, const uint8_t *a)
@@ -1803,55 +1961,6 @@ enum name_outcome {
 	N_UNKNOWN, N_TIMEOUT, N_UNREACHABLE, N_FAILED, N_NODATA, N_GUARD,
 	N_NXDOMAIN, N_FOUND,
 };
-
-static long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
-/* Start fn(arg) in a detached thread with a stack of stack bytes.
- * Returns 0, or an error number (also in errno). */
-static int
-thread_start(void *(*fn)(void *), void *arg, size_t stack)
-{
-	pthread_attr_t attr;
-	pthread_t t;
-	int rc;
-
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&attr, stack);
-	rc = pthread_create(&t, &attr, fn, arg);
-	pthread_attr_destroy(&attr);
-	if (rc)
-		errno = rc;
-	return rc;
-}
-
-/* The CPU time the calling thread has used, in microseconds: what a scan
- * costs netpin, whatever else the machine runs meanwhile. */
-static long
-thread_cpu_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return ts.tv_sec * 1000000L + ts.tv_nsec / 1000L;
-}
-
-static uint16_t
-random_id(void)
-{
-	uint16_t id;
-
-	if (getrandom(&id, sizeof(id), 0) != (ssize_t)sizeof(id))
-		die_errno("getrandom");
-	return id;
-}
 
 /* (Re)send q to its current server on a fresh socket and a fresh ID. */
 static void
@@ -2200,117 +2309,10 @@ build_pin_table(void)
 	free(found);
 }
 
-/* ---- JSON log --------------------------------------------------------------- */
-struct jbuf {
-	char s[2048];
-	size_t n;
-};
+/* ---- filter and Landlock ------------------------------------------------ */
 
-static void
-jraw(struct jbuf *b, const char *s)
-{
-	size_t l = strlen(s);
+/* ---- BPF filter --------------------------------------------------------- */
 
-	if (b->n + l < sizeof(b->s)) {
-		memcpy(b->s + b->n, s, l);
-		b->n += l;
-		b->s[b->n] = '\0';
-	}
-}
-
-static void
-jstr(struct jbuf *b, const char *key, const char *val)
-{
-	char esc[8];
-
-	if (!val)
-		return;
-	jraw(b, b->n > 1 ? ",\"" : "\"");
-	jraw(b, key);
-	jraw(b, "\":\"");
-	for (const unsigned char *p = (const unsigned char *)val; *p; p++) {
-		if (*p == '"' || *p == '\\') {
-			esc[0] = '\\';
-			esc[1] = (char)*p;
-			esc[2] = '\0';
-		} else if (*p < 0x20 || *p == 0x7f) {
-			snprintf(esc, sizeof(esc), "\\u%04x", *p);
-		} else {
-			esc[0] = (char)*p;
-			esc[1] = '\0';
-		}
-		jraw(b, esc);
-	}
-	jraw(b, "\"");
-}
-
-static void
-jnum(struct jbuf *b, const char *key, long val)
-{
-	char num[32];
-
-	jraw(b, b->n > 1 ? ",\"" : "\"");
-	jraw(b, key);
-	snprintf(num, sizeof(num), "\":%ld", val);
-	jraw(b, num);
-}
-
-static void
-jbegin(struct jbuf *b, const char *event)
-{
-	struct timespec ts;
-	struct tm tm;
-	char t[64];
-
-	b->n = 0;
-	b->s[0] = '\0';
-	jraw(b, "{");
-	jstr(b, "event", event);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	snprintf(t, sizeof(t), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-	    tm.tm_sec, ts.tv_nsec / 1000000);
-	jstr(b, "time", t);
-}
-
-/* One write per event so that the file can be followed live. */
-static void
-jend(struct jbuf *b)
-{
-	if (log_fd < 0)
-		return;
-	jraw(b, "}\n");
-	if (write(log_fd, b->s, b->n) >= 0 || errno == EPIPE)
-		return;
-	if (errno == EAGAIN)
-		output_dropped(); /* the log's reader does not keep up */
-	else
-		warnx("log %s: %s", opt_log, strerror(errno));
-}
-
-/* pin events: of one rule, or of all (NULL) */
-static void
-log_pins_of(const struct rule *r)
-{
-	char a[INET6_ADDRSTRLEN];
-	struct jbuf b;
-
-	for (int i = 0; i < npins; i++) {
-		if (r && pins[i].rule != r)
-			continue;
-		format_addr(pins[i].family, pins[i].addr, a, sizeof(a));
-		jbegin(&b, "pin");
-		jstr(&b, "rule", pins[i].rule->text);
-		jstr(&b, "name", pins[i].rule->name);
-		jstr(&b, "addr", a);
-		jnum(&b, "prefix", pins[i].plen);
-		jstr(&b, "source", pins[i].source);
-		jend(&b);
-	}
-}
-
-/* ---- BPF filter ------------------------------------------------------------- */
 /*
  * The filter is one array.  Every syscall netpin watches has one block,
  * introduced by ON_SYSCALL, that decides it completely (each path ends in a
@@ -2521,7 +2523,7 @@ filter_build(struct sock_filter *out, pid_t self, pid_t pgid, int addfd)
 	return (unsigned)(sizeof(prog) / sizeof(prog[0]));
 }
 
-/* ---- Landlock ---------------------------------------------------------------- */
+/* ---- Landlock ----------------------------------------------------------- */
 
 static int
 landlock_probe(void)
@@ -2549,7 +2551,6 @@ landlock_describe(FILE *f)
 	    abi >= 6 ? "; scopes: signals, abstract unix sockets" :
 	    "; no scopes (ABI < 6)");
 }
-
 
 /* In the child: handle TCP connect/bind with no port allowed; scopes. */
 static int
@@ -2588,7 +2589,10 @@ landlock_apply(int abi)
 	return 0;
 }
 
-/* ---- supervisor -------------------------------------------------------------- */
+/* ---- supervisor core ---------------------------------------------------- */
+
+/* ---- struct call, answering --------------------------------------------- */
+
 #define DATA_MAX (1U << 20)       /* bytes netpin carries for one message */
 #define CALL_DATA_MAX (4U << 20)  /* ... and for one sendmmsg */
 #define CTL_MAX 131072            /* control bytes (the kernel's optmem_max) */
@@ -2939,6 +2943,23 @@ call_free(struct call *c)
 	free(c);
 }
 
+/* A handler whose call the kernel goes on with (CONTINUE). */
+static int
+go_on(struct call *c)
+{
+	c->op = OP_CONTINUE;
+	return 0;
+}
+
+static void
+fail_call(struct call *c, int err)
+{
+	answer_call(c, 0, err);
+	call_free(c);
+}
+
+/* ---- the command's sockets: taking them, and which it still holds ------- */
+
 /*
  * The addfd mode, where pidfd_getfd is refused (container runtimes' default
  * seccomp profiles): netpin makes every socket of the command itself,
@@ -3064,7 +3085,6 @@ held_dup(ino_t ino)
 	return fd;
 }
 
-/* ---- which sockets the command still holds ---- */
 struct inoset {
 	ino_t *v;
 	size_t n, cap;
@@ -3507,6 +3527,8 @@ take_fd(struct call *c, int fd, int *out)
 	return step_failed("pidfd_getfd", c, fd, errno);
 }
 
+/* ---- reading the command ------------------------------------------------ */
+
 static int
 read_proc_mem(pid_t tid, uint64_t addr, void *buf, size_t len)
 {
@@ -3708,7 +3730,71 @@ socket_blocks(int fd)
 	return fl >= 0 && !(fl & O_NONBLOCK);
 }
 
-/* ---- destinations ---- */
+/* ---- waiting for a socket, and for the caller --------------------------- */
+
+/* A caught, unblocked signal waits for the thread: the kernel would end
+ * its blocking call with EINTR. */
+static int
+signal_waiting(pid_t tid)
+{
+	char buf[4096], v[32];
+	uint64_t pend = 0, blk, cgt;
+
+	if (read_status(tid, buf, sizeof(buf)))
+		return 0;
+	if (!status_field(buf, "SigPnd", v, sizeof(v)))
+		pend |= strtoull(v, NULL, 16);
+	if (!status_field(buf, "ShdPnd", v, sizeof(v)))
+		pend |= strtoull(v, NULL, 16);
+	if (status_field(buf, "SigBlk", v, sizeof(v)))
+		return 0;
+	blk = strtoull(v, NULL, 16);
+	if (status_field(buf, "SigCgt", v, sizeof(v)))
+		return 0;
+	cgt = strtoull(v, NULL, 16);
+	return (pend & ~blk & cgt) != 0;
+}
+
+/*
+ * A worker waits for the command's socket, never longer than its caller
+ * does: every WAIT_SLICE_MS it checks that the call is still pending (the
+ * caller may be gone, or its call interrupted) and whether a signal the
+ * caller handles is waiting (the kernel would end the call with EINTR), and
+ * it keeps to the socket's own timeout (SO_RCVTIMEO, SO_SNDTIMEO), as the
+ * kernel would.  Returns 0 (ready), EAGAIN (timed out), EINTR, another
+ * errno, or -1: the call is gone (nothing to answer).
+ */
+#define WAIT_SLICE_MS 100
+
+static int
+wait_socket(const struct call *c, short events, int timeo_opt)
+{
+	struct timeval tv = { 0, 0 };
+	socklen_t l = sizeof(tv);
+	long until = 0;
+
+	if (getsockopt(c->fd, SOL_SOCKET, timeo_opt, &tv, &l) == 0 &&
+	    (tv.tv_sec || tv.tv_usec))
+		until = now_ms() + (long)tv.tv_sec * 1000L + (long)tv.tv_usec / 1000L;
+	for (;;) {
+		struct pollfd p = { c->fd, events, 0 };
+		int n = poll(&p, 1, WAIT_SLICE_MS);
+
+		if (n > 0)
+			return 0;
+		if (n < 0 && errno != EINTR)
+			return errno;
+		if (!still_pending(c))
+			return -1;
+		if (signal_waiting(c->tid))
+			return EINTR;
+		if (until && now_ms() >= until)
+			return EAGAIN;
+	}
+}
+
+/* ---- destinations ------------------------------------------------------- */
+
 enum { ADDR_NONE = 0, ADDR_DEST = 1 };
 
 /*
@@ -3853,7 +3939,8 @@ resolve_unspecified(int fd, struct dest *d)
 	return 1;
 }
 
-/* ---- acting as the command: unix and netlink calls ---- */
+/* ---- acting as the command: unix and netlink calls ---------------------- */
+
 /*
  * netpin performs the command's unix and netlink calls too (a CONTINUE
  * would let a racing thread swap in an INET socket).  The kernel checks
@@ -4127,7 +4214,8 @@ become_task(const struct call *c)
 	return 0;
 }
 
-/* ---- reporting ---- */
+/* ---- reporting verdicts ------------------------------------------------- */
+
 static const char *
 proto_name(int proto)
 {
@@ -4340,7 +4428,8 @@ out:
 	return is_local_verb(v->verb) ? EACCES : opt_deny_errno;
 }
 
-/* ---- what was refused: the summary at exit and --learn ---- */
+/* ---- what was refused: the summary at exit and --learn ------------------ */
+
 struct learned {
 	char host[300];           /* "tcp:127.0.0.3", "udp:[::1]", "tcp:name" */
 	uint16_t ports[64];
@@ -4658,1501 +4747,8 @@ decide_dest(const struct call *c, const char *verb, int proto,
 	return report(c, &v);
 }
 
-/* ---- vetting: on netpin's copies, after still_pending() ---- */
-static int dns_server_allowed(const struct dest *d, int proto);
-static int redirect_dns(struct call *c, const struct dest *d, int proto,
-    struct sockaddr_storage *ss, socklen_t *len);
+/* ---- pinned DNS --------------------------------------------------------- */
 
-/*
- * What kind of call this is: on a unix or netlink socket, local (not
- * egress; made as the command when the kernel would judge it by the
- * caller: a pathname, or credentials that differ), else TCP or UDP as the
- * socket really is.  Returns P_LOCAL, P_TCP, P_UDP, or 0: refused (no
- * socket() of another kind passes the filter).
- */
-static int
-call_kind(struct call *c, const struct sockaddr_storage *ss, socklen_t len)
-{
-	switch (c->domain) {
-	case AF_UNIX:
-	case AF_NETLINK:
-		if (ss && unix_path_named(ss, len))
-			c->as_task = 1;
-		else if (!c->as_task)
-			c->as_task = credentials_differ(c);
-		return P_LOCAL;
-	case AF_INET:
-	case AF_INET6:
-		return socket_proto(c);
-	}
-	return 0;
-}
-
-static int
-vet_connect(struct call *c)
-{
-	struct dest d;
-	int proto, rc;
-
-	if ((proto = call_kind(c, &c->addr, c->addrlen)) == P_LOCAL)
-		return 0;
-	if (!proto)
-		return EACCES;
-	rc = sockaddr_dest(&c->addr, c->addrlen, c->domain, 0, &d);
-	if (rc <= 0)
-		return -rc; /* malformed, or AF_UNSPEC: disconnect */
-	if (resolve_unspecified(c->fd, &d))
-		dest_store(&d, &c->addr);
-	if (d.port == 53 && !dns_server_allowed(&d, proto))
-		return redirect_dns(c, &d, proto, &c->addr, &c->addrlen);
-	return decide_dest(c, "connect", proto, &d);
-}
-
-static int
-task_has_cap(pid_t tid, int cap)
-{
-	char v[64];
-
-	if (task_status(tid, "CapEff", v, sizeof(v)))
-		return 0;
-	return (strtoull(v, NULL, 16) >> cap) & 1;
-}
-
-static int
-vet_bind(struct call *c)
-{
-	char tip[32];
-	struct dest d;
-	struct verdict v = { "bind", P_TCP, &d, NULL, 0, 1, tip, NULL };
-	int rc;
-
-	if ((v.proto = call_kind(c, &c->addr, c->addrlen)) == P_LOCAL)
-		return 0;
-	if (!v.proto)
-		return EACCES;
-	rc = sockaddr_dest(&c->addr, c->addrlen, c->domain, 1, &d);
-	if (rc < 0)
-		return -rc;
-	if (rc == ADDR_NONE)
-		return EAFNOSUPPORT; /* AF_UNSPEC on IPv6: never performed */
-	if (c->addr.ss_family == AF_UNSPEC)
-		dest_store(&d, &c->addr);
-	/* with ip_nonlocal_bind the kernel would bind any address: a source
-	 * address is still the kernel's choice or one of the machine's own */
-	if (probed.nonlocal_bind[d.family == AF_INET6] &&
-	    memcmp(d.addr, (uint8_t[16]){ 0 }, 16) && !addr_is_local(&d)) {
-		warn_once("nonlocal bind", "pid %d binds an address that is not "
-		    "the machine's own (ip_nonlocal_bind is set): call denied",
-		    (int)c->tid);
-		return EADDRNOTAVAIL;
-	}
-	if (d.port == 0)
-		return 0; /* an ephemeral port: always */
-	v.allowed = nbind_ports > 0 && ports_match(bind_ports, nbind_ports, d.port);
-	snprintf(tip, sizeof(tip), "--bind %u", d.port);
-	if (report(c, &v))
-		return EACCES;
-	/* never bind for the command a port the kernel would refuse it */
-	if (d.port < probed.unpriv_port_start &&
-	    !task_has_cap(c->tid, CAP_NET_BIND_SERVICE_))
-		return EACCES;
-	return 0;
-}
-
-/*
- * listen() on an INET socket: only on a port given to --bind.  An unbound
- * socket, or one bound to an ephemeral port, would take incoming
- * connections that no rule allowed.
- */
-static int
-vet_listen(struct call *c)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-	char tip[32];
-	struct dest d;
-	struct verdict v = { "listen", P_TCP, &d, NULL, 0, 1, tip, NULL };
-
-	if ((v.proto = call_kind(c, NULL, 0)) == P_LOCAL)
-		return 0;
-	if (!v.proto)
-		return EACCES;
-	if (getsockname(c->fd, (struct sockaddr *)&ss, &len) ||
-	    sockaddr_dest(&ss, len, c->domain, 0, &d) != ADDR_DEST)
-		return step_failed("getsockname", c, c->fd, errno ? errno : EINVAL);
-	v.allowed = d.port && nbind_ports > 0 &&
-	    ports_match(bind_ports, nbind_ports, d.port);
-	if (d.port)
-		snprintf(tip, sizeof(tip), "--bind %u", d.port);
-	else
-		snprintf(tip, sizeof(tip), "bind a --bind port first");
-	return report(c, &v);
-}
-
-/* The address of one message to send. */
-static int
-vet_msg_name(struct call *c, struct msgbuf *m, const char *verb)
-{
-	struct dest d;
-	int proto, rc;
-
-	proto = call_kind(c, m->namelen ? &m->name : NULL, m->namelen);
-	if (proto == P_LOCAL)
-		return 0;
-	if (m->namelen == 0)
-		return 0; /* the connected peer, vetted at connect */
-	if (!proto)
-		return EACCES;
-	if (proto == P_TCP && !(c->flags & MSG_FASTOPEN)) {
-		m->namelen = 0; /* TCP ignores it; make sure it does */
-		return 0;
-	}
-	rc = sockaddr_dest(&m->name, m->namelen, c->domain, proto == P_UDP, &d);
-	if (rc < 0)
-		return -rc;
-	if (rc == ADDR_NONE) {
-		m->namelen = 0; /* AF_UNSPEC on IPv6 means none: make sure */
-		return 0;
-	}
-	if (resolve_unspecified(c->fd, &d) || m->name.ss_family == AF_UNSPEC)
-		dest_store(&d, &m->name);
-	if (d.port == 53 && !dns_server_allowed(&d, proto)) {
-		/* the responder answers the source it sees: the socket's own */
-		if (m->src_set) {
-			warn_once("dns pktinfo", "pid %d sends DNS with a chosen source "
-			    "address (IP_PKTINFO): call denied", (int)c->tid);
-			return EACCES;
-		}
-		return redirect_dns(c, &d, proto, &m->name, &m->namelen);
-	}
-	return decide_dest(c, verb, proto, &d);
-}
-
-/* ---- reading messages out of the command ---- */
-struct kcmsghdr {
-	uint64_t len;
-	int32_t level;
-	int32_t type;
-};
-_Static_assert(sizeof(struct kcmsghdr) == 16, "cmsghdr ABI");
-#define KCMSG_ALIGN(n) (((n) + 7) & ~(size_t)7)
-
-/* Control messages netpin passes on; others (IP options, routing headers,
- * marks) could change where a packet goes or use netpin's privileges. */
-static int
-cmsg_allowed(int level, int type)
-{
-	switch (level) {
-	case SOL_SOCKET:
-		return type == SCM_RIGHTS || type == SCM_CREDENTIALS ||
-		    type == 37 /* SO_TIMESTAMPING_OLD */ || type == 61 /* SCM_TXTIME */;
-	case IPPROTO_IP:
-		return type == IP_PKTINFO || type == IP_TTL || type == IP_TOS;
-	case IPPROTO_IPV6:
-		return type == IPV6_PKTINFO || type == IPV6_HOPLIMIT ||
-		    type == IPV6_TCLASS || type == 62 /* IPV6_DONTFRAG */;
-	case SOL_UDP:
-		return type == UDP_SEGMENT;
-	}
-	return 0;
-}
-
-/* fd's "mnt_id" and "ino" in fdinfo text: one open file's identity */
-static int
-fdinfo_file(const char *info, char *id, size_t len)
-{
-	char mnt[32], ino[32];
-
-	if (status_field(info, "mnt_id", mnt, sizeof(mnt)) ||
-	    status_field(info, "ino", ino, sizeof(ino)))
-		return -1;
-	snprintf(id, len, "%s:%s", mnt, ino);
-	return 0;
-}
-
-static int
-read_fdinfo(pid_t pid, int fd, char *info, size_t len)
-{
-	char path[64];
-	int fi, n;
-
-	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", (int)pid, fd);
-	if ((fi = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return -1;
-	n = (int)read(fi, info, len - 1);
-	close(fi);
-	info[n > 0 ? n : 0] = '\0';
-	return n > 0 ? 0 : -1;
-}
-
-/*
- * The addfd mode cannot take a descriptor that is not a socket: one passed
- * with SCM_RIGHTS is opened again through /proc/TID/fd, if it is a pipe, a
- * FIFO or a regular file (memfds too), with no more access than the
- * command's own (its access mode, never from an O_PATH one), FIFOs without
- * blocking.  The command's peer gets a file of its own offset and status
- * flags.  A privileged netpin does not open for the command: refused.
- * Returns 0 (*out: netpin's descriptor) or an errno.
- */
-static int
-reopen_passed(const struct call *c, int theirs, int *out)
-{
-	char path[64], info[512], flags[32], was[80], now[80];
-	struct stat before;
-	unsigned long fl;
-	int fd;
-
-	if (probed.privileged)
-		goto refused;
-	/* the access mode and the file it belongs to, read together */
-	if (read_fdinfo(c->tid, theirs, info, sizeof(info)) ||
-	    status_field(info, "flags", flags, sizeof(flags)) ||
-	    fdinfo_file(info, was, sizeof(was)))
-		goto refused;
-	fl = strtoul(flags, NULL, 8);
-	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)c->tid, theirs);
-	if ((fl & O_PATH) || stat(path, &before) ||
-	    !(S_ISFIFO(before.st_mode) || S_ISREG(before.st_mode)))
-		goto refused;
-	fd = open(path, (int)(fl & (O_ACCMODE | O_APPEND)) | O_CLOEXEC | O_NOCTTY |
-	    (S_ISFIFO(before.st_mode) ? O_NONBLOCK : 0));
-	if (fd < 0)
-		return errno;
-	/* the file opened is the one whose mode was read (no swap of fd theirs
-	 * meanwhile): else B's mode would open A */
-	if (read_fdinfo(probed.pid, fd, info, sizeof(info)) ||
-	    fdinfo_file(info, now, sizeof(now)) || strcmp(was, now)) {
-		close(fd);
-		goto refused;
-	}
-	*out = fd;
-	return 0;
-refused:
-	warn_once("passed fd", "pid %d passes a file descriptor (fd %d) that netpin "
-	    "cannot open again without pidfd_getfd (only pipes, FIFOs and files, "
-	    "by an unprivileged netpin): call denied", (int)c->tid, theirs);
-	return EACCES;
-}
-
-/* Check netpin's copy of the control data; take SCM_RIGHTS fds into netpin. */
-/*
- * An IP_PKTINFO / IPV6_PKTINFO source address: unspecified (the kernel
- * chooses) or one of the machine's own.  Returns 0 or EACCES.
- */
-static int
-vet_pktinfo(const struct call *c, struct msgbuf *m, const struct kcmsghdr *h,
-    const char *data)
-{
-	struct dest d = { 0 };
-	size_t len = h->len - sizeof(*h);
-	static const uint8_t zero[16];
-
-	if (h->level == IPPROTO_IP && h->type == IP_PKTINFO &&
-	    len >= sizeof(struct in_pktinfo)) {
-		d.family = AF_INET;
-		memcpy(d.addr, data + offsetof(struct in_pktinfo, ipi_spec_dst), 4);
-	} else if (h->level == IPPROTO_IPV6 && h->type == IPV6_PKTINFO &&
-	    len >= sizeof(struct in6_pktinfo)) {
-		d.family = AF_INET6;
-		memcpy(d.addr, data + offsetof(struct in6_pktinfo, ipi6_addr), 16);
-	} else {
-		return 0;
-	}
-	if (!memcmp(d.addr, zero, 16))
-		return 0;
-	m->src_set = 1;
-	if (addr_is_local(&d))
-		return 0;
-	warn_once("pktinfo", "pid %d sends with a source address that is not "
-	    "the machine's own (IP_PKTINFO): call denied", (int)c->tid);
-	return EACCES;
-}
-
-static int
-take_control(struct call *c, struct msgbuf *m)
-{
-	size_t off = 0;
-	int err;
-
-	while (m->controllen - off >= sizeof(struct kcmsghdr)) {
-		struct kcmsghdr h;
-		size_t nfd;
-
-		memcpy(&h, m->control + off, sizeof(h));
-		if (h.len < sizeof(h) || h.len > m->controllen - off)
-			return EINVAL;
-		if (!cmsg_allowed(h.level, h.type)) {
-			warnx("control message level %d type %d refused (pid %d)",
-			    h.level, h.type, (int)c->tid);
-			return EACCES;
-		}
-		if ((err = vet_pktinfo(c, m, &h, m->control + off + sizeof(h))))
-			return err;
-		if (h.level == SOL_SOCKET && h.type == SCM_RIGHTS) {
-			nfd = (h.len - sizeof(h)) / sizeof(int);
-			if (nfd > 253) /* SCM_MAX_FD */
-				return EINVAL;
-			for (size_t i = 0; i < nfd; i++) {
-				int theirs, ours;
-				char *slot = m->control + off + sizeof(h) + i * sizeof(int);
-
-				memcpy(&theirs, slot, sizeof(int));
-				if ((err = take_fd(c, theirs, &ours)) == ENOTSOCK &&
-				    probed.addfd_mode)
-					err = reopen_passed(c, theirs, &ours);
-				else if (!err && probed.addfd_mode)
-					held_in_flight(ours);
-				if (err)
-					return err;
-				if (fds_push(&m->fds, &m->nfds, ours)) {
-					close(ours);
-					return ENOMEM;
-				}
-				memcpy(slot, &ours, sizeof(int));
-			}
-		}
-		off += KCMSG_ALIGN(h.len);
-		if (off > m->controllen)
-			break;
-	}
-	return 0;
-}
-
-/*
- * One message of the command, read as the kernel's sendmsg would:
- * address, data (at most budget bytes; a stream socket sends part),
- * control.  Returns 0 or the errno for the command.
- */
-static int
-read_msg(struct call *c, const struct kmsghdr *h, struct msgbuf *m, size_t budget)
-{
-	struct kiovec kiov[KIOV_MAX];
-	struct iovec remote[KIOV_MAX];
-	unsigned n = 0;
-	size_t total = 0;
-	int err;
-
-	if ((int32_t)h->namelen < 0)
-		return EINVAL;
-	if (h->name && h->namelen) {
-		m->namelen = h->namelen > sizeof(m->name) ? sizeof(m->name) : h->namelen;
-		if ((err = child_read(c, h->name, &m->name, m->namelen)))
-			return err;
-	}
-	if (h->iovlen > KIOV_MAX)
-		return EMSGSIZE;
-	if ((err = child_read(c, h->iov, kiov, h->iovlen * sizeof(kiov[0]))))
-		return err;
-	for (unsigned i = 0; i < h->iovlen; i++) {
-		size_t take = kiov[i].len;
-
-		if ((int64_t)kiov[i].len < 0)
-			return EINVAL;
-		if (take > budget - total) {
-			if (c->type != SOCK_STREAM)
-				return EMSGSIZE;
-			take = budget - total; /* a stream sends part */
-		}
-		if (take == 0)
-			continue;
-		remote[n].iov_base = (void *)(uintptr_t)kiov[i].base;
-		remote[n++].iov_len = take;
-		total += take;
-	}
-	if (!(m->data = call_alloc(1, total)))
-		return ENOMEM;
-	m->len = total;
-	if ((err = child_readv(c, remote, n, m->data, total)))
-		return err;
-	if (h->controllen > INT_MAX || h->controllen > CTL_MAX)
-		return ENOBUFS;
-	if (h->controllen) {
-		if (!(m->control = call_alloc(1, h->controllen)))
-			return ENOMEM;
-		m->controllen = h->controllen;
-		if ((err = child_read(c, h->control, m->control, m->controllen)))
-			return err;
-		return take_control(c, m);
-	}
-	return 0;
-}
-
-/* ---- performing the call on netpin's duplicate ---- */
-static void
-send_sigpipe(struct call *c)
-{
-	/* the kernel would signal the caller on EPIPE without MSG_NOSIGNAL */
-	if (c->flags & MSG_NOSIGNAL)
-		return;
-	if (c->pidfd < 0) {
-		c->pidfd = open_task(c->tid); /* the addfd mode opens none */
-		c->pidfd_kept = 0;
-	}
-	sys_pidfd_send_signal(c->pidfd, SIGPIPE);
-}
-
-static void
-write_back_lengths(struct call *c, unsigned upto)
-{
-	/* the thread id names the caller only while its call is pending */
-	if (!still_pending(c))
-		return;
-	for (unsigned i = 0; i < upto; i++) {
-		uint32_t len = (uint32_t)c->msg[i].done;
-
-		/* netpin writes only the result the kernel would write */
-		child_write(c, c->mmsg_vec + i * sizeof(struct kmmsghdr) +
-		    offsetof(struct kmmsghdr, len), &len, sizeof(len));
-	}
-}
-
-static int
-unix_path_pinned(const struct call *c, const char *verb,
-    struct sockaddr_storage *ss, socklen_t *len, int *fd)
-{
-	struct sockaddr_un *sun = (void *)ss;
-	char path[sizeof(sun->sun_path) + 1] = "";
-	size_t n = *len - offsetof(struct sockaddr_un, sun_path);
-	struct stat st;
-
-	memcpy(path, sun->sun_path, n < sizeof(sun->sun_path) ? n : sizeof(sun->sun_path));
-	if ((*fd = open(path, O_PATH | O_CLOEXEC)) < 0 || fstat(*fd, &st))
-		return errno;
-	for (int i = 0; i < ndeny_unix; i++)
-		if (st.st_dev == deny_unix[i].dev && st.st_ino == deny_unix[i].ino)
-			return report_unmediated(c, verb, deny_unix[i].path,
-			    opt_no_sysres ? "a unix socket you refused (the system's "
-			    "name service resolves names around pinned DNS)" :
-			    "a unix socket you refused (--deny-unix)", EACCES);
-	memset(ss, 0, sizeof(*ss));
-	sun->sun_family = AF_UNIX;
-	snprintf(sun->sun_path, sizeof(sun->sun_path), "%d", *fd);
-	*len = sizeof(*sun);
-	/* this thread's directory is its own (unshared): netpin's fd table */
-	return fchdir(proc_fd_dir) ? errno : 0;
-}
-
-static int
-connect_unix_checked(struct call *c)
-{
-	int fd = -1, err = unix_path_pinned(c, "connect", &c->addr, &c->addrlen, &fd);
-
-	if (!err && connect(c->fd, (struct sockaddr *)&c->addr, c->addrlen))
-		err = errno;
-	if (fd >= 0)
-		close(fd);
-	return err;
-}
-
-/* A send to a unix socket by path (a datagram), checked the same way: the
- * message's name becomes netpin's own name for the checked file. */
-static int
-send_unix_checked(struct call *c, struct msgbuf *m)
-{
-	int fd = -1, err;
-
-	if (!ndeny_unix || !c->as_task || c->domain != AF_UNIX || !m->namelen ||
-	    !unix_path_named(&m->name, m->namelen))
-		return 0;
-	err = unix_path_pinned(c, c->is_mmsg ? "sendmmsg" : "sendmsg", &m->name,
-	    &m->namelen, &fd);
-	/* closed with the message */
-	if (fd >= 0 && fds_push(&m->fds, &m->nfds, fd)) {
-		close(fd);
-		return err ? err : ENOMEM;
-	}
-	return err;
-}
-
-/* A caught, unblocked signal waits for the thread: the kernel would end
- * its blocking call with EINTR. */
-static int
-signal_waiting(pid_t tid)
-{
-	char buf[4096], v[32];
-	uint64_t pend = 0, blk, cgt;
-
-	if (read_status(tid, buf, sizeof(buf)))
-		return 0;
-	if (!status_field(buf, "SigPnd", v, sizeof(v)))
-		pend |= strtoull(v, NULL, 16);
-	if (!status_field(buf, "ShdPnd", v, sizeof(v)))
-		pend |= strtoull(v, NULL, 16);
-	if (status_field(buf, "SigBlk", v, sizeof(v)))
-		return 0;
-	blk = strtoull(v, NULL, 16);
-	if (status_field(buf, "SigCgt", v, sizeof(v)))
-		return 0;
-	cgt = strtoull(v, NULL, 16);
-	return (pend & ~blk & cgt) != 0;
-}
-
-/*
- * A worker waits for the command's socket, never longer than its caller
- * does: every WAIT_SLICE_MS it checks that the call is still pending (the
- * caller may be gone, or its call interrupted) and whether a signal the
- * caller handles is waiting (the kernel would end the call with EINTR), and
- * it keeps to the socket's own timeout (SO_RCVTIMEO, SO_SNDTIMEO), as the
- * kernel would.  Returns 0 (ready), EAGAIN (timed out), EINTR, another
- * errno, or -1: the call is gone (nothing to answer).
- */
-#define WAIT_SLICE_MS 100
-
-static int
-wait_socket(const struct call *c, short events, int timeo_opt)
-{
-	struct timeval tv = { 0, 0 };
-	socklen_t l = sizeof(tv);
-	long until = 0;
-
-	if (getsockopt(c->fd, SOL_SOCKET, timeo_opt, &tv, &l) == 0 &&
-	    (tv.tv_sec || tv.tv_usec))
-		until = now_ms() + (long)tv.tv_sec * 1000L + (long)tv.tv_usec / 1000L;
-	for (;;) {
-		struct pollfd p = { c->fd, events, 0 };
-		int n = poll(&p, 1, WAIT_SLICE_MS);
-
-		if (n > 0)
-			return 0;
-		if (n < 0 && errno != EINTR)
-			return errno;
-		if (!still_pending(c))
-			return -1;
-		if (signal_waiting(c->tid))
-			return EINTR;
-		if (until && now_ms() >= until)
-			return EAGAIN;
-	}
-}
-
-/* Would the command's send block (*known: -1 until asked)? */
-static int
-send_blocks(const struct call *c, int *known)
-{
-	if (*known < 0)
-		*known = !(c->flags & MSG_DONTWAIT) && socket_blocks(c->fd);
-	return *known;
-}
-
-/* Returns 1 when answered, 0 when it would block (inline only). */
-static int
-run_send(struct call *c, int may_block)
-{
-	int blocks = -1;          /* asked when it matters: most sends do not */
-	/* no MSG_ZEROCOPY: the kernel would keep pages netpin frees */
-	int flags = (c->flags | MSG_NOSIGNAL) & ~MSG_ZEROCOPY_;
-	int err = 0;
-
-	if (!may_block) {
-		if ((c->flags & MSG_FASTOPEN) && send_blocks(c, &blocks))
-			return 0; /* a blocking fast-open connect */
-		flags |= MSG_DONTWAIT;
-	} else if (!(c->flags & MSG_FASTOPEN)) {
-		flags |= MSG_DONTWAIT; /* a worker waits in wait_socket() */
-	}
-	while (c->next < c->nsend) {
-		struct msgbuf *m = &c->msg[c->next];
-		struct iovec iov = { m->data + m->done, m->len - m->done };
-		struct kmsghdr h = { 0 };
-		long n;
-
-		if ((err = send_unix_checked(c, m)))
-			break;
-
-		h.name = m->namelen ? (uint64_t)(uintptr_t)&m->name : 0;
-		h.namelen = m->namelen;
-		h.iov = (uint64_t)(uintptr_t)&iov;
-		h.iovlen = 1;
-		h.control = m->controllen ? (uint64_t)(uintptr_t)m->control : 0;
-		h.controllen = m->controllen;
-		n = syscall(SYS_sendmsg, c->fd, &h, flags);
-		if (n < 0) {
-			int w;
-
-			if ((errno != EAGAIN && errno != EWOULDBLOCK) ||
-			    !send_blocks(c, &blocks)) {
-				err = errno;
-				break;
-			}
-			if (!may_block)
-				return 0; /* full buffer: finish in a worker */
-			if ((w = wait_socket(c, POLLOUT, SO_SNDTIMEO)) < 0)
-				return 1; /* the caller is gone */
-			if (w) {
-				err = w;
-				break;
-			}
-			continue;
-		}
-		if (n > 0) {
-			/* sent once: no second copy of fds or fast-open */
-			m->controllen = 0;
-			m->namelen = 0;
-			flags &= ~MSG_FASTOPEN;
-		}
-		m->done += (size_t)n;
-		if (m->done < m->len && c->type == SOCK_STREAM &&
-		    send_blocks(c, &blocks)) {
-			if (!may_block)
-				return 0;
-			continue;
-		}
-		c->next++;
-		if (!c->is_mmsg)
-			break;
-	}
-	if (err == EPIPE)
-		send_sigpipe(c);
-	if (c->is_mmsg) {
-		write_back_lengths(c, c->next);
-		if (c->next > 0)
-			answer_call(c, c->next, 0);
-		else
-			answer_call(c, 0, err);
-		return 1;
-	}
-	if (c->msg[0].done > 0 || !err)
-		answer_call(c, (int64_t)c->msg[0].done, 0);
-	else
-		answer_call(c, 0, err);
-	return 1;
-}
-
-/* ---- sockets netpin makes for the command (the addfd mode) ---- */
-static int
-run_socket(struct call *c)
-{
-	int fd = socket(c->domain, c->type | SOCK_CLOEXEC, c->protocol);
-
-	if (fd < 0 || install_fd(c, fd, c->type & SOCK_CLOEXEC, 1) < 0)
-		answer_call(c, 0, errno);
-	return 1;
-}
-
-static int
-run_socketpair(struct call *c)
-{
-	int sv[2], theirs[2], cloexec = c->type & SOCK_CLOEXEC;
-
-	/* like the kernel, put nothing in the command when sv is not
-	 * writable: write back what is there, to find out */
-	if (child_read(c, c->pair, theirs, sizeof(theirs)) ||
-	    child_write(c, c->pair, theirs, sizeof(theirs))) {
-		answer_call(c, 0, EFAULT);
-		return 1;
-	}
-	if (socketpair(c->domain, c->type | SOCK_CLOEXEC, c->protocol, sv)) {
-		answer_call(c, 0, errno);
-		return 1;
-	}
-	if ((theirs[0] = install_fd(c, sv[0], cloexec, 0)) < 0) {
-		int e = errno;
-
-		close(sv[1]);
-		answer_call(c, 0, e);
-		return 1;
-	}
-	if ((theirs[1] = install_fd(c, sv[1], cloexec, 0)) < 0)
-		answer_call(c, 0, errno);
-	else if (child_write(c, c->pair, theirs, sizeof(theirs)))
-		answer_call(c, 0, EFAULT);
-	else
-		answer_call(c, 0, 0);
-	return 1;
-}
-
-
-/*
- * A blocking accept, in a worker.  It waits for a connection or the
- * caller's end (its pidfd), and a timer of the thread's own (SIG_WAKE,
- * blocked everywhere else) ends the wait with EINTR every SCAN_MS, to see
- * whether a signal for the caller, or the caller's end, stops the call;
- * the timer also ends an accept4 that another worker's accept left
- * waiting.  No connection is taken for a caller that is gone.
- * Returns the new socket, -1 with errno, or -2: answered or gone.
- */
-#define SIG_WAKE (SIGRTMIN + 2)
-
-static void
-on_wake(int sig)
-{
-	(void)sig;
-}
-
-/* Before any thread: SIG_WAKE has a handler, and is blocked (inherited). */
-static void
-wake_setup(void)
-{
-	struct sigaction sa;
-	sigset_t wake;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_wake; /* no SA_RESTART: accept4 ends with EINTR */
-	sigemptyset(&wake);
-	sigaddset(&wake, SIG_WAKE);
-	if (sigaction(SIG_WAKE, &sa, NULL) || sigprocmask(SIG_BLOCK, &wake, NULL))
-		die_errno("sigaction(SIG_WAKE)");
-}
-
-/*
- * Each thread that serves calls has a timer of its own, made on its first
- * blocking call and kept: armed, it sends the thread SIG_WAKE every
- * SCAN_MS (unblocked in that thread only, so it can only end that thread's
- * waits); disarmed, nothing.  A signal raised just before the disarm is
- * taken (by the empty handler) as timer_settime returns, so none is left
- * for the thread's next call.
- */
-static __thread timer_t wake_timer;
-static __thread int wake_timer_made;
-
-/* Arm (on: 0 or -1) or disarm (errno kept) this thread's timer. */
-static int
-wake_arm(int on)
-{
-	static const struct itimerspec off;
-	struct itimerspec every = { { 0, SCAN_MS * 1000000L }, { 0, SCAN_MS * 1000000L } };
-
-	if (!wake_timer_made) {
-		struct sigevent ev;
-		sigset_t wake;
-
-		if (!on)
-			return 0;
-		memset(&ev, 0, sizeof(ev));
-		ev.sigev_notify = SIGEV_THREAD_ID;
-		ev.sigev_signo = SIG_WAKE;
-		ev.sigev_notify_thread_id = (pid_t)syscall(SYS_gettid);
-		if (timer_create(CLOCK_MONOTONIC, &ev, &wake_timer))
-			return -1;
-		wake_timer_made = 1;
-		sigemptyset(&wake);
-		sigaddset(&wake, SIG_WAKE);
-		pthread_sigmask(SIG_UNBLOCK, &wake, NULL);
-	}
-	if (!on) {
-		int e = errno; /* the caller's answer may be in it */
-
-		timer_settime(wake_timer, 0, &off, NULL);
-		errno = e;
-		return 0;
-	}
-	return timer_settime(wake_timer, 0, &every, NULL);
-}
-
-/* A thread that ends deletes its timer. */
-static void
-wake_end(void)
-{
-	if (wake_timer_made)
-		timer_delete(wake_timer);
-	wake_timer_made = 0;
-}
-
-static int
-accept_waiting(struct call *c, struct sockaddr_storage *ss, socklen_t *len)
-{
-	int fd, pidfd = open_task(c->tid);
-
-	if (wake_arm(1)) {
-		answer_call(c, 0, step_failed("timer_create", c, -1, errno));
-		if (pidfd >= 0)
-			close(pidfd);
-		return -2;
-	}
-	for (;;) {
-		struct pollfd p[2] = { { c->fd, POLLIN, 0 }, { pidfd, POLLIN, 0 } };
-		int n = poll(p, pidfd >= 0 ? 2 : 1, -1);
-
-		fd = -1;
-		if (n < 0 && errno != EINTR)
-			break;
-		errno = EINTR;
-		if (n > 0 && p[0].revents && !p[1].revents && still_pending(c))
-			fd = accept4(c->fd, (struct sockaddr *)ss, len,
-			    (c->flags & SOCK_NONBLOCK) | SOCK_CLOEXEC);
-		if (fd >= 0 || errno != EINTR)
-			break;
-		if (!still_pending(c)) {
-			fd = -2;
-			break;
-		}
-		if (signal_waiting(c->tid)) {
-			answer_call(c, 0, EINTR);
-			fd = -2;
-			break;
-		}
-	}
-	wake_arm(0);
-	if (pidfd >= 0)
-		close(pidfd);
-	return fd;
-}
-
-/*
- * A blocking connect.  The thread that received it makes it, with its
- * SIG_WAKE timer armed: most connects (loopback, refused) are done before
- * the first tick, and answered with no hand-off.  A tick ends the kernel's
- * wait with EINTR while the connection goes on being made (as for the
- * command's own interrupted connect): a worker then waits for it with
- * wait_socket().  Returns 0, the connect's errno, -1: the call is gone, or
- * -2: under way, for a worker.
- */
-static int
-connect_blocking(struct call *c, int may_block)
-{
-	socklen_t l = sizeof(int);
-	int err, rc;
-
-	if (!c->connecting) {
-		if (wake_arm(1))
-			return step_failed("timer_create", c, -1, errno);
-		rc = connect(c->fd, (struct sockaddr *)&c->addr, c->addrlen);
-		err = rc < 0 ? errno : 0;
-		wake_arm(0);
-		if (err != EINTR)
-			return err;
-		c->connecting = 1;
-	}
-	if (!may_block)
-		return -2;
-	if ((rc = wait_socket(c, POLLOUT, SO_SNDTIMEO)))
-		return rc == EAGAIN ? EINPROGRESS : rc; /* as SO_SNDTIMEO does */
-	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &l))
-		return errno;
-	return err;
-}
-
-static int
-run_accept(struct call *c, int may_block)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-	int fd;
-
-	if (socket_blocks(c->fd)) {
-		if (!may_block)
-			return 0;
-		if ((fd = accept_waiting(c, &ss, &len)) == -2)
-			return 1;
-	} else {
-		fd = accept4(c->fd, (struct sockaddr *)&ss, &len,
-		    (c->flags & SOCK_NONBLOCK) | SOCK_CLOEXEC);
-	}
-	if (fd < 0 || c->peer_err) {
-		answer_call(c, 0, fd < 0 ? errno : c->peer_err);
-		if (fd >= 0)
-			close(fd); /* the kernel, too, drops the connection */
-		return 1;
-	}
-	if (c->peer_addr && (child_write(c, c->peer_addr, &ss,
-	    len < c->peer_len ? len : c->peer_len) ||
-	    child_write(c, c->peer_alen, &len, sizeof(len)))) {
-		close(fd); /* the kernel, too, drops the connection */
-		answer_call(c, 0, EFAULT);
-		return 1;
-	}
-	if (install_fd(c, fd, c->flags & SOCK_CLOEXEC, 1) < 0)
-		answer_call(c, 0, errno);
-	return 1;
-}
-
-/*
- * connect() to a unix socket by path, as the command (in its worker, with
- * its root, directory and credentials), refusing the sockets of
- * deny_unix[].  The path is opened (O_PATH) and that file is checked and
- * connected to, through netpin's /proc/self/fd, so no rename or symlink
- * swap between the check and the connect changes which socket it is.
- * Returns 0 or an errno.
- */
-static int run_recv(struct call *c, int may_block);
-
-static int
-run_call(struct call *c, int may_block)
-{
-	int rc, err;
-
-	switch (c->op) {
-	case OP_SOCKET:
-		return run_socket(c);
-	case OP_SOCKETPAIR:
-		return run_socketpair(c);
-	case OP_ACCEPT:
-		return run_accept(c, may_block);
-	case OP_BIND:
-		rc = bind(c->fd, (struct sockaddr *)&c->addr, c->addrlen);
-		err = rc < 0 ? errno : 0;
-		/* a port the command let go of may still be held by netpin */
-		if (err == EADDRINUSE && probed.addfd_mode && held_scan(1))
-			err = bind(c->fd, (struct sockaddr *)&c->addr, c->addrlen) ?
-			    errno : 0;
-		answer_call(c, 0, err);
-		return 1;
-	case OP_NONE:
-		answer_call(c, 0, 0);
-		return 1;
-	case OP_CONTINUE:
-		answer_continue(c);
-		return 1;
-	case OP_SETSOCKOPT:
-		rc = setsockopt(c->fd, c->opt_level, c->opt_name, c->opt_val, c->opt_len);
-		answer_call(c, 0, rc < 0 ? errno : 0);
-		return 1;
-	case OP_LISTEN:
-		rc = listen(c->fd, c->backlog);
-		answer_call(c, 0, rc < 0 ? errno : 0);
-		return 1;
-	case OP_SIGNAL:
-		rc = (int)syscall(SYS_pidfd_send_signal, c->fd, c->sig,
-		    c->has_info ? &c->info : NULL, c->sig_flags);
-		answer_call(c, 0, rc < 0 ? errno : 0);
-		return 1;
-	case OP_CONNECT:
-		if (ndeny_unix && c->as_task && unix_path_named(&c->addr, c->addrlen)) {
-			answer_call(c, 0, connect_unix_checked(c));
-			return 1;
-		}
-		if (c->connecting || socket_blocks(c->fd)) {
-			if ((rc = connect_blocking(c, may_block)) == -2)
-				return 0;
-			if (rc >= 0)
-				answer_call(c, 0, rc);
-			return 1;
-		}
-		rc = connect(c->fd, (struct sockaddr *)&c->addr, c->addrlen);
-		answer_call(c, 0, rc < 0 ? errno : 0);
-		return 1;
-	case OP_SEND:
-		return run_send(c, may_block);
-	case OP_RECV:
-		return run_recv(c, may_block);
-	}
-	return 1;
-}
-
-/*
- * Workers: a pool of threads for calls that would block.  An idle worker
- * takes the next queued call; a call that must be made as the command gets
- * a fresh thread, which ends with it (its credentials and fs_struct are the
- * command's from then on).
- */
-static pthread_cond_t work_ready = PTHREAD_COND_INITIALIZER;
-static struct call *queue_head, *queue_tail;  /* under workers_lock */
-static int idle_workers, queued;               /* under workers_lock */
-
-/* With workers_lock held: the next queued call, or NULL after 10 s idle. */
-static struct call *
-next_call(void)
-{
-	struct timespec until;
-	struct call *c;
-
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += 10;
-	while (!queue_head) {
-		int rc;
-
-		idle_workers++;
-		rc = pthread_cond_timedwait(&work_ready, &workers_lock, &until);
-		idle_workers--;
-		if (rc == ETIMEDOUT && !queue_head)
-			return NULL;
-	}
-	c = queue_head;
-	queue_head = c->queue_next;
-	if (!queue_head)
-		queue_tail = NULL;
-	queued--;
-	return c;
-}
-
-static void *
-worker_main(void *arg)
-{
-	struct call *c = arg;
-	int err;
-
-	if (c->as_task) {
-		if ((err = become_task(c)))
-			answer_call(c, 0, err);
-		else
-			run_call(c, 1);
-		call_free(c);
-		c = NULL;
-	}
-	while (c) {
-		run_call(c, 1);
-		call_free(c);
-		pthread_mutex_lock(&workers_lock);
-		c = next_call();
-		pthread_mutex_unlock(&workers_lock);
-	}
-	pthread_mutex_lock(&workers_lock);
-	workers--;
-	pthread_mutex_unlock(&workers_lock);
-	wake_end();
-	return NULL;
-}
-
-static void
-refuse_call(struct call *c, const char *why)
-{
-	warnx("%s (pid %d): call refused", why, (int)c->tid);
-	answer_call(c, 0, EAGAIN);
-	call_free(c);
-}
-
-/* A call that would block is finished by a worker: the loop goes on. */
-static void
-finish_elsewhere(struct call *c)
-{
-	pthread_mutex_lock(&workers_lock);
-	/* an idle worker takes it at once; none waits for a busy one */
-	if (!c->as_task && idle_workers > queued) {
-		c->queue_next = NULL;
-		if (queue_tail)
-			queue_tail->queue_next = c;
-		else
-			queue_head = c;
-		queue_tail = c;
-		queued++;
-		pthread_cond_signal(&work_ready);
-		pthread_mutex_unlock(&workers_lock);
-		return;
-	}
-	if (workers >= WORKERS_MAX) {
-		pthread_mutex_unlock(&workers_lock);
-		return refuse_call(c, "too many blocked calls at once (every "
-		    "worker is busy)");
-	}
-	workers++;
-	pthread_mutex_unlock(&workers_lock);
-	if (thread_start(worker_main, c, 128 * 1024)) {
-		pthread_mutex_lock(&workers_lock);
-		workers--;
-		pthread_mutex_unlock(&workers_lock);
-		refuse_call(c, "pthread_create failed");
-	}
-}
-
-static void
-perform(struct call *c)
-{
-	if (c->as_task)
-		finish_elsewhere(c);
-	else if (run_call(c, 0))
-		call_free(c);
-	else
-		finish_elsewhere(c);
-}
-
-/* ---- one handler per system call ---- */
-/* A handler whose call the kernel goes on with (CONTINUE). */
-static int
-go_on(struct call *c)
-{
-	c->op = OP_CONTINUE;
-	return 0;
-}
-
-static void
-fail_call(struct call *c, int err)
-{
-	answer_call(c, 0, err);
-	call_free(c);
-}
-
-static int
-on_connect_or_bind(struct call *c, const struct seccomp_data *a)
-{
-	int err;
-
-	c->op = a->nr == SYS_bind ? OP_BIND : OP_CONNECT;
-	if ((err = take_fd(c, (int)a->args[0], &c->fd)) ||
-	    (err = read_sockaddr(c, a->args[1], (int64_t)a->args[2], &c->addr,
-	    &c->addrlen)))
-		return err;
-	/* what netpin took and read belongs to this call if it is still pending */
-	if (!still_pending(c))
-		return ENOENT; /* gone: answered in vain */
-	if ((err = socket_kind(c)) ||
-	    (err = c->op == OP_BIND ? vet_bind(c) : vet_connect(c)))
-		return err;
-	return 0;
-}
-
-static int
-on_listen(struct call *c, const struct seccomp_data *a)
-{
-	int err;
-
-	c->op = OP_LISTEN;
-	c->backlog = (int)a->args[1];
-	/* no memory is read: the decision is on the socket netpin took */
-	if ((err = take_fd(c, (int)a->args[0], &c->fd)) ||
-	    (err = socket_kind(c)) || (err = vet_listen(c)))
-		return err;
-	return 0;
-}
-
-/* ---- calls netpin cannot mediate: refused, and said ---- */
-static const struct refused_opt {
-	int level, name;
-	const char *label;
-} refused_opts[] = {
-	{ IPPROTO_IP, IP_OPTIONS, "IP_OPTIONS" },
-	{ IPPROTO_IP, IP_RETOPTS, "IP_RETOPTS" },
-	{ IPPROTO_IP, IP_FREEBIND_, "IP_FREEBIND" },
-	{ IPPROTO_IP, IP_TRANSPARENT_, "IP_TRANSPARENT" },
-	{ IPPROTO_IPV6, IPV6_RTHDR, "IPV6_RTHDR" },
-	{ IPPROTO_IPV6, IPV6_ADDRFORM_, "IPV6_ADDRFORM" },
-	{ IPPROTO_IPV6, IPV6_2292RTHDR_, "IPV6_2292RTHDR" },
-	{ IPPROTO_IPV6, IPV6_2292PKTOPTIONS_, "IPV6_2292PKTOPTIONS" },
-	{ IPPROTO_IPV6, IPV6_FREEBIND_, "IPV6_FREEBIND" },
-	{ IPPROTO_IPV6, IPV6_TRANSPARENT_, "IPV6_TRANSPARENT" },
-	{ IPPROTO_IPV6, IPV6_PKTINFO, "IPV6_PKTINFO" },
-};
-
-static const struct refused_opt *
-refused_opt(int level, int name)
-{
-	for (size_t i = 0; i < sizeof(refused_opts) / sizeof(refused_opts[0]); i++)
-		if (refused_opts[i].level == level && refused_opts[i].name == name)
-			return &refused_opts[i];
-	return NULL;
-}
-
-/* The errno the filter's socket() rule gives, or 0: not refused. */
-static int
-socket_refusal(const struct seccomp_data *a)
-{
-	int family = (int)a->args[0], proto = (int)a->args[2];
-	int type = (int)a->args[1] & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
-
-	if (a->nr == SYS_socketpair)
-		return family == AF_UNIX ? 0 : EAFNOSUPPORT;
-	if (family == AF_UNIX || family == AF_NETLINK)
-		return 0;
-	if (family != AF_INET && family != AF_INET6)
-		return EAFNOSUPPORT;
-	if (type != SOCK_STREAM && type != SOCK_DGRAM)
-		return ESOCKTNOSUPPORT;
-	if (proto != 0 && proto != IPPROTO_TCP && proto != IPPROTO_UDP)
-		return EPROTONOSUPPORT;
-	return 0;
-}
-
-static int
-on_refused_socket(struct call *c, const struct seccomp_data *a, int err)
-{
-	char what[96];
-
-	snprintf(what, sizeof(what), "family %d, type %d, protocol %d",
-	    (int)a->args[0], (int)a->args[1] & ~(SOCK_NONBLOCK | SOCK_CLOEXEC),
-	    (int)a->args[2]);
-	return report_unmediated(c, a->nr == SYS_socketpair ? "socketpair" :
-	    "socket", what, "netpin mediates TCP and UDP over IPv4 and IPv6 (and "
-	    "unix and netlink sockets) only", err);
-}
-
-static int
-on_io_uring(struct call *c, const struct seccomp_data *a)
-{
-	return report_unmediated(c, "io_uring", a->nr == SYS_io_uring_setup ?
-	    "setup" : a->nr == SYS_io_uring_enter ? "enter" : "register",
-	    "its operations would bypass netpin; programs fall back to plain "
-	    "system calls", ENOSYS);
-}
-
-/* A rule allows UDP to this group (or source) address, whatever its ports. */
-static const struct pin *
-pin_for_group(const struct dest *d)
-{
-	int n = __atomic_load_n(&npins, __ATOMIC_ACQUIRE);
-
-	for (int i = 0; i < n; i++)
-		if (!pins[i].rule->deny && pins[i].family == d->family &&
-		    (pins[i].rule->protos & P_UDP) &&
-		    prefix_match(pins[i].addr, d->addr, pins[i].plen))
-			return &pins[i];
-	return NULL;
-}
-
-/* The group and source addresses a membership option names, as
- * sockaddrs, from netpin's copy of its value.  Returns 0 or an errno. */
-static int
-membership_addrs(int level, int name, const uint8_t *v, size_t len,
-    struct sockaddr_storage ss[2], int *n)
-{
-	struct sockaddr_in *sin = (void *)&ss[0];
-	struct sockaddr_in6 *sin6 = (void *)&ss[0];
-
-	memset(ss, 0, 2 * sizeof(*ss));
-	*n = 1;
-	switch (level == IPPROTO_IP || name >= MCAST_JOIN_GROUP_ ? name : -name) {
-	case IP_ADD_MEMBERSHIP_: case IP_DROP_MEMBERSHIP_:
-	case IP_UNBLOCK_SOURCE_: case IP_BLOCK_SOURCE_:
-	case IP_ADD_SOURCE_MEMBERSHIP_: case IP_DROP_SOURCE_MEMBERSHIP_:
-		if (len < (name >= IP_UNBLOCK_SOURCE_ ? 12u : 8u))
-			return EINVAL;
-		sin->sin_family = AF_INET;
-		memcpy(&sin->sin_addr, v, 4);
-		if (name >= IP_UNBLOCK_SOURCE_) { /* struct ip_mreq_source */
-			sin = (void *)&ss[1];
-			sin->sin_family = AF_INET;
-			memcpy(&sin->sin_addr, v + 8, 4);
-			*n = 2;
-		}
-		return 0;
-	case -IPV6_ADD_MEMBERSHIP_: case -IPV6_DROP_MEMBERSHIP_:
-	case -IPV6_JOIN_ANYCAST_: case -IPV6_LEAVE_ANYCAST_:
-		if (len < sizeof(struct ipv6_mreq))
-			return EINVAL;
-		sin6->sin6_family = AF_INET6;
-		memcpy(&sin6->sin6_addr, v, 16);
-		return 0;
-	case MCAST_JOIN_GROUP_: case MCAST_LEAVE_GROUP_:
-		if (len < sizeof(struct group_req))
-			return EINVAL;
-		memcpy(&ss[0], v + offsetof(struct group_req, gr_group), sizeof(ss[0]));
-		return 0;
-	case MCAST_BLOCK_SOURCE_: case MCAST_UNBLOCK_SOURCE_:
-	case MCAST_JOIN_SOURCE_GROUP_: case MCAST_LEAVE_SOURCE_GROUP_:
-		if (len < sizeof(struct group_source_req))
-			return EINVAL;
-		memcpy(&ss[0], v + offsetof(struct group_source_req, gsr_group),
-		    sizeof(ss[0]));
-		memcpy(&ss[1], v + offsetof(struct group_source_req, gsr_source),
-		    sizeof(ss[1]));
-		*n = 2;
-		return 0;
-	}
-	return EPERM; /* IP_MSFILTER, MCAST_MSFILTER: lists of sources */
-}
-
-/*
- * A multicast join, leave or source filter: the reports the kernel then
- * sends carry the group and source addresses, so a rule must allow UDP to
- * each of them.  Decided on netpin's copy of the value and performed with
- * it on netpin's duplicate of the socket.
- */
-static int
-on_setsockopt(struct call *c, const struct seccomp_data *a)
-{
-	int level = (int)a->args[1], name = (int)a->args[2], n, err;
-	uint8_t *v = c->opt_val;
-	size_t len = (uint32_t)a->args[4] < sizeof(c->opt_val) ?
-	    (uint32_t)a->args[4] : sizeof(c->opt_val);
-	struct sockaddr_storage ss[2];
-	char tip[DEST_TEXT_MAX + 32], a0[INET6_ADDRSTRLEN];
-	const struct refused_opt *ro;
-
-	if ((ro = refused_opt(level, name)))
-		return report_unmediated(c, "setsockopt", ro->label,
-		    "it would choose a packet's route or source address", EPERM);
-	if ((int)a->args[4] < 0)
-		return EINVAL;
-	if ((err = take_fd(c, (int)a->args[0], &c->fd)) ||
-	    (err = child_read(c, a->args[3], v, len)))
-		return err;
-	/* what netpin took and read belongs to this call if it is still pending */
-	if (!still_pending(c))
-		return ENOENT; /* gone: answered in vain */
-	if ((err = membership_addrs(level, name, v, len, ss, &n)))
-		return err;
-	for (int i = 0; i < n; i++) {
-		struct dest d;
-		struct verdict vd = { "join", P_UDP, &d, NULL, 0, 1, tip, NULL };
-
-		if (sockaddr_dest(&ss[i], sizeof(ss[i]), ss[i].ss_family, 0, &d) !=
-		    ADDR_DEST)
-			return EINVAL;
-		if (i == 1 && !memcmp(d.addr, (uint8_t[16]){ 0 }, 16))
-			continue; /* no source */
-		vd.deny = pin_denying(&d, P_UDP);
-		vd.pin = vd.deny ? NULL : pin_for_group(&d);
-		vd.allowed = vd.pin != NULL;
-		format_addr(d.family, d.addr, a0, sizeof(a0));
-		snprintf(tip, sizeof(tip), d.family == AF_INET6 ?
-		    "--allow udp:[%s]" : "--allow udp:%s", a0);
-		if ((err = report(c, &vd)))
-			return EPERM;
-	}
-	c->op = OP_SETSOCKOPT;
-	c->opt_level = level;
-	c->opt_name = name;
-	c->opt_len = (socklen_t)len;
-	return 0;
-}
-
-/* socket() and socketpair() in the addfd mode: netpin makes the socket */
-static int
-on_socket(struct call *c, const struct seccomp_data *a)
-{
-	/* netpin makes sockets in its own network namespace */
-	if (other_ns(c->tid, NS_NET)) {
-		warn_once("own netns", "pid %d is in a network namespace of its "
-		    "own; without pidfd_getfd netpin cannot make its sockets: call "
-		    "denied", (int)c->tid);
-		return EACCES;
-	}
-	c->op = a->nr == SYS_socketpair ? OP_SOCKETPAIR : OP_SOCKET;
-	c->domain = (int)a->args[0];
-	c->type = (int)a->args[1];
-	c->protocol = (int)a->args[2];
-	c->pair = a->args[3];
-	/* a socket's owner and netlink privileges are those of its maker */
-	c->as_task = credentials_differ(c);
-	return 0;
-}
-
-static int
-on_accept(struct call *c, const struct seccomp_data *a)
-{
-	int err, alen;
-
-	c->op = OP_ACCEPT;
-	c->flags = a->nr == SYS_accept4 ? (int)a->args[3] : 0;
-	if (c->flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
-		return EINVAL;
-	if ((err = take_fd(c, (int)a->args[0], &c->fd)))
-		return err;
-	if (a->args[1]) {
-		/* only bounds what netpin writes back: nothing is decided on it;
-		 * like the kernel, a bad length counts once a connection came */
-		if ((err = child_read(c, a->args[2], &alen, sizeof(alen))))
-			c->peer_err = err;
-		else if (alen < 0)
-			c->peer_err = EINVAL;
-		c->peer_addr = a->args[1];
-		c->peer_alen = a->args[2];
-		c->peer_len = (socklen_t)alen;
-	}
-	return 0;
-}
-
-static int
-on_sendto(struct call *c, const struct seccomp_data *a)
-{
-	struct msgbuf *m;
-	size_t len = a->args[2] > INT_MAX ? INT_MAX : (size_t)a->args[2];
-	int err;
-
-	c->op = OP_SEND;
-	c->flags = (int)a->args[3];
-	if (!(c->msg = m = call_alloc(1, sizeof(*m))))
-		return ENOMEM;
-	c->nmsg = c->nsend = 1;
-	if ((err = take_fd(c, (int)a->args[0], &c->fd)) ||
-	    (err = socket_kind(c)) ||
-	    (err = read_sockaddr(c, a->args[4], (int64_t)a->args[5], &m->name,
-	    &m->namelen)))
-		return err;
-	if (a->args[4] && m->namelen == 0 && c->type == SOCK_DGRAM &&
-	    (c->domain == AF_INET || c->domain == AF_INET6))
-		return EINVAL; /* as udp_sendmsg says */
-	if (len > DATA_MAX) {
-		if (c->type != SOCK_STREAM)
-			return EMSGSIZE;
-		len = DATA_MAX; /* a stream sends part */
-	}
-	if (!(m->data = call_alloc(1, len)))
-		return ENOMEM;
-	m->len = len;
-	if ((err = child_read(c, a->args[1], m->data, len)))
-		return err;
-	if (!still_pending(c))
-		return ENOENT; /* gone: answered in vain */
-	if ((err = vet_msg_name(c, m, "sendto")))
-		return err;
-	return 0;
-}
-
-static int
-on_sendmsg(struct call *c, const struct seccomp_data *a)
-{
-	struct kmsghdr h = { 0 };
-	int err;
-
-	c->op = OP_SEND;
-	c->flags = (int)a->args[2];
-	if (!(c->msg = call_alloc(1, sizeof(*c->msg))))
-		return ENOMEM;
-	c->nmsg = c->nsend = 1;
-	if ((err = take_fd(c, (int)a->args[0], &c->fd)) ||
-	    (err = socket_kind(c)) ||
-	    (err = child_read(c, a->args[1], &h, sizeof(h))) ||
-	    (err = read_msg(c, &h, &c->msg[0], DATA_MAX)))
-		return err;
-	if (!still_pending(c))
-		return ENOENT; /* gone: answered in vain */
-	if ((err = vet_msg_name(c, &c->msg[0], "sendmsg")))
-		return err;
-	return 0;
-}
-
-static int
-sendmmsg_with(struct call *c, const struct seccomp_data *a, struct kmmsghdr *vec)
-{
-	unsigned vlen = a->args[2] > KIOV_MAX ? KIOV_MAX : (unsigned)a->args[2];
-	size_t budget = CALL_DATA_MAX;
-	int err;
-
-	c->op = OP_SEND;
-	c->is_mmsg = 1;
-	c->flags = (int)a->args[3];
-	c->mmsg_vec = a->args[1];
-	if ((err = take_fd(c, (int)a->args[0], &c->fd)) ||
-	    (err = socket_kind(c)))
-		return err;
-	if (vlen == 0) {
-		c->op = OP_NONE; /* the kernel's answer: 0 messages sent */
-		return 0;
-	}
-	if ((err = child_read(c, a->args[1], vec, vlen * sizeof(vec[0]))))
-		return err;
-	if (!(c->msg = call_alloc(vlen, sizeof(*c->msg))))
-		return ENOMEM;
-	/* like the kernel: send up to the first bad message, then say how many */
-	for (c->nmsg = 0; c->nmsg < vlen && budget > 0; c->nmsg++) {
-		struct msgbuf *m = &c->msg[c->nmsg];
-
-		if ((err = read_msg(c, &vec[c->nmsg].hdr, m,
-		    budget < DATA_MAX ? budget : DATA_MAX))) {
-			c->late_err = err;
-			c->nmsg++; /* so that call_free sees what it holds */
-			break;
-		}
-		budget -= m->len;
-	}
-	if (!still_pending(c))
-		return ENOENT; /* gone: answered in vain */
-	/* send only the vetted messages before the first bad or denied one */
-	for (c->nsend = 0; c->nsend < c->nmsg; c->nsend++) {
-		if (c->late_err && c->nsend == c->nmsg - 1) {
-			err = c->late_err;
-			break;
-		}
-		if ((err = vet_msg_name(c, &c->msg[c->nsend], "sendmsg")))
-			break;
-	}
-	return c->nsend == 0 ? err : 0;
-}
-
-static int
-on_sendmmsg(struct call *c, const struct seccomp_data *a)
-{
-	/* netpin's copy of the vector; 64 KiB, per call: any receiver */
-	struct kmmsghdr *vec = call_alloc(KIOV_MAX, sizeof(*vec));
-	int err;
-
-	if (!vec)
-		return ENOMEM;
-	err = sendmmsg_with(c, a, vec);
-	free(vec);
-	return err;
-}
-
-/* ---- pinned DNS for the command ------------------------------------------- */
 /*
  * Every DNS query of the command (UDP or TCP to port 53 of any address,
  * unless a rule names that server and port) is carried to netpin's own
@@ -6856,6 +5452,823 @@ on_recvfrom(struct call *c, const struct seccomp_data *a)
 	return 0;
 }
 
+/* ---- vetting ------------------------------------------------------------ */
+
+/* ---- on netpin's copies, after still_pending() -------------------------- */
+
+/*
+ * What kind of call this is: on a unix or netlink socket, local (not
+ * egress; made as the command when the kernel would judge it by the
+ * caller: a pathname, or credentials that differ), else TCP or UDP as the
+ * socket really is.  Returns P_LOCAL, P_TCP, P_UDP, or 0: refused (no
+ * socket() of another kind passes the filter).
+ */
+static int
+call_kind(struct call *c, const struct sockaddr_storage *ss, socklen_t len)
+{
+	switch (c->domain) {
+	case AF_UNIX:
+	case AF_NETLINK:
+		if (ss && unix_path_named(ss, len))
+			c->as_task = 1;
+		else if (!c->as_task)
+			c->as_task = credentials_differ(c);
+		return P_LOCAL;
+	case AF_INET:
+	case AF_INET6:
+		return socket_proto(c);
+	}
+	return 0;
+}
+
+static int
+vet_connect(struct call *c)
+{
+	struct dest d;
+	int proto, rc;
+
+	if ((proto = call_kind(c, &c->addr, c->addrlen)) == P_LOCAL)
+		return 0;
+	if (!proto)
+		return EACCES;
+	rc = sockaddr_dest(&c->addr, c->addrlen, c->domain, 0, &d);
+	if (rc <= 0)
+		return -rc; /* malformed, or AF_UNSPEC: disconnect */
+	if (resolve_unspecified(c->fd, &d))
+		dest_store(&d, &c->addr);
+	if (d.port == 53 && !dns_server_allowed(&d, proto))
+		return redirect_dns(c, &d, proto, &c->addr, &c->addrlen);
+	return decide_dest(c, "connect", proto, &d);
+}
+
+static int
+task_has_cap(pid_t tid, int cap)
+{
+	char v[64];
+
+	if (task_status(tid, "CapEff", v, sizeof(v)))
+		return 0;
+	return (strtoull(v, NULL, 16) >> cap) & 1;
+}
+
+static int
+vet_bind(struct call *c)
+{
+	char tip[32];
+	struct dest d;
+	struct verdict v = { "bind", P_TCP, &d, NULL, 0, 1, tip, NULL };
+	int rc;
+
+	if ((v.proto = call_kind(c, &c->addr, c->addrlen)) == P_LOCAL)
+		return 0;
+	if (!v.proto)
+		return EACCES;
+	rc = sockaddr_dest(&c->addr, c->addrlen, c->domain, 1, &d);
+	if (rc < 0)
+		return -rc;
+	if (rc == ADDR_NONE)
+		return EAFNOSUPPORT; /* AF_UNSPEC on IPv6: never performed */
+	if (c->addr.ss_family == AF_UNSPEC)
+		dest_store(&d, &c->addr);
+	/* with ip_nonlocal_bind the kernel would bind any address: a source
+	 * address is still the kernel's choice or one of the machine's own */
+	if (probed.nonlocal_bind[d.family == AF_INET6] &&
+	    memcmp(d.addr, (uint8_t[16]){ 0 }, 16) && !addr_is_local(&d)) {
+		warn_once("nonlocal bind", "pid %d binds an address that is not "
+		    "the machine's own (ip_nonlocal_bind is set): call denied",
+		    (int)c->tid);
+		return EADDRNOTAVAIL;
+	}
+	if (d.port == 0)
+		return 0; /* an ephemeral port: always */
+	v.allowed = nbind_ports > 0 && ports_match(bind_ports, nbind_ports, d.port);
+	snprintf(tip, sizeof(tip), "--bind %u", d.port);
+	if (report(c, &v))
+		return EACCES;
+	/* never bind for the command a port the kernel would refuse it */
+	if (d.port < probed.unpriv_port_start &&
+	    !task_has_cap(c->tid, CAP_NET_BIND_SERVICE_))
+		return EACCES;
+	return 0;
+}
+
+/*
+ * listen() on an INET socket: only on a port given to --bind.  An unbound
+ * socket, or one bound to an ephemeral port, would take incoming
+ * connections that no rule allowed.
+ */
+static int
+vet_listen(struct call *c)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char tip[32];
+	struct dest d;
+	struct verdict v = { "listen", P_TCP, &d, NULL, 0, 1, tip, NULL };
+
+	if ((v.proto = call_kind(c, NULL, 0)) == P_LOCAL)
+		return 0;
+	if (!v.proto)
+		return EACCES;
+	if (getsockname(c->fd, (struct sockaddr *)&ss, &len) ||
+	    sockaddr_dest(&ss, len, c->domain, 0, &d) != ADDR_DEST)
+		return step_failed("getsockname", c, c->fd, errno ? errno : EINVAL);
+	v.allowed = d.port && nbind_ports > 0 &&
+	    ports_match(bind_ports, nbind_ports, d.port);
+	if (d.port)
+		snprintf(tip, sizeof(tip), "--bind %u", d.port);
+	else
+		snprintf(tip, sizeof(tip), "bind a --bind port first");
+	return report(c, &v);
+}
+
+/* The address of one message to send. */
+static int
+vet_msg_name(struct call *c, struct msgbuf *m, const char *verb)
+{
+	struct dest d;
+	int proto, rc;
+
+	proto = call_kind(c, m->namelen ? &m->name : NULL, m->namelen);
+	if (proto == P_LOCAL)
+		return 0;
+	if (m->namelen == 0)
+		return 0; /* the connected peer, vetted at connect */
+	if (!proto)
+		return EACCES;
+	if (proto == P_TCP && !(c->flags & MSG_FASTOPEN)) {
+		m->namelen = 0; /* TCP ignores it; make sure it does */
+		return 0;
+	}
+	rc = sockaddr_dest(&m->name, m->namelen, c->domain, proto == P_UDP, &d);
+	if (rc < 0)
+		return -rc;
+	if (rc == ADDR_NONE) {
+		m->namelen = 0; /* AF_UNSPEC on IPv6 means none: make sure */
+		return 0;
+	}
+	if (resolve_unspecified(c->fd, &d) || m->name.ss_family == AF_UNSPEC)
+		dest_store(&d, &m->name);
+	if (d.port == 53 && !dns_server_allowed(&d, proto)) {
+		/* the responder answers the source it sees: the socket's own */
+		if (m->src_set) {
+			warn_once("dns pktinfo", "pid %d sends DNS with a chosen source "
+			    "address (IP_PKTINFO): call denied", (int)c->tid);
+			return EACCES;
+		}
+		return redirect_dns(c, &d, proto, &m->name, &m->namelen);
+	}
+	return decide_dest(c, verb, proto, &d);
+}
+
+/* ---- reading messages out of the command -------------------------------- */
+
+struct kcmsghdr {
+	uint64_t len;
+	int32_t level;
+	int32_t type;
+};
+_Static_assert(sizeof(struct kcmsghdr) == 16, "cmsghdr ABI");
+#define KCMSG_ALIGN(n) (((n) + 7) & ~(size_t)7)
+
+/* Control messages netpin passes on; others (IP options, routing headers,
+ * marks) could change where a packet goes or use netpin's privileges. */
+static int
+cmsg_allowed(int level, int type)
+{
+	switch (level) {
+	case SOL_SOCKET:
+		return type == SCM_RIGHTS || type == SCM_CREDENTIALS ||
+		    type == 37 /* SO_TIMESTAMPING_OLD */ || type == 61 /* SCM_TXTIME */;
+	case IPPROTO_IP:
+		return type == IP_PKTINFO || type == IP_TTL || type == IP_TOS;
+	case IPPROTO_IPV6:
+		return type == IPV6_PKTINFO || type == IPV6_HOPLIMIT ||
+		    type == IPV6_TCLASS || type == 62 /* IPV6_DONTFRAG */;
+	case SOL_UDP:
+		return type == UDP_SEGMENT;
+	}
+	return 0;
+}
+
+/* fd's "mnt_id" and "ino" in fdinfo text: one open file's identity */
+static int
+fdinfo_file(const char *info, char *id, size_t len)
+{
+	char mnt[32], ino[32];
+
+	if (status_field(info, "mnt_id", mnt, sizeof(mnt)) ||
+	    status_field(info, "ino", ino, sizeof(ino)))
+		return -1;
+	snprintf(id, len, "%s:%s", mnt, ino);
+	return 0;
+}
+
+static int
+read_fdinfo(pid_t pid, int fd, char *info, size_t len)
+{
+	char path[64];
+	int fi, n;
+
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", (int)pid, fd);
+	if ((fi = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	n = (int)read(fi, info, len - 1);
+	close(fi);
+	info[n > 0 ? n : 0] = '\0';
+	return n > 0 ? 0 : -1;
+}
+
+/*
+ * The addfd mode cannot take a descriptor that is not a socket: one passed
+ * with SCM_RIGHTS is opened again through /proc/TID/fd, if it is a pipe, a
+ * FIFO or a regular file (memfds too), with no more access than the
+ * command's own (its access mode, never from an O_PATH one), FIFOs without
+ * blocking.  The command's peer gets a file of its own offset and status
+ * flags.  A privileged netpin does not open for the command: refused.
+ * Returns 0 (*out: netpin's descriptor) or an errno.
+ */
+static int
+reopen_passed(const struct call *c, int theirs, int *out)
+{
+	char path[64], info[512], flags[32], was[80], now[80];
+	struct stat before;
+	unsigned long fl;
+	int fd;
+
+	if (probed.privileged)
+		goto refused;
+	/* the access mode and the file it belongs to, read together */
+	if (read_fdinfo(c->tid, theirs, info, sizeof(info)) ||
+	    status_field(info, "flags", flags, sizeof(flags)) ||
+	    fdinfo_file(info, was, sizeof(was)))
+		goto refused;
+	fl = strtoul(flags, NULL, 8);
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)c->tid, theirs);
+	if ((fl & O_PATH) || stat(path, &before) ||
+	    !(S_ISFIFO(before.st_mode) || S_ISREG(before.st_mode)))
+		goto refused;
+	fd = open(path, (int)(fl & (O_ACCMODE | O_APPEND)) | O_CLOEXEC | O_NOCTTY |
+	    (S_ISFIFO(before.st_mode) ? O_NONBLOCK : 0));
+	if (fd < 0)
+		return errno;
+	/* the file opened is the one whose mode was read (no swap of fd theirs
+	 * meanwhile): else B's mode would open A */
+	if (read_fdinfo(probed.pid, fd, info, sizeof(info)) ||
+	    fdinfo_file(info, now, sizeof(now)) || strcmp(was, now)) {
+		close(fd);
+		goto refused;
+	}
+	*out = fd;
+	return 0;
+refused:
+	warn_once("passed fd", "pid %d passes a file descriptor (fd %d) that netpin "
+	    "cannot open again without pidfd_getfd (only pipes, FIFOs and files, "
+	    "by an unprivileged netpin): call denied", (int)c->tid, theirs);
+	return EACCES;
+}
+
+/* Check netpin's copy of the control data; take SCM_RIGHTS fds into netpin. */
+/*
+ * An IP_PKTINFO / IPV6_PKTINFO source address: unspecified (the kernel
+ * chooses) or one of the machine's own.  Returns 0 or EACCES.
+ */
+static int
+vet_pktinfo(const struct call *c, struct msgbuf *m, const struct kcmsghdr *h,
+    const char *data)
+{
+	struct dest d = { 0 };
+	size_t len = h->len - sizeof(*h);
+	static const uint8_t zero[16];
+
+	if (h->level == IPPROTO_IP && h->type == IP_PKTINFO &&
+	    len >= sizeof(struct in_pktinfo)) {
+		d.family = AF_INET;
+		memcpy(d.addr, data + offsetof(struct in_pktinfo, ipi_spec_dst), 4);
+	} else if (h->level == IPPROTO_IPV6 && h->type == IPV6_PKTINFO &&
+	    len >= sizeof(struct in6_pktinfo)) {
+		d.family = AF_INET6;
+		memcpy(d.addr, data + offsetof(struct in6_pktinfo, ipi6_addr), 16);
+	} else {
+		return 0;
+	}
+	if (!memcmp(d.addr, zero, 16))
+		return 0;
+	m->src_set = 1;
+	if (addr_is_local(&d))
+		return 0;
+	warn_once("pktinfo", "pid %d sends with a source address that is not "
+	    "the machine's own (IP_PKTINFO): call denied", (int)c->tid);
+	return EACCES;
+}
+
+static int
+take_control(struct call *c, struct msgbuf *m)
+{
+	size_t off = 0;
+	int err;
+
+	while (m->controllen - off >= sizeof(struct kcmsghdr)) {
+		struct kcmsghdr h;
+		size_t nfd;
+
+		memcpy(&h, m->control + off, sizeof(h));
+		if (h.len < sizeof(h) || h.len > m->controllen - off)
+			return EINVAL;
+		if (!cmsg_allowed(h.level, h.type)) {
+			warnx("control message level %d type %d refused (pid %d)",
+			    h.level, h.type, (int)c->tid);
+			return EACCES;
+		}
+		if ((err = vet_pktinfo(c, m, &h, m->control + off + sizeof(h))))
+			return err;
+		if (h.level == SOL_SOCKET && h.type == SCM_RIGHTS) {
+			nfd = (h.len - sizeof(h)) / sizeof(int);
+			if (nfd > 253) /* SCM_MAX_FD */
+				return EINVAL;
+			for (size_t i = 0; i < nfd; i++) {
+				int theirs, ours;
+				char *slot = m->control + off + sizeof(h) + i * sizeof(int);
+
+				memcpy(&theirs, slot, sizeof(int));
+				if ((err = take_fd(c, theirs, &ours)) == ENOTSOCK &&
+				    probed.addfd_mode)
+					err = reopen_passed(c, theirs, &ours);
+				else if (!err && probed.addfd_mode)
+					held_in_flight(ours);
+				if (err)
+					return err;
+				if (fds_push(&m->fds, &m->nfds, ours)) {
+					close(ours);
+					return ENOMEM;
+				}
+				memcpy(slot, &ours, sizeof(int));
+			}
+		}
+		off += KCMSG_ALIGN(h.len);
+		if (off > m->controllen)
+			break;
+	}
+	return 0;
+}
+
+/*
+ * One message of the command, read as the kernel's sendmsg would:
+ * address, data (at most budget bytes; a stream socket sends part),
+ * control.  Returns 0 or the errno for the command.
+ */
+static int
+read_msg(struct call *c, const struct kmsghdr *h, struct msgbuf *m, size_t budget)
+{
+	struct kiovec kiov[KIOV_MAX];
+	struct iovec remote[KIOV_MAX];
+	unsigned n = 0;
+	size_t total = 0;
+	int err;
+
+	if ((int32_t)h->namelen < 0)
+		return EINVAL;
+	if (h->name && h->namelen) {
+		m->namelen = h->namelen > sizeof(m->name) ? sizeof(m->name) : h->namelen;
+		if ((err = child_read(c, h->name, &m->name, m->namelen)))
+			return err;
+	}
+	if (h->iovlen > KIOV_MAX)
+		return EMSGSIZE;
+	if ((err = child_read(c, h->iov, kiov, h->iovlen * sizeof(kiov[0]))))
+		return err;
+	for (unsigned i = 0; i < h->iovlen; i++) {
+		size_t take = kiov[i].len;
+
+		if ((int64_t)kiov[i].len < 0)
+			return EINVAL;
+		if (take > budget - total) {
+			if (c->type != SOCK_STREAM)
+				return EMSGSIZE;
+			take = budget - total; /* a stream sends part */
+		}
+		if (take == 0)
+			continue;
+		remote[n].iov_base = (void *)(uintptr_t)kiov[i].base;
+		remote[n++].iov_len = take;
+		total += take;
+	}
+	if (!(m->data = call_alloc(1, total)))
+		return ENOMEM;
+	m->len = total;
+	if ((err = child_readv(c, remote, n, m->data, total)))
+		return err;
+	if (h->controllen > INT_MAX || h->controllen > CTL_MAX)
+		return ENOBUFS;
+	if (h->controllen) {
+		if (!(m->control = call_alloc(1, h->controllen)))
+			return ENOMEM;
+		m->controllen = h->controllen;
+		if ((err = child_read(c, h->control, m->control, m->controllen)))
+			return err;
+		return take_control(c, m);
+	}
+	return 0;
+}
+
+/* ---- handlers ----------------------------------------------------------- */
+
+/* ---- one handler per system call ---------------------------------------- */
+
+static int
+on_connect_or_bind(struct call *c, const struct seccomp_data *a)
+{
+	int err;
+
+	c->op = a->nr == SYS_bind ? OP_BIND : OP_CONNECT;
+	if ((err = take_fd(c, (int)a->args[0], &c->fd)) ||
+	    (err = read_sockaddr(c, a->args[1], (int64_t)a->args[2], &c->addr,
+	    &c->addrlen)))
+		return err;
+	/* what netpin took and read belongs to this call if it is still pending */
+	if (!still_pending(c))
+		return ENOENT; /* gone: answered in vain */
+	if ((err = socket_kind(c)) ||
+	    (err = c->op == OP_BIND ? vet_bind(c) : vet_connect(c)))
+		return err;
+	return 0;
+}
+
+static int
+on_listen(struct call *c, const struct seccomp_data *a)
+{
+	int err;
+
+	c->op = OP_LISTEN;
+	c->backlog = (int)a->args[1];
+	/* no memory is read: the decision is on the socket netpin took */
+	if ((err = take_fd(c, (int)a->args[0], &c->fd)) ||
+	    (err = socket_kind(c)) || (err = vet_listen(c)))
+		return err;
+	return 0;
+}
+
+/* socket() and socketpair() in the addfd mode: netpin makes the socket */
+static int
+on_socket(struct call *c, const struct seccomp_data *a)
+{
+	/* netpin makes sockets in its own network namespace */
+	if (other_ns(c->tid, NS_NET)) {
+		warn_once("own netns", "pid %d is in a network namespace of its "
+		    "own; without pidfd_getfd netpin cannot make its sockets: call "
+		    "denied", (int)c->tid);
+		return EACCES;
+	}
+	c->op = a->nr == SYS_socketpair ? OP_SOCKETPAIR : OP_SOCKET;
+	c->domain = (int)a->args[0];
+	c->type = (int)a->args[1];
+	c->protocol = (int)a->args[2];
+	c->pair = a->args[3];
+	/* a socket's owner and netlink privileges are those of its maker */
+	c->as_task = credentials_differ(c);
+	return 0;
+}
+
+static int
+on_accept(struct call *c, const struct seccomp_data *a)
+{
+	int err, alen;
+
+	c->op = OP_ACCEPT;
+	c->flags = a->nr == SYS_accept4 ? (int)a->args[3] : 0;
+	if (c->flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
+		return EINVAL;
+	if ((err = take_fd(c, (int)a->args[0], &c->fd)))
+		return err;
+	if (a->args[1]) {
+		/* only bounds what netpin writes back: nothing is decided on it;
+		 * like the kernel, a bad length counts once a connection came */
+		if ((err = child_read(c, a->args[2], &alen, sizeof(alen))))
+			c->peer_err = err;
+		else if (alen < 0)
+			c->peer_err = EINVAL;
+		c->peer_addr = a->args[1];
+		c->peer_alen = a->args[2];
+		c->peer_len = (socklen_t)alen;
+	}
+	return 0;
+}
+
+static int
+on_sendto(struct call *c, const struct seccomp_data *a)
+{
+	struct msgbuf *m;
+	size_t len = a->args[2] > INT_MAX ? INT_MAX : (size_t)a->args[2];
+	int err;
+
+	c->op = OP_SEND;
+	c->flags = (int)a->args[3];
+	if (!(c->msg = m = call_alloc(1, sizeof(*m))))
+		return ENOMEM;
+	c->nmsg = c->nsend = 1;
+	if ((err = take_fd(c, (int)a->args[0], &c->fd)) ||
+	    (err = socket_kind(c)) ||
+	    (err = read_sockaddr(c, a->args[4], (int64_t)a->args[5], &m->name,
+	    &m->namelen)))
+		return err;
+	if (a->args[4] && m->namelen == 0 && c->type == SOCK_DGRAM &&
+	    (c->domain == AF_INET || c->domain == AF_INET6))
+		return EINVAL; /* as udp_sendmsg says */
+	if (len > DATA_MAX) {
+		if (c->type != SOCK_STREAM)
+			return EMSGSIZE;
+		len = DATA_MAX; /* a stream sends part */
+	}
+	if (!(m->data = call_alloc(1, len)))
+		return ENOMEM;
+	m->len = len;
+	if ((err = child_read(c, a->args[1], m->data, len)))
+		return err;
+	if (!still_pending(c))
+		return ENOENT; /* gone: answered in vain */
+	if ((err = vet_msg_name(c, m, "sendto")))
+		return err;
+	return 0;
+}
+
+static int
+on_sendmsg(struct call *c, const struct seccomp_data *a)
+{
+	struct kmsghdr h = { 0 };
+	int err;
+
+	c->op = OP_SEND;
+	c->flags = (int)a->args[2];
+	if (!(c->msg = call_alloc(1, sizeof(*c->msg))))
+		return ENOMEM;
+	c->nmsg = c->nsend = 1;
+	if ((err = take_fd(c, (int)a->args[0], &c->fd)) ||
+	    (err = socket_kind(c)) ||
+	    (err = child_read(c, a->args[1], &h, sizeof(h))) ||
+	    (err = read_msg(c, &h, &c->msg[0], DATA_MAX)))
+		return err;
+	if (!still_pending(c))
+		return ENOENT; /* gone: answered in vain */
+	if ((err = vet_msg_name(c, &c->msg[0], "sendmsg")))
+		return err;
+	return 0;
+}
+
+static int
+sendmmsg_with(struct call *c, const struct seccomp_data *a, struct kmmsghdr *vec)
+{
+	unsigned vlen = a->args[2] > KIOV_MAX ? KIOV_MAX : (unsigned)a->args[2];
+	size_t budget = CALL_DATA_MAX;
+	int err;
+
+	c->op = OP_SEND;
+	c->is_mmsg = 1;
+	c->flags = (int)a->args[3];
+	c->mmsg_vec = a->args[1];
+	if ((err = take_fd(c, (int)a->args[0], &c->fd)) ||
+	    (err = socket_kind(c)))
+		return err;
+	if (vlen == 0) {
+		c->op = OP_NONE; /* the kernel's answer: 0 messages sent */
+		return 0;
+	}
+	if ((err = child_read(c, a->args[1], vec, vlen * sizeof(vec[0]))))
+		return err;
+	if (!(c->msg = call_alloc(vlen, sizeof(*c->msg))))
+		return ENOMEM;
+	/* like the kernel: send up to the first bad message, then say how many */
+	for (c->nmsg = 0; c->nmsg < vlen && budget > 0; c->nmsg++) {
+		struct msgbuf *m = &c->msg[c->nmsg];
+
+		if ((err = read_msg(c, &vec[c->nmsg].hdr, m,
+		    budget < DATA_MAX ? budget : DATA_MAX))) {
+			c->late_err = err;
+			c->nmsg++; /* so that call_free sees what it holds */
+			break;
+		}
+		budget -= m->len;
+	}
+	if (!still_pending(c))
+		return ENOENT; /* gone: answered in vain */
+	/* send only the vetted messages before the first bad or denied one */
+	for (c->nsend = 0; c->nsend < c->nmsg; c->nsend++) {
+		if (c->late_err && c->nsend == c->nmsg - 1) {
+			err = c->late_err;
+			break;
+		}
+		if ((err = vet_msg_name(c, &c->msg[c->nsend], "sendmsg")))
+			break;
+	}
+	return c->nsend == 0 ? err : 0;
+}
+
+static int
+on_sendmmsg(struct call *c, const struct seccomp_data *a)
+{
+	/* netpin's copy of the vector; 64 KiB, per call: any receiver */
+	struct kmmsghdr *vec = call_alloc(KIOV_MAX, sizeof(*vec));
+	int err;
+
+	if (!vec)
+		return ENOMEM;
+	err = sendmmsg_with(c, a, vec);
+	free(vec);
+	return err;
+}
+
+/* ---- calls netpin cannot mediate: refused, and said --------------------- */
+
+static const struct refused_opt {
+	int level, name;
+	const char *label;
+} refused_opts[] = {
+	{ IPPROTO_IP, IP_OPTIONS, "IP_OPTIONS" },
+	{ IPPROTO_IP, IP_RETOPTS, "IP_RETOPTS" },
+	{ IPPROTO_IP, IP_FREEBIND_, "IP_FREEBIND" },
+	{ IPPROTO_IP, IP_TRANSPARENT_, "IP_TRANSPARENT" },
+	{ IPPROTO_IPV6, IPV6_RTHDR, "IPV6_RTHDR" },
+	{ IPPROTO_IPV6, IPV6_ADDRFORM_, "IPV6_ADDRFORM" },
+	{ IPPROTO_IPV6, IPV6_2292RTHDR_, "IPV6_2292RTHDR" },
+	{ IPPROTO_IPV6, IPV6_2292PKTOPTIONS_, "IPV6_2292PKTOPTIONS" },
+	{ IPPROTO_IPV6, IPV6_FREEBIND_, "IPV6_FREEBIND" },
+	{ IPPROTO_IPV6, IPV6_TRANSPARENT_, "IPV6_TRANSPARENT" },
+	{ IPPROTO_IPV6, IPV6_PKTINFO, "IPV6_PKTINFO" },
+};
+
+static const struct refused_opt *
+refused_opt(int level, int name)
+{
+	for (size_t i = 0; i < sizeof(refused_opts) / sizeof(refused_opts[0]); i++)
+		if (refused_opts[i].level == level && refused_opts[i].name == name)
+			return &refused_opts[i];
+	return NULL;
+}
+
+/* The errno the filter's socket() rule gives, or 0: not refused. */
+static int
+socket_refusal(const struct seccomp_data *a)
+{
+	int family = (int)a->args[0], proto = (int)a->args[2];
+	int type = (int)a->args[1] & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+	if (a->nr == SYS_socketpair)
+		return family == AF_UNIX ? 0 : EAFNOSUPPORT;
+	if (family == AF_UNIX || family == AF_NETLINK)
+		return 0;
+	if (family != AF_INET && family != AF_INET6)
+		return EAFNOSUPPORT;
+	if (type != SOCK_STREAM && type != SOCK_DGRAM)
+		return ESOCKTNOSUPPORT;
+	if (proto != 0 && proto != IPPROTO_TCP && proto != IPPROTO_UDP)
+		return EPROTONOSUPPORT;
+	return 0;
+}
+
+static int
+on_refused_socket(struct call *c, const struct seccomp_data *a, int err)
+{
+	char what[96];
+
+	snprintf(what, sizeof(what), "family %d, type %d, protocol %d",
+	    (int)a->args[0], (int)a->args[1] & ~(SOCK_NONBLOCK | SOCK_CLOEXEC),
+	    (int)a->args[2]);
+	return report_unmediated(c, a->nr == SYS_socketpair ? "socketpair" :
+	    "socket", what, "netpin mediates TCP and UDP over IPv4 and IPv6 (and "
+	    "unix and netlink sockets) only", err);
+}
+
+static int
+on_io_uring(struct call *c, const struct seccomp_data *a)
+{
+	return report_unmediated(c, "io_uring", a->nr == SYS_io_uring_setup ?
+	    "setup" : a->nr == SYS_io_uring_enter ? "enter" : "register",
+	    "its operations would bypass netpin; programs fall back to plain "
+	    "system calls", ENOSYS);
+}
+
+/* A rule allows UDP to this group (or source) address, whatever its ports. */
+static const struct pin *
+pin_for_group(const struct dest *d)
+{
+	int n = __atomic_load_n(&npins, __ATOMIC_ACQUIRE);
+
+	for (int i = 0; i < n; i++)
+		if (!pins[i].rule->deny && pins[i].family == d->family &&
+		    (pins[i].rule->protos & P_UDP) &&
+		    prefix_match(pins[i].addr, d->addr, pins[i].plen))
+			return &pins[i];
+	return NULL;
+}
+
+/* The group and source addresses a membership option names, as
+ * sockaddrs, from netpin's copy of its value.  Returns 0 or an errno. */
+static int
+membership_addrs(int level, int name, const uint8_t *v, size_t len,
+    struct sockaddr_storage ss[2], int *n)
+{
+	struct sockaddr_in *sin = (void *)&ss[0];
+	struct sockaddr_in6 *sin6 = (void *)&ss[0];
+
+	memset(ss, 0, 2 * sizeof(*ss));
+	*n = 1;
+	switch (level == IPPROTO_IP || name >= MCAST_JOIN_GROUP_ ? name : -name) {
+	case IP_ADD_MEMBERSHIP_: case IP_DROP_MEMBERSHIP_:
+	case IP_UNBLOCK_SOURCE_: case IP_BLOCK_SOURCE_:
+	case IP_ADD_SOURCE_MEMBERSHIP_: case IP_DROP_SOURCE_MEMBERSHIP_:
+		if (len < (name >= IP_UNBLOCK_SOURCE_ ? 12u : 8u))
+			return EINVAL;
+		sin->sin_family = AF_INET;
+		memcpy(&sin->sin_addr, v, 4);
+		if (name >= IP_UNBLOCK_SOURCE_) { /* struct ip_mreq_source */
+			sin = (void *)&ss[1];
+			sin->sin_family = AF_INET;
+			memcpy(&sin->sin_addr, v + 8, 4);
+			*n = 2;
+		}
+		return 0;
+	case -IPV6_ADD_MEMBERSHIP_: case -IPV6_DROP_MEMBERSHIP_:
+	case -IPV6_JOIN_ANYCAST_: case -IPV6_LEAVE_ANYCAST_:
+		if (len < sizeof(struct ipv6_mreq))
+			return EINVAL;
+		sin6->sin6_family = AF_INET6;
+		memcpy(&sin6->sin6_addr, v, 16);
+		return 0;
+	case MCAST_JOIN_GROUP_: case MCAST_LEAVE_GROUP_:
+		if (len < sizeof(struct group_req))
+			return EINVAL;
+		memcpy(&ss[0], v + offsetof(struct group_req, gr_group), sizeof(ss[0]));
+		return 0;
+	case MCAST_BLOCK_SOURCE_: case MCAST_UNBLOCK_SOURCE_:
+	case MCAST_JOIN_SOURCE_GROUP_: case MCAST_LEAVE_SOURCE_GROUP_:
+		if (len < sizeof(struct group_source_req))
+			return EINVAL;
+		memcpy(&ss[0], v + offsetof(struct group_source_req, gsr_group),
+		    sizeof(ss[0]));
+		memcpy(&ss[1], v + offsetof(struct group_source_req, gsr_source),
+		    sizeof(ss[1]));
+		*n = 2;
+		return 0;
+	}
+	return EPERM; /* IP_MSFILTER, MCAST_MSFILTER: lists of sources */
+}
+
+/*
+ * A multicast join, leave or source filter: the reports the kernel then
+ * sends carry the group and source addresses, so a rule must allow UDP to
+ * each of them.  Decided on netpin's copy of the value and performed with
+ * it on netpin's duplicate of the socket.
+ */
+static int
+on_setsockopt(struct call *c, const struct seccomp_data *a)
+{
+	int level = (int)a->args[1], name = (int)a->args[2], n, err;
+	uint8_t *v = c->opt_val;
+	size_t len = (uint32_t)a->args[4] < sizeof(c->opt_val) ?
+	    (uint32_t)a->args[4] : sizeof(c->opt_val);
+	struct sockaddr_storage ss[2];
+	char tip[DEST_TEXT_MAX + 32], a0[INET6_ADDRSTRLEN];
+	const struct refused_opt *ro;
+
+	if ((ro = refused_opt(level, name)))
+		return report_unmediated(c, "setsockopt", ro->label,
+		    "it would choose a packet's route or source address", EPERM);
+	if ((int)a->args[4] < 0)
+		return EINVAL;
+	if ((err = take_fd(c, (int)a->args[0], &c->fd)) ||
+	    (err = child_read(c, a->args[3], v, len)))
+		return err;
+	/* what netpin took and read belongs to this call if it is still pending */
+	if (!still_pending(c))
+		return ENOENT; /* gone: answered in vain */
+	if ((err = membership_addrs(level, name, v, len, ss, &n)))
+		return err;
+	for (int i = 0; i < n; i++) {
+		struct dest d;
+		struct verdict vd = { "join", P_UDP, &d, NULL, 0, 1, tip, NULL };
+
+		if (sockaddr_dest(&ss[i], sizeof(ss[i]), ss[i].ss_family, 0, &d) !=
+		    ADDR_DEST)
+			return EINVAL;
+		if (i == 1 && !memcmp(d.addr, (uint8_t[16]){ 0 }, 16))
+			continue; /* no source */
+		vd.deny = pin_denying(&d, P_UDP);
+		vd.pin = vd.deny ? NULL : pin_for_group(&d);
+		vd.allowed = vd.pin != NULL;
+		format_addr(d.family, d.addr, a0, sizeof(a0));
+		snprintf(tip, sizeof(tip), d.family == AF_INET6 ?
+		    "--allow udp:[%s]" : "--allow udp:%s", a0);
+		if ((err = report(c, &vd)))
+			return EPERM;
+	}
+	c->op = OP_SETSOCKOPT;
+	c->opt_level = level;
+	c->opt_name = name;
+	c->opt_len = (socklen_t)len;
+	return 0;
+}
+
+/* ---- calls aimed at netpin ---------------------------------------------- */
+
 /* Is tid one of netpin's own threads (its process included)? */
 static int
 is_netpin_thread(pid_t tid)
@@ -6879,7 +6292,6 @@ names_netpin_group(const struct call *c, int user, uint64_t who)
 	}
 	return (uid_t)who == getuid() || (uid_t)who == geteuid();
 }
-
 
 /*
  * prlimit64, setpriority, sched_*, ioprio_set, tkill and pidfd_open aimed
@@ -7010,75 +6422,618 @@ on_socket_call(struct call *c, const struct seccomp_data *a)
 	return on_socket(c, a);
 }
 
-/*
- * Every system call the filter may send to netpin, and its handler: the
- * filter and this table must agree (tests/bpftest.c checks that every call
- * the filter can notify has a row here).
- */
-static const struct handler {
-	int nr;
-	const char *name;
-	/* 0: perform the call as c->op says; else refuse it with this errno */
-	int (*fn)(struct call *, const struct seccomp_data *);
-} handlers[] = {
-	{ SYS_connect, "connect", on_connect_or_bind },
-	{ SYS_bind, "bind", on_connect_or_bind },
-	{ SYS_listen, "listen", on_listen },
-	{ SYS_sendto, "sendto", on_sendto },
-	{ SYS_sendmsg, "sendmsg", on_sendmsg },
-	{ SYS_sendmmsg, "sendmmsg", on_sendmmsg },
-	{ SYS_recvfrom, "recvfrom", on_recvfrom },
-	{ SYS_socket, "socket", on_socket_call },
-	{ SYS_socketpair, "socketpair", on_socket_call },
-	{ SYS_accept, "accept", on_accept },
-	{ SYS_accept4, "accept4", on_accept },
-	{ SYS_setsockopt, "setsockopt", on_setsockopt },
-	{ SYS_io_uring_setup, "io_uring_setup", on_io_uring },
-	{ SYS_io_uring_enter, "io_uring_enter", on_io_uring },
-	{ SYS_io_uring_register, "io_uring_register", on_io_uring },
-	{ SYS_prlimit64, "prlimit64", on_aimed },
-	{ SYS_setpriority, "setpriority", on_aimed },
-	{ SYS_sched_setparam, "sched_setparam", on_aimed },
-	{ SYS_sched_setscheduler, "sched_setscheduler", on_aimed },
-	{ SYS_sched_setaffinity, "sched_setaffinity", on_aimed },
-	{ SYS_sched_setattr, "sched_setattr", on_aimed },
-	{ SYS_ioprio_set, "ioprio_set", on_aimed },
-	{ SYS_tkill, "tkill", on_aimed },
-	{ SYS_pidfd_open, "pidfd_open", on_aimed },
-	{ SYS_ptrace, "ptrace", on_aimed },
-	{ SYS_process_vm_readv, "process_vm_readv", on_aimed },
-	{ SYS_process_vm_writev, "process_vm_writev", on_aimed },
-	{ SYS_kill, "kill", on_aimed },
-	{ SYS_pidfd_send_signal, "pidfd_send_signal", on_pidfd_signal },
-};
+/* ---- performing --------------------------------------------------------- */
 
-static const struct handler *
-handler_for(int nr)
+static void
+send_sigpipe(struct call *c)
 {
-	for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++)
-		if (handlers[i].nr == nr)
-			return &handlers[i];
+	/* the kernel would signal the caller on EPIPE without MSG_NOSIGNAL */
+	if (c->flags & MSG_NOSIGNAL)
+		return;
+	if (c->pidfd < 0) {
+		c->pidfd = open_task(c->tid); /* the addfd mode opens none */
+		c->pidfd_kept = 0;
+	}
+	sys_pidfd_send_signal(c->pidfd, SIGPIPE);
+}
+
+static void
+write_back_lengths(struct call *c, unsigned upto)
+{
+	/* the thread id names the caller only while its call is pending */
+	if (!still_pending(c))
+		return;
+	for (unsigned i = 0; i < upto; i++) {
+		uint32_t len = (uint32_t)c->msg[i].done;
+
+		/* netpin writes only the result the kernel would write */
+		child_write(c, c->mmsg_vec + i * sizeof(struct kmmsghdr) +
+		    offsetof(struct kmmsghdr, len), &len, sizeof(len));
+	}
+}
+
+static int
+unix_path_pinned(const struct call *c, const char *verb,
+    struct sockaddr_storage *ss, socklen_t *len, int *fd)
+{
+	struct sockaddr_un *sun = (void *)ss;
+	char path[sizeof(sun->sun_path) + 1] = "";
+	size_t n = *len - offsetof(struct sockaddr_un, sun_path);
+	struct stat st;
+
+	memcpy(path, sun->sun_path, n < sizeof(sun->sun_path) ? n : sizeof(sun->sun_path));
+	if ((*fd = open(path, O_PATH | O_CLOEXEC)) < 0 || fstat(*fd, &st))
+		return errno;
+	for (int i = 0; i < ndeny_unix; i++)
+		if (st.st_dev == deny_unix[i].dev && st.st_ino == deny_unix[i].ino)
+			return report_unmediated(c, verb, deny_unix[i].path,
+			    opt_no_sysres ? "a unix socket you refused (the system's "
+			    "name service resolves names around pinned DNS)" :
+			    "a unix socket you refused (--deny-unix)", EACCES);
+	memset(ss, 0, sizeof(*ss));
+	sun->sun_family = AF_UNIX;
+	snprintf(sun->sun_path, sizeof(sun->sun_path), "%d", *fd);
+	*len = sizeof(*sun);
+	/* this thread's directory is its own (unshared): netpin's fd table */
+	return fchdir(proc_fd_dir) ? errno : 0;
+}
+
+/*
+ * connect() to a unix socket by path, as the command (in its worker, with
+ * its root, directory and credentials), refusing the sockets of
+ * deny_unix[].  The path is opened (O_PATH) and that file is checked and
+ * connected to, through netpin's /proc/self/fd, so no rename or symlink
+ * swap between the check and the connect changes which socket it is.
+ * Returns 0 or an errno.
+ */
+static int
+connect_unix_checked(struct call *c)
+{
+	int fd = -1, err = unix_path_pinned(c, "connect", &c->addr, &c->addrlen, &fd);
+
+	if (!err && connect(c->fd, (struct sockaddr *)&c->addr, c->addrlen))
+		err = errno;
+	if (fd >= 0)
+		close(fd);
+	return err;
+}
+
+/* A send to a unix socket by path (a datagram), checked the same way: the
+ * message's name becomes netpin's own name for the checked file. */
+static int
+send_unix_checked(struct call *c, struct msgbuf *m)
+{
+	int fd = -1, err;
+
+	if (!ndeny_unix || !c->as_task || c->domain != AF_UNIX || !m->namelen ||
+	    !unix_path_named(&m->name, m->namelen))
+		return 0;
+	err = unix_path_pinned(c, c->is_mmsg ? "sendmmsg" : "sendmsg", &m->name,
+	    &m->namelen, &fd);
+	/* closed with the message */
+	if (fd >= 0 && fds_push(&m->fds, &m->nfds, fd)) {
+		close(fd);
+		return err ? err : ENOMEM;
+	}
+	return err;
+}
+
+/* Would the command's send block (*known: -1 until asked)? */
+static int
+send_blocks(const struct call *c, int *known)
+{
+	if (*known < 0)
+		*known = !(c->flags & MSG_DONTWAIT) && socket_blocks(c->fd);
+	return *known;
+}
+
+/* Returns 1 when answered, 0 when it would block (inline only). */
+static int
+run_send(struct call *c, int may_block)
+{
+	int blocks = -1;          /* asked when it matters: most sends do not */
+	/* no MSG_ZEROCOPY: the kernel would keep pages netpin frees */
+	int flags = (c->flags | MSG_NOSIGNAL) & ~MSG_ZEROCOPY_;
+	int err = 0;
+
+	if (!may_block) {
+		if ((c->flags & MSG_FASTOPEN) && send_blocks(c, &blocks))
+			return 0; /* a blocking fast-open connect */
+		flags |= MSG_DONTWAIT;
+	} else if (!(c->flags & MSG_FASTOPEN)) {
+		flags |= MSG_DONTWAIT; /* a worker waits in wait_socket() */
+	}
+	while (c->next < c->nsend) {
+		struct msgbuf *m = &c->msg[c->next];
+		struct iovec iov = { m->data + m->done, m->len - m->done };
+		struct kmsghdr h = { 0 };
+		long n;
+
+		if ((err = send_unix_checked(c, m)))
+			break;
+
+		h.name = m->namelen ? (uint64_t)(uintptr_t)&m->name : 0;
+		h.namelen = m->namelen;
+		h.iov = (uint64_t)(uintptr_t)&iov;
+		h.iovlen = 1;
+		h.control = m->controllen ? (uint64_t)(uintptr_t)m->control : 0;
+		h.controllen = m->controllen;
+		n = syscall(SYS_sendmsg, c->fd, &h, flags);
+		if (n < 0) {
+			int w;
+
+			if ((errno != EAGAIN && errno != EWOULDBLOCK) ||
+			    !send_blocks(c, &blocks)) {
+				err = errno;
+				break;
+			}
+			if (!may_block)
+				return 0; /* full buffer: finish in a worker */
+			if ((w = wait_socket(c, POLLOUT, SO_SNDTIMEO)) < 0)
+				return 1; /* the caller is gone */
+			if (w) {
+				err = w;
+				break;
+			}
+			continue;
+		}
+		if (n > 0) {
+			/* sent once: no second copy of fds or fast-open */
+			m->controllen = 0;
+			m->namelen = 0;
+			flags &= ~MSG_FASTOPEN;
+		}
+		m->done += (size_t)n;
+		if (m->done < m->len && c->type == SOCK_STREAM &&
+		    send_blocks(c, &blocks)) {
+			if (!may_block)
+				return 0;
+			continue;
+		}
+		c->next++;
+		if (!c->is_mmsg)
+			break;
+	}
+	if (err == EPIPE)
+		send_sigpipe(c);
+	if (c->is_mmsg) {
+		write_back_lengths(c, c->next);
+		if (c->next > 0)
+			answer_call(c, c->next, 0);
+		else
+			answer_call(c, 0, err);
+		return 1;
+	}
+	if (c->msg[0].done > 0 || !err)
+		answer_call(c, (int64_t)c->msg[0].done, 0);
+	else
+		answer_call(c, 0, err);
+	return 1;
+}
+
+/* ---- sockets netpin makes for the command (the addfd mode) -------------- */
+
+static int
+run_socket(struct call *c)
+{
+	int fd = socket(c->domain, c->type | SOCK_CLOEXEC, c->protocol);
+
+	if (fd < 0 || install_fd(c, fd, c->type & SOCK_CLOEXEC, 1) < 0)
+		answer_call(c, 0, errno);
+	return 1;
+}
+
+static int
+run_socketpair(struct call *c)
+{
+	int sv[2], theirs[2], cloexec = c->type & SOCK_CLOEXEC;
+
+	/* like the kernel, put nothing in the command when sv is not
+	 * writable: write back what is there, to find out */
+	if (child_read(c, c->pair, theirs, sizeof(theirs)) ||
+	    child_write(c, c->pair, theirs, sizeof(theirs))) {
+		answer_call(c, 0, EFAULT);
+		return 1;
+	}
+	if (socketpair(c->domain, c->type | SOCK_CLOEXEC, c->protocol, sv)) {
+		answer_call(c, 0, errno);
+		return 1;
+	}
+	if ((theirs[0] = install_fd(c, sv[0], cloexec, 0)) < 0) {
+		int e = errno;
+
+		close(sv[1]);
+		answer_call(c, 0, e);
+		return 1;
+	}
+	if ((theirs[1] = install_fd(c, sv[1], cloexec, 0)) < 0)
+		answer_call(c, 0, errno);
+	else if (child_write(c, c->pair, theirs, sizeof(theirs)))
+		answer_call(c, 0, EFAULT);
+	else
+		answer_call(c, 0, 0);
+	return 1;
+}
+
+/* ---- calls that block: wake timers, accept, connect --------------------- */
+
+/*
+ * A blocking accept, in a worker.  It waits for a connection or the
+ * caller's end (its pidfd), and a timer of the thread's own (SIG_WAKE,
+ * blocked everywhere else) ends the wait with EINTR every SCAN_MS, to see
+ * whether a signal for the caller, or the caller's end, stops the call;
+ * the timer also ends an accept4 that another worker's accept left
+ * waiting.  No connection is taken for a caller that is gone.
+ * Returns the new socket, -1 with errno, or -2: answered or gone.
+ */
+#define SIG_WAKE (SIGRTMIN + 2)
+
+static void
+on_wake(int sig)
+{
+	(void)sig;
+}
+
+/* Before any thread: SIG_WAKE has a handler, and is blocked (inherited). */
+static void
+wake_setup(void)
+{
+	struct sigaction sa;
+	sigset_t wake;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_wake; /* no SA_RESTART: accept4 ends with EINTR */
+	sigemptyset(&wake);
+	sigaddset(&wake, SIG_WAKE);
+	if (sigaction(SIG_WAKE, &sa, NULL) || sigprocmask(SIG_BLOCK, &wake, NULL))
+		die_errno("sigaction(SIG_WAKE)");
+}
+
+/*
+ * Each thread that serves calls has a timer of its own, made on its first
+ * blocking call and kept: armed, it sends the thread SIG_WAKE every
+ * SCAN_MS (unblocked in that thread only, so it can only end that thread's
+ * waits); disarmed, nothing.  A signal raised just before the disarm is
+ * taken (by the empty handler) as timer_settime returns, so none is left
+ * for the thread's next call.
+ */
+static __thread timer_t wake_timer;
+static __thread int wake_timer_made;
+
+/* Arm (on: 0 or -1) or disarm (errno kept) this thread's timer. */
+static int
+wake_arm(int on)
+{
+	static const struct itimerspec off;
+	struct itimerspec every = { { 0, SCAN_MS * 1000000L }, { 0, SCAN_MS * 1000000L } };
+
+	if (!wake_timer_made) {
+		struct sigevent ev;
+		sigset_t wake;
+
+		if (!on)
+			return 0;
+		memset(&ev, 0, sizeof(ev));
+		ev.sigev_notify = SIGEV_THREAD_ID;
+		ev.sigev_signo = SIG_WAKE;
+		ev.sigev_notify_thread_id = (pid_t)syscall(SYS_gettid);
+		if (timer_create(CLOCK_MONOTONIC, &ev, &wake_timer))
+			return -1;
+		wake_timer_made = 1;
+		sigemptyset(&wake);
+		sigaddset(&wake, SIG_WAKE);
+		pthread_sigmask(SIG_UNBLOCK, &wake, NULL);
+	}
+	if (!on) {
+		int e = errno; /* the caller's answer may be in it */
+
+		timer_settime(wake_timer, 0, &off, NULL);
+		errno = e;
+		return 0;
+	}
+	return timer_settime(wake_timer, 0, &every, NULL);
+}
+
+/* A thread that ends deletes its timer. */
+static void
+wake_end(void)
+{
+	if (wake_timer_made)
+		timer_delete(wake_timer);
+	wake_timer_made = 0;
+}
+
+static int
+accept_waiting(struct call *c, struct sockaddr_storage *ss, socklen_t *len)
+{
+	int fd, pidfd = open_task(c->tid);
+
+	if (wake_arm(1)) {
+		answer_call(c, 0, step_failed("timer_create", c, -1, errno));
+		if (pidfd >= 0)
+			close(pidfd);
+		return -2;
+	}
+	for (;;) {
+		struct pollfd p[2] = { { c->fd, POLLIN, 0 }, { pidfd, POLLIN, 0 } };
+		int n = poll(p, pidfd >= 0 ? 2 : 1, -1);
+
+		fd = -1;
+		if (n < 0 && errno != EINTR)
+			break;
+		errno = EINTR;
+		if (n > 0 && p[0].revents && !p[1].revents && still_pending(c))
+			fd = accept4(c->fd, (struct sockaddr *)ss, len,
+			    (c->flags & SOCK_NONBLOCK) | SOCK_CLOEXEC);
+		if (fd >= 0 || errno != EINTR)
+			break;
+		if (!still_pending(c)) {
+			fd = -2;
+			break;
+		}
+		if (signal_waiting(c->tid)) {
+			answer_call(c, 0, EINTR);
+			fd = -2;
+			break;
+		}
+	}
+	wake_arm(0);
+	if (pidfd >= 0)
+		close(pidfd);
+	return fd;
+}
+
+/*
+ * A blocking connect.  The thread that received it makes it, with its
+ * SIG_WAKE timer armed: most connects (loopback, refused) are done before
+ * the first tick, and answered with no hand-off.  A tick ends the kernel's
+ * wait with EINTR while the connection goes on being made (as for the
+ * command's own interrupted connect): a worker then waits for it with
+ * wait_socket().  Returns 0, the connect's errno, -1: the call is gone, or
+ * -2: under way, for a worker.
+ */
+static int
+connect_blocking(struct call *c, int may_block)
+{
+	socklen_t l = sizeof(int);
+	int err, rc;
+
+	if (!c->connecting) {
+		if (wake_arm(1))
+			return step_failed("timer_create", c, -1, errno);
+		rc = connect(c->fd, (struct sockaddr *)&c->addr, c->addrlen);
+		err = rc < 0 ? errno : 0;
+		wake_arm(0);
+		if (err != EINTR)
+			return err;
+		c->connecting = 1;
+	}
+	if (!may_block)
+		return -2;
+	if ((rc = wait_socket(c, POLLOUT, SO_SNDTIMEO)))
+		return rc == EAGAIN ? EINPROGRESS : rc; /* as SO_SNDTIMEO does */
+	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &l))
+		return errno;
+	return err;
+}
+
+static int
+run_accept(struct call *c, int may_block)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int fd;
+
+	if (socket_blocks(c->fd)) {
+		if (!may_block)
+			return 0;
+		if ((fd = accept_waiting(c, &ss, &len)) == -2)
+			return 1;
+	} else {
+		fd = accept4(c->fd, (struct sockaddr *)&ss, &len,
+		    (c->flags & SOCK_NONBLOCK) | SOCK_CLOEXEC);
+	}
+	if (fd < 0 || c->peer_err) {
+		answer_call(c, 0, fd < 0 ? errno : c->peer_err);
+		if (fd >= 0)
+			close(fd); /* the kernel, too, drops the connection */
+		return 1;
+	}
+	if (c->peer_addr && (child_write(c, c->peer_addr, &ss,
+	    len < c->peer_len ? len : c->peer_len) ||
+	    child_write(c, c->peer_alen, &len, sizeof(len)))) {
+		close(fd); /* the kernel, too, drops the connection */
+		answer_call(c, 0, EFAULT);
+		return 1;
+	}
+	if (install_fd(c, fd, c->flags & SOCK_CLOEXEC, 1) < 0)
+		answer_call(c, 0, errno);
+	return 1;
+}
+
+/* ---- the call, in the receiving thread or a worker ---------------------- */
+
+static int
+run_call(struct call *c, int may_block)
+{
+	int rc, err;
+
+	switch (c->op) {
+	case OP_SOCKET:
+		return run_socket(c);
+	case OP_SOCKETPAIR:
+		return run_socketpair(c);
+	case OP_ACCEPT:
+		return run_accept(c, may_block);
+	case OP_BIND:
+		rc = bind(c->fd, (struct sockaddr *)&c->addr, c->addrlen);
+		err = rc < 0 ? errno : 0;
+		/* a port the command let go of may still be held by netpin */
+		if (err == EADDRINUSE && probed.addfd_mode && held_scan(1))
+			err = bind(c->fd, (struct sockaddr *)&c->addr, c->addrlen) ?
+			    errno : 0;
+		answer_call(c, 0, err);
+		return 1;
+	case OP_NONE:
+		answer_call(c, 0, 0);
+		return 1;
+	case OP_CONTINUE:
+		answer_continue(c);
+		return 1;
+	case OP_SETSOCKOPT:
+		rc = setsockopt(c->fd, c->opt_level, c->opt_name, c->opt_val, c->opt_len);
+		answer_call(c, 0, rc < 0 ? errno : 0);
+		return 1;
+	case OP_LISTEN:
+		rc = listen(c->fd, c->backlog);
+		answer_call(c, 0, rc < 0 ? errno : 0);
+		return 1;
+	case OP_SIGNAL:
+		rc = (int)syscall(SYS_pidfd_send_signal, c->fd, c->sig,
+		    c->has_info ? &c->info : NULL, c->sig_flags);
+		answer_call(c, 0, rc < 0 ? errno : 0);
+		return 1;
+	case OP_CONNECT:
+		if (ndeny_unix && c->as_task && unix_path_named(&c->addr, c->addrlen)) {
+			answer_call(c, 0, connect_unix_checked(c));
+			return 1;
+		}
+		if (c->connecting || socket_blocks(c->fd)) {
+			if ((rc = connect_blocking(c, may_block)) == -2)
+				return 0;
+			if (rc >= 0)
+				answer_call(c, 0, rc);
+			return 1;
+		}
+		rc = connect(c->fd, (struct sockaddr *)&c->addr, c->addrlen);
+		answer_call(c, 0, rc < 0 ? errno : 0);
+		return 1;
+	case OP_SEND:
+		return run_send(c, may_block);
+	case OP_RECV:
+		return run_recv(c, may_block);
+	}
+	return 1;
+}
+
+/*
+ * Workers: a pool of threads for calls that would block.  An idle worker
+ * takes the next queued call; a call that must be made as the command gets
+ * a fresh thread, which ends with it (its credentials and fs_struct are the
+ * command's from then on).
+ */
+static pthread_cond_t work_ready = PTHREAD_COND_INITIALIZER;
+static struct call *queue_head, *queue_tail;  /* under workers_lock */
+static int idle_workers, queued;               /* under workers_lock */
+
+/* With workers_lock held: the next queued call, or NULL after 10 s idle. */
+static struct call *
+next_call(void)
+{
+	struct timespec until;
+	struct call *c;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 10;
+	while (!queue_head) {
+		int rc;
+
+		idle_workers++;
+		rc = pthread_cond_timedwait(&work_ready, &workers_lock, &until);
+		idle_workers--;
+		if (rc == ETIMEDOUT && !queue_head)
+			return NULL;
+	}
+	c = queue_head;
+	queue_head = c->queue_next;
+	if (!queue_head)
+		queue_tail = NULL;
+	queued--;
+	return c;
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct call *c = arg;
+	int err;
+
+	if (c->as_task) {
+		if ((err = become_task(c)))
+			answer_call(c, 0, err);
+		else
+			run_call(c, 1);
+		call_free(c);
+		c = NULL;
+	}
+	while (c) {
+		run_call(c, 1);
+		call_free(c);
+		pthread_mutex_lock(&workers_lock);
+		c = next_call();
+		pthread_mutex_unlock(&workers_lock);
+	}
+	pthread_mutex_lock(&workers_lock);
+	workers--;
+	pthread_mutex_unlock(&workers_lock);
+	wake_end();
 	return NULL;
 }
 
 static void
-on_notification(const struct seccomp_notif *n)
+refuse_call(struct call *c, const char *why)
 {
-	const struct handler *h = handler_for(n->data.nr);
-	struct call *c = call_new(n);
-	int err;
-
-	if (!c)
-		return answer(n->id, 0, ENOMEM);
-	if (!h)
-		return fail_call(c, ENOSYS); /* the filter sends nothing else */
-	c->name = h->name;
-	if ((err = h->fn(c, &n->data)))
-		return fail_call(c, err);
-	perform(c);
+	warnx("%s (pid %d): call refused", why, (int)c->tid);
+	answer_call(c, 0, EAGAIN);
+	call_free(c);
 }
 
-/* ---- output relays (see lines_dropped) ---- */
+/* A call that would block is finished by a worker: the loop goes on. */
+static void
+finish_elsewhere(struct call *c)
+{
+	pthread_mutex_lock(&workers_lock);
+	/* an idle worker takes it at once; none waits for a busy one */
+	if (!c->as_task && idle_workers > queued) {
+		c->queue_next = NULL;
+		if (queue_tail)
+			queue_tail->queue_next = c;
+		else
+			queue_head = c;
+		queue_tail = c;
+		queued++;
+		pthread_cond_signal(&work_ready);
+		pthread_mutex_unlock(&workers_lock);
+		return;
+	}
+	if (workers >= WORKERS_MAX) {
+		pthread_mutex_unlock(&workers_lock);
+		return refuse_call(c, "too many blocked calls at once (every "
+		    "worker is busy)");
+	}
+	workers++;
+	pthread_mutex_unlock(&workers_lock);
+	if (thread_start(worker_main, c, 128 * 1024)) {
+		pthread_mutex_lock(&workers_lock);
+		workers--;
+		pthread_mutex_unlock(&workers_lock);
+		refuse_call(c, "pthread_create failed");
+	}
+}
+
+static void
+perform(struct call *c)
+{
+	if (c->as_task)
+		finish_elsewhere(c);
+	else if (run_call(c, 0))
+		call_free(c);
+	else
+		finish_elsewhere(c);
+}
+
+/* ---- output relays ------------------------------------------------------ */
+
 struct relay {
 	int from, to;             /* the pipe's read end, the real output */
 	int done;                 /* under relay_lock */
@@ -7186,7 +7141,80 @@ output_detach(void)
 	atexit(relays_finish);
 }
 
-/* ---- the command's process ------------------------------------------------- */
+/* ---- child, supervise, main --------------------------------------------- */
+
+/* ---- dispatch ----------------------------------------------------------- */
+
+/*
+ * Every system call the filter may send to netpin, and its handler: the
+ * filter and this table must agree (tests/bpftest.c checks that every call
+ * the filter can notify has a row here).
+ */
+static const struct handler {
+	int nr;
+	const char *name;
+	/* 0: perform the call as c->op says; else refuse it with this errno */
+	int (*fn)(struct call *, const struct seccomp_data *);
+} handlers[] = {
+	{ SYS_connect, "connect", on_connect_or_bind },
+	{ SYS_bind, "bind", on_connect_or_bind },
+	{ SYS_listen, "listen", on_listen },
+	{ SYS_sendto, "sendto", on_sendto },
+	{ SYS_sendmsg, "sendmsg", on_sendmsg },
+	{ SYS_sendmmsg, "sendmmsg", on_sendmmsg },
+	{ SYS_recvfrom, "recvfrom", on_recvfrom },
+	{ SYS_socket, "socket", on_socket_call },
+	{ SYS_socketpair, "socketpair", on_socket_call },
+	{ SYS_accept, "accept", on_accept },
+	{ SYS_accept4, "accept4", on_accept },
+	{ SYS_setsockopt, "setsockopt", on_setsockopt },
+	{ SYS_io_uring_setup, "io_uring_setup", on_io_uring },
+	{ SYS_io_uring_enter, "io_uring_enter", on_io_uring },
+	{ SYS_io_uring_register, "io_uring_register", on_io_uring },
+	{ SYS_prlimit64, "prlimit64", on_aimed },
+	{ SYS_setpriority, "setpriority", on_aimed },
+	{ SYS_sched_setparam, "sched_setparam", on_aimed },
+	{ SYS_sched_setscheduler, "sched_setscheduler", on_aimed },
+	{ SYS_sched_setaffinity, "sched_setaffinity", on_aimed },
+	{ SYS_sched_setattr, "sched_setattr", on_aimed },
+	{ SYS_ioprio_set, "ioprio_set", on_aimed },
+	{ SYS_tkill, "tkill", on_aimed },
+	{ SYS_pidfd_open, "pidfd_open", on_aimed },
+	{ SYS_ptrace, "ptrace", on_aimed },
+	{ SYS_process_vm_readv, "process_vm_readv", on_aimed },
+	{ SYS_process_vm_writev, "process_vm_writev", on_aimed },
+	{ SYS_kill, "kill", on_aimed },
+	{ SYS_pidfd_send_signal, "pidfd_send_signal", on_pidfd_signal },
+};
+
+static const struct handler *
+handler_for(int nr)
+{
+	for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++)
+		if (handlers[i].nr == nr)
+			return &handlers[i];
+	return NULL;
+}
+
+static void
+on_notification(const struct seccomp_notif *n)
+{
+	const struct handler *h = handler_for(n->data.nr);
+	struct call *c = call_new(n);
+	int err;
+
+	if (!c)
+		return answer(n->id, 0, ENOMEM);
+	if (!h)
+		return fail_call(c, ENOSYS); /* the filter sends nothing else */
+	c->name = h->name;
+	if ((err = h->fn(c, &n->data)))
+		return fail_call(c, err);
+	perform(c);
+}
+
+/* ---- the command's process ---------------------------------------------- */
+
 struct launch {
 	int sock;                 /* to the supervisor */
 	int pipe[2];              /* listener fd number, to the sender thread */
@@ -7365,7 +7393,8 @@ run_child(char **argv, int sock, pid_t parent, const sigset_t *mask)
 	_exit(e == ENOENT ? 127 : 126);
 }
 
-/* ---- main -------------------------------------------------------------------- */
+/* ---- receivers and the supervisor --------------------------------------- */
+
 static int
 exit_status(int st, int exec_errno, const char *cmd)
 {
@@ -7414,6 +7443,7 @@ log_exit(int status)
 static int receivers, idle_receivers;  /* under receivers_lock */
 static pthread_mutex_t receivers_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* (receivers start one another) */
 static void *receiver_main(void *arg);
 
 /* With receivers_lock held: one more receiver (0, or -1: at the budget). */
@@ -7598,6 +7628,8 @@ supervise(int sock, int sfd, const char *cmd)
 	}
 }
 
+/* ---- main --------------------------------------------------------------- */
+
 /*
  * Can netpin take the command's sockets?  Try pidfd_getfd on the child
  * itself: a seccomp profile (Docker's, Podman's, CRI-O's default), Yama or
@@ -7780,6 +7812,51 @@ log_start(int argc, char **argv)
 	jstr(&b, "command", cmd);
 	jnum(&b, "landlock", probed.landlock_abi);
 	jend(&b);
+}
+
+static void
+usage(FILE *f)
+{
+	fputs(
+"usage: netpin [OPTION]... [--] COMMAND [ARG]...\n"
+"Run COMMAND with its network pinned to the rules given.\n"
+"\n"
+"  -a, --allow RULE        allow traffic matching RULE (repeatable)\n"
+"  -A, --allow-file FILE   RULEs from FILE, one per line, '#' comments\n"
+"                          ('!RULE': a deny rule; '--bind PORTS' lines)\n"
+"      --deny RULE         refuse what RULE matches, whatever allows it\n"
+"                          (repeatable; deny rules are checked first)\n"
+"      --bind PORTS        let the command bind these ports (0 always)\n"
+"      --audit             allow everything, log what would have been denied\n"
+"      --learn FILE        at exit, write an allow-file with the rules that\n"
+"                          would have allowed every denied (or audited) call\n"
+"  -l, --log FILE          append one JSON object per event ('-' = stderr)\n"
+"  -q, --quiet             no denial lines and no summary on stderr\n"
+"  -v, --verbose           pin table, active layers and every decision\n"
+"  -n, --dry-run           resolve, print the pin table, run nothing\n"
+"      --hosts FILE        hosts file (default /etc/hosts)\n"
+"      --resolv FILE       resolver configuration (default /etc/resolv.conf)\n"
+"      --dns ADDR[:PORT]   DNS server to ask (repeatable; overrides --resolv)\n"
+"      --timeout SECONDS   resolution timeout (default 5)\n"
+"      --allow-private-dns keep private/loopback answers from DNS\n"
+"      --deny-errno ERRNO  how a denied connect or send fails: EHOSTUNREACH\n"
+"                          (default), ECONNREFUSED, ENETUNREACH, EACCES, EPERM\n"
+"      --deny-unix PATH    refuse connects to the unix socket PATH (repeatable;\n"
+"                          the socket file itself, by inode, however named)\n"
+"      --no-system-resolver  refuse connects to the system's name services\n"
+"                          (nscd, systemd-resolved, the D-Bus system bus),\n"
+"                          which would resolve names around pinned DNS\n"
+"      --strict            a name that does not resolve is an error\n"
+"  -h, --help              this text\n"
+"  -V, --version           netpin's version\n"
+"\n"
+"RULE  = [tcp:|udp:]HOST[:PORTS]      (no prefix: tcp and udp)\n"
+"HOST  = name | *.suffix | IPv4[/len] | IPv6[/len] | [IPv6][/len] | [fe80::N%ZONE]\n"
+"PORTS = N | N-M | a comma-separated list of those (absent: every port)\n"
+"\n"
+"Exit status: the command's; 128+N if it was killed by signal N;\n"
+"125 netpin failed; 126 command not executable; 127 command not found.\n",
+	    f);
 }
 
 enum {
