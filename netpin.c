@@ -564,13 +564,20 @@ parse_number(const char *s, const char *end, long lo, long hi, long *out)
 	return 0;
 }
 
+/* A clock's time in units of 1/per_sec s. */
 static long
-now_ms(void)
+clock_in(clockid_t clock, long per_sec)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+	clock_gettime(clock, &ts);
+	return ts.tv_sec * per_sec + ts.tv_nsec / (1000000000L / per_sec);
+}
+
+static long
+now_ms(void)
+{
+	return clock_in(CLOCK_MONOTONIC, 1000);
 }
 
 /* Start fn(arg) in a detached thread with a stack of stack bytes.
@@ -597,10 +604,7 @@ thread_start(void *(*fn)(void *), void *arg, size_t stack)
 static long
 thread_cpu_us(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return ts.tv_sec * 1000000L + ts.tv_nsec / 1000L;
+	return clock_in(CLOCK_THREAD_CPUTIME_ID, 1000000);
 }
 
 static uint16_t
@@ -2627,6 +2631,17 @@ struct msgbuf {
 };
 
 /*
+ * Functions on the mediation path return 0 or an errno (positive); those
+ * that make a value (an fd, a count) return it or -1 with errno, as system
+ * calls do.  Two outcomes are neither, and negative so that no errno or
+ * fd is taken for them:
+ */
+enum {
+	CALL_GONE = -2,           /* gone, or answered: nothing more to answer */
+	UNDER_WAY = -3            /* still going on: a worker finishes it */
+};
+
+/*
  * One notification, from its arrival to its answer.  What only one kind
  * of call uses is in the union, under the ops that use it: nothing there
  * is read for another op (call_free looks at op too).
@@ -2762,7 +2777,7 @@ step_failed(const char *what, const struct call *c, int fd, int err)
 	return EACCES;
 }
 
-/* /proc/TID/status as a string.  Returns 0 or -1. */
+/* /proc/TID/status as a string.  Returns 0 or an errno. */
 static int
 read_status(pid_t tid, char *buf, size_t len)
 {
@@ -2772,16 +2787,20 @@ read_status(pid_t tid, char *buf, size_t len)
 
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return -1;
+		return errno;
 	n = read(fd, buf, len - 1);
+	if (n <= 0) {
+		int err = n < 0 ? errno : ESRCH; /* empty: the task is gone */
+
+		close(fd);
+		return err;
+	}
 	close(fd);
-	if (n <= 0)
-		return -1;
 	buf[n] = '\0';
 	return 0;
 }
 
-/* One field ("Name", "Tgid", "CapEff") of a status text. */
+/* One field ("Name", "Tgid", "CapEff") of a status text: 0, or ENOENT. */
 static int
 status_field(const char *buf, const char *field, char *out, size_t outlen)
 {
@@ -2801,16 +2820,16 @@ status_field(const char *buf, const char *field, char *out, size_t outlen)
 			return 0;
 		}
 	}
-	return -1;
+	return ENOENT;
 }
 
 static int
 task_status(pid_t tid, const char *field, char *out, size_t outlen)
 {
 	char buf[4096];
+	int err = read_status(tid, buf, sizeof(buf));
 
-	return read_status(tid, buf, sizeof(buf)) ? -1 :
-	    status_field(buf, field, out, outlen);
+	return err ? err : status_field(buf, field, out, outlen);
 }
 
 static int
@@ -3165,7 +3184,8 @@ scan_fd_dir(const char *path, struct inoset *socks)
 }
 
 /* The socket inodes of process pid: its fd table, or, when its main
- * thread has ended (no fds left there), those of its other threads. */
+ * thread has ended (no fds left there), those of its other threads.
+ * Returns 0 or an errno. */
 static int
 scan_fds(const char *pid, struct inoset *socks)
 {
@@ -3176,7 +3196,7 @@ scan_fds(const char *pid, struct inoset *socks)
 
 	snprintf(path, sizeof(path), "/proc/%s/fd", pid);
 	if ((n = scan_fd_dir(path, socks)) != 0)
-		return n < 0 ? -1 : 0;
+		return n < 0 ? errno : 0;
 	snprintf(path, sizeof(path), "/proc/%s/task", pid);
 	if (!(d = opendir(path)))
 		return 0;
@@ -3185,15 +3205,18 @@ scan_fds(const char *pid, struct inoset *socks)
 			snprintf(path, sizeof(path), "/proc/%s/task/%.20s/fd", pid,
 			    e->d_name);
 			if (scan_fd_dir(path, socks) < 0) {
+				int err = errno;
+
 				closedir(d);
-				return -1;
+				return err;
 			}
 		}
 	closedir(d);
 	return 0;
 }
 
-/* The children of every thread of PID (CONFIG_PROC_CHILDREN), into pids. */
+/* The children of every thread of PID (CONFIG_PROC_CHILDREN), into pids.
+ * Returns 0 or an errno. */
 static int
 scan_children(const char *pid, struct inoset *pids)
 {
@@ -3203,7 +3226,7 @@ scan_children(const char *pid, struct inoset *pids)
 
 	snprintf(path, sizeof(path), "/proc/%s/task", pid);
 	if (!(d = opendir(path)))
-		return errno == ENOENT || errno == ESRCH ? 0 : -1;
+		return errno == ENOENT || errno == ESRCH ? 0 : errno;
 	while ((e = readdir(d))) {
 		ssize_t n;
 		int fd;
@@ -3216,7 +3239,7 @@ scan_children(const char *pid, struct inoset *pids)
 		if ((fd = openat(dirfd(d), path, O_RDONLY | O_CLOEXEC)) < 0) {
 			if (errno == ENOENT && !strcmp(pid, "self")) {
 				closedir(d);
-				return -1; /* no children files in this kernel */
+				return ENOENT; /* no children files in this kernel */
 			}
 			continue;
 		}
@@ -3240,7 +3263,7 @@ scan_children(const char *pid, struct inoset *pids)
  * Every socket inode the command's processes hold: netpin's children (the
  * command, and its orphans: netpin is their subreaper) and all their
  * descendants; or, in a kernel without children files, every process
- * netpin may read.  Returns 0, or -1 when the picture is incomplete.
+ * netpin may read.  Returns 0, or an errno when the picture is incomplete.
  */
 static int
 command_sockets(struct inoset *socks)
@@ -3261,7 +3284,8 @@ command_sockets(struct inoset *socks)
 		for (int pass = 0; pass < 2 && rc == 0; pass++) {
 			for (size_t i = first; i < pids.n && rc == 0; i++) {
 				snprintf(pid, sizeof(pid), "%lu", (unsigned long)pids.v[i]);
-				rc = scan_fds(pid, socks) || scan_children(pid, &pids) ? -1 : 0;
+				if (!(rc = scan_fds(pid, socks)))
+					rc = scan_children(pid, &pids);
 			}
 			first = pids.n;
 			if (pass == 0 && rc == 0 && (rc = scan_children("self", &again)) == 0)
@@ -3279,7 +3303,7 @@ command_sockets(struct inoset *socks)
 		struct dirent *e;
 
 		if (!d)
-			return -1;
+			return errno;
 		while ((e = readdir(d)))
 			if (isdigit((unsigned char)e->d_name[0]) &&
 			    (pid_t)atoi(e->d_name) != probed.pid)
@@ -3289,7 +3313,7 @@ command_sockets(struct inoset *socks)
 	free(pids.v);
 	free(again.v);
 	/* a set that could not hold every socket must not let any go */
-	return rc || socks->failed || pids.failed ? -1 : 0;
+	return rc ? rc : socks->failed || pids.failed ? ENOMEM : 0;
 }
 
 /* Wait (with held_lock) up to SCAN_MS for a scan made at once, or for the
@@ -3539,13 +3563,10 @@ read_proc_mem(pid_t tid, uint64_t addr, void *buf, size_t len)
 	snprintf(path, sizeof(path), "/proc/%d/mem", (int)tid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return -1;
+		return errno;
 	n = pread(fd, buf, len, (off_t)addr);
 	close(fd);
-	if (n == (ssize_t)len)
-		return 0;
-	errno = EFAULT;
-	return -1;
+	return n == (ssize_t)len ? 0 : EFAULT;
 }
 
 /*
@@ -3572,10 +3593,12 @@ child_readv(struct call *c, const struct iovec *remote, unsigned n, void *buf,
 		return step_failed("process_vm_readv", c, -1, errno);
 	/* process_vm_readv refused (a seccomp profile): /proc/PID/mem */
 	for (unsigned i = 0; i < n; i++) {
-		if (read_proc_mem(c->tid, (uint64_t)(uintptr_t)remote[i].iov_base,
-		    (char *)buf + off, remote[i].iov_len))
-			return errno == EFAULT ? EFAULT :
-			    step_failed("read /proc/PID/mem", c, -1, errno);
+		int err = read_proc_mem(c->tid, (uint64_t)(uintptr_t)remote[i].iov_base,
+		    (char *)buf + off, remote[i].iov_len);
+
+		if (err)
+			return err == EFAULT ? EFAULT :
+			    step_failed("read /proc/PID/mem", c, -1, err);
 		off += remote[i].iov_len;
 	}
 	return 0;
@@ -3762,7 +3785,7 @@ signal_waiting(pid_t tid)
  * caller handles is waiting (the kernel would end the call with EINTR), and
  * it keeps to the socket's own timeout (SO_RCVTIMEO, SO_SNDTIMEO), as the
  * kernel would.  Returns 0 (ready), EAGAIN (timed out), EINTR, another
- * errno, or -1: the call is gone (nothing to answer).
+ * errno, or CALL_GONE.
  */
 #define WAIT_SLICE_MS 100
 
@@ -3785,7 +3808,7 @@ wait_socket(const struct call *c, short events, int timeo_opt)
 		if (n < 0 && errno != EINTR)
 			return errno;
 		if (!still_pending(c))
-			return -1;
+			return CALL_GONE;
 		if (signal_waiting(c->tid))
 			return EINTR;
 		if (until && now_ms() >= until)
@@ -3983,12 +4006,12 @@ static int
 read_identity(pid_t tid, struct identity *id)
 {
 	char buf[8192], *line;
-	int seen = 0;
+	int seen = 0, err;
 
 	memset(id, 0, sizeof(*id));
 	id->umask = -1;
-	if (read_status(tid, buf, sizeof(buf)))
-		return -1;
+	if ((err = read_status(tid, buf, sizeof(buf))))
+		return err;
 	for (line = buf; line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
 		if (sscanf(line, "Uid: %u %u %u %u", &id->uid[0], &id->uid[1],
 		    &id->uid[2], &id->uid[3]) == 4)
@@ -4018,7 +4041,7 @@ read_identity(pid_t tid, struct identity *id)
 			sscanf(line, "Umask: %o", (unsigned *)&id->umask);
 	}
 	if (seen != 63)
-		return -1;
+		return EINVAL;
 	/* capabilities in a user namespace of its own give nothing in
 	 * netpin's: a thread that becomes the command must not have them */
 	if (tid != getpid() && other_ns(tid, NS_USER))
@@ -4155,6 +4178,7 @@ deny_unix_setup(void)
 		die_errno("--deny-unix: open /proc/self/fd (is /proc mounted?)");
 }
 
+/* This thread takes the credentials id (0, or an errno). */
 static int
 take_credentials(const struct identity *id)
 {
@@ -4166,7 +4190,7 @@ take_credentials(const struct identity *id)
 	    syscall(SYS_setresgid, id->gid[0], id->gid[1], id->gid[2]) ||
 	    prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) ||
 	    syscall(SYS_setresuid, id->uid[0], id->uid[1], id->uid[2]))
-		return -1;
+		return errno;
 	syscall(SYS_setfsgid, id->gid[3]);
 	syscall(SYS_setfsuid, id->uid[3]);
 	data[0].eff = (uint32_t)id->cap_eff;
@@ -4175,7 +4199,7 @@ take_credentials(const struct identity *id)
 	data[1].prm = (uint32_t)(id->cap_prm >> 32);
 	data[0].inh = (uint32_t)id->cap_inh;
 	data[1].inh = (uint32_t)(id->cap_inh >> 32);
-	return (int)syscall(SYS_capset, &hdr, data);
+	return syscall(SYS_capset, &hdr, data) ? errno : 0;
 }
 
 /* In a worker thread of its own: become the command.  0 or an errno. */
@@ -4185,12 +4209,12 @@ become_task(const struct call *c)
 	struct identity id;
 	struct stat st;
 	char path[64];
-	int cwd;
+	int cwd, err;
 
 	if (unshare(CLONE_FS))
 		return step_failed("unshare(CLONE_FS)", c, -1, errno);
-	if (read_identity(c->tid, &id))
-		return step_failed("read /proc/PID/status", c, -1, errno ? errno : EINVAL);
+	if ((err = read_identity(c->tid, &id)))
+		return step_failed("read /proc/PID/status", c, -1, err);
 	snprintf(path, sizeof(path), "/proc/%d/cwd", (int)c->tid);
 	if ((cwd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return step_failed("open /proc/PID/cwd", c, -1, errno);
@@ -4209,8 +4233,8 @@ become_task(const struct call *c)
 	close(cwd);
 	if (id.umask >= 0)
 		umask((mode_t)id.umask);
-	if (!same_credentials(&id, &probed.identity) && take_credentials(&id))
-		return step_failed("setresuid (acting as the command)", c, -1, errno);
+	if (!same_credentials(&id, &probed.identity) && (err = take_credentials(&id)))
+		return step_failed("setresuid (acting as the command)", c, -1, err);
 	return 0;
 }
 
@@ -5659,7 +5683,7 @@ fdinfo_file(const char *info, char *id, size_t len)
 
 	if (status_field(info, "mnt_id", mnt, sizeof(mnt)) ||
 	    status_field(info, "ino", ino, sizeof(ino)))
-		return -1;
+		return ENOENT; /* before Linux 5.14: no ino line */
 	snprintf(id, len, "%s:%s", mnt, ino);
 	return 0;
 }
@@ -5668,15 +5692,16 @@ static int
 read_fdinfo(pid_t pid, int fd, char *info, size_t len)
 {
 	char path[64];
-	int fi, n;
+	int fi, n, err;
 
 	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", (int)pid, fd);
 	if ((fi = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return -1;
+		return errno;
 	n = (int)read(fi, info, len - 1);
+	err = n < 0 ? errno : n == 0 ? ENOENT : 0;
 	close(fi);
 	info[n > 0 ? n : 0] = '\0';
-	return n > 0 ? 0 : -1;
+	return err;
 }
 
 /*
@@ -6700,7 +6725,7 @@ wake_setup(void)
 static __thread timer_t wake_timer;
 static __thread int wake_timer_made;
 
-/* Arm (on: 0 or -1) or disarm (errno kept) this thread's timer. */
+/* Arm (on: 0 or an errno) or disarm (errno kept) this thread's timer. */
 static int
 wake_arm(int on)
 {
@@ -6718,7 +6743,7 @@ wake_arm(int on)
 		ev.sigev_signo = SIG_WAKE;
 		ev.sigev_notify_thread_id = (pid_t)syscall(SYS_gettid);
 		if (timer_create(CLOCK_MONOTONIC, &ev, &wake_timer))
-			return -1;
+			return errno;
 		wake_timer_made = 1;
 		sigemptyset(&wake);
 		sigaddset(&wake, SIG_WAKE);
@@ -6731,7 +6756,7 @@ wake_arm(int on)
 		errno = e;
 		return 0;
 	}
-	return timer_settime(wake_timer, 0, &every, NULL);
+	return timer_settime(wake_timer, 0, &every, NULL) ? errno : 0;
 }
 
 /* A thread that ends deletes its timer. */
@@ -6746,13 +6771,13 @@ wake_end(void)
 static int
 accept_waiting(struct call *c, struct sockaddr_storage *ss, socklen_t *len)
 {
-	int fd, pidfd = open_task(c->tid);
+	int fd, err, pidfd = open_task(c->tid);
 
-	if (wake_arm(1)) {
-		answer_call(c, 0, step_failed("timer_create", c, -1, errno));
+	if ((err = wake_arm(1))) {
+		answer_call(c, 0, step_failed("timer_create", c, -1, err));
 		if (pidfd >= 0)
 			close(pidfd);
-		return -2;
+		return CALL_GONE;
 	}
 	for (;;) {
 		struct pollfd p[2] = { { c->fd, POLLIN, 0 }, { pidfd, POLLIN, 0 } };
@@ -6768,12 +6793,12 @@ accept_waiting(struct call *c, struct sockaddr_storage *ss, socklen_t *len)
 		if (fd >= 0 || errno != EINTR)
 			break;
 		if (!still_pending(c)) {
-			fd = -2;
+			fd = CALL_GONE;
 			break;
 		}
 		if (signal_waiting(c->tid)) {
 			answer_call(c, 0, EINTR);
-			fd = -2;
+			fd = CALL_GONE;
 			break;
 		}
 	}
@@ -6789,8 +6814,8 @@ accept_waiting(struct call *c, struct sockaddr_storage *ss, socklen_t *len)
  * the first tick, and answered with no hand-off.  A tick ends the kernel's
  * wait with EINTR while the connection goes on being made (as for the
  * command's own interrupted connect): a worker then waits for it with
- * wait_socket().  Returns 0, the connect's errno, -1: the call is gone, or
- * -2: under way, for a worker.
+ * wait_socket().  Returns 0, the connect's errno, CALL_GONE, or UNDER_WAY
+ * (for a worker).
  */
 static int
 connect_blocking(struct call *c, int may_block)
@@ -6799,8 +6824,8 @@ connect_blocking(struct call *c, int may_block)
 	int err, rc;
 
 	if (!c->connecting) {
-		if (wake_arm(1))
-			return step_failed("timer_create", c, -1, errno);
+		if ((err = wake_arm(1)))
+			return step_failed("timer_create", c, -1, err);
 		rc = connect(c->fd, (struct sockaddr *)&c->addr, c->addrlen);
 		err = rc < 0 ? errno : 0;
 		wake_arm(0);
@@ -6809,7 +6834,7 @@ connect_blocking(struct call *c, int may_block)
 		c->connecting = 1;
 	}
 	if (!may_block)
-		return -2;
+		return UNDER_WAY;
 	if ((rc = wait_socket(c, POLLOUT, SO_SNDTIMEO)))
 		return rc == EAGAIN ? EINPROGRESS : rc; /* as SO_SNDTIMEO does */
 	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &l))
@@ -6827,7 +6852,7 @@ run_accept(struct call *c, int may_block)
 	if (socket_blocks(c->fd)) {
 		if (!may_block)
 			return 0;
-		if ((fd = accept_waiting(c, &ss, &len)) == -2)
+		if ((fd = accept_waiting(c, &ss, &len)) == CALL_GONE)
 			return 1;
 	} else {
 		fd = accept4(c->fd, (struct sockaddr *)&ss, &len,
@@ -6899,9 +6924,9 @@ run_call(struct call *c, int may_block)
 			return 1;
 		}
 		if (c->connecting || socket_blocks(c->fd)) {
-			if ((rc = connect_blocking(c, may_block)) == -2)
+			if ((rc = connect_blocking(c, may_block)) == UNDER_WAY)
 				return 0;
-			if (rc >= 0)
+			if (rc != CALL_GONE)
 				answer_call(c, 0, rc);
 			return 1;
 		}
