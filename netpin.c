@@ -35,6 +35,7 @@
  *   JSON log
  *   rules and pins
  *   DNS wire format
+ *   TLS and HTTP wire format
  *   resolver
  *   filter and Landlock
  *       BPF filter
@@ -90,6 +91,7 @@
 #include <limits.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sched.h>
 #include <pthread.h>
@@ -831,6 +833,14 @@ struct portrange {
 
 enum rule_kind { R_ADDR, R_NAME, R_WILDCARD };
 
+/*
+ * Names in the connection: what a name rule asks of a TCP connection it
+ * alone allows.  By default, TLS's server name on port 443 and HTTP's Host
+ * on port 80; tls: and http: ask it on every port of the rule; raw: on
+ * none (a protocol that carries no name, as SSH).
+ */
+enum rule_check { CHECK_DEFAULT, CHECK_TLS, CHECK_HTTP, CHECK_RAW };
+
 struct rule {
 	char *text;           /* as the user wrote it */
 	enum rule_kind kind;
@@ -843,6 +853,7 @@ struct rule {
 	int nports;           /* 0: every port */
 	uint32_t scope;       /* R_ADDR, link-local IPv6: the zone; 0: none */
 	int deny;             /* --deny RULE, "!RULE": refuses what it matches */
+	enum rule_check check; /* R_NAME, R_WILDCARD */
 };
 
 struct pin {
@@ -855,6 +866,7 @@ struct pin {
 };
 
 /* written at start, read-only after */
+static int names_checked_anywhere; /* a rule checks names in connections */
 static struct rule *rules;
 static int nrules, ndeny_rules;
 static struct portrange *bind_ports;
@@ -1059,6 +1071,18 @@ valid_hostname(const char *s)
 	return s[len - 1] != '-';
 }
 
+/* Does t start with a rule's prefix (tcp: udp: tls: http: raw:)? */
+static int
+rule_prefix(const char *t)
+{
+	static const char *const prefixes[] = { "tcp:", "udp:", "tls:", "http:", "raw:" };
+
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (!strncasecmp(t, prefixes[i], strlen(prefixes[i])))
+			return 1;
+	return 0;
+}
+
 /*
  * Rules that look like something else (a URL, another protocol, a port
  * with a protocol after it, everything): what is wrong, and the right form.
@@ -1070,20 +1094,22 @@ rule_shape_error(const char *t)
 	const char *colon = strchr(t, ':'), *slash = strchr(t, '/');
 
 	if (strstr(t, "://"))
-		return "a rule is [tcp:|udp:]HOST[:PORTS], not a URL "
-		    "(for http://example.com/ write tcp:example.com:80)";
+		return "a rule is [PREFIX:]HOST[:PORTS], not a URL "
+		    "(for http://example.com/ write example.com:80)";
 	if (!strcmp(t, "*") || !strcmp(t, "*:*"))
 		return "'*' is no rule: everything is 0.0.0.0/0 and ::/0, or "
 		    "--audit to allow everything and see what is used";
 	if (colon && word && t + word == colon) {
 		const char *rest = colon + 1;
-		int proto = !strncasecmp(t, "tcp:", 4) || !strncasecmp(t, "udp:", 4);
+		int proto = rule_prefix(t), more = rule_prefix(rest);
 
-		if (proto && (!strncasecmp(rest, "tcp:", 4) || !strncasecmp(rest, "udp:", 4)))
-			return "one protocol prefix at most (no prefix: tcp and udp)";
+		if (proto && more)
+			return "one protocol prefix at most: tcp:, udp:, tls:, http: or "
+			    "raw: (no prefix: tcp and udp)";
 		/* "localhost:80" is a name and ports; "icmp:10.0.0.1" is not */
 		if (!proto && strspn(rest, "0123456789,-") != strlen(rest))
-			return "unknown protocol prefix: tcp: or udp: (no prefix: both)";
+			return "unknown protocol prefix: tcp:, udp:, tls:, http: or raw: "
+			    "(no prefix: tcp and udp)";
 	}
 	if (colon && slash && slash > strrchr(t, ':') && isalpha((unsigned char)slash[1]))
 		return "the protocol goes first: tcp:HOST:PORT, not HOST:PORT/tcp";
@@ -1110,6 +1136,13 @@ parse_rule(const char *text, struct rule *r)
 		host += 4;
 	} else if (!strncasecmp(host, "udp:", 4)) {
 		r->protos = P_UDP;
+		host += 4;
+	} else if (!strncasecmp(host, "tls:", 4) || !strncasecmp(host, "http:", 5)) {
+		r->protos = P_TCP;
+		r->check = tolower((unsigned char)host[0]) == 't' ? CHECK_TLS : CHECK_HTTP;
+		host += r->check == CHECK_TLS ? 4 : 5;
+	} else if (!strncasecmp(host, "raw:", 4)) {
+		r->check = CHECK_RAW;
 		host += 4;
 	}
 	if (*host == '[') {
@@ -1156,6 +1189,9 @@ parse_rule(const char *text, struct rule *r)
 	switch (parse_addr_prefix(host, bracketed, r)) {
 	case 0:
 		r->kind = R_ADDR;
+		if (r->check != CHECK_DEFAULT)
+			err = "tls:, http: and raw: say how a name is checked in the "
+			    "connection: they go with host names, not addresses";
 		goto out;
 	case -2:
 		err = "bad prefix length";
@@ -1486,6 +1522,67 @@ pin_denying(const struct dest *d, int proto)
 }
 
 /* The allow rule's pin for d over proto, or NULL, deny rules aside. */
+/* Does name rule r (a name, or *.suffix) name this host? */
+static int
+rule_names(const struct rule *r, const char *name, size_t nl)
+{
+	size_t sl = r->name ? strlen(r->name) : 0;
+
+	if (r->kind == R_NAME)
+		return !strcasecmp(r->name, name);
+	return r->kind == R_WILDCARD && nl > sl + 1 && name[nl - sl - 1] == '.' &&
+	    !strcasecmp(name + nl - sl, r->name);
+}
+
+/* What a TCP connection that pin p's rule allows on port must name: 0
+ * (nothing: an address rule, raw:, a port not checked), NEED_TLS or
+ * NEED_HTTP. */
+#define NEED_TLS 1
+#define NEED_HTTP 2
+static int
+rule_needs(const struct rule *r, unsigned port)
+{
+	if (r->kind == R_ADDR)
+		return 0;
+	switch (r->check) {
+	case CHECK_TLS:
+		return NEED_TLS;
+	case CHECK_HTTP:
+		return NEED_HTTP;
+	case CHECK_RAW:
+		return 0;
+	case CHECK_DEFAULT:
+		break;
+	}
+	return port == 443 ? NEED_TLS : port == 80 ? NEED_HTTP : 0;
+}
+
+/* Does an allow rule check names in connections anywhere?  (Then every
+ * getpeername() is mediated: a tunnelled socket's peer is netpin's.) */
+static int
+rules_check_names(void)
+{
+	for (int i = 0; i < nrules; i++) {
+		const struct rule *r = &rules[i];
+
+		if (!r->deny && (r->protos & P_TCP) &&
+		    ((ports_match(r->ports, r->nports, 80) && rule_needs(r, 80)) ||
+		    (ports_match(r->ports, r->nports, 443) && rule_needs(r, 443)) ||
+		    (r->kind != R_ADDR && (r->check == CHECK_TLS || r->check == CHECK_HTTP))))
+			return 1;
+	}
+	return 0;
+}
+
+/* QUIC (UDP 443) to a name whose TCP is checked there: its server name
+ * cannot be seen, so only a udp: rule allows it (clients fall back to
+ * TCP). */
+static int
+quic_unseen(const struct rule *r, unsigned port)
+{
+	return port == 443 && rule_needs(r, port) && r->protos != P_UDP;
+}
+
 static const struct pin *
 pin_granting(const struct dest *d, int proto)
 {
@@ -1495,7 +1592,8 @@ pin_granting(const struct dest *d, int proto)
 		const struct pin *p = &pins[i];
 
 		if (!p->rule->deny && (p->rule->protos & proto) && pin_covers(p, d) &&
-		    ports_match(p->rule->ports, p->rule->nports, d->port))
+		    ports_match(p->rule->ports, p->rule->nports, d->port) &&
+		    !(proto == P_UDP && quic_unseen(p->rule, d->port)))
 			return p;
 	}
 	return NULL;
@@ -1509,6 +1607,51 @@ static const struct pin *
 pin_allowing(const struct dest *d, int proto)
 {
 	return pin_denying(d, proto) ? NULL : pin_granting(d, proto);
+}
+
+/*
+ * Names in the connection: what an allowed TCP connection to d must name,
+ * from every rule that allows it: 0 when one of them asks nothing (an
+ * address rule, raw:, a port it does not check), else NEED_TLS and/or
+ * NEED_HTTP.
+ */
+static int
+names_needed(const struct dest *d)
+{
+	int n = __atomic_load_n(&npins, __ATOMIC_ACQUIRE), need = 0;
+
+	for (int i = 0; i < n; i++) {
+		const struct pin *p = &pins[i];
+		int k;
+
+		if (p->rule->deny || !(p->rule->protos & P_TCP) || !pin_covers(p, d) ||
+		    !ports_match(p->rule->ports, p->rule->nports, d->port))
+			continue;
+		if (!(k = rule_needs(p->rule, d->port)))
+			return 0;
+		need |= k;
+	}
+	return need;
+}
+
+/* Is name (as the connection asked, by kind: NEED_TLS or NEED_HTTP) one
+ * that a rule allowing d there names?  The rule, or NULL. */
+static const struct rule *
+name_allowed_at(const struct dest *d, int kind, const char *name)
+{
+	int n = __atomic_load_n(&npins, __ATOMIC_ACQUIRE);
+	size_t nl = strlen(name);
+
+	for (int i = 0; i < n; i++) {
+		const struct pin *p = &pins[i];
+
+		if (!p->rule->deny && (p->rule->protos & P_TCP) && pin_covers(p, d) &&
+		    ports_match(p->rule->ports, p->rule->nports, d->port) &&
+		    (rule_needs(p->rule, d->port) & kind) &&
+		    rule_names(p->rule, name, nl))
+			return p->rule;
+	}
+	return NULL;
 }
 
 /* A pin for d's address whatever the port and protocol (to name it). */
@@ -1810,6 +1953,303 @@ dns_parse_reply(const uint8_t *p, size_t len, const char *name, uint16_t type,
 		    rr.rdlen == (type == T_A ? 4 : 16) && ans->naddrs < DNS_MAXADDRS)
 			memcpy(ans->addrs[ans->naddrs++], p + rr.data, rr.rdlen);
 	return DNS_OK;
+}
+
+/* ---- TLS and HTTP wire format ------------------------------------------- */
+
+/*
+ * Names in the connection: the first bytes of a TCP connection that only
+ * name rules allow are held until they name a host.  What a reading says:
+ * more bytes are needed, a name was found, or the connection is refused
+ * (why: a message).  Everything here is bounded by the bytes given.
+ */
+enum wire { WIRE_MORE, WIRE_NAME, WIRE_REFUSE };
+#define FIRST_FLIGHT_MAX 32768    /* bytes held for one check */
+#define TLS_HANDSHAKE 22
+#define TLS_EXT_SERVER_NAME 0
+#define TLS_EXT_ECH 0xfe0d        /* encrypted_client_hello */
+
+/* A host name as a connection gave it (len bytes), lower-cased into out
+ * when it is a valid one; 0 when it is not. */
+static int
+wire_name(const char *s, size_t len, char *out, size_t outlen)
+{
+	if (len == 0 || len >= outlen || memchr(s, '\0', len))
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		out[i] = (char)tolower((unsigned char)s[i]);
+	out[len] = '\0';
+	return valid_hostname(out);
+}
+
+/* The server_name extension's one host_name (RFC 6066 3). */
+static enum wire
+tls_sni_ext(const uint8_t *p, size_t n, char *name, size_t nlen,
+    const char **why)
+{
+	size_t off = 2, found = 0;
+
+	if (n < 2 || get16(p) != n - 2)
+		return *why = "a malformed server_name", WIRE_REFUSE;
+	while (off < n) {
+		size_t l;
+
+		if (off + 3 > n || off + 3 + (l = get16(p + off + 1)) > n)
+			return *why = "a malformed server_name", WIRE_REFUSE;
+		if (p[off] == 0) {
+			if (found++)
+				return *why = "two server names", WIRE_REFUSE;
+			if (!wire_name((const char *)p + off + 3, l, name, nlen))
+				return *why = "a server name that is no host name", WIRE_REFUSE;
+		}
+		off += 3 + l;
+	}
+	if (!found)
+		return *why = "no server name", WIRE_REFUSE;
+	return WIRE_NAME;
+}
+
+/* A ClientHello's body (RFC 8446 4.1.2): its one server name. */
+static enum wire
+tls_client_hello(const uint8_t *p, size_t n, char *name, size_t nlen,
+    const char **why)
+{
+	size_t off = 34, l, end;
+	int seen = 0;
+	enum wire w = WIRE_REFUSE;
+
+	*why = "a malformed ClientHello";
+	if (n < off + 1 || (off += 1 + p[off]) + 2 > n ||     /* session id */
+	    (off += 2 + get16(p + off)) + 1 > n ||             /* cipher suites */
+	    (off += 1 + p[off]) > n)                           /* compression */
+		return WIRE_REFUSE;
+	if (off == n)
+		return *why = "no server name (no extensions)", WIRE_REFUSE;
+	if (off + 2 > n || off + 2 + get16(p + off) != n)
+		return WIRE_REFUSE;
+	for (off += 2; off < n; off = end) {
+		unsigned type;
+
+		if (off + 4 > n || (end = off + 4 + (l = get16(p + off + 2))) > n)
+			return *why = "a malformed ClientHello", WIRE_REFUSE;
+		type = get16(p + off);
+		if (type == TLS_EXT_ECH)
+			return *why = "encrypted_client_hello (the name asked cannot be "
+			    "seen)", WIRE_REFUSE;
+		if (type != TLS_EXT_SERVER_NAME)
+			continue;
+		if (seen++)
+			return *why = "two server_name extensions", WIRE_REFUSE;
+		if ((w = tls_sni_ext(p + off + 4, l, name, nlen, why)) != WIRE_NAME)
+			return w;
+	}
+	if (!seen)
+		*why = "no server name";
+	return seen ? WIRE_NAME : WIRE_REFUSE;
+}
+
+/*
+ * The server name a TLS connection's first bytes ask for: the ClientHello,
+ * which may span records.  Bytes after it (early data) are not read.
+ */
+static enum wire
+tls_server_name(const uint8_t *b, size_t len, char *name, size_t nlen,
+    const char **why)
+{
+	uint8_t hs[FIRST_FLIGHT_MAX];
+	size_t off = 0, hl = 0;
+
+	*why = "not TLS";
+	if (len > 0 && b[0] != TLS_HANDSHAKE)
+		return WIRE_REFUSE;
+	while (off + 5 <= len) {
+		size_t rl = get16(b + off + 3);
+
+		if (b[off] != TLS_HANDSHAKE || b[off + 1] != 3)
+			return *why = "not TLS (a record that is no handshake)", WIRE_REFUSE;
+		if (rl == 0 || rl > 16384 || hl + rl > sizeof(hs))
+			return *why = "a malformed TLS record", WIRE_REFUSE;
+		if (off + 5 + rl > len)
+			break;
+		memcpy(hs + hl, b + off + 5, rl);
+		hl += rl;
+		off += 5 + rl;
+		if (hl >= 4) {
+			size_t ml = (size_t)hs[1] << 16 | (size_t)hs[2] << 8 | hs[3];
+
+			if (hs[0] != 1)
+				return *why = "a handshake that is no ClientHello", WIRE_REFUSE;
+			if (4 + ml <= hl)
+				return tls_client_hello(hs + 4, ml, name, nlen, why);
+		}
+	}
+	if (len >= FIRST_FLIGHT_MAX)
+		return *why = "a ClientHello too long", WIRE_REFUSE;
+	return WIRE_MORE;
+}
+
+/* How an HTTP request's body is framed (RFC 9112 6). */
+struct http_body {
+	int chunked;
+	uint64_t length;          /* Content-Length; 0: none */
+};
+
+/* Is [s, s+n) one token (RFC 9110 5.6.2)? */
+static int
+http_token(const char *s, size_t n)
+{
+	if (n == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("!#$%&'*+-.^_`|~", s[i]))
+			return 0;
+	return 1;
+}
+
+/* Are the n bytes at s all decimal digits? */
+static int
+all_digits(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!isdigit((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+/* The host of an authority "host[:port]" into out; 0 if it is none. */
+static int
+http_authority(const char *s, size_t n, char *out, size_t outlen)
+{
+	const char *colon = memchr(s, ':', n);
+
+	if (memchr(s, '@', n) || memchr(s, '[', n))
+		return 0; /* user info; an IPv6 literal is no name */
+	if (colon) {
+		if (!all_digits(colon + 1, (size_t)(s + n - colon - 1)))
+			return 0;
+		n = (size_t)(colon - s);
+	}
+	if (n > 1 && s[n - 1] == '.')
+		n--; /* "example.com." is example.com */
+	return wire_name(s, n, out, outlen);
+}
+
+/* One header line of a request head (name: value), into what is checked. */
+static const char *
+http_header(const char *line, size_t n, char *host, size_t hlen, int *hosts,
+    struct http_body *body, int *lengths)
+{
+	const char *colon = memchr(line, ':', n), *v;
+	size_t nl, vl;
+
+	if (n && (line[0] == ' ' || line[0] == '\t'))
+		return "a folded header line (obsolete line folding)";
+	if (!colon || !http_token(line, nl = (size_t)(colon - line)))
+		return "a malformed header line";
+	for (v = colon + 1; v < line + n && (*v == ' ' || *v == '\t'); v++)
+		;
+	for (vl = (size_t)(line + n - v); vl && (v[vl - 1] == ' ' || v[vl - 1] == '\t'); vl--)
+		;
+	if (nl == 4 && !strncasecmp(line, "host", 4)) {
+		if ((*hosts)++)
+			return "more than one Host";
+		if (!http_authority(v, vl, host, hlen))
+			return "a Host that is no host name";
+	} else if (nl == 14 && !strncasecmp(line, "content-length", 14)) {
+		char digits[24];
+
+		if ((*lengths)++ || vl == 0 || vl > 18 || !all_digits(v, vl))
+			return "an unclear Content-Length";
+		snprintf(digits, sizeof(digits), "%.*s", (int)vl, v);
+		body->length = strtoull(digits, NULL, 10);
+	} else if (nl == 17 && !strncasecmp(line, "transfer-encoding", 17)) {
+		const char *last = v + vl;
+
+		while (last > v && last[-1] != ',' && last[-1] != ' ')
+			last--;
+		if (body->chunked || (size_t)(v + vl - last) != 7 ||
+		    strncasecmp(last, "chunked", 7))
+			return "a Transfer-Encoding that does not end in chunked";
+		body->chunked = 1;
+	}
+	return NULL;
+}
+
+/*
+ * One HTTP/1.x request head at the start of b: its Host's name (lower-case,
+ * no port), the head's length and how its body is framed.  The shapes
+ * servers read differently (request smuggling) are refused rather than
+ * guessed: folded lines, two Hosts, two lengths, both a length and chunked,
+ * an absolute target naming another host, CONNECT.
+ */
+static enum wire
+http_request_host(const uint8_t *b, size_t len, char *host, size_t hlen,
+    size_t *head, struct http_body *body, const char **why)
+{
+	const char *s = (const char *)b, *end = NULL, *line, *eol, *sp1, *sp2;
+	char target[256] = "";
+	int hosts = 0, lengths = 0;
+
+	memset(body, 0, sizeof(*body));
+	for (size_t i = 0; i + 3 < len && !end; i++)
+		if (!memcmp(s + i, "\r\n\r\n", 4))
+			end = s + i;
+	for (size_t i = 0; i < (end ? (size_t)(end - s) : len) && i < 16; i++)
+		if (!isupper((unsigned char)s[i]) && s[i] != '-' && s[i] != '_') {
+			if (s[i] == ' ' && i > 0)
+				break;
+			return *why = "not HTTP", WIRE_REFUSE;
+		}
+	if (!end)
+		return len >= FIRST_FLIGHT_MAX ? (*why = "a request head too long",
+		    WIRE_REFUSE) : WIRE_MORE;
+	if (memchr(s, '\0', (size_t)(end - s)))
+		return *why = "a NUL in the request head", WIRE_REFUSE;
+	*head = (size_t)(end - s) + 4;
+	/* every line up to end + 2 ends in CRLF: end is the last one's */
+	eol = memmem(s, (size_t)(end + 2 - s), "\r\n", 2);
+	if (!(sp1 = memchr(s, ' ', (size_t)(eol - s))) ||
+	    !(sp2 = memchr(sp1 + 1, ' ', (size_t)(eol - sp1 - 1))) ||
+	    eol - sp2 != 9 || strncmp(sp2 + 1, "HTTP/1.", 7) ||
+	    (sp2[8] != '0' && sp2[8] != '1') || !http_token(s, (size_t)(sp1 - s)) ||
+	    memchr(s, '\n', (size_t)(eol - s)) || memchr(s, '\r', (size_t)(eol - s)))
+		return *why = "not an HTTP/1 request", WIRE_REFUSE;
+	if (sp1 - s == 7 && !strncmp(s, "CONNECT", 7))
+		return *why = "CONNECT", WIRE_REFUSE;
+	if (sp1[1] != '/' && !(sp2 - sp1 == 2 && sp1[1] == '*')) {
+		/* absolute form: http(s)://authority[/...] */
+		const char *a = sp1 + 1, *slash;
+
+		if (!strncasecmp(a, "http://", 7))
+			a += 7;
+		else if (!strncasecmp(a, "https://", 8))
+			a += 8;
+		else
+			return *why = "a request target of no known form", WIRE_REFUSE;
+		slash = memchr(a, '/', (size_t)(sp2 - a));
+		if (!http_authority(a, (size_t)((slash ? slash : sp2) - a), target,
+		    sizeof(target)))
+			return *why = "a request target naming no host", WIRE_REFUSE;
+	}
+	for (line = eol + 2; line < end; line = eol + 2) {
+		const char *bad;
+
+		eol = memmem(line, (size_t)(end + 2 - line), "\r\n", 2);
+		if (memchr(line, '\r', (size_t)(eol - line)) ||
+		    memchr(line, '\n', (size_t)(eol - line)))
+			return *why = "a bare CR or LF in the request head", WIRE_REFUSE;
+		if ((bad = http_header(line, (size_t)(eol - line), host, hlen, &hosts,
+		    body, &lengths)))
+			return *why = bad, WIRE_REFUSE;
+	}
+	if (!hosts)
+		return *why = "no Host", WIRE_REFUSE;
+	if (lengths && body->chunked)
+		return *why = "both Content-Length and Transfer-Encoding", WIRE_REFUSE;
+	if (*target && strcmp(target, host))
+		return *why = "a request target naming another host than Host",
+		    WIRE_REFUSE;
+	return WIRE_NAME;
 }
 
 /* ---- resolver ----------------------------------------------------------- */
@@ -2390,6 +2830,7 @@ filter_build(struct sock_filter *out, pid_t self, pid_t pgid, int addfd)
 	const uint32_t me = (uint32_t)self, group = (uint32_t)-pgid;
 	const uint32_t all = (uint32_t)-1;
 	const uint32_t made = addfd ? NOTIFY : ALLOW; /* a new socket */
+	const uint32_t peer = names_checked_anywhere ? NOTIFY : ALLOW;
 	const struct sock_filter prog[] = {
 		/* only native system calls: i386, x32 and the rest kill */
 		LD_ARCH,
@@ -2420,6 +2861,8 @@ filter_build(struct sock_filter *out, pid_t self, pid_t pgid, int addfd)
 		    LD_ARG_HI(4), RET_IF_NE(0, NOTIFY),
 		    RET(ALLOW)),
 		ON_SYSCALL(SYS_sendmmsg, RET(NOTIFY)),
+		/* a tunnelled socket's peer is its destination, not netpin */
+		ON_SYSCALL(SYS_getpeername, RET(peer)),
 		ON_SYSCALL(SYS_bind, RET(NOTIFY)),
 		/* a listener is a way out too: only on --bind ports */
 		ON_SYSCALL(SYS_listen, RET(NOTIFY)),
@@ -2610,8 +3053,9 @@ static int workers;               /* under workers_lock */
 static pthread_mutex_t workers_lock = PTHREAD_MUTEX_INITIALIZER;
 
 enum call_op {
+	OP_UNSET,                 /* no handler said: refused (ENOSYS) */
 	OP_CONNECT, OP_BIND, OP_LISTEN, OP_SEND, OP_RECV, OP_SIGNAL,
-	OP_SETSOCKOPT,
+	OP_SETSOCKOPT, OP_PEERNAME,
 	OP_CONTINUE,              /* the kernel makes the call: no memory read */
 	OP_NONE,                  /* nothing to do: the answer is 0 */
 	OP_SOCKET, OP_SOCKETPAIR, OP_ACCEPT   /* the addfd mode */
@@ -2630,6 +3074,101 @@ struct msgbuf {
 	int src_set;              /* an IP(V6)_PKTINFO source address */
 };
 
+/* ---- checked connections: state ---------------------------------------- */
+
+/*
+ * A TCP connection that only name rules allow runs through netpin, so that
+ * what it names is checked before a byte reaches the destination (a
+ * front end serves many names: the address alone says little).  netpin
+ * connects to the destination itself (up), then the command's socket to a
+ * listener of netpin's own on loopback, made for this one connection and
+ * accepting only it (cmd: netpin's end).  A thread of the tunnel's own
+ * holds the command's first bytes until they name a host (TLS's server
+ * name, HTTP's Host), then carries both ways (splice(); for HTTP, every
+ * request head is checked).  A stalled peer stalls only its thread.
+ * getpeername() on the command's socket says the destination (found by
+ * the socket's cookie, which is never reused).
+ */
+#define TUNNELS_MAX 256           /* at once; each holds 6 descriptors */
+#define CHECK_WAIT_MS 10000       /* for the bytes that name the host */
+#define CONNECT_HOLD_MS 3000      /* a non-blocking connect, for the destination */
+#define CHUNK_LINE_MAX 1024       /* an HTTP chunk-size or trailer line */
+
+/* Where an HTTP request stream is: a head is checked, a body carried. */
+enum hstate { H_HEAD, H_BODY, H_CHUNK_SIZE, H_CHUNK_DATA, H_CHUNK_END, H_TRAILER };
+
+/* One way of a tunnel once checked: from -> pipe -> to, by splice(). */
+struct pump {
+	int from, to;
+	int pipe[2];
+	size_t n;                 /* bytes in the pipe */
+	int eof, shut;            /* from has ended; to was told (SHUT_WR) */
+};
+
+struct tunnel {
+	int cmd, up;              /* netpin's ends: loopback, destination */
+	int need;                 /* NEED_TLS | NEED_HTTP */
+	int http;                 /* read as HTTP: every request head */
+	int named;                /* a first allowed name was seen */
+	int checked;              /* nothing more to check: spliced both ways */
+	int up_connecting;        /* up's connect is still under way */
+	struct dest d;
+	pid_t pid;
+	char comm[64];
+	uint64_t cookie;          /* the command's socket's */
+	enum hstate hs;
+	uint64_t left;            /* H_BODY, H_CHUNK_DATA: bytes to come */
+	size_t inlen, ok;         /* bytes held from cmd; of them, vetted */
+	struct pump down, upward; /* upward: TLS, once checked */
+	struct tunnel *next;      /* under tunnels_lock */
+	uint8_t in[FIRST_FLIGHT_MAX];
+};
+
+static struct tunnel *tunnels;    /* under tunnels_lock: for getpeername */
+static unsigned ntunnels;         /* under tunnels_lock */
+static pthread_mutex_t tunnels_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t tunnels_done = PTHREAD_COND_INITIALIZER;
+
+/* The destination of the command's socket (by cookie) if it is tunnelled. */
+static int
+tunnel_peer(uint64_t cookie, struct dest *d)
+{
+	int found = 0;
+
+	pthread_mutex_lock(&tunnels_lock);
+	for (struct tunnel *t = tunnels; t && !found; t = t->next)
+		if (t->cookie == cookie) {
+			*d = t->d;
+			found = 1;
+		}
+	pthread_mutex_unlock(&tunnels_lock);
+	return found;
+}
+
+static void
+tunnel_free(struct tunnel *t)
+{
+	int *fds[] = { &t->cmd, &t->up, &t->down.pipe[0], &t->down.pipe[1],
+		&t->upward.pipe[0], &t->upward.pipe[1] };
+
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+	free(t);
+}
+
+/* A tunnel that never started (t may be NULL): let go of its place. */
+static void
+tunnel_drop(struct tunnel *t)
+{
+	pthread_mutex_lock(&tunnels_lock);
+	ntunnels--;
+	pthread_cond_broadcast(&tunnels_done);
+	pthread_mutex_unlock(&tunnels_lock);
+	if (t)
+		tunnel_free(t);
+}
+
 /*
  * Functions on the mediation path return 0 or an errno (positive); those
  * that make a value (an fd, a count) return it or -1 with errno, as system
@@ -2644,7 +3183,8 @@ enum {
 /*
  * One notification, from its arrival to its answer.  What only one kind
  * of call uses is in the union, under the ops that use it: nothing there
- * is read for another op (call_free looks at op too).
+ * is read for another op (call_free looks at op too), so a handler sets
+ * op before it writes any of them.
  */
 struct call {
 	uint64_t id;
@@ -2664,6 +3204,9 @@ struct call {
 			struct sockaddr_storage addr;
 			socklen_t addrlen;
 			int connecting;   /* a blocking connect under way */
+			int need;         /* names checked in the connection */
+			struct dest dest; /* ... to this destination, */
+			struct tunnel *tun; /* through this tunnel (till it runs) */
 		};
 		int backlog;      /* OP_LISTEN */
 		struct {          /* OP_SEND */
@@ -2690,6 +3233,10 @@ struct call {
 			unsigned sig_flags;
 			int has_info;     /* the command gave a siginfo */
 			siginfo_t info;
+		};
+		struct {          /* OP_PEERNAME (of a tunnelled socket) */
+			struct dest peer;
+			uint64_t peer_buf, peer_buflen;
 		};
 		struct {          /* OP_SETSOCKOPT (a group joined) */
 			int opt_level, opt_name;
@@ -2956,6 +3503,8 @@ call_free(struct call *c)
 	}
 	if (c->op == OP_SEND)
 		free(c->msg);
+	if (c->op == OP_CONNECT && c->tun)
+		tunnel_drop(c->tun);
 	if (c->fd >= 0)
 		close(c->fd);
 	pidfd_release(c);
@@ -3486,7 +4035,7 @@ take_held(struct call *c, int fd, int *out)
 		return 0;
 	if (errno != ENOENT)
 		return step_failed("dup", c, fd, errno);
-	if (c->op != OP_RECV)
+	if (c->op != OP_RECV && c->op != OP_PEERNAME)
 		warn_once("foreign socket", "fd %d of pid %d is a socket netpin did "
 		    "not create (inherited or received from outside?); without "
 		    "pidfd_getfd netpin cannot act on it: call denied", fd,
@@ -5029,18 +5578,6 @@ redirect_dns(struct call *c, const struct dest *d, int proto,
 }
 
 /* The rule that allows this name, pinning it now under a wildcard rule. */
-/* Does name rule r (a name, or *.suffix) name this host? */
-static int
-rule_names(const struct rule *r, const char *name, size_t nl)
-{
-	size_t sl = r->name ? strlen(r->name) : 0;
-
-	if (r->kind == R_NAME)
-		return !strcasecmp(r->name, name);
-	return r->kind == R_WILDCARD && nl > sl + 1 && name[nl - sl - 1] == '.' &&
-	    !strcasecmp(name + nl - sl, r->name);
-}
-
 /* Does a deny rule refuse this address whatever the port and protocol? */
 static int
 addr_denied(int family, const uint8_t *addr)
@@ -5522,7 +6059,12 @@ vet_connect(struct call *c)
 		dest_store(&d, &c->addr);
 	if (d.port == 53 && !dns_server_allowed(&d, proto))
 		return redirect_dns(c, &d, proto, &c->addr, &c->addrlen);
-	return decide_dest(c, "connect", proto, &d);
+	if ((rc = decide_dest(c, "connect", proto, &d)))
+		return rc;
+	/* allowed by name rules alone: the connection must name its host */
+	if (proto == P_TCP && (c->need = names_needed(&d)))
+		c->dest = d;
+	return 0;
 }
 
 static int
@@ -5642,7 +6184,17 @@ vet_msg_name(struct call *c, struct msgbuf *m, const char *verb)
 		}
 		return redirect_dns(c, &d, proto, &m->name, &m->namelen);
 	}
-	return decide_dest(c, verb, proto, &d);
+	if ((rc = decide_dest(c, verb, proto, &d)))
+		return rc;
+	/* TCP Fast Open: a connect with data, which would go before netpin
+	 * saw its name; clients go on with a plain connect */
+	if (proto == P_TCP && !opt_audit && names_needed(&d)) {
+		warn_once("fastopen checked", "pid %d sends with MSG_FASTOPEN to %s, "
+		    "whose names netpin checks: refused (EOPNOTSUPP); a plain "
+		    "connect works", (int)c->tid, verb);
+		return EOPNOTSUPP;
+	}
+	return 0;
 }
 
 /* ---- reading messages out of the command -------------------------------- */
@@ -6254,6 +6806,7 @@ on_setsockopt(struct call *c, const struct seccomp_data *a)
 	char tip[DEST_TEXT_MAX + 32], a0[INET6_ADDRSTRLEN];
 	const struct refused_opt *ro;
 
+	c->op = OP_SETSOCKOPT; /* before its fields are written */
 	if ((ro = refused_opt(level, name)))
 		return report_unmediated(c, "setsockopt", ro->label,
 		    "it would choose a packet's route or source address", EPERM);
@@ -6285,10 +6838,30 @@ on_setsockopt(struct call *c, const struct seccomp_data *a)
 		if ((err = report(c, &vd)))
 			return EPERM;
 	}
-	c->op = OP_SETSOCKOPT;
 	c->opt_level = level;
 	c->opt_name = name;
 	c->opt_len = (socklen_t)len;
+	return 0;
+}
+
+/*
+ * getpeername(): a tunnelled socket's peer is its destination (netpin's
+ * listener is what the kernel would say).  Any other socket, or a call
+ * netpin cannot take: the kernel answers (CONTINUE; nothing was read).
+ */
+static int
+on_getpeername(struct call *c, const struct seccomp_data *a)
+{
+	uint64_t cookie = 0;
+	socklen_t cl = sizeof(cookie);
+
+	c->op = OP_PEERNAME;
+	if (take_fd(c, (int)a->args[0], &c->fd) || socket_kind(c) ||
+	    getsockopt(c->fd, SOL_SOCKET, SO_COOKIE, &cookie, &cl) ||
+	    !tunnel_peer(cookie, &c->peer))
+		return go_on(c);
+	c->peer_buf = a->args[1];
+	c->peer_buflen = a->args[2];
 	return 0;
 }
 
@@ -6445,6 +7018,681 @@ on_socket_call(struct call *c, const struct seccomp_data *a)
 	if (err)
 		return on_refused_socket(c, a, err);
 	return on_socket(c, a);
+}
+
+/* ---- checked connections: names in the connection ----------------------- */
+
+
+/* The tunnel is over: out of the list, its descriptors closed. */
+static void
+tunnel_end(struct tunnel *t)
+{
+	pthread_mutex_lock(&tunnels_lock);
+	for (struct tunnel **p = &tunnels; *p; p = &(*p)->next)
+		if (*p == t) {
+			*p = t->next;
+			break;
+		}
+	ntunnels--;
+	pthread_cond_broadcast(&tunnels_done);
+	pthread_mutex_unlock(&tunnels_lock);
+	tunnel_free(t);
+}
+
+/* Close fd with a reset (SO_LINGER 0), as a peer that aborts. */
+static void
+reset_close(int *fd)
+{
+	struct linger l = { 1, 0 };
+
+	if (*fd < 0)
+		return;
+	setsockopt(*fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+	close(*fd);
+	*fd = -1;
+}
+
+/*
+ * Log and say what the connection named (allowed: nothing is said but
+ * in the log with -v).  kind: "tls" or "http"; name: what it asked (NULL:
+ * none could be read), why: the reason when it is refused for its shape.
+ */
+static void
+tunnel_report(const struct tunnel *t, const char *kind, const char *name,
+    const char *why, int allowed)
+{
+	char where[DEST_TEXT_MAX], a[INET6_ADDRSTRLEN], tip[320], key[400];
+	const char *verdict = allowed ? "allow" : opt_audit ? "audit" : "deny";
+	struct verdict v = { kind, P_TCP, &t->d, NULL, 0, 1, tip, NULL };
+	struct jbuf b;
+
+	format_dest(&t->d, where, sizeof(where));
+	format_addr(t->d.family, t->d.addr, a, sizeof(a));
+	if (name)
+		snprintf(tip, sizeof(tip), "--allow %s:%u", name, t->d.port);
+	else
+		snprintf(tip, sizeof(tip), "raw: on the rule if the protocol names "
+		    "no host");
+	if (!allowed)
+		remember_refusal(&v, name ? strdup(name) : NULL);
+	if (log_fd >= 0) {
+		jcall(&b, "connect", verdict, t->pid, t->comm);
+		jstr(&b, "proto", "tcp");
+		jstr(&b, "addr", a);
+		jnum(&b, "port", t->d.port);
+		jstr(&b, !strcmp(kind, "tls") ? "sni" : "host", name);
+		jstr(&b, "why", why);
+		if (!allowed)
+			jstr(&b, "tip", tip);
+		jend(&b);
+	}
+	if (allowed ? !opt_verbose : opt_quiet && !opt_verbose)
+		return;
+	snprintf(key, sizeof(key), "%s %s %s", kind, where, name ? name : why);
+	if (!allowed && seen_before(key))
+		return;
+	if (allowed)
+		fprintf(stderr, "netpin: allowed %s to %s naming %s by %s[%d]\n", kind,
+		    where, name, t->comm, (int)t->pid);
+	else
+		fprintf(stderr, "netpin: %s %s to %s/tcp %s%s%s by %s[%d] (%s%s)\n",
+		    opt_audit ? "audit: would deny" : "denied", kind, where,
+		    name ? "naming " : "", name ? name : "", name ? "" : why,
+		    t->comm, (int)t->pid, name ? "allow with " : "", tip);
+}
+
+/*
+ * Refuse the connection as its protocol would understand: a TLS alert
+ * (access_denied), an HTTP 403 naming netpin and the host, else a reset.
+ */
+static void
+tunnel_refuse(struct tunnel *t, const char *kind, const char *name)
+{
+	static const uint8_t alert[] = { 21, 3, 1, 0, 2, 2, 49 };
+	char resp[512];
+	int n;
+
+	reset_close(&t->up);
+	if (!strcmp(kind, "tls")) {
+		(void)!send(t->cmd, alert, sizeof(alert), MSG_NOSIGNAL);
+	} else if (!strcmp(kind, "http") && name) {
+		n = snprintf(resp, sizeof(resp), "netpin: this command may not ask "
+		    "for the host %s here\n", name);
+		n = snprintf(resp, sizeof(resp), "HTTP/1.1 403 Forbidden\r\n"
+		    "Content-Type: text/plain\r\nConnection: close\r\n"
+		    "Content-Length: %d\r\n\r\nnetpin: this command may not ask "
+		    "for the host %s here\n", n, name);
+		(void)!send(t->cmd, resp, (size_t)n, MSG_NOSIGNAL);
+	} else {
+		reset_close(&t->cmd);
+		return;
+	}
+	shutdown(t->cmd, SHUT_WR);
+}
+
+/* A chunk-size or trailer line at in[ok..): its length with CRLF, 0: not
+ * all there yet, -1: too long. */
+static long
+http_line(const struct tunnel *t)
+{
+	const uint8_t *e = memmem(t->in + t->ok, t->inlen - t->ok, "\r\n", 2);
+
+	if (!e)
+		return t->inlen - t->ok > CHUNK_LINE_MAX ? -1 : 0;
+	return e - (t->in + t->ok) + 2;
+}
+
+/*
+ * Move t->ok over what the HTTP request stream lets go: bodies as framed,
+ * each request head only when its Host is allowed here.  Returns NULL, or
+ * why the stream is refused (*name: the host asked, when one was).
+ */
+#define NOT_HERE "not allowed here"
+static const char *
+http_vet(struct tunnel *t, char *name, size_t nlen)
+{
+	for (;;) {
+		size_t avail = t->inlen - t->ok, head;
+		struct http_body body;
+		const char *why = NULL;
+		long l;
+
+		switch (t->hs) {
+		case H_HEAD:
+			if (!avail)
+				return NULL;
+			switch (http_request_host(t->in + t->ok, avail, name, nlen,
+			    &head, &body, &why)) {
+			case WIRE_MORE:
+				return NULL;
+			case WIRE_REFUSE:
+				return why;
+			case WIRE_NAME:
+				break;
+			}
+			t->named = 1;
+			if (!name_allowed_at(&t->d, NEED_HTTP, name)) {
+				tunnel_report(t, "http", name, NOT_HERE, 0);
+				if (!opt_audit)
+					return NOT_HERE;
+			} else if (opt_verbose || log_fd >= 0) {
+				tunnel_report(t, "http", name, NULL, 1);
+			}
+			t->ok += head;
+			t->hs = body.chunked ? H_CHUNK_SIZE : body.length ? H_BODY : H_HEAD;
+			t->left = body.length;
+			break;
+		case H_BODY:
+		case H_CHUNK_DATA:
+			if (!avail)
+				return NULL;
+			l = (long)(avail < t->left ? avail : t->left);
+			t->ok += (size_t)l;
+			if ((t->left -= (uint64_t)l) == 0)
+				t->hs = t->hs == H_BODY ? H_HEAD : H_CHUNK_END;
+			break;
+		case H_CHUNK_END:
+			if (avail < 2)
+				return NULL;
+			if (memcmp(t->in + t->ok, "\r\n", 2))
+				return "a chunk that does not end in CRLF";
+			t->ok += 2;
+			t->hs = H_CHUNK_SIZE;
+			break;
+		case H_CHUNK_SIZE:
+		case H_TRAILER:
+			if ((l = http_line(t)) <= 0)
+				return l < 0 ? "a chunk line too long" : NULL;
+			if (t->hs == H_TRAILER) {
+				if (l == 2)
+					t->hs = H_HEAD;
+			} else {
+				char hex[24], *end;
+				size_t hl = strspn((const char *)t->in + t->ok, "0123456789abcdefABCDEF");
+
+				if (hl == 0 || hl > 15 || hl + 2 > (size_t)l ||
+				    !strchr(";\r", t->in[t->ok + hl]))
+					return "a malformed chunk size";
+				snprintf(hex, sizeof(hex), "%.*s", (int)hl, t->in + t->ok);
+				t->left = strtoull(hex, &end, 16);
+				t->hs = t->left ? H_CHUNK_DATA : H_TRAILER;
+			}
+			t->ok += (size_t)l;
+			break;
+		}
+	}
+}
+
+/*
+ * The command's bytes the rules check: hold them until they name an
+ * allowed host.  Returns 0 (go on), or 1 after refusing.
+ */
+static int
+tunnel_vet(struct tunnel *t)
+{
+	char name[256];
+	const char *why = NULL;
+	int allowed;
+
+	if (t->checked) {
+		t->ok = t->inlen; /* allowed: what comes after goes as it is */
+		return 0;
+	}
+	if (!t->inlen)
+		return 0;
+	if (!t->named && !t->http)
+		t->http = !(t->need & NEED_TLS) ||
+		    (t->need & NEED_HTTP && t->in[0] != TLS_HANDSHAKE);
+	if (t->http) {
+		/* each head is said (and, allowed or not, reported) in http_vet */
+		if (!(why = http_vet(t, name, sizeof(name))))
+			return 0;
+		if (strcmp(why, NOT_HERE))
+			tunnel_report(t, "http", NULL, why, 0);
+	} else {
+		switch (tls_server_name(t->in, t->inlen, name, sizeof(name), &why)) {
+		case WIRE_MORE:
+			return 0;
+		case WIRE_REFUSE:
+			tunnel_report(t, "tls", NULL, why, 0);
+			break;
+		case WIRE_NAME:
+			allowed = name_allowed_at(&t->d, NEED_TLS, name) != NULL;
+			if (allowed ? opt_verbose || log_fd >= 0 : 1)
+				tunnel_report(t, "tls", name, allowed ? NULL : NOT_HERE, allowed);
+			t->named = allowed;
+			why = allowed ? NULL : NOT_HERE;
+		}
+	}
+	if (!why || opt_audit) {
+		/* allowed TLS, or --audit (said, and let through): carried as is */
+		t->checked = 1;
+		t->ok = t->inlen;
+		return 0;
+	}
+	tunnel_refuse(t, t->http ? "http" : "tls", t->http && !strcmp(why, NOT_HERE) ?
+	    name : NULL);
+	return 1;
+}
+
+/* Move what is ready on one checked way; 0, or the errno that ends it. */
+static int
+pump_move(struct pump *p)
+{
+	ssize_t r;
+
+	if (!p->eof && p->n < 65536) {
+		r = splice(p->from, NULL, p->pipe[1], NULL, 65536 - p->n,
+		    SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+		if (r > 0)
+			p->n += (size_t)r;
+		else if (r == 0)
+			p->eof = 1;
+		else if (errno != EAGAIN)
+			return errno;
+	}
+	if (p->n) {
+		r = splice(p->pipe[0], NULL, p->to, NULL, p->n,
+		    SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+		if (r > 0)
+			p->n -= (size_t)r;
+		else if (r < 0 && errno != EAGAIN)
+			return errno;
+	}
+	if (p->eof && !p->n && !p->shut) {
+		shutdown(p->to, SHUT_WR);
+		p->shut = 1;
+	}
+	return 0;
+}
+
+/* The command's bytes, held and vetted (not yet spliced): read what came,
+ * write what is vetted.  0, or the errno that ends the tunnel. */
+static int
+tunnel_carry(struct tunnel *t)
+{
+	ssize_t r;
+
+	if (!t->upward.eof && t->inlen < sizeof(t->in)) {
+		r = read(t->cmd, t->in + t->inlen, sizeof(t->in) - t->inlen);
+		if (r > 0)
+			t->inlen += (size_t)r;
+		else if (r == 0)
+			t->upward.eof = 1;
+		else if (errno != EAGAIN)
+			return errno;
+	}
+	if (t->ok && !t->up_connecting) {
+		r = send(t->up, t->in, t->ok, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (r < 0 && errno != EAGAIN)
+			return errno;
+		if (r > 0) {
+			memmove(t->in, t->in + r, t->inlen - (size_t)r);
+			t->inlen -= (size_t)r;
+			t->ok -= (size_t)r;
+		}
+	}
+	if (t->upward.eof && !t->inlen && !t->upward.shut && !t->up_connecting) {
+		shutdown(t->up, SHUT_WR);
+		t->upward.shut = 1;
+	}
+	return 0;
+}
+
+/* up's connect, still under way after the command's own connect was
+ * answered (non-blocking): 0 when done or going on, else its errno. */
+static int
+tunnel_up_done(struct tunnel *t)
+{
+	struct pollfd p = { t->up, POLLOUT, 0 };
+	socklen_t l = sizeof(int);
+	int err = 0;
+
+	if (poll(&p, 1, 0) <= 0)
+		return 0;
+	if (getsockopt(t->up, SOL_SOCKET, SO_ERROR, &err, &l))
+		err = errno;
+	t->up_connecting = 0;
+	return err;
+}
+
+static void *
+tunnel_main(void *arg)
+{
+	struct tunnel *t = arg;
+	long deadline = now_ms() + CHECK_WAIT_MS;
+	int err = 0;
+
+	for (;;) {
+		int spliced = t->checked && !t->inlen;
+		struct pollfd p[2] = { { t->cmd, 0, 0 }, { t->up, 0, 0 } };
+		long wait = t->named || t->checked ? -1 : deadline - now_ms();
+
+		if (t->up_connecting)
+			p[1].events |= POLLOUT;
+		if (!t->upward.eof && (spliced ? t->upward.n < 65536 && !t->up_connecting :
+		    t->inlen < sizeof(t->in)))
+			p[0].events |= POLLIN;
+		if (t->down.n)
+			p[0].events |= POLLOUT;
+		if (!t->up_connecting && !t->down.eof && t->down.n < 65536)
+			p[1].events |= POLLIN;
+		if (!t->up_connecting && (spliced ? t->upward.n : t->ok))
+			p[1].events |= POLLOUT;
+		if (wait != -1 && wait <= 0) {
+			tunnel_report(t, t->need & NEED_TLS ? "tls" : "http", NULL,
+			    "no host named in the first bytes within 10 s", 0);
+			if (!opt_audit) {
+				reset_close(&t->cmd);
+				break;
+			}
+			t->checked = 1;
+			t->ok = t->inlen;
+			continue;
+		}
+		if (poll(p, 2, (int)wait) < 0 && errno != EINTR)
+			break;
+		if (t->up_connecting && (err = tunnel_up_done(t)))
+			break;
+		if (!t->up_connecting && (err = pump_move(&t->down)))
+			break;
+		if (spliced ? !t->up_connecting && (err = pump_move(&t->upward)) :
+		    (err = tunnel_carry(t)) != 0)
+			break;
+		if (!spliced && tunnel_vet(t))
+			goto refused;
+		if (!t->named && !t->checked && t->upward.eof) {
+			tunnel_report(t, t->need & NEED_TLS ? "tls" : "http", NULL,
+			    "the connection ended before naming a host", 0);
+			break;
+		}
+		if (t->upward.shut && t->down.shut)
+			break;
+		/* poll says hang-up with nothing to read: the way is over */
+		if ((p[0].revents & (POLLHUP | POLLERR)) && !(p[0].revents & POLLIN) &&
+		    !t->down.n)
+			break;
+		/* the destination reset: so is the command's end */
+		if ((p[1].revents & POLLERR) && !t->up_connecting) {
+			socklen_t l = sizeof(err);
+
+			if (getsockopt(t->up, SOL_SOCKET, SO_ERROR, &err, &l) || !err)
+				err = ECONNRESET;
+			break;
+		}
+	}
+	if (err) { /* a reset on one side is a reset on the other */
+		reset_close(&t->cmd);
+		reset_close(&t->up);
+	}
+refused:
+	tunnel_end(t);
+	return NULL;
+}
+
+/* A tunnel for call c, reaching for the destination; 0 or an errno. */
+static int
+tunnel_new(struct call *c, struct tunnel **out)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	struct tunnel *t;
+	int one = 1;
+
+	/* netpin reaches the destination from its own network namespace */
+	if (other_ns(c->tid, NS_NET)) {
+		warn_once("tunnel netns", "pid %d is in a network namespace of its own: "
+		    "netpin cannot check the names in its connections: connect "
+		    "denied", (int)c->tid);
+		return EACCES;
+	}
+	pthread_mutex_lock(&tunnels_lock);
+	if (ntunnels >= TUNNELS_MAX) {
+		pthread_mutex_unlock(&tunnels_lock);
+		warn_once("tunnels full", "%d connections whose names netpin checks "
+		    "are open, the most it carries at once: further ones are "
+		    "refused (ENOBUFS)", TUNNELS_MAX);
+		return ENOBUFS;
+	}
+	ntunnels++;
+	pthread_mutex_unlock(&tunnels_lock);
+	if (!(t = call_alloc(1, sizeof(*t))))
+		return tunnel_drop(NULL), ENOMEM;
+	t->cmd = t->up = -1;
+	t->down.pipe[0] = t->down.pipe[1] = t->upward.pipe[0] = t->upward.pipe[1] = -1;
+	t->d = c->dest;
+	t->need = c->need;
+	t->pid = caller_name(c, t->comm, sizeof(t->comm));
+	*out = t;
+	if ((t->up = socket(t->d.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    IPPROTO_TCP)) < 0 || pipe2(t->down.pipe, O_CLOEXEC | O_NONBLOCK) ||
+	    pipe2(t->upward.pipe, O_CLOEXEC | O_NONBLOCK))
+		return step_failed("socket", c, -1, errno);
+	setsockopt(t->up, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	sl = dest_sockaddr(&t->d, t->d.family, &ss);
+	if (connect(t->up, (struct sockaddr *)&ss, sl) == 0)
+		return 0;
+	if (errno != EINPROGRESS)
+		return errno;
+	t->up_connecting = 1;
+	return 0;
+}
+
+/*
+ * Wait for the destination: the receiving thread a moment (UNDER_WAY: a
+ * worker goes on), a worker until it answers (a non-blocking connect:
+ * CONNECT_HOLD_MS at most, then on, with up still connecting).  Returns 0,
+ * the destination's errno (as the command's own connect would), EINTR for
+ * a signal the command takes, or CALL_GONE.
+ */
+static int
+tunnel_reach(struct call *c, struct tunnel *t, int may_block)
+{
+	long hold = socket_blocks(c->fd) ? -1 : now_ms() + CONNECT_HOLD_MS;
+
+	for (;;) {
+		struct pollfd p = { t->up, POLLOUT, 0 };
+		int n = poll(&p, 1, may_block ? WAIT_SLICE_MS : 20);
+
+		if (n > 0)
+			return tunnel_up_done(t);
+		if (n < 0 && errno != EINTR)
+			return errno;
+		if (!may_block)
+			return UNDER_WAY;
+		if (!still_pending(c))
+			return CALL_GONE;
+		if (signal_waiting(c->tid))
+			return EINTR;
+		if (hold != -1 && now_ms() >= hold)
+			return 0;
+	}
+}
+
+/* Are two sockaddrs (of a connection's two ends) the same address and port? */
+static int
+same_end(const struct sockaddr_storage *a, socklen_t al,
+    const struct sockaddr_storage *b, socklen_t bl)
+{
+	struct dest x, y;
+
+	return sockaddr_dest(a, al, a->ss_family, 0, &x) == ADDR_DEST &&
+	    sockaddr_dest(b, bl, b->ss_family, 0, &y) == ADDR_DEST &&
+	    x.family == y.family && x.port == y.port && !memcmp(x.addr, y.addr, 16);
+}
+
+/* A listener on loopback for the command's socket (of family dom) to
+ * connect to; its address in ss.  The fd, or -1 with errno. */
+static int
+tunnel_listener(int dom, struct sockaddr_storage *ss, socklen_t *sl)
+{
+	/* an IPv6 socket reaches [::1], or 127.0.0.1 v4-mapped without it */
+	for (int v6 = dom == AF_INET6; v6 >= 0; v6--) {
+		struct dest lo = { .family = v6 ? AF_INET6 : AF_INET };
+		struct sockaddr_storage own;
+		socklen_t ol;
+		int l, e;
+
+		if (v6) {
+			lo.addr[15] = 1;
+		} else {
+			lo.addr[0] = 127;
+			lo.addr[3] = 1;
+		}
+		ol = dest_sockaddr(&lo, lo.family, &own);
+		if ((l = socket(lo.family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+			continue;
+		if (bind(l, (struct sockaddr *)&own, ol) == 0 && listen(l, 1) == 0 &&
+		    getsockname(l, (struct sockaddr *)&own, &ol) == 0 &&
+		    sockaddr_dest(&own, ol, lo.family, 0, &lo) == ADDR_DEST) {
+			*sl = dest_sockaddr(&lo, dom, ss);
+			return l;
+		}
+		e = errno;
+		close(l);
+		errno = e;
+	}
+	return -1;
+}
+
+/*
+ * Connect the command's socket to a listener made for it alone, take the
+ * one connection that is its own (another one, from anyone else on this
+ * machine, is closed), and start the tunnel's thread.  Returns 0 or
+ * EINPROGRESS (as the command's connect), or an errno.
+ */
+static int
+tunnel_join(struct call *c, struct tunnel *t)
+{
+	struct sockaddr_storage ss, peer, mine;
+	socklen_t sl, pl, ml = sizeof(mine), cl = sizeof(t->cookie);
+	long until = now_ms() + 2000;
+	int l, rc, err, off = 0;
+
+	if ((l = tunnel_listener(c->domain, &ss, &sl)) < 0) {
+		warn_once("tunnel listener", "cannot listen on loopback (%s): "
+		    "connections whose names netpin checks are refused (is lo up?)",
+		    strerror(errno));
+		return EACCES;
+	}
+	/* a connect with no SYN until the first write would never be accepted */
+	setsockopt(c->fd, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, &off, sizeof(off));
+	rc = connect(c->fd, (struct sockaddr *)&ss, sl) ? errno : 0;
+	if ((rc && rc != EINPROGRESS) ||
+	    getsockname(c->fd, (struct sockaddr *)&mine, &ml)) {
+		err = rc ? rc : errno;
+		close(l);
+		return err;
+	}
+	while (t->cmd < 0 && now_ms() < until) {
+		struct pollfd p = { l, POLLIN, 0 };
+		int fd;
+
+		pl = sizeof(peer);
+		if (poll(&p, 1, 100) <= 0 || (fd = accept4(l, (struct sockaddr *)&peer,
+		    &pl, SOCK_NONBLOCK | SOCK_CLOEXEC)) < 0)
+			continue;
+		if (same_end(&peer, pl, &mine, ml))
+			t->cmd = fd;
+		else
+			close(fd); /* not the command's: nobody else's to use */
+	}
+	close(l);
+	if (t->cmd < 0)
+		return step_failed("accept (checked connection)", c, -1, ETIMEDOUT);
+	if (getsockopt(c->fd, SOL_SOCKET, SO_COOKIE, &t->cookie, &cl))
+		t->cookie = 0;
+	t->down.from = t->up;
+	t->down.to = t->cmd;
+	t->upward.from = t->cmd;
+	t->upward.to = t->up;
+	pthread_mutex_lock(&tunnels_lock);
+	t->next = tunnels;
+	tunnels = t;
+	pthread_mutex_unlock(&tunnels_lock);
+	if ((err = thread_start(tunnel_main, t, 256 * 1024))) {
+		pthread_mutex_lock(&tunnels_lock);
+		tunnels = t->next; /* put first above, under the same lock */
+		pthread_mutex_unlock(&tunnels_lock);
+		return step_failed("pthread_create (checked connection)", c, -1, err);
+	}
+	return rc;
+}
+
+
+/*
+ * connect() to a destination whose names the rules check (c->need): the
+ * destination first, then the command's socket to netpin.  Returns 1 when
+ * answered, 0 when a worker must go on waiting for the destination.
+ */
+static int
+tunnel_open(struct call *c, int may_block)
+{
+	int err;
+
+	if (!c->tun && (err = tunnel_new(c, &c->tun)))
+		goto answer;
+	if (c->tun->up_connecting && (err = tunnel_reach(c, c->tun, may_block))) {
+		if (err == UNDER_WAY)
+			return 0;
+		if (err == CALL_GONE)
+			return 1;
+		goto answer;
+	}
+	err = tunnel_join(c, c->tun);
+	if (err == 0 || err == EINPROGRESS)
+		c->tun = NULL; /* the tunnel's thread has it */
+answer:
+	answer_call(c, 0, err);
+	return 1;
+}
+
+/* At exit: the tunnels carry what they hold (up to 5 s).  The command is
+ * gone: netpin's references to its sockets (the addfd mode) go first, so
+ * that the tunnels see their ends close. */
+static void
+tunnels_drain(void)
+{
+	struct timespec until;
+
+	for (unsigned b = 0; b < HELD_BUCKETS; b++) {
+		struct held *h, *next;
+
+		pthread_mutex_lock(&held_lock);
+		h = held[b];
+		held[b] = NULL;
+		pthread_mutex_unlock(&held_lock);
+		for (; h; h = next) {
+			next = h->next;
+			close(h->fd);
+			free(h);
+		}
+	}
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 5;
+	pthread_mutex_lock(&tunnels_lock);
+	while (ntunnels && !pthread_cond_timedwait(&tunnels_done, &tunnels_lock, &until))
+		;
+	pthread_mutex_unlock(&tunnels_lock);
+}
+
+/* getpeername() of a tunnelled socket: its destination, as the kernel
+ * would write it (truncated to the room given, the full length said). */
+static int
+write_peername(struct call *c)
+{
+	struct sockaddr_storage ss;
+	uint32_t sl = dest_sockaddr(&c->peer, c->domain, &ss), room;
+	int err;
+
+	if ((err = child_read(c, c->peer_buflen, &room, sizeof(room))))
+		return err;
+	if ((int32_t)room < 0)
+		return EINVAL;
+	if ((err = child_write(c, c->peer_buf, &ss, room < sl ? room : sl)))
+		return err;
+	return child_write(c, c->peer_buflen, &sl, sizeof(sl));
 }
 
 /* ---- performing --------------------------------------------------------- */
@@ -6899,11 +8147,17 @@ run_call(struct call *c, int may_block)
 			    errno : 0;
 		answer_call(c, 0, err);
 		return 1;
+	case OP_UNSET:
+		answer_call(c, 0, ENOSYS); /* fail closed */
+		return 1;
 	case OP_NONE:
 		answer_call(c, 0, 0);
 		return 1;
 	case OP_CONTINUE:
 		answer_continue(c);
+		return 1;
+	case OP_PEERNAME:
+		answer_call(c, 0, write_peername(c));
 		return 1;
 	case OP_SETSOCKOPT:
 		rc = setsockopt(c->fd, c->opt_level, c->opt_name, c->opt_val, c->opt_len);
@@ -6919,6 +8173,8 @@ run_call(struct call *c, int may_block)
 		answer_call(c, 0, rc < 0 ? errno : 0);
 		return 1;
 	case OP_CONNECT:
+		if (c->need)
+			return tunnel_open(c, may_block);
 		if (ndeny_unix && c->as_task && unix_path_named(&c->addr, c->addrlen)) {
 			answer_call(c, 0, connect_unix_checked(c));
 			return 1;
@@ -7193,6 +8449,7 @@ static const struct handler {
 	{ SYS_accept, "accept", on_accept },
 	{ SYS_accept4, "accept4", on_accept },
 	{ SYS_setsockopt, "setsockopt", on_setsockopt },
+	{ SYS_getpeername, "getpeername", on_getpeername },
 	{ SYS_io_uring_setup, "io_uring_setup", on_io_uring },
 	{ SYS_io_uring_enter, "io_uring_enter", on_io_uring },
 	{ SYS_io_uring_register, "io_uring_register", on_io_uring },
@@ -7875,7 +9132,12 @@ usage(FILE *f)
 "  -h, --help              this text\n"
 "  -V, --version           netpin's version\n"
 "\n"
-"RULE  = [tcp:|udp:]HOST[:PORTS]      (no prefix: tcp and udp)\n"
+"RULE  = [PREFIX:]HOST[:PORTS]        (no prefix: tcp and udp)\n"
+"PREFIX = tcp | udp | tls | http | raw  tls:, http: check the name a TCP\n"
+"                          connection asks for (TLS server name, HTTP Host) on\n"
+"                          every port of a name rule (by default: 443, 80);\n"
+"                          raw: on none; UDP to 443 of a checked name (QUIC)\n"
+"                          needs a udp: rule\n"
 "HOST  = name | *.suffix | IPv4[/len] | IPv6[/len] | [IPv6][/len] | [fe80::N%ZONE]\n"
 "PORTS = N | N-M | a comma-separated list of those (absent: every port)\n"
 "\n"
@@ -8052,6 +9314,7 @@ main(int argc, char **argv)
 	open_log();
 	learn_check();
 	build_pin_table();
+	names_checked_anywhere = rules_check_names();
 	if (opt_dry_run) {
 		print_pin_table(stdout);
 		return 0;
@@ -8129,6 +9392,7 @@ main(int argc, char **argv)
 		    "sockets; a pidfd per thread)" : "pidfd_getfd (netpin takes the "
 		    "command's sockets; a pidfd per process)");
 	status = supervise(sp[0], sfd, argv[0]);
+	tunnels_drain();
 	print_summary();
 	/* a learn file that could not be written fails a run that succeeded */
 	if (write_learned(argv) && status == 0)

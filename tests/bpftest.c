@@ -384,6 +384,10 @@ main(void)
 	expect_refused("socketpair(AF_INET) refused", SYS_socketpair, AF_INET, SOCK_STREAM, 0, EAFNOSUPPORT);
 	expect_refused("socketpair(AF_TIPC) refused", SYS_socketpair, 30, SOCK_DGRAM, 0, EAFNOSUPPORT);
 	expect("accept allowed", N(SYS_accept, 3, 0, 0, 0, 0), allow);
+	expect("getpeername allowed (no rule checks names)", N(SYS_getpeername, 3, 0, 0, 0, 0), allow);
+	names_checked_anywhere = 1;
+	plen = filter_build(prog, SELF, PGID, 0);
+	expect("getpeername notifies (a rule checks names)", N(SYS_getpeername, 3, 0x1000, 0x2000, 0, 0), notify);
 
 	/* the addfd mode: every socket is made by netpin */
 	plen = filter_build(prog, SELF, PGID, 1);

@@ -5,6 +5,8 @@
  *   rule      parse_rule (the command line, allow-files)
  *   sockaddr  sockaddr_dest, unix_path_named (the command's sockaddrs)
  *   cmsg      take_control (the command's control messages)
+ *   wire      tls_server_name, http_request_host (a checked connection's
+ *             first bytes, the command's)
  * Build: clang -g -O1 -fsanitize=fuzzer,address,undefined tests/fuzz.c
  * Run:   FUZZ_TARGET=dns tests/fuzz -max_total_time=60 CORPUS
  */
@@ -108,12 +110,28 @@ fuzz_cmsg(const uint8_t *d, size_t n)
 	free(m.control);
 	return 0;
 }
+static int
+fuzz_wire(const uint8_t *d, size_t n)
+{
+	char name[256];
+	const char *why;
+	struct http_body body;
+	size_t head;
+	uint8_t *copy = malloc(n ? n : 1);  /* exactly n bytes: ASan sees overreads */
+
+	memcpy(copy, d, n);
+	tls_server_name(copy, n, name, sizeof(name), &why);
+	http_request_host(copy, n, name, sizeof(name), &head, &body, &why);
+	free(copy);
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(const uint8_t *, size_t);
 } targets[] = {
 	{ "dns", fuzz_dns }, { "rule", fuzz_rule },
-	{ "sockaddr", fuzz_sockaddr }, { "cmsg", fuzz_cmsg },
+	{ "sockaddr", fuzz_sockaddr }, { "cmsg", fuzz_cmsg }, { "wire", fuzz_wire },
 };
 static int (*target)(const uint8_t *, size_t);
 
@@ -128,7 +146,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		if (!strcmp(t, targets[i].name))
 			target = targets[i].fn;
 	if (!target) {
-		fprintf(stderr, "fuzz: FUZZ_TARGET must be dns, rule, sockaddr or cmsg\n");
+		fprintf(stderr, "fuzz: FUZZ_TARGET must be dns, rule, sockaddr, cmsg or wire\n");
 		exit(2);
 	}
 	return 0;

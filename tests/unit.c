@@ -3,8 +3,9 @@
  * built with netpin.c itself (as bpftest is): rules, port lists and
  * allow-files, --dns servers, sockaddrs as destinations, the decision over
  * the pin table, the rebinding guard, the DNS wire format (names, queries,
- * replies) and the pinned-DNS responder's answers.  No network, no netpin
- * process, no root: it runs in milliseconds.
+ * replies), the pinned-DNS responder's answers, and names in the
+ * connection (what a connection must name, TLS ClientHellos, HTTP heads).
+ * No network, no netpin process, no root: it runs in milliseconds.
  *
  * Each row prints "ok - unit: AREA: what" or
  * "not ok - unit: AREA: what (got 'X', want 'Y')"; the exit status is 1
@@ -261,6 +262,7 @@ static void
 format_rule(const struct rule *r, char *out, size_t len)
 {
 	static const char *const kind[] = { "addr", "name", "wildcard" };
+	static const char *const check[] = { "", " tls", " http", " raw" };
 	char a[INET6_ADDRSTRLEN], what[INET6_ADDRSTRLEN + 8] = "", ports[OUT] = "*";
 	size_t o = 0;
 
@@ -272,9 +274,9 @@ format_rule(const struct rule *r, char *out, size_t len)
 		o += (size_t)snprintf(ports + o, sizeof(ports) - o,
 		    r->ports[i].lo == r->ports[i].hi ? "%s%u" : "%s%u-%u",
 		    i ? "," : "", r->ports[i].lo, r->ports[i].hi);
-	snprintf(out, len, "%s %s %s %s", kind[r->kind],
+	snprintf(out, len, "%s %s %s %s%s", kind[r->kind],
 	    r->protos == (P_TCP | P_UDP) ? "tcp,udp" : r->protos == P_TCP ? "tcp" : "udp",
-	    r->kind == R_ADDR ? what : r->name, ports);
+	    r->kind == R_ADDR ? what : r->name, ports, check[r->check]);
 }
 
 static void
@@ -356,7 +358,16 @@ static const struct text_row rule_rows[] = {
 	{ "[]:80", "error: missing host" },
 	{ "2001:db8::zz", "error: not an IPv4 or IPv6 address" },
 	{ "example.com:80:90", "error: not an IPv4 or IPv6 address" },
-	{ "sctp:example.com:80", "error: unknown protocol prefix: tcp: or udp: (no prefix: both)" },
+	/* names in the connection */
+	{ "tls:example.com:443,8443", "name tcp example.com 443,8443 tls" },
+	{ "HTTP:web.example:8080", "name tcp web.example 8080 http" },
+	{ "raw:git.example.com:22", "name tcp,udp git.example.com 22 raw" },
+	{ "raw:*.cdn.example:443", "wildcard tcp,udp cdn.example 443 raw" },
+	{ "tls:10.0.0.1:443", "error: tls:, http: and raw: say how a name is checked in the connection: they go with host names, not addresses" },
+	{ "raw:[::1]:22", "error: tls:, http: and raw: say how a name is checked in the connection: they go with host names, not addresses" },
+	{ "tls:tcp:example.com", "error: one protocol prefix at most: tcp:, udp:, tls:, http: or raw: (no prefix: tcp and udp)" },
+	{ "http:example.com", "name tcp example.com * http" },
+	{ "sctp:example.com:80", "error: unknown protocol prefix: tcp:, udp:, tls:, http: or raw: (no prefix: tcp and udp)" },
 	/* a zone only on a link-local address, and only an interface that exists */
 	{ "[fe80::1%lo]:80", "addr tcp,udp fe80::1/128 80" },
 	{ "[fe80::1%1]", "addr tcp,udp fe80::1/128 *" },
@@ -873,6 +884,15 @@ static const char *const world_rules[] = {
 	"many.example",
 	"unresolved.example",
 	"*.wild.example",
+	/* names in the connection: a shared front end, raw:, http:, mixed */
+	"front.example:443",
+	"other-front.example:443",
+	"raw:rawsite.example:443",
+	"http:web.example:8080",
+	"plain.example:80",
+	"mixed.example:443",
+	"198.18.0.5:443",
+	"udp:quic.example:443",
 };
 
 static const char world_hosts[] =
@@ -888,7 +908,10 @@ static const char world_hosts[] =
 	"10.0.1.7 many.example\n10.0.1.8 many.example\n10.0.1.9 many.example\n"
 	"10.0.1.10 many.example\n10.0.1.11 many.example\n10.0.1.12 many.example\n"
 	"10.0.1.13 many.example\n10.0.1.14 many.example\n10.0.1.15 many.example\n"
-	"10.0.1.16 many.example\n10.0.1.17 many.example\n10.0.1.18 many.example\n";
+	"10.0.1.16 many.example\n10.0.1.17 many.example\n10.0.1.18 many.example\n"
+	"198.18.0.1 front.example other-front.example\n198.18.0.2 rawsite.example\n"
+	"198.18.0.3 web.example\n198.18.0.4 plain.example\n"
+	"198.18.0.5 mixed.example\n198.18.0.6 quic.example\n";
 
 static char hosts_path[64];
 
@@ -1026,7 +1049,7 @@ static const struct { const char *proto, *addr; unsigned port; const char *want;
 	{ "tcp", "2001:4860::8888", 22, "deny" },
 	/* names pinned from the hosts file */
 	{ "tcp", "203.0.113.5", 443, "api.example.com:443" },
-	{ "udp", "203.0.113.5", 443, "api.example.com:443" },
+	{ "udp", "203.0.113.5", 443, "deny" },  /* QUIC: its name cannot be seen */
 	{ "tcp", "203.0.113.5", 80, "deny" },
 	{ "tcp", "2001:db8:1::5", 443, "api.example.com:443" },
 	{ "tcp", "2001:db8:1::5", 80, "[2001:db8::]/32:80,8000-8080" },
@@ -1784,6 +1807,263 @@ test_fixed_bugs(void)
 	    NROWS(fixed_hyphen_files));
 }
 
+/* ---- names in the connection ----------------------------------------------- */
+
+/* What a TCP connection there must name, and which names it may */
+static const struct { const char *addr; unsigned port; const char *want; } needs_rows[] = {
+	{ "198.18.0.1", 443, "tls" },       /* two name rules, one front end */
+	{ "198.18.0.2", 443, "-" },         /* raw: */
+	{ "198.18.0.3", 8080, "http" },     /* http: on another port */
+	{ "198.18.0.4", 80, "http" },       /* port 80: HTTP by default */
+	{ "198.18.0.5", 443, "-" },         /* an address rule allows it too */
+	{ "203.0.113.5", 443, "tls" },      /* api.example.com:443 */
+	{ "10.1.2.3", 443, "-" },           /* tcp:10.0.0.0/8:443 */
+	{ "198.18.0.1", 80, "-" },          /* not allowed at all */
+};
+
+static const struct { const char *addr; unsigned port; int kind; const char *name, *want; }
+    allowed_name_rows[] = {
+	{ "198.18.0.1", 443, NEED_TLS, "front.example", "front.example:443" },
+	{ "198.18.0.1", 443, NEED_TLS, "other-front.example", "other-front.example:443" },
+	{ "198.18.0.1", 443, NEED_TLS, "evil.example", "-" },
+	{ "198.18.0.1", 443, NEED_HTTP, "front.example", "-" },  /* 443: TLS only */
+	{ "198.18.0.1", 443, NEED_TLS, "api.example.com", "-" }, /* not its address */
+	{ "198.18.0.1", 443, NEED_TLS, "x.front.example", "-" },
+	{ "198.18.0.3", 8080, NEED_HTTP, "web.example", "http:web.example:8080" },
+	{ "198.18.0.4", 80, NEED_HTTP, "plain.example", "plain.example:80" },
+};
+
+/* QUIC: UDP 443 to a name whose TCP is checked needs a udp: rule */
+static const struct { const char *addr; unsigned port; const char *want; } quic_rows[] = {
+	{ "198.18.0.1", 443, "deny" },
+	{ "203.0.113.5", 443, "deny" },
+	{ "198.18.0.6", 443, "udp:quic.example:443" },
+	{ "198.18.0.2", 443, "raw:rawsite.example:443" },
+	{ "198.18.0.5", 443, "198.18.0.5:443" },
+};
+
+static void
+test_names_needed(void)
+{
+	char what[OUT];
+
+	for (size_t i = 0; i < NROWS(needs_rows); i++) {
+		struct dest d;
+		int k;
+
+		dest_from(needs_rows[i].addr, (uint16_t)needs_rows[i].port, &d);
+		k = names_needed(&d);
+		snprintf(what, sizeof(what), "needs %s:%u", needs_rows[i].addr,
+		    needs_rows[i].port);
+		check("names", what, k == NEED_TLS ? "tls" : k == NEED_HTTP ? "http" :
+		    k ? "tls,http" : "-", needs_rows[i].want);
+	}
+	for (size_t i = 0; i < NROWS(allowed_name_rows); i++) {
+		const struct rule *r;
+		struct dest d;
+
+		dest_from(allowed_name_rows[i].addr, (uint16_t)allowed_name_rows[i].port, &d);
+		r = name_allowed_at(&d, allowed_name_rows[i].kind, allowed_name_rows[i].name);
+		snprintf(what, sizeof(what), "%s at %s:%u (%s)", allowed_name_rows[i].name,
+		    allowed_name_rows[i].addr, allowed_name_rows[i].port,
+		    allowed_name_rows[i].kind == NEED_TLS ? "tls" : "http");
+		check("names", what, r ? r->text : "-", allowed_name_rows[i].want);
+	}
+	for (size_t i = 0; i < NROWS(quic_rows); i++) {
+		const struct pin *p;
+		struct dest d;
+
+		dest_from(quic_rows[i].addr, (uint16_t)quic_rows[i].port, &d);
+		p = pin_allowing(&d, P_UDP);
+		snprintf(what, sizeof(what), "udp %s:%u", quic_rows[i].addr, quic_rows[i].port);
+		check("quic", what, p ? p->rule->text : "deny", quic_rows[i].want);
+	}
+	check("names", "a rule checks names somewhere (getpeername mediated)",
+	    rules_check_names() ? "yes" : "no", "yes");
+}
+
+/* A TLS record carrying a ClientHello with these extensions (bytes). */
+static size_t
+client_hello(uint8_t *out, const uint8_t *ext, size_t extlen, int with_exts)
+{
+	size_t body = 2 + 32 + 1 + 4 + 2 + (with_exts ? 2 + extlen : 0), o = 0;
+
+	out[o++] = 22; out[o++] = 3; out[o++] = 1;
+	out[o++] = (uint8_t)((body + 4) >> 8); out[o++] = (uint8_t)(body + 4);
+	out[o++] = 1; out[o++] = 0;
+	out[o++] = (uint8_t)(body >> 8); out[o++] = (uint8_t)body;
+	out[o++] = 3; out[o++] = 3;
+	memset(out + o, 0, 32); o += 32;
+	out[o++] = 0;                                  /* session id */
+	out[o++] = 0; out[o++] = 2; out[o++] = 0x13; out[o++] = 1; /* suites */
+	out[o++] = 1; out[o++] = 0;                    /* compression */
+	if (with_exts) {
+		out[o++] = (uint8_t)(extlen >> 8); out[o++] = (uint8_t)extlen;
+		memcpy(out + o, ext, extlen); o += extlen;
+	}
+	return o;
+}
+
+/* A server_name extension naming these names (one list). */
+static size_t
+sni_ext(uint8_t *out, const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = b ? strlen(b) : 0;
+	size_t list = 3 + la + (b ? 3 + lb : 0), o = 0;
+
+	out[o++] = 0; out[o++] = 0;
+	out[o++] = (uint8_t)((list + 2) >> 8); out[o++] = (uint8_t)(list + 2);
+	out[o++] = (uint8_t)(list >> 8); out[o++] = (uint8_t)list;
+	out[o++] = 0; out[o++] = (uint8_t)(la >> 8); out[o++] = (uint8_t)la;
+	memcpy(out + o, a, la); o += la;
+	if (b) {
+		out[o++] = 0; out[o++] = (uint8_t)(lb >> 8); out[o++] = (uint8_t)lb;
+		memcpy(out + o, b, lb); o += lb;
+	}
+	return o;
+}
+
+static void
+tls_row(const char *what, const uint8_t *b, size_t len, const char *want)
+{
+	char name[256], got[OUT];
+	const char *why = "";
+
+	switch (tls_server_name(b, len, name, sizeof(name), &why)) {
+	case WIRE_MORE:
+		snprintf(got, sizeof(got), "more");
+		break;
+	case WIRE_NAME:
+		snprintf(got, sizeof(got), "name %s", name);
+		break;
+	case WIRE_REFUSE:
+		snprintf(got, sizeof(got), "refuse: %s", why);
+		break;
+	}
+	check("tls", what, got, want);
+}
+
+static void
+test_tls(void)
+{
+	static const uint8_t grease[] = { 0x0a, 0x0a, 0, 0 };
+	static const uint8_t ech[] = { 0xfe, 0x0d, 0, 1, 0 };
+	uint8_t ext[600], hello[1200], split[1300];
+	size_t e, n;
+
+	e = sni_ext(ext, "Front.Example", NULL);
+	n = client_hello(hello, ext, e, 1);
+	tls_row("one server name (lower-cased)", hello, n, "name front.example");
+	for (size_t cut = 0; cut < n; cut += 7) {
+		char what[64];
+
+		snprintf(what, sizeof(what), "the first %zu bytes", cut);
+		tls_row(what, hello, cut, "more");
+	}
+	/* the same handshake in two records */
+	memcpy(split, hello, 5 + 20);
+	split[3] = 0; split[4] = 20;
+	memcpy(split + 25, hello, 5);
+	split[28] = (uint8_t)((n - 25) >> 8); split[29] = (uint8_t)(n - 25);
+	memcpy(split + 30, hello + 25, n - 25);
+	tls_row("a ClientHello in two records", split, n + 5, "name front.example");
+	memcpy(ext + e, grease, sizeof(grease));
+	n = client_hello(hello, ext, e + sizeof(grease), 1);
+	tls_row("other extensions beside it", hello, n, "name front.example");
+	e = sni_ext(ext, "front.example", NULL);
+	e += sni_ext(ext + e, "evil.example", NULL);
+	n = client_hello(hello, ext, e, 1);
+	tls_row("two server_name extensions", hello, n, "refuse: two server_name extensions");
+	e = sni_ext(ext, "front.example", "evil.example");
+	n = client_hello(hello, ext, e, 1);
+	tls_row("two names in one list", hello, n, "refuse: two server names");
+	n = client_hello(hello, grease, sizeof(grease), 1);
+	tls_row("no server_name", hello, n, "refuse: no server name");
+	n = client_hello(hello, NULL, 0, 0);
+	tls_row("no extensions", hello, n, "refuse: no server name (no extensions)");
+	e = sni_ext(ext, "front.example", NULL);
+	memcpy(ext + e, ech, sizeof(ech));
+	n = client_hello(hello, ext, e + sizeof(ech), 1);
+	tls_row("encrypted_client_hello", hello, n,
+	    "refuse: encrypted_client_hello (the name asked cannot be seen)");
+	e = sni_ext(ext, "evil example", NULL);
+	n = client_hello(hello, ext, e, 1);
+	tls_row("a name with a space", hello, n, "refuse: a server name that is no host name");
+	e = sni_ext(ext, "10.0.0.1", NULL);
+	n = client_hello(hello, ext, e, 1);
+	tls_row("an address as the name", hello, n, "refuse: a server name that is no host name");
+	e = sni_ext(ext, "front.example", NULL);
+	n = client_hello(hello, ext, e, 1);
+	hello[5] = 2;
+	tls_row("a ServerHello", hello, n, "refuse: a handshake that is no ClientHello");
+	n = client_hello(hello, ext, e, 1);
+	hello[n - e - 1] ^= 0x40; /* the extensions' length */
+	tls_row("a wrong extensions length", hello, n, "refuse: a malformed ClientHello");
+	tls_row("plain HTTP", (const uint8_t *)"GET / HTTP/1.1\r\n", 16, "refuse: not TLS");
+	tls_row("an alert record", (const uint8_t *)"\x15\x03\x01\x00\x02\x02\x28", 7,
+	    "refuse: not TLS");
+	tls_row("a record too long", (const uint8_t *)"\x16\x03\x01\x48\x01", 5,
+	    "refuse: a malformed TLS record");
+}
+
+static const struct { const char *what, *req, *want; } http_rows[] = {
+	{ "a GET", "GET /a HTTP/1.1\r\nHost: Web.Example\r\n\r\n", "web.example head 38" },
+	{ "a port in Host", "GET / HTTP/1.1\r\nHost: web.example:8080\r\n\r\n", "web.example head 42" },
+	{ "HTTP/1.0", "GET / HTTP/1.0\r\nHost: web.example\r\nUser-Agent: x\r\n\r\n", "web.example head 52" },
+	{ "a body", "POST / HTTP/1.1\r\nHost: a.example\r\nContent-Length: 12\r\n\r\n", "a.example head 56 length 12" },
+	{ "chunked", "POST / HTTP/1.1\r\nHost: a.example\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", "a.example head 70 chunked" },
+	{ "absolute form, the same host", "GET http://a.example/x HTTP/1.1\r\nHost: a.example\r\n\r\n", "a.example head 52" },
+	{ "not all there", "GET / HTTP/1.1\r\nHost: a.exa", "more" },
+	{ "no Host", "GET / HTTP/1.1\r\nAccept: */*\r\n\r\n", "refuse: no Host" },
+	{ "two Hosts", "GET / HTTP/1.1\r\nHost: a.example\r\nHost: evil.example\r\n\r\n", "refuse: more than one Host" },
+	{ "an empty Host", "GET / HTTP/1.1\r\nHost: \r\n\r\n", "refuse: a Host that is no host name" },
+	{ "an address as Host", "GET / HTTP/1.1\r\nHost: 127.0.0.2\r\n\r\n", "refuse: a Host that is no host name" },
+	{ "user info in Host", "GET / HTTP/1.1\r\nHost: a.example@evil.example\r\n\r\n", "refuse: a Host that is no host name" },
+	{ "a folded line", "GET / HTTP/1.1\r\nHost: a.example\r\nX: y\r\n z\r\n\r\n", "refuse: a folded header line (obsolete line folding)" },
+	{ "a space before the colon", "GET / HTTP/1.1\r\nHost : evil.example\r\n\r\n", "refuse: a malformed header line" },
+	{ "length and chunked", "POST / HTTP/1.1\r\nHost: a.example\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", "refuse: both Content-Length and Transfer-Encoding" },
+	{ "two lengths", "POST / HTTP/1.1\r\nHost: a.example\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\n", "refuse: an unclear Content-Length" },
+	{ "a signed length", "POST / HTTP/1.1\r\nHost: a.example\r\nContent-Length: +3\r\n\r\n", "refuse: an unclear Content-Length" },
+	{ "chunked then gzip", "POST / HTTP/1.1\r\nHost: a.example\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", "refuse: a Transfer-Encoding that does not end in chunked" },
+	{ "absolute form, another host", "GET http://evil.example/ HTTP/1.1\r\nHost: a.example\r\n\r\n", "refuse: a request target naming another host than Host" },
+	{ "CONNECT", "CONNECT evil.example:443 HTTP/1.1\r\nHost: evil.example\r\n\r\n", "refuse: CONNECT" },
+	{ "HTTP/2 prior knowledge", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "refuse: not an HTTP/1 request" },
+	{ "a bare LF", "GET / HTTP/1.1\nHost: a.example\r\n\r\n", "refuse: not an HTTP/1 request" },
+	{ "a bare CR in a line", "GET / HTTP/1.1\r\nHost: a.example\rX: 1\r\n\r\n", "refuse: a bare CR or LF in the request head" },
+	{ "TLS", "\x16\x03\x01\x00\x10", "refuse: not HTTP" },
+	{ "lower-case method", "get / HTTP/1.1\r\nHost: a.example\r\n\r\n", "refuse: not HTTP" },
+};
+
+static void
+test_http(void)
+{
+	char host[256], got[OUT];
+
+	for (size_t i = 0; i < NROWS(http_rows); i++) {
+		const char *why = "";
+		struct http_body body;
+		size_t head = 0;
+
+		switch (http_request_host((const uint8_t *)http_rows[i].req,
+		    strlen(http_rows[i].req), host, sizeof(host), &head, &body, &why)) {
+		case WIRE_MORE:
+			snprintf(got, sizeof(got), "more");
+			break;
+		case WIRE_NAME:
+			snprintf(got, sizeof(got), "%s head %zu%s%s", host, head,
+			    body.chunked ? " chunked" : "", body.length ? " length " : "");
+			if (body.length)
+				snprintf(got + strlen(got), sizeof(got) - strlen(got),
+				    "%llu", (unsigned long long)body.length);
+			break;
+		case WIRE_REFUSE:
+			snprintf(got, sizeof(got), "refuse: %s", why);
+			break;
+		}
+		check("http", http_rows[i].what, got, http_rows[i].want);
+	}
+}
+
 int
 main(void)
 {
@@ -1812,6 +2092,9 @@ main(void)
 	test_decision();
 	test_port53();
 	test_naming();
+	test_names_needed();
+	test_tls();
+	test_http();
 	test_guard();
 	run_answer_rows("dns answer", answer_rows, NROWS(answer_rows));
 	test_fixed_bugs();

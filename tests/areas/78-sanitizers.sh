@@ -76,7 +76,7 @@ if make -s -j2 netpin-asan fuzzers >"$T/asan-build.log" 2>&1; then
 	fi
 	unset NETPIN_BIN
 	unset ASAN_OPTIONS UBSAN_OPTIONS
-	for f in dns rule sockaddr cmsg; do
+	for f in dns rule sockaddr cmsg wire; do
 		mkdir -p "$T/corpus-$f"
 		if FUZZ_TARGET=$f tests/fuzz -max_total_time=4 -print_final_stats=0 "$T/corpus-$f" >"$T/fuzz-$f.log" 2>&1; then
 			pass "fuzz: $f parser, 4 s under ASan/UBSan, no crash"

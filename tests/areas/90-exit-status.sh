@@ -26,8 +26,8 @@ bad_rule_says() {
 	*) fail "bad rule '$1' says: $2" "rc $rc err $err" ;;
 	esac
 }
-bad_rule_says "icmp:1.2.3.4" "unknown protocol prefix: tcp: or udp:"
-bad_rule_says "http://example.com" "not a URL (for http://example.com/ write tcp:example.com:80)"
+bad_rule_says "icmp:1.2.3.4" "unknown protocol prefix: tcp:, udp:, tls:, http: or raw:"
+bad_rule_says "http://example.com" "not a URL (for http://example.com/ write example.com:80)"
 bad_rule_says "example.com:443/tcp" "the protocol goes first: tcp:HOST:PORT"
 bad_rule_says "tcp:udp:1.2.3.4" "one protocol prefix at most"
 bad_rule_says "*" "everything is 0.0.0.0/0 and ::/0, or --audit"

@@ -1,0 +1,222 @@
+#!/usr/bin/env bash
+# checked: names in the connection.  A TCP connection that only name rules
+# allow must name its host (TLS's server name on 443, HTTP's Host on 80, or
+# on every port with tls: and http:) before a byte reaches the destination.
+# Servers (tests/helpers/namesrv.py) on 127.0.0.2 log what reached them.
+# shellcheck source=tests/libtest.sh
+. "$(dirname "$0")/../libtest.sh"
+
+if ! openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" -out "$T/cert.pem" \
+	-days 2 -subj /CN=good.example \
+	-addext 'subjectAltName=DNS:good.example,DNS:other.example,DNS:evil.example' \
+	>/dev/null 2>&1; then
+	skip "checked: every test" "openssl cannot make a certificate"
+	exit 0
+fi
+cat >"$T/hosts" <<EOF
+127.0.0.2 good.example other.example
+127.0.0.3 evil.example
+EOF
+SLOG=$T/srv.log
+: >"$SLOG"
+NAMESRV_CERT=$T/cert.pem NAMESRV_KEY=$T/key.pem python3 "$HELPERS/namesrv.py" \
+	"$T/srv.ready" "$SLOG" 127.0.0.2:443:tls 127.0.0.2:80:http \
+	127.0.0.2:8443:tls 127.0.0.2:8081:http </dev/null >/dev/null 2>"$T/srv.err" &
+background $!
+if ! wait_until [ -e "$T/srv.ready" ]; then
+	skip "checked: every test" "the test servers cannot listen: $(tail -1 "$T/srv.err")"
+	exit 0
+fi
+N=(--resolv "$T/resolv.empty" --hosts "$T/hosts")
+CURL=(curl -sS --max-time 10 --cacert "$T/cert.pem")
+EVIL=(--resolve evil.example:443:127.0.0.2 --resolve evil.example:8443:127.0.0.2)
+# smark; snew: the lines the servers logged since smark
+smark() { SMARK=$(wc -l <"$SLOG"); }
+snew() { sleep 0.3; tail -n +"$((SMARK + 1))" "$SLOG"; }
+# nothing_reached PORT: the server on PORT saw a connection and no byte
+nothing_reached() { snew | grep -qx "bytes 127.0.0.2:$1 0" && ! snew | grep -Eq "^(tls|http) 127.0.0.2:$1 "; }
+
+# ---- TLS: the server name --------------------------------------------------------
+smark
+run "${N[@]}" -a good.example:443 -- "${CURL[@]}" https://good.example/t1
+[ "$rc:$out" = "0:tls good.example /t1 0" ] && snew | grep -qx "tls 127.0.0.2:443 good.example /t1" &&
+	pass "tls: a server name its rule names goes through" ||
+	fail "tls: a server name its rule names goes through" "rc $rc out '$out' err $err"
+run "${N[@]}" -a good.example:443 -a other.example:443 -- "${CURL[@]}" https://other.example/t2
+[ "$rc:$out" = "0:tls other.example /t2 0" ] &&
+	pass "tls: another allowed name on the same front end goes through" ||
+	fail "tls: another allowed name on the same front end goes through" "rc $rc out '$out' err $err"
+smark
+run "${N[@]}" --log "$T/t3.json" -a good.example:443 -- "${CURL[@]}" "${EVIL[@]}" https://evil.example/t3
+t3=$err
+case "$rc:$err" in
+35:*"netpin: denied tls to 127.0.0.2:443/tcp naming evil.example by curl"*)
+	if [[ $err == *"alert access denied"* ]] && nothing_reached 443; then
+		pass "tls: another name on an allowed address is refused (a TLS alert), nothing reaches it"
+	else
+		fail "tls: another name on an allowed address is refused (a TLS alert), nothing reaches it" "err $err server: $(snew)"
+	fi ;;
+*) fail "tls: another name on an allowed address is refused (a TLS alert), nothing reaches it" "rc $rc err $err" ;;
+esac
+grep -q '"verdict":"deny".*"port":443,"sni":"evil.example"' "$T/t3.json" &&
+	pass "tls: the log's deny event names the server name asked (sni)" ||
+	fail "tls: the log's deny event names the server name asked (sni)" "$(cat "$T/t3.json")"
+case $t3 in
+*"summary: 1 call denied"*"127.0.0.2:443/tcp (tls) 1 time, name evil.example"*)
+	pass "tls: the summary counts the refused name" ;;
+*) fail "tls: the summary counts the refused name" "$t3" ;;
+esac
+smark
+run "${N[@]}" -a good.example:443 -- python3 -c 'import socket, ssl, sys
+c = ssl.create_default_context(cafile=sys.argv[1]); c.check_hostname = False
+s = socket.create_connection(("127.0.0.2", 443), timeout=10)
+try:
+    c.wrap_socket(s); print("handshake")
+except ssl.SSLError as e:
+    print("refused", e.reason)' "$T/cert.pem"
+[ "$out" = "refused TLSV1_ALERT_ACCESS_DENIED" ] && nothing_reached 443 &&
+	pass "tls: a ClientHello with no server name is refused" ||
+	fail "tls: a ClientHello with no server name is refused" "out '$out' err $err server $(snew)"
+run "${N[@]}" -a good.example:443 -- python3 -c 'import urllib.request, ssl, sys
+c = ssl.create_default_context(cafile=sys.argv[1])
+print(urllib.request.urlopen("https://good.example/t5", context=c, timeout=10).read().decode().strip())' "$T/cert.pem"
+[ "$out" = "tls good.example /t5 0" ] &&
+	pass "tls: a blocking client (python urllib) goes through" ||
+	fail "tls: a blocking client (python urllib) goes through" "out '$out' err $err"
+run "${N[@]}" -a good.example:443 -- "${CURL[@]}" -o /dev/null -w '%{remote_ip}:%{remote_port}' https://good.example/t6
+[ "$out" = "127.0.0.2:443" ] &&
+	pass "tls: getpeername() says the destination, not netpin" ||
+	fail "tls: getpeername() says the destination, not netpin" "out '$out' err $err"
+run "${N[@]}" -a good.example:443 -- "${CURL[@]}" -o /dev/null -w '%{size_download}' https://good.example/big/33554432
+[ "$out" = 33554432 ] &&
+	pass "tls: 32 MiB come through whole" ||
+	fail "tls: 32 MiB come through whole" "out '$out' err $err"
+head -c 1048576 /dev/zero >"$T/up.bin"
+run "${N[@]}" -a good.example:443 -- "${CURL[@]}" --data-binary @"$T/up.bin" https://good.example/up
+[ "$out" = "tls good.example /up 1048576" ] &&
+	pass "tls: a 1 MiB upload reaches the server whole" ||
+	fail "tls: a 1 MiB upload reaches the server whole" "out '$out' err $err"
+run "${N[@]}" -a tls:good.example:444 -- "${CURL[@]}" https://good.example:444/t7
+case "$rc:$err" in
+7:*) pass "tls: a destination that refuses: the connect is refused, as without the check" ;;
+*) fail "tls: a destination that refuses: the connect is refused, as without the check" "rc $rc err $err" ;;
+esac
+run "${N[@]}" -a tls:good.example:444 -- "$HELPERS/rawreq.py" 127.0.0.2 444
+[ "$out" = "connect: Connection refused" ] &&
+	pass "tls: a blocking connect to a destination that refuses gets ECONNREFUSED" ||
+	fail "tls: a blocking connect to a destination that refuses gets ECONNREFUSED" "out '$out' err $err"
+
+# ---- what is not checked -----------------------------------------------------------
+run "${N[@]}" -a 127.0.0.2:443 -- "${CURL[@]}" "${EVIL[@]}" https://evil.example/t8
+[ "$out" = "tls evil.example /t8 0" ] &&
+	pass "not checked: an address rule allows any name" ||
+	fail "not checked: an address rule allows any name" "rc $rc out '$out' err $err"
+run "${N[@]}" -a good.example:443 -a 127.0.0.2:443 -- "${CURL[@]}" "${EVIL[@]}" https://evil.example/t9
+[ "$out" = "tls evil.example /t9 0" ] &&
+	pass "not checked: a name rule and an address rule that both allow it" ||
+	fail "not checked: a name rule and an address rule that both allow it" "rc $rc out '$out' err $err"
+run "${N[@]}" -a raw:good.example:443 -- "${CURL[@]}" "${EVIL[@]}" https://evil.example/t10
+[ "$out" = "tls evil.example /t10 0" ] &&
+	pass "not checked: raw: opts a rule out" ||
+	fail "not checked: raw: opts a rule out" "rc $rc out '$out' err $err"
+run "${N[@]}" -a good.example:8443 -- "${CURL[@]}" "${EVIL[@]}" https://evil.example:8443/t11
+[ "$out" = "tls evil.example /t11 0" ] &&
+	pass "not checked: a name rule on a port other than 80 and 443" ||
+	fail "not checked: a name rule on a port other than 80 and 443" "rc $rc out '$out' err $err"
+smark
+run "${N[@]}" -a tls:good.example:8443 -- "${CURL[@]}" "${EVIL[@]}" https://evil.example:8443/t12
+[ "$rc" = 35 ] && nothing_reached 8443 &&
+	pass "tls: tls: checks another port" ||
+	fail "tls: tls: checks another port" "rc $rc out '$out' err $err"
+
+# ---- HTTP: every request's Host ----------------------------------------------------
+run "${N[@]}" -a good.example:80 -- "${CURL[@]}" http://good.example/t13
+[ "$out" = "http good.example /t13 0" ] &&
+	pass "http: a Host its rule names goes through" ||
+	fail "http: a Host its rule names goes through" "rc $rc out '$out' err $err"
+smark
+run "${N[@]}" -a good.example:80 -- "${CURL[@]}" -H 'Host: evil.example' http://good.example/t14
+case "$out:$err" in
+*"netpin: this command may not ask for the host evil.example here"*"denied http to 127.0.0.2:80/tcp naming evil.example"*)
+	nothing_reached 80 && pass "http: another Host gets a 403 from netpin, nothing reaches the server" ||
+		fail "http: another Host gets a 403 from netpin, nothing reaches the server" "server $(snew)" ;;
+*) fail "http: another Host gets a 403 from netpin, nothing reaches the server" "rc $rc out '$out' err $err" ;;
+esac
+smark
+run "${N[@]}" -a good.example:80 -- "$HELPERS/rawreq.py" 127.0.0.2 80 \
+	'GET /t15a HTTP/1.1\r\nHost: good.example\r\n\r\n' 'GET /t15b HTTP/1.1\r\nHost: evil.example\r\n\r\n'
+case "$out" in
+"peer 127.0.0.2 80"*"HTTP/1.1 200 OK"*"HTTP/1.1 403 Forbidden"*)
+	snew | grep -q ' /t15a$' && ! snew | grep -q ' /t15b$' &&
+		pass "http: each request on a kept-alive connection is checked" ||
+		fail "http: each request on a kept-alive connection is checked" "server $(snew)" ;;
+*) fail "http: each request on a kept-alive connection is checked" "out '$out' err $err" ;;
+esac
+run "${N[@]}" -a good.example:80 -- "$HELPERS/rawreq.py" 127.0.0.2 80 \
+	'POST /t16 HTTP/1.1\r\nHost: good.example\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n' \
+	'GET /t16b HTTP/1.1\r\nHost: evil.example\r\n\r\n'
+case "$out" in
+*"HTTP/1.1 200 OK"*"HTTP/1.1 403 Forbidden"*) pass "http: a request after a chunked body is checked" ;;
+*) fail "http: a request after a chunked body is checked" "out '$out' err $err" ;;
+esac
+for shape in 'two Hosts|GET / HTTP/1.1\r\nHost: good.example\r\nHost: evil.example\r\n\r\n' \
+	'a folded header|GET / HTTP/1.1\r\nHost: good.example\r\nX: a\r\n b\r\n\r\n' \
+	'length and chunked|POST / HTTP/1.1\r\nHost: good.example\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n' \
+	'an absolute target naming another host|GET http://evil.example/ HTTP/1.1\r\nHost: good.example\r\n\r\n' \
+	'CONNECT|CONNECT evil.example:443 HTTP/1.1\r\nHost: good.example\r\n\r\n' \
+	'no HTTP|SSH-2.0-OpenSSH_9.2\r\n'; do
+	smark
+	run "${N[@]}" -a good.example:80 -- "$HELPERS/rawreq.py" 127.0.0.2 80 "${shape#*|}"
+	case "$out" in
+	*$'\n'reset | *$'\n'closed)
+		nothing_reached 80 && pass "http: refused, nothing reaches the server: ${shape%%|*}" ||
+			fail "http: refused, nothing reaches the server: ${shape%%|*}" "server $(snew)" ;;
+	*) fail "http: refused, nothing reaches the server: ${shape%%|*}" "out '$out' err $err" ;;
+	esac
+done
+run "${N[@]}" -a http:good.example:8081 -- "${CURL[@]}" -H 'Host: evil.example' http://good.example:8081/t17
+case $out in
+*"may not ask for the host evil.example"*) pass "http: http: checks another port" ;;
+*) fail "http: http: checks another port" "rc $rc out '$out' err $err" ;;
+esac
+
+run "${N[@]}" -a good.example:80 -- python3 -c 'import socket
+s = socket.socket()
+try:
+    s.sendto(b"GET / HTTP/1.1\r\nHost: evil.example\r\n\r\n", socket.MSG_FASTOPEN, ("127.0.0.2", 80))
+    print("sent")
+except OSError as e:
+    print(e.errno)'
+[ "$out" = 95 ] &&
+	pass "tcp fast open (MSG_FASTOPEN) to a checked destination is refused (EOPNOTSUPP)" ||
+	fail "tcp fast open (MSG_FASTOPEN) to a checked destination is refused (EOPNOTSUPP)" "out '$out' err $err"
+
+# ---- QUIC, --audit ------------------------------------------------------------------
+run "${N[@]}" -a good.example:443 -- "$OP" udp-sendto 127.0.0.2 443 t-quic
+[ "$out" = "$DENY" ] &&
+	pass "quic: UDP to a checked name's 443 is refused (its name cannot be seen)" ||
+	fail "quic: UDP to a checked name's 443 is refused (its name cannot be seen)" "out '$out' err $err"
+run "${N[@]}" -a udp:good.example:443 -- "$OP" udp-sendto 127.0.0.2 443 t-quic
+[ "$out" = ok ] &&
+	pass "quic: a udp: rule allows it" ||
+	fail "quic: a udp: rule allows it" "out '$out' err $err"
+smark
+run "${N[@]}" --audit -a good.example:443 -- "${CURL[@]}" "${EVIL[@]}" https://evil.example/t18
+case "$rc:$out:$err" in
+"0:tls evil.example /t18 0:"*"audit: would deny tls to 127.0.0.2:443/tcp naming evil.example"*)
+	pass "--audit: another name is said and let through" ;;
+*) fail "--audit: another name is said and let through" "rc $rc out '$out' err $err" ;;
+esac
+
+# ---- at the command's exit ------------------------------------------------------------
+smark
+run "${N[@]}" -a good.example:80 -- python3 -c 'import os, socket
+s = socket.create_connection(("127.0.0.2", 80))
+body = b"u" * 16777216
+s.sendall(b"POST /slow19 HTTP/1.1\r\nHost: good.example\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+os._exit(0)'
+sleep 1.5
+case $(snew) in
+*"bytes 127.0.0.2:80 16777287"*) pass "exit: an upload the command left behind reaches the server whole" ;;
+*) fail "exit: an upload the command left behind reaches the server whole" "rc $rc err $err server $(snew)" ;;
+esac
