@@ -165,6 +165,8 @@ start_server ACCEPT_PORT unpinned tcp-server 127.0.0.1 accept
 [ ${#PIN[@]} -gt 0 ] && start_server PINNED_ACCEPT_PORT pinned tcp-server 127.0.0.1 accept
 start_server SINK_PORT pinned tcp-server 127.0.0.1 sink
 start_server UDP_PORT pinned udp-sink 127.0.0.1
+start_server HTTP_PORT pinned http-server 127.0.0.1
+echo "127.0.0.1 bench.test" >"$T/bench.hosts"
 
 # ---- a small C project --------------------------------------------------------
 mkdir -p "$T/proj"
@@ -232,6 +234,8 @@ variant_cmd() {
 	bare) ;;
 	netpin) pre=("$NP" -a 127.0.0.1 --) ;;
 	addfd) pre=("$REFUSE" docker -- "$NP" -a 127.0.0.1 --) ;;
+	# names in the connection: a name rule that checks HTTP's Host there
+	checked) pre=("$NP" --resolv /dev/null --hosts "$T/bench.hosts" -a http:bench.test --) ;;
 	continue | sync | filter) pre=("$FLOOR" "$1" --) ;;
 	*) harness_fail "no variant '$1'" ;;
 	esac
@@ -428,6 +432,27 @@ MIB=256
 measure "tcp bulk" pinned "bare filter netpin" bulk 127.0.0.1 "$SINK_PORT" $MIB
 figure "tcp bulk ${MIB} MiB" 1 filter netpin "1.02 floor" "$(awk -v b="${MED[bare]}" \
 	-v u="${MED[netpin]}" -v m=$MIB 'BEGIN { printf "%.0f -> %.0f MiB/s", m / (b / 1e9), m / (u / 1e9) }')"
+
+# names in the connection (a TCP connection that only a name rule allows,
+# carried through netpin): connect + one request + its response, against
+# the same under netpin with an address rule (no check; the "floor"
+# column); and a large response, against bare, with the CPU time
+N=500
+measure "http request" pinned "bare netpin checked" http-req 127.0.0.1 "$HTTP_PORT" $N bench.test
+figure "checked: connect+GET+close" $N netpin checked "1.3 floor" "floor: netpin unchecked"
+MIB=128
+measure "http get" pinned "bare checked" http-get 127.0.0.1 "$HTTP_PORT" $MIB bench.test
+# CPU time (user+system) of one more run of each: the helper alone, and
+# the helper with netpin; their difference is what netpin spent carrying
+cpu_of() { # VARIANT: "user+sys" seconds of the whole run
+	local TIMEFORMAT='%3U %3S' out
+	variant_cmd "$1" http-get 127.0.0.1 "$HTTP_PORT" $MIB bench.test
+	out=$({ time "${PIN[@]}" "${CMD[@]}" >/dev/null 2>&1; } 2>&1)
+	awk '{ printf "%.2f", $1 + $2 }' <<<"$out"
+}
+cpu_bare=$(cpu_of bare) cpu_checked=$(cpu_of checked)
+figure "checked: a ${MIB} MiB response" 1 "" checked "1.43 bare" "$(awk -v b="${MED[bare]}" \
+	-v u="${MED[checked]}" -v m=$MIB 'BEGIN { printf "%.0f -> %.0f MiB/s (target: >= 70%%)", m / (b / 1e9), m / (u / 1e9) }'); CPU ${cpu_bare} s bare, ${cpu_checked} s with netpin"
 
 # 4. startup: netpin -a 127.0.0.1 -- true against true (whole processes);
 # the floor: true under the CONTINUE notifier (a filter, a thread, a fork)

@@ -28,6 +28,13 @@
  *                                  program that asks who sent each datagram
  *   bench bulk ADDR PORT MIB       connect (untimed), write MIB MiB in 64 KiB
  *                                  writes, shutdown, wait for the sink's EOF
+ *   bench http-req ADDR PORT N HOST
+ *                                  N x (connect, one HTTP/1.1 GET with Host:
+ *                                  HOST, its whole response, close): what a
+ *                                  connection whose names netpin checks costs
+ *   bench http-get ADDR PORT MIB HOST
+ *                                  connect and ask (untimed), then read a
+ *                                  response of MIB MiB whole
  *   bench pingpong N               N x one byte there and back over two
  *                                  pipes between two processes (a
  *                                  reference: two context switches)
@@ -39,6 +46,9 @@
  *        accept: per connection, one read() (EOF, reset or the sync byte),
  *                then close; sink: read until EOF, then close
  *   bench udp-sink ADDR PORTFILE   read datagrams; answer "!" with "!"
+ *   bench http-server ADDR PORTFILE
+ *        one connection at a time: each request head (to its blank line)
+ *        gets "ok" (GET /big/N: N bytes), until EOF
  *
  * Builds with glibc or musl: cc -O2 -Wall -Wextra -o bench bench.c
  */
@@ -187,6 +197,67 @@ tcp_server(const char *addr, const char *portfile, const char *how)
 		do
 			n = read(c, buf, sizeof(buf));
 		while (sink ? n > 0 || (n < 0 && errno == EINTR) : n < 0 && errno == EINTR);
+		close(c);
+	}
+}
+
+/* Read one request head from c into buf (to its blank line); 0 at EOF. */
+static size_t
+read_head(int c, char *buf, size_t len)
+{
+	size_t have = 0;
+
+	while (have + 1 < len) {
+		ssize_t n = read(c, buf + have, 1);
+
+		if (n <= 0)
+			return 0;
+		have++;
+		if (have >= 4 && !memcmp(buf + have - 4, "\r\n\r\n", 4)) {
+			buf[have] = '\0';
+			return have;
+		}
+	}
+	return 0;
+}
+
+static int
+http_server(const char *addr, const char *portfile)
+{
+	static char buf[64 * 1024], head[4096];
+	int s = bound_socket(SOCK_STREAM, addr);
+
+	if (listen(s, 4096))
+		die("listen");
+	write_port(s, portfile);
+	memset(buf, 'g', sizeof(buf));
+	for (;;) {
+		int c = accept4(s, NULL, NULL, SOCK_CLOEXEC);
+
+		if (c < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			die("accept");
+		}
+		while (read_head(c, head, sizeof(head))) {
+			unsigned long long n = 0;
+			char h[128];
+			int hl;
+
+			if (!strncmp(head, "GET /big/", 9))
+				n = strtoull(head + 9, NULL, 10);
+			hl = snprintf(h, sizeof(h), "HTTP/1.1 200 OK\r\nContent-Length: %llu\r\n\r\n%s",
+			    n ? n : 2, n ? "" : "ok");
+			if (write(c, h, (size_t)hl) != hl)
+				break;
+			while (n > 0) {
+				ssize_t w = write(c, buf, n < sizeof(buf) ? n : sizeof(buf));
+
+				if (w <= 0)
+					break;
+				n -= (unsigned long long)w;
+			}
+		}
 		close(c);
 	}
 }
@@ -387,6 +458,79 @@ bench_bulk(const char *addr, const char *port, long mib)
 	return 0;
 }
 
+/* Send an HTTP GET for path with Host: host on s; read the whole response
+ * (its Content-Length after the head).  Returns the body's length. */
+static unsigned long long
+http_exchange(int s, const char *path, const char *host)
+{
+	static char buf[64 * 1024];
+	char req[512], *end;
+	unsigned long long body, got;
+	size_t have = 0;
+	int rl = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", path, host);
+
+	if (write(s, req, (size_t)rl) != rl)
+		die("write (request)");
+	for (;;) {
+		ssize_t n = read(s, buf + have, sizeof(buf) - 1 - have);
+
+		if (n <= 0)
+			dief("the response ended early");
+		have += (size_t)n;
+		buf[have] = '\0';
+		if ((end = strstr(buf, "\r\n\r\n")))
+			break;
+	}
+	if (!strstr(buf, "Content-Length: "))
+		dief("a response without Content-Length");
+	body = strtoull(strstr(buf, "Content-Length: ") + 16, NULL, 10);
+	for (got = have - (size_t)(end + 4 - buf); got < body;) {
+		ssize_t n = read(s, buf, sizeof(buf));
+
+		if (n <= 0)
+			dief("the response's body ended early");
+		got += (unsigned long long)n;
+	}
+	return body;
+}
+
+static int
+bench_http_req(const char *addr, const char *port, long count, const char *host)
+{
+	struct sockaddr_in sin = inet_addr_port(addr, port);
+	uint64_t t0, t1;
+
+	t0 = now_ns();
+	for (long i = 0; i < count; i++) {
+		int s = tcp_connect(&sin);
+
+		http_exchange(s, "/", host);
+		close(s);
+	}
+	t1 = now_ns();
+	print_elapsed(t0, t1);
+	return 0;
+}
+
+static int
+bench_http_get(const char *addr, const char *port, long mib, const char *host)
+{
+	struct sockaddr_in sin = inet_addr_port(addr, port);
+	int s = tcp_connect(&sin);
+	char path[64];
+	uint64_t t0, t1;
+
+	snprintf(path, sizeof(path), "/big/%llu", (unsigned long long)mib << 20);
+	http_exchange(s, "/", host); /* connected and checked: untimed */
+	t0 = now_ns();
+	if (http_exchange(s, path, host) != (unsigned long long)mib << 20)
+		dief("a short body");
+	t1 = now_ns();
+	close(s);
+	print_elapsed(t0, t1);
+	return 0;
+}
+
 static int
 bench_getppid(long count)
 {
@@ -564,6 +708,12 @@ main(int argc, char **argv)
 		return bench_udp_recvfrom(number(argv[2]));
 	if (!strcmp(mode, "bulk") && argc == 5)
 		return bench_bulk(argv[2], argv[3], number(argv[4]));
+	if (!strcmp(mode, "http-req") && argc == 6)
+		return bench_http_req(argv[2], argv[3], number(argv[4]), argv[5]);
+	if (!strcmp(mode, "http-get") && argc == 6)
+		return bench_http_get(argv[2], argv[3], number(argv[4]), argv[5]);
+	if (!strcmp(mode, "http-server") && argc == 4)
+		return http_server(argv[2], argv[3]);
 	if (!strcmp(mode, "pingpong") && argc == 3)
 		return bench_pingpong(number(argv[2]));
 	if (!strcmp(mode, "run") && argc >= 3)
