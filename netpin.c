@@ -692,6 +692,7 @@ static int opt_dns_given;         /* --dns: no resolv.conf */
 static const char *opt_resolv = "/etc/resolv.conf";
 static long opt_timeout_ms = 5000;
 static int opt_private_dns;       /* --allow-private-dns */
+static int opt_allow_ech;         /* --allow-ech */
 static int opt_no_sysres;         /* --no-system-resolver */
 static int log_fd = -1;           /* opened at start */
 
@@ -2033,9 +2034,10 @@ tls_client_hello(const uint8_t *p, size_t n, char *name, size_t nlen,
 		if (off + 4 > n || (end = off + 4 + (l = get16(p + off + 2))) > n)
 			return *why = "a malformed ClientHello", WIRE_REFUSE;
 		type = get16(p + off);
-		if (type == TLS_EXT_ECH)
+		/* its outer name is checked below; the inner one cannot be */
+		if (type == TLS_EXT_ECH && !opt_allow_ech)
 			return *why = "encrypted_client_hello (the name asked cannot be "
-			    "seen)", WIRE_REFUSE;
+			    "seen; --allow-ech checks only the outer one)", WIRE_REFUSE;
 		if (type != TLS_EXT_SERVER_NAME)
 			continue;
 		if (seen++)
@@ -2246,6 +2248,10 @@ http_request_host(const uint8_t *b, size_t len, char *host, size_t hlen,
 		return *why = "no Host", WIRE_REFUSE;
 	if (lengths && body->chunked)
 		return *why = "both Content-Length and Transfer-Encoding", WIRE_REFUSE;
+	/* an HTTP/1.0 server may not read Transfer-Encoding: its framing
+	 * would not be netpin's */
+	if (body->chunked && sp2[8] == '0')
+		return *why = "Transfer-Encoding in an HTTP/1.0 request", WIRE_REFUSE;
 	if (*target && strcmp(target, host))
 		return *why = "a request target naming another host than Host",
 		    WIRE_REFUSE;
@@ -9121,6 +9127,8 @@ usage(FILE *f)
 "      --dns ADDR[:PORT]   DNS server to ask (repeatable; overrides --resolv)\n"
 "      --timeout SECONDS   resolution timeout (default 5)\n"
 "      --allow-private-dns keep private/loopback answers from DNS\n"
+"      --allow-ech         let a checked TLS connection use Encrypted Client\n"
+"                          Hello: only its outer server name is checked\n"
 "      --deny-errno ERRNO  how a denied connect or send fails: EHOSTUNREACH\n"
 "                          (default), ECONNREFUSED, ENETUNREACH, EACCES, EPERM\n"
 "      --deny-unix PATH    refuse connects to the unix socket PATH (repeatable;\n"
@@ -9148,7 +9156,7 @@ usage(FILE *f)
 
 enum {
 	OPT_BIND = 256, OPT_HOSTS, OPT_STRICT, OPT_AUDIT, OPT_LEARN, OPT_RESOLV,
-	OPT_DNS, OPT_TIMEOUT, OPT_PRIVATE_DNS, OPT_DENY_UNIX, OPT_NO_SYSRES,
+	OPT_DNS, OPT_TIMEOUT, OPT_PRIVATE_DNS, OPT_DENY_UNIX, OPT_NO_SYSRES, OPT_ECH,
 	OPT_DENY_ERRNO, OPT_DENY,
 };
 
@@ -9168,6 +9176,7 @@ static const struct option long_options[] = {
 	{ "dns", required_argument, NULL, OPT_DNS },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "allow-private-dns", no_argument, NULL, OPT_PRIVATE_DNS },
+	{ "allow-ech", no_argument, NULL, OPT_ECH },
 	{ "deny-unix", required_argument, NULL, OPT_DENY_UNIX },
 	{ "no-system-resolver", no_argument, NULL, OPT_NO_SYSRES },
 	{ "deny-errno", required_argument, NULL, OPT_DENY_ERRNO },
@@ -9258,6 +9267,9 @@ parse_options(int argc, char **argv)
 			break;
 		case OPT_TIMEOUT:
 			set_timeout(optarg);
+			break;
+		case OPT_ECH:
+			opt_allow_ech = 1;
 			break;
 		case OPT_PRIVATE_DNS:
 			opt_private_dns = 1;

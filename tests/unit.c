@@ -1985,7 +1985,12 @@ test_tls(void)
 	memcpy(ext + e, ech, sizeof(ech));
 	n = client_hello(hello, ext, e + sizeof(ech), 1);
 	tls_row("encrypted_client_hello", hello, n,
-	    "refuse: encrypted_client_hello (the name asked cannot be seen)");
+	    "refuse: encrypted_client_hello (the name asked cannot be seen; "
+	    "--allow-ech checks only the outer one)");
+	opt_allow_ech = 1;
+	tls_row("encrypted_client_hello, --allow-ech: the outer name", hello, n,
+	    "name front.example");
+	opt_allow_ech = 0;
 	e = sni_ext(ext, "evil example", NULL);
 	n = client_hello(hello, ext, e, 1);
 	tls_row("a name with a space", hello, n, "refuse: a server name that is no host name");
@@ -2024,6 +2029,7 @@ static const struct { const char *what, *req, *want; } http_rows[] = {
 	{ "length and chunked", "POST / HTTP/1.1\r\nHost: a.example\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", "refuse: both Content-Length and Transfer-Encoding" },
 	{ "two lengths", "POST / HTTP/1.1\r\nHost: a.example\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\n", "refuse: an unclear Content-Length" },
 	{ "a signed length", "POST / HTTP/1.1\r\nHost: a.example\r\nContent-Length: +3\r\n\r\n", "refuse: an unclear Content-Length" },
+	{ "chunked in HTTP/1.0", "POST / HTTP/1.0\r\nHost: a.example\r\nTransfer-Encoding: chunked\r\n\r\n", "refuse: Transfer-Encoding in an HTTP/1.0 request" },
 	{ "chunked then gzip", "POST / HTTP/1.1\r\nHost: a.example\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", "refuse: a Transfer-Encoding that does not end in chunked" },
 	{ "absolute form, another host", "GET http://evil.example/ HTTP/1.1\r\nHost: a.example\r\n\r\n", "refuse: a request target naming another host than Host" },
 	{ "CONNECT", "CONNECT evil.example:443 HTTP/1.1\r\nHost: evil.example\r\n\r\n", "refuse: CONNECT" },
