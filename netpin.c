@@ -3134,6 +3134,12 @@ static struct tunnel *tunnels;    /* under tunnels_lock: for getpeername */
 static unsigned ntunnels;         /* under tunnels_lock */
 static pthread_mutex_t tunnels_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t tunnels_done = PTHREAD_COND_INITIALIZER;
+/* a tunnel handed to an idle tunnel thread, and how many wait (both
+ * under tunnels_lock); an idle thread ends after TUNNEL_IDLE_S */
+static struct tunnel *tunnel_next;
+static unsigned tunnel_idle;
+static pthread_cond_t tunnel_ready = PTHREAD_COND_INITIALIZER;
+#define TUNNEL_IDLE_S 10
 
 /* The destination of the command's socket (by cookie) if it is tunnelled. */
 static int
@@ -7362,10 +7368,9 @@ tunnel_up_done(struct tunnel *t)
 	return err;
 }
 
-static void *
-tunnel_main(void *arg)
+static void
+tunnel_run(struct tunnel *t)
 {
-	struct tunnel *t = arg;
 	long deadline = now_ms() + CHECK_WAIT_MS;
 	int err = 0;
 
@@ -7433,7 +7438,50 @@ tunnel_main(void *arg)
 	}
 refused:
 	tunnel_end(t);
+}
+
+/* An idle tunnel thread waits a while for the next tunnel (NULL: none). */
+static struct tunnel *
+tunnel_wait(void)
+{
+	struct timespec until;
+	struct tunnel *t;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += TUNNEL_IDLE_S;
+	pthread_mutex_lock(&tunnels_lock);
+	tunnel_idle++;
+	while (!tunnel_next &&
+	    pthread_cond_timedwait(&tunnel_ready, &tunnels_lock, &until) == 0)
+		;
+	t = tunnel_next;
+	tunnel_next = NULL;
+	tunnel_idle--;
+	pthread_mutex_unlock(&tunnels_lock);
+	return t;
+}
+
+static void *
+tunnel_thread(void *arg)
+{
+	for (struct tunnel *t = arg; t; t = tunnel_wait())
+		tunnel_run(t);
 	return NULL;
+}
+
+/* Carry t in an idle tunnel thread, or a new one; 0 or an errno. */
+static int
+tunnel_start(struct tunnel *t)
+{
+	pthread_mutex_lock(&tunnels_lock);
+	if (tunnel_idle && !tunnel_next) {
+		tunnel_next = t;
+		pthread_cond_signal(&tunnel_ready);
+		pthread_mutex_unlock(&tunnels_lock);
+		return 0;
+	}
+	pthread_mutex_unlock(&tunnels_lock);
+	return thread_start(tunnel_thread, t, 256 * 1024);
 }
 
 /* A tunnel for call c, reaching for the destination; 0 or an errno. */
@@ -7616,7 +7664,7 @@ tunnel_join(struct call *c, struct tunnel *t)
 	t->next = tunnels;
 	tunnels = t;
 	pthread_mutex_unlock(&tunnels_lock);
-	if ((err = thread_start(tunnel_main, t, 256 * 1024))) {
+	if ((err = tunnel_start(t))) {
 		pthread_mutex_lock(&tunnels_lock);
 		tunnels = t->next; /* put first above, under the same lock */
 		pthread_mutex_unlock(&tunnels_lock);
