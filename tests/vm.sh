@@ -252,6 +252,8 @@ KVM=no
 qemu_args() {
 	local arch=$1 accel=$2 name=$3 kd=$4 append
 	append="panic=-1 quiet loglevel=1 lsm=landlock,lockdown,yama,apparmor NETPIN_VM=$name"
+	# (the probe's kernel says "Linux version" at once: boot_once's LINUX_SECONDS)
+	[ "$name" = probe ] && append="earlyprintk=serial $append"
 	case $arch in
 	amd64)
 		QARGS=(qemu-system-x86_64 -M pc -cpu "${NETPIN_VM_X86_CPU:-qemu64}")
@@ -265,10 +267,12 @@ qemu_args() {
 	QARGS+=(-smp "${NETPIN_VM_SMP:-2}" -m 512 -nodefaults -nographic -no-reboot -serial stdio
 		-kernel "$kd/vmlinuz" -initrd "$WORK/initramfs-$arch.cpio.gz" -append "$append")
 }
-# boot_once ARCH ACCEL NAME KERNELDIR CONSOLE INIT_SECONDS ALL_SECONDS: run a
-# guest; 0 when it reached its init (whatever it did then), 1 when not
+# boot_once ARCH ACCEL NAME KERNELDIR CONSOLE INIT_SECONDS ALL_SECONDS
+# [LINUX_SECONDS]: run a guest; 0 when it reached its init (whatever it did
+# then), 1 when not; with LINUX_SECONDS, a kernel that has said nothing by
+# then is stopped
 boot_once() {
-	local arch=$1 accel=$2 name=$3 kd=$4 con=$5 init_s=$6 all_s=$7 pid start=$SECONDS reached=
+	local arch=$1 accel=$2 name=$3 kd=$4 con=$5 init_s=$6 all_s=$7 linux_s=${8:-} pid start=$SECONDS reached=
 	qemu_args "$arch" "$accel" "$name" "$kd"
 	# (timeout: no guest outlives this script, whatever stops it)
 	timeout -k 5 $((all_s + 10)) "${QARGS[@]}" </dev/null >"$con" 2>&1 &
@@ -279,6 +283,10 @@ boot_once() {
 		fi
 		if [ -z "$reached" ] && [ $((SECONDS - start)) -ge "$init_s" ]; then
 			echo "(no init after $init_s s)" >>"$con"
+			break
+		fi
+		if [ -n "$linux_s" ] && [ $((SECONDS - start)) -ge "$linux_s" ] && ! grep -aq "Linux version" "$con"; then
+			echo "(not a word from the kernel after $linux_s s)" >>"$con"
 			break
 		fi
 		if [ $((SECONDS - start)) -ge "$all_s" ]; then
@@ -293,16 +301,19 @@ boot_once() {
 	grep -aq "netpin-vm: init $name" "$con"
 }
 # kvm_probe: KVM=yes when /dev/kvm boots the first amd64 kernel to its init
+# (a KVM that fails silently, as a nested one can, shows it in 3 s: the
+# kernel prints nothing, where its first line comes within a second)
 kvm_probe() {
 	local kd=$1 why
 	[ -w /dev/kvm ] || { note "no usable /dev/kvm: amd64 guests under TCG"; return; }
 	[ "${NETPIN_VM_ACCEL:-}" = tcg ] && { note "NETPIN_VM_ACCEL=tcg"; return; }
 	# (a guest named probe powers off once it has printed the marker)
-	if boot_once amd64 kvm probe "$kd" "$WORK/kvm-probe.console" 10 10; then
+	if boot_once amd64 kvm probe "$kd" "$WORK/kvm-probe.console" 10 10 3; then
 		KVM=yes
 		note "KVM boots the amd64 guests"
 	else
 		why=$(grep -a -m1 -o 'KVM internal error.*' "$WORK/kvm-probe.console" | tr -d '\r')
+		grep -aq "Linux version" "$WORK/kvm-probe.console" || why=${why:-"the kernel printed nothing in 3 s"}
 		note "KVM does not boot a Debian kernel here (${why:-$(last_lines "$WORK/kvm-probe.console" 1)}): amd64 guests under TCG"
 	fi
 }
