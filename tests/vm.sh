@@ -186,7 +186,9 @@ cc_of() {
 	arm64) echo "${NETPIN_VM_ARM64_CC:-aarch64-linux-gnu-gcc}" ;;
 	esac
 }
-# build ARCH: $WORK/initramfs-ARCH.cpio.gz; why not on stdout
+# build ARCH: $WORK/initramfs-ARCH.cpio.gz; why not on stdout (its
+# busybox-static package: BUSYBOX[ARCH], the path, or why there is none)
+declare -A BUSYBOX=()
 build() {
 	local arch=$1 cc b=$WORK/build-$1 r=$WORK/root-$1 bb f n flags=(-static -O2 -Wall -Wextra -Werror)
 	cc=$(cc_of "$arch")
@@ -229,8 +231,8 @@ build() {
 		musl-gcc "${flags[@]}" -o "$r/bin/netop-musl" "$ROOT/tests/netop.c" 2>"$b/netop-musl.err" ||
 			{ echo "musl-gcc tests/netop.c failed: $(head -c 300 "$b/netop-musl.err")"; return 1; }
 	fi
-	bb=$(fetch bookworm "busybox-static:$arch") ||
-		{ echo "busybox-static:$arch: $(grep -m1 '^E: ' "$WORK/download.log")"; return 1; }
+	bb=${BUSYBOX[$arch]}
+	[ -s "$bb" ] || { echo "busybox-static:$arch: $bb"; return 1; }
 	if ! dpkg-deb -x "$bb" "$b/bb" || ! cp "$b/bb/bin/busybox" "$r/bin/busybox"; then
 		echo "no busybox in $bb"
 		return 1
@@ -420,15 +422,19 @@ if [ ${#ready[@]} -gt 0 ]; then
 		ready=()
 	fi
 fi
+# each architecture's initramfs, built side by side (its busybox fetched first)
 declare -A BUILT=()
 for name in "${ready[@]}"; do
 	arch=${ARCH_OF[$name]}
 	[ -n "${BUILT[$arch]:-}" ] && continue
-	if why=$(build "$arch"); then
-		BUILT[$arch]=ok
-	else
-		BUILT[$arch]="$why"
-	fi
+	BUILT[$arch]=building
+	BUSYBOX[$arch]=$(fetch bookworm "busybox-static:$arch") ||
+		BUSYBOX[$arch]=$(grep -m1 '^E: ' "$WORK/download.log")
+	(build "$arch" >"$WORK/build-$arch.why" && echo ok >"$WORK/build-$arch.why") &
+done
+wait
+for arch in "${!BUILT[@]}"; do
+	BUILT[$arch]=$(cat "$WORK/build-$arch.why")
 done
 booting=()
 for name in "${ready[@]}"; do
