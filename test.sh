@@ -19,9 +19,10 @@
 #
 # An area whose tests mostly wait (the vm area: guests under qemu, for
 # minutes) has the line "# test.sh: start early" in its file: it starts in
-# the background once netpin is built, beside the areas before it, and its
-# lines, kept in a file until then, are counted at its place, so that the
-# order and the numbers are those of a run one area after another.
+# the background once netpin is built, beside the areas before it, at a
+# lower priority (nice 10: the areas in the foreground keep their pace), and
+# its lines, kept in a file until then, are counted at its place, so that
+# the order and the numbers are those of a run one area after another.
 #
 # As root the tests run inside a network namespace of their own
 # (tests/netns.sh), so that nothing they do can leave the machine; every
@@ -140,14 +141,15 @@ area() {
 		bash "$1" </dev/null 2>&1
 }
 # start_early FILE MODE: an area marked "# test.sh: start early" starts in
-# the background; its lines go to $RUN/early-MODE-NAME, then its exit
-# status and end time (SECONDS) to that file's .end
+# the background, at nice 10; its lines go to $RUN/early-MODE-NAME, then
+# its exit status and end time (SECONDS) to that file's .end
 declare -A EARLY=()
 start_early() {
 	local out
 	grep -q '^# test.sh: start early$' "$1" || return 0
 	out=$RUN/early-$2-$(area_name "$1")
 	(
+		renice -n 10 -p "$BASHPID" >/dev/null 2>&1
 		(area "$1" "$2") >"$out"
 		echo "$? $SECONDS" >"$out.end"
 	) &
