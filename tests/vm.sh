@@ -283,7 +283,9 @@ qemu_args() {
 boot_once() {
 	local arch=$1 accel=$2 name=$3 kd=$4 con=$5 init_s=$6 all_s=$7 linux_s=${8:-} pid start=$SECONDS reached=
 	qemu_args "$arch" "$accel" "$name" "$kd"
-	# (timeout: no guest outlives this script, whatever stops it)
+	# (timeout: no guest outlives this script, whatever stops it; the
+	# console exists before the loop below reads it)
+	: >"$con"
 	timeout -k 5 $((all_s + 10)) "${QARGS[@]}" </dev/null >"$con" 2>&1 &
 	pid=$!
 	while kill -0 "$pid" 2>/dev/null; do
