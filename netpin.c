@@ -8768,16 +8768,24 @@ log_exit(int status)
  * handing a blocking call to a worker).  A read of the command's memory
  * can hang (a userfaultfd or FUSE page): that holds up one receiver and
  * its call only, since a new receiver starts whenever none is left
- * waiting, up to RECEIVERS_MAX.  Each waits in SECCOMP_IOCTL_NOTIF_RECV
- * itself: the kernel wakes one waiter per notification (poll would wake
- * them all, and all but one would find nothing).  A receiver that is done
- * with a call ends when more than RECEIVERS_SPARE others are waiting.
+ * waiting, up to RECEIVERS_MAX.  At most RECV_WAITERS of the idle ones
+ * wait in SECCOMP_IOCTL_NOTIF_RECV, the others for room (recv_room): since
+ * Linux 6.6 the kernel wakes every thread waiting in NOTIF_RECV for each
+ * notification (with SYNC_WAKE_UP, all of them onto the caller's CPU),
+ * and all but one go back to sleep.  Two there cost one such wake-up per
+ * call and no system call: the one that takes a call leaves the other
+ * waiting, and comes back once done.  Only when both have calls is one
+ * that waits for room let in.  A receiver that is done with a call ends
+ * when more than RECEIVERS_SPARE others are waiting.
  */
 #define RECEIVERS_MIN 2
 #define RECEIVERS_SPARE 8
 #define RECEIVERS_MAX 128
+#define RECV_WAITERS 2
 static int receivers, idle_receivers;  /* under receivers_lock */
+static int in_recv;                    /* under receivers_lock */
 static pthread_mutex_t receivers_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t recv_room = PTHREAD_COND_INITIALIZER; /* in_recv fell to 0 */
 
 /* (receivers start one another) */
 static void *receiver_main(void *arg);
@@ -8812,6 +8820,27 @@ receiver_busy(void)
 		    "is done", RECEIVERS_MAX);
 }
 
+/* The next notification, into n, once there is room in NOTIF_RECV.
+ * Returns 0 or the ioctl's errno. */
+static int
+receive_one(struct seccomp_notif *n)
+{
+	int err;
+
+	pthread_mutex_lock(&receivers_lock);
+	while (in_recv >= RECV_WAITERS)
+		pthread_cond_wait(&recv_room, &receivers_lock);
+	in_recv++;
+	pthread_mutex_unlock(&receivers_lock);
+	memset(n, 0, probed.notif_size); /* the kernel wants it zeroed */
+	err = ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, n) ? errno : 0;
+	pthread_mutex_lock(&receivers_lock);
+	if (--in_recv == 0)
+		pthread_cond_signal(&recv_room);
+	pthread_mutex_unlock(&receivers_lock);
+	return err;
+}
+
 /* Done with a call (or gone: a waiting receiver stops): does it end? */
 static int
 receiver_done(int gone)
@@ -8841,13 +8870,14 @@ receiver_main(void *arg)
 		return NULL;
 	}
 	for (;;) {
-		memset(n, 0, probed.notif_size); /* the kernel wants it zeroed */
-		if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, n)) {
+		int err = receive_one(n);
+
+		if (err) {
 			struct pollfd p = { listener, POLLIN, 0 };
 
 			/* ENOENT: the caller died before it was taken, or (at
 			 * once, every time: POLLHUP) nothing filtered is left */
-			if (errno == EINTR || (errno == ENOENT &&
+			if (err == EINTR || (err == ENOENT &&
 			    !(poll(&p, 1, 0) == 1 && (p.revents & POLLHUP))))
 				continue;
 			break;
