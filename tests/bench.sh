@@ -10,6 +10,11 @@
 #                 listener (Linux >= 6.6; "unavailable" before)
 #   filter        a filter of netpin's shape that allows everything: what any
 #                 filter costs the calls netpin does not mediate
+#   perform       (TCP connect only, for information) the SYNC_WAKE_UP notifier
+#                 performing each connect as netpin must: pidfd_getfd,
+#                 process_vm_readv, ID_VALID, the socket's domain, type and
+#                 protocol, connect on the duplicate, close, answer: what is
+#                 left over it is netpin's own (decision, threads, timers)
 # and for the addfd mode (netpin under tests/refuse docker: pidfd_getfd
 # refused, as by Docker's default profile) netpin's pidfd_getfd mode, since
 # the addfd mode's connect is two round trips (socket, connect) against one.
@@ -236,7 +241,7 @@ variant_cmd() {
 	addfd) pre=("$REFUSE" docker -- "$NP" -a 127.0.0.1 --) ;;
 	# names in the connection: a name rule that checks HTTP's Host there
 	checked) pre=("$NP" --resolv /dev/null --hosts "$T/bench.hosts" -a http:bench.test --) ;;
-	continue | sync | filter) pre=("$FLOOR" "$1" --) ;;
+	continue | sync | perform | filter) pre=("$FLOOR" "$1" --) ;;
 	*) harness_fail "no variant '$1'" ;;
 	esac
 	shift
@@ -381,11 +386,13 @@ row "  reference: pipe ping-pong" "$(fmt_ns "$PP_NS")" - - - - - info \
 # 1. blocking TCP connect + close, unpinned (as users run it), then on one
 # CPU; every variant on the same server
 N=2000
-CONNECTS="bare continue ${SYNC:+sync} netpin addfd"
+CONNECTS="bare continue ${SYNC:+sync} perform netpin addfd"
 measure "tcp connect" unpinned "$CONNECTS" connect 127.0.0.1 "$ACCEPT_PORT" $N
 floor_line "floor: CONTINUE notifier, unpinned" $N continue "per connect"
 floor_line "floor: SYNC_WAKE_UP, unpinned" $N "$SYNC" "per connect"
 figure "tcp connect+close, unpinned" $N "$SYNC" netpin "1.3 floor" "floor: SYNC_WAKE_UP"
+figure "  against a performing notifier" $N perform netpin - \
+	"floor: a notifier that performs the connect as netpin must"
 figure "addfd: tcp connect+close, unpinned" $N netpin addfd "1.5 floor" \
 	"floor: the pidfd_getfd mode (one round trip; addfd: two)"
 # the same with non-blocking sockets: netpin answers from the thread that
@@ -399,6 +406,8 @@ if [ ${#PIN[@]} -gt 0 ]; then
 	floor_line "floor: CONTINUE notifier, cpu $CPU" $N continue "per connect"
 	floor_line "floor: SYNC_WAKE_UP, cpu $CPU" $N "$SYNC" "per connect"
 	figure "tcp connect+close, cpu $CPU" $N continue netpin "1.2 floor" "floor: CONTINUE"
+	figure "  against a performing notifier" $N perform netpin - \
+		"floor: a notifier that performs the connect as netpin must"
 	figure "addfd: tcp connect+close, cpu $CPU" $N netpin addfd "1.5 floor" \
 		"floor: the pidfd_getfd mode"
 	measure "tcp connect-nb" pinned "bare continue netpin" connect-nb 127.0.0.1 "$PINNED_ACCEPT_PORT" $N

@@ -37,7 +37,8 @@ mark
 
 # make bench's floors (tests/bench/floor) do not depend on the mode.  Each
 # runs one loopback connect that must arrive; the notifiers must have been
-# sent it (a count of 0 means their filter missed the call), and the filter
+# sent it (a count of 0 means their filter missed the call; perform must
+# have made it itself), and the filter
 # alone must be in place (/proc says seccomp mode 2) and send nothing.
 if [ "$MODE" = pidfd_getfd ]; then
 	FLOOR=$ROOT/tests/bench/floor
@@ -59,6 +60,20 @@ if [ "$MODE" = pidfd_getfd ]; then
 			pass "$what"
 		fi
 	done
+	what="bench floor 'perform': a connect is sent to its notifier, made on a duplicate of the socket, and arrives"
+	mark
+	"$FLOOR" perform -- "$OP" tcp 127.0.0.2 9000 t-floor-perform >"$T/out" 2>"$T/err"
+	rc=$?
+	n=$(sed -n 's/^floor perform: [0-9]* notifications, \([0-9]*\) connects performed$/\1/p' "$T/err")
+	if [ "$rc:$(cat "$T/out")" != 0:ok ]; then
+		fail "$what" "rc $rc: $(cat "$T/out" "$T/err")"
+	elif [ -z "$n" ] || [ "$n" -lt 1 ]; then
+		fail "$what" "no connect performed: $(cat "$T/err")"
+	elif ! got t-floor-perform; then
+		fail "$what" "the server never received t-floor-perform"
+	else
+		pass "$what"
+	fi
 	what="bench floor 'filter': the filter is in place, sends nothing, and the connect arrives"
 	mark
 	# shellcheck disable=SC2016 # (expanded by that sh)

@@ -10,6 +10,21 @@
  *   floor sync [--] COMMAND [ARG]...      the same, with
  *                                         SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
  *                                         set on the listener (Linux >= 6.6)
+ *   floor perform [--] COMMAND [ARG]...   the same notifier (SYNC_WAKE_UP
+ *                                         where the kernel has it), but a
+ *                                         connect is performed as netpin
+ *                                         must: take the socket
+ *                                         (pidfd_getfd), read the address
+ *                                         (process_vm_readv), check the
+ *                                         call is still pending (ID_VALID),
+ *                                         ask the socket's domain, type and
+ *                                         protocol, connect the duplicate,
+ *                                         close it and answer the result:
+ *                                         the least a mediated connect costs
+ *                                         when no race may change what was
+ *                                         checked (no decision, no worker,
+ *                                         no wake-up timer; a blocking
+ *                                         connect holds up the one thread)
  *   floor filter [--] COMMAND [ARG]...    the same filter with no notifier:
  *                                         every branch returns ALLOW (what
  *                                         a filter costs the system calls
@@ -24,16 +39,20 @@
  * argument loads, so that the kernel's action cache (Linux >= 5.11) skips
  * the filter for them as it does for netpin's.
  *
- * The filter is installed on this process, with WAIT_KILLABLE_RECV where
- * the kernel has it (as netpin does), before it starts its one receiver
- * thread and forks the command: the listener is then its own, with nothing
- * to pass between processes.  Its own system calls (ioctl, wait4, write)
- * are not among those notified.  The receiver blocks in
- * SECCOMP_IOCTL_NOTIF_RECV and answers at once: two system calls per
- * notification.
+ * The one receiver thread starts first; then the filter is installed on
+ * the main thread only (no TSYNC: the receiver stays outside it, as
+ * netpin's threads are, so that perform's own connects are not sent to
+ * it), with WAIT_KILLABLE_RECV where the kernel has it (as netpin does),
+ * and the main thread hands the listener to the receiver over a pipe and
+ * forks the command: the listener is then this process's own, with
+ * nothing to pass between processes.  The main thread's own system calls
+ * (ioctl, write, wait4) are not among those notified.  The receiver blocks
+ * in SECCOMP_IOCTL_NOTIF_RECV and answers at once: two system calls per
+ * notification (perform: nine per connect).
  *
  * When the command ends, one line on stderr:
  *   floor MODE: N notifications, each answered CONTINUE
+ *   floor perform: N notifications, M connects performed
  *   floor filter: filter only, no notifications
  * and the command's exit status (128+N when it was killed by signal N).
  * Exit status 3, before running anything, with the line
@@ -46,6 +65,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -57,7 +77,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -99,6 +121,9 @@
 	LD(offsetof(struct seccomp_data, nr))
 
 static unsigned long notifications;   /* written by the receiver, atomically */
+static unsigned long performed;       /* connects performed (perform), the same */
+static int perform_mode;              /* written before the receiver starts */
+static int handover[2];               /* a pipe: the listener, to the receiver */
 
 static _Noreturn void
 die(const char *what)
@@ -110,7 +135,7 @@ die(const char *what)
 static _Noreturn void
 usage(void)
 {
-	fprintf(stderr, "usage: floor continue|sync|filter [--] COMMAND [ARG]...\n");
+	fprintf(stderr, "usage: floor continue|sync|perform|filter [--] COMMAND [ARG]...\n");
 	exit(2);
 }
 
@@ -160,13 +185,64 @@ install_filter(uint32_t hit)
 	return fd;
 }
 
-/* The receiver: every notification answered CONTINUE at once. */
+/*
+ * perform: the connect of notification req, made on a duplicate of the
+ * caller's socket; sets resp's val and error.  The caller's pidfd is kept
+ * (the benchmark's command is one process).
+ */
+static void
+perform_connect(int fd, const struct seccomp_notif *req,
+    struct seccomp_notif_resp *resp)
+{
+	static int pidfd = -1;
+	static pid_t pidfd_of;
+	struct sockaddr_storage ss;
+	socklen_t len = (socklen_t)req->data.args[2], l = sizeof(int);
+	struct iovec local = { &ss, len }, remote = { (void *)req->data.args[1], len };
+	int sock, dom, type, proto, rc;
+
+	if (len > sizeof(ss)) {
+		resp->error = -EINVAL;
+		return;
+	}
+	if (pidfd_of != (pid_t)req->pid) {
+		if (pidfd >= 0)
+			close(pidfd);
+		pidfd = (int)syscall(SYS_pidfd_open, (pid_t)req->pid, 0);
+		pidfd_of = (pid_t)req->pid;
+	}
+	sock = (int)syscall(SYS_pidfd_getfd, pidfd, (int)req->data.args[0], 0);
+	if (sock < 0) {
+		resp->error = -errno;
+		return;
+	}
+	if (syscall(SYS_process_vm_readv, (pid_t)req->pid, &local, 1, &remote, 1, 0) !=
+	    (long)len || ioctl(fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id)) {
+		resp->error = -EACCES;
+	} else if (getsockopt(sock, SOL_SOCKET, SO_DOMAIN, &dom, &l) ||
+	    getsockopt(sock, SOL_SOCKET, SO_TYPE, &type, &l) ||
+	    getsockopt(sock, SOL_SOCKET, SO_PROTOCOL, &proto, &l)) {
+		resp->error = -errno;
+	} else {
+		rc = connect(sock, (struct sockaddr *)&ss, len);
+		resp->error = rc ? -errno : 0;
+		__atomic_add_fetch(&performed, 1, __ATOMIC_RELAXED);
+	}
+	close(sock);
+}
+
+/* The receiver: every notification answered CONTINUE at once (perform:
+ * connects performed). */
 static void *
 receive(void *arg)
 {
-	int fd = *(int *)arg;
 	struct seccomp_notif req;
 	struct seccomp_notif_resp resp;
+	int fd;
+
+	(void)arg;
+	if (read(handover[0], &fd, sizeof(fd)) != (ssize_t)sizeof(fd))
+		die("read(listener)");
 
 	for (;;) {
 		memset(&req, 0, sizeof(req));
@@ -178,7 +254,10 @@ receive(void *arg)
 		__atomic_add_fetch(&notifications, 1, __ATOMIC_RELAXED);
 		memset(&resp, 0, sizeof(resp));
 		resp.id = req.id;
-		resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+		if (perform_mode && req.data.nr == SYS_connect)
+			perform_connect(fd, &req, &resp);
+		else
+			resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
 		/* ENOENT: the caller is gone or was interrupted */
 		if (ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, &resp) && errno != ENOENT)
 			die("ioctl(SECCOMP_IOCTL_NOTIF_SEND)");
@@ -209,10 +288,9 @@ run(char **cmd)
 int
 main(int argc, char **argv)
 {
-	static int fd;
 	const char *mode;
 	pthread_t t;
-	int status;
+	int fd, status;
 
 	if (argc < 3)
 		usage();
@@ -226,22 +304,34 @@ main(int argc, char **argv)
 		fprintf(stderr, "floor filter: filter only, no notifications\n");
 		return status;
 	}
-	if (strcmp(mode, "continue") && strcmp(mode, "sync"))
+	perform_mode = !strcmp(mode, "perform");
+	if (strcmp(mode, "continue") && strcmp(mode, "sync") && !perform_mode)
 		usage();
+	if (pipe2(handover, O_CLOEXEC))
+		die("pipe2");
+	errno = pthread_create(&t, NULL, receive, NULL);
+	if (errno)
+		die("pthread_create");
 	fd = install_filter(SECCOMP_RET_USER_NOTIF);
-	if (!strcmp(mode, "sync") && ioctl(fd, SECCOMP_IOCTL_NOTIF_SET_FLAGS,
+	if (strcmp(mode, "continue") && ioctl(fd, SECCOMP_IOCTL_NOTIF_SET_FLAGS,
 	    (unsigned long)SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP)) {
 		if (errno != EINVAL)
 			die("ioctl(SECCOMP_IOCTL_NOTIF_SET_FLAGS, SYNC_WAKE_UP)");
-		fprintf(stderr, "floor sync: SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP "
-		    "unavailable (Linux < 6.6)\n");
-		return EXIT_UNAVAILABLE;
+		if (!perform_mode) {
+			fprintf(stderr, "floor sync: SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP "
+			    "unavailable (Linux < 6.6)\n");
+			return EXIT_UNAVAILABLE;
+		}
 	}
-	errno = pthread_create(&t, NULL, receive, &fd);
-	if (errno)
-		die("pthread_create");
+	if (write(handover[1], &fd, sizeof(fd)) != (ssize_t)sizeof(fd))
+		die("write(listener)");
 	status = run(argv);
-	fprintf(stderr, "floor %s: %lu notifications, each answered CONTINUE\n",
-	    mode, __atomic_load_n(&notifications, __ATOMIC_RELAXED));
+	if (perform_mode)
+		fprintf(stderr, "floor perform: %lu notifications, %lu connects "
+		    "performed\n", __atomic_load_n(&notifications, __ATOMIC_RELAXED),
+		    __atomic_load_n(&performed, __ATOMIC_RELAXED));
+	else
+		fprintf(stderr, "floor %s: %lu notifications, each answered CONTINUE\n",
+		    mode, __atomic_load_n(&notifications, __ATOMIC_RELAXED));
 	return status;
 }
