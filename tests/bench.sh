@@ -510,6 +510,12 @@ profile_connect() { # pidfd_getfd|addfd
 	"${PIN[@]}" "${pre[@]}" sh -c 'read -r _ <"$1" && shift && exec "$@"' sh "$T/go" \
 		"$B" connect 127.0.0.1 "$PINNED_ACCEPT_PORT" $n >/dev/null 2>"$T/err" &
 	np=$!
+	# the command forked first: strace -f attached to netpin before that
+	# would follow the command too, and count its calls as netpin's
+	for _ in $(seq 100); do
+		[ -n "$(cat /proc/"$np"/task/*/children 2>/dev/null)" ] && break
+		sleep 0.05
+	done
 	strace -c -f -q -o "$T/strace" -p "$np" 2>"$T/strace.err" &
 	st=$!
 	# every thread of netpin traced before the connects start
