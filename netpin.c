@@ -1584,19 +1584,23 @@ quic_unseen(const struct rule *r, unsigned port)
 	return port == 443 && rule_needs(r, port) && r->protos != P_UDP;
 }
 
+/* Does allow pin p let d over proto (deny rules aside)? */
+static int
+pin_grants(const struct pin *p, const struct dest *d, int proto)
+{
+	return !p->rule->deny && (p->rule->protos & proto) && pin_covers(p, d) &&
+	    ports_match(p->rule->ports, p->rule->nports, d->port) &&
+	    !(proto == P_UDP && quic_unseen(p->rule, d->port));
+}
+
 static const struct pin *
 pin_granting(const struct dest *d, int proto)
 {
 	int n = __atomic_load_n(&npins, __ATOMIC_ACQUIRE);
 
-	for (int i = 0; i < n; i++) {
-		const struct pin *p = &pins[i];
-
-		if (!p->rule->deny && (p->rule->protos & proto) && pin_covers(p, d) &&
-		    ports_match(p->rule->ports, p->rule->nports, d->port) &&
-		    !(proto == P_UDP && quic_unseen(p->rule, d->port)))
-			return p;
-	}
+	for (int i = 0; i < n; i++)
+		if (pin_grants(&pins[i], d, proto))
+			return &pins[i];
 	return NULL;
 }
 
@@ -1625,8 +1629,7 @@ names_needed(const struct dest *d)
 		const struct pin *p = &pins[i];
 		int k;
 
-		if (p->rule->deny || !(p->rule->protos & P_TCP) || !pin_covers(p, d) ||
-		    !ports_match(p->rule->ports, p->rule->nports, d->port))
+		if (!pin_grants(p, d, P_TCP))
 			continue;
 		if (!(k = rule_needs(p->rule, d->port)))
 			return 0;
@@ -1646,9 +1649,7 @@ name_allowed_at(const struct dest *d, int kind, const char *name)
 	for (int i = 0; i < n; i++) {
 		const struct pin *p = &pins[i];
 
-		if (!p->rule->deny && (p->rule->protos & P_TCP) && pin_covers(p, d) &&
-		    ports_match(p->rule->ports, p->rule->nports, d->port) &&
-		    (rule_needs(p->rule, d->port) & kind) &&
+		if (pin_grants(p, d, P_TCP) && (rule_needs(p->rule, d->port) & kind) &&
 		    rule_names(p->rule, name, nl))
 			return p->rule;
 	}
@@ -2188,14 +2189,12 @@ static enum wire
 http_request_host(const uint8_t *b, size_t len, char *host, size_t hlen,
     size_t *head, struct http_body *body, const char **why)
 {
-	const char *s = (const char *)b, *end = NULL, *line, *eol, *sp1, *sp2;
+	const char *s = (const char *)b, *end, *line, *eol, *sp1, *sp2;
 	char target[256] = "";
 	int hosts = 0, lengths = 0;
 
 	memset(body, 0, sizeof(*body));
-	for (size_t i = 0; i + 3 < len && !end; i++)
-		if (!memcmp(s + i, "\r\n\r\n", 4))
-			end = s + i;
+	end = memmem(s, len, "\r\n\r\n", 4);
 	for (size_t i = 0; i < (end ? (size_t)(end - s) : len) && i < 16; i++)
 		if (!isupper((unsigned char)s[i]) && s[i] != '-' && s[i] != '_') {
 			if (s[i] == ' ' && i > 0)
@@ -7046,7 +7045,6 @@ on_socket_call(struct call *c, const struct seccomp_data *a)
 
 /* ---- checked connections: names in the connection ----------------------- */
 
-
 /* The tunnel is over: out of the list, its descriptors closed. */
 static void
 tunnel_end(struct tunnel *t)
@@ -7133,19 +7131,18 @@ static void
 tunnel_refuse(struct tunnel *t, const char *kind, const char *name)
 {
 	static const uint8_t alert[] = { 21, 3, 1, 0, 2, 2, 49 };
-	char resp[512];
+	char body[320], resp[512];
 	int n;
 
 	reset_close(&t->up);
 	if (!strcmp(kind, "tls")) {
 		(void)!send(t->cmd, alert, sizeof(alert), MSG_NOSIGNAL);
 	} else if (!strcmp(kind, "http") && name) {
-		n = snprintf(resp, sizeof(resp), "netpin: this command may not ask "
+		n = snprintf(body, sizeof(body), "netpin: this command may not ask "
 		    "for the host %s here\n", name);
 		n = snprintf(resp, sizeof(resp), "HTTP/1.1 403 Forbidden\r\n"
 		    "Content-Type: text/plain\r\nConnection: close\r\n"
-		    "Content-Length: %d\r\n\r\nnetpin: this command may not ask "
-		    "for the host %s here\n", n, name);
+		    "Content-Length: %d\r\n\r\n%s", n, body);
 		(void)!send(t->cmd, resp, (size_t)n, MSG_NOSIGNAL);
 	} else {
 		reset_close(&t->cmd);
