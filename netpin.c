@@ -3106,7 +3106,7 @@ enum hstate { H_HEAD, H_BODY, H_CHUNK_SIZE, H_CHUNK_DATA, H_CHUNK_END, H_TRAILER
 struct pump {
 	int from, to;
 	int pipe[2];
-	size_t n;                 /* bytes in the pipe */
+	size_t n, cap;            /* bytes in the pipe; its size */
 	int eof, shut;            /* from has ended; to was told (SHUT_WR) */
 };
 
@@ -5328,6 +5328,7 @@ decide_dest(const struct call *c, const char *verb, int proto,
 	char tip[DEST_TEXT_MAX + 600], where[DEST_TEXT_MAX];
 	struct verdict v = { verb, proto, d, NULL, 0, 1, tip,
 	    pin_denying(d, proto) };
+	const struct pin *quic;
 
 	/* pin_allowing(), with the deny rule kept to name it */
 	v.pin = v.deny ? NULL : pin_granting(d, proto);
@@ -5338,6 +5339,12 @@ decide_dest(const struct call *c, const char *verb, int proto,
 	if (v.deny)
 		snprintf(tip, sizeof(tip), "the deny rule %s refuses it",
 		    v.deny->rule->text);
+	else if (!v.pin && proto == P_UDP && (quic = pin_granting(d, P_TCP)) &&
+	    quic_unseen(quic->rule, d->port))
+		/* a literal address would allow QUIC to every name there */
+		snprintf(tip, sizeof(tip), "--allow udp:%s%s:443; a TCP rule does "
+		    "not allow QUIC, whose server name netpin cannot see",
+		    quic->rule->kind == R_WILDCARD ? "*." : "", quic->rule->name);
 	else
 		snprintf(tip, sizeof(tip), "--allow %s:%s", proto_name(proto), where);
 	return report(c, &v);
@@ -7302,8 +7309,8 @@ pump_move(struct pump *p)
 {
 	ssize_t r;
 
-	if (!p->eof && p->n < 65536) {
-		r = splice(p->from, NULL, p->pipe[1], NULL, 65536 - p->n,
+	if (!p->eof && p->n < p->cap) {
+		r = splice(p->from, NULL, p->pipe[1], NULL, p->cap - p->n,
 		    SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
 		if (r > 0)
 			p->n += (size_t)r;
@@ -7390,12 +7397,12 @@ tunnel_run(struct tunnel *t)
 
 		if (t->up_connecting)
 			p[1].events |= POLLOUT;
-		if (!t->upward.eof && (spliced ? t->upward.n < 65536 && !t->up_connecting :
+		if (!t->upward.eof && (spliced ? t->upward.n < t->upward.cap && !t->up_connecting :
 		    t->inlen < sizeof(t->in)))
 			p[0].events |= POLLIN;
 		if (t->down.n)
 			p[0].events |= POLLOUT;
-		if (!t->up_connecting && !t->down.eof && t->down.n < 65536)
+		if (!t->up_connecting && !t->down.eof && t->down.n < t->down.cap)
 			p[1].events |= POLLIN;
 		if (!t->up_connecting && (spliced ? t->upward.n : t->ok))
 			p[1].events |= POLLOUT;
@@ -7532,6 +7539,9 @@ tunnel_new(struct call *c, struct tunnel **out)
 	    pipe2(t->upward.pipe, O_CLOEXEC | O_NONBLOCK))
 		return step_failed("socket", c, -1, errno);
 	setsockopt(t->up, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	t->upward.cap = 65536;
+	t->down.cap = getenv("PIPESZ") ? (size_t)atoi(getenv("PIPESZ")) : 65536;
+	if (t->down.cap > 65536 && fcntl(t->down.pipe[0], F_SETPIPE_SZ, (int)t->down.cap) < 0) t->down.cap = 65536;
 	sl = dest_sockaddr(&t->d, t->d.family, &ss);
 	if (connect(t->up, (struct sockaddr *)&ss, sl) == 0)
 		return 0;
