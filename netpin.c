@@ -723,6 +723,7 @@ static struct {
 	int addfd_mode;           /* pidfd_getfd refused: netpin makes sockets */
 	int addfd_send;           /* SECCOMP_ADDFD_FLAG_SEND (5.14) */
 	unsigned held_budget;     /* sockets netpin may keep for the command */
+	unsigned tunnel_budget;   /* checked connections open at once */
 	int nonlocal_bind[2];     /* net.ipv4/ipv6.ip_nonlocal_bind: the kernel
 	                           * lets any address be bound (and, for IPv6,
 	                           * be a packet's source) */
@@ -3094,10 +3095,13 @@ struct msgbuf {
  * getpeername() on the command's socket says the destination (found by
  * the socket's cookie, which is never reused).
  */
-#define TUNNELS_MAX 256           /* at once; each holds 6 descriptors */
+#define TUNNEL_FDS 8              /* each holds 6 descriptors, 8 on its way */
+#define TUNNELS_CAP 4096          /* at once, however many descriptors */
 #define CHECK_WAIT_MS 10000       /* for the bytes that name the host */
 #define CONNECT_HOLD_MS 3000      /* a non-blocking connect, for the destination */
 #define CHUNK_LINE_MAX 1024       /* an HTTP chunk-size or trailer line */
+#define PIPE_ROOM 65536           /* a pipe's size: what one splice moves */
+#define PUMP_ROUNDS 8             /* splices on one way between two polls */
 
 /* Where an HTTP request stream is: a head is checked, a body carried. */
 enum hstate { H_HEAD, H_BODY, H_CHUNK_SIZE, H_CHUNK_DATA, H_CHUNK_END, H_TRAILER };
@@ -3106,7 +3110,7 @@ enum hstate { H_HEAD, H_BODY, H_CHUNK_SIZE, H_CHUNK_DATA, H_CHUNK_END, H_TRAILER
 struct pump {
 	int from, to;
 	int pipe[2];
-	size_t n, cap;            /* bytes in the pipe; its size */
+	size_t n;                 /* bytes in the pipe */
 	int eof, shut;            /* from has ended; to was told (SHUT_WR) */
 };
 
@@ -3118,8 +3122,7 @@ struct tunnel {
 	int checked;              /* nothing more to check: spliced both ways */
 	int up_connecting;        /* up's connect is still under way */
 	struct dest d;
-	pid_t pid;
-	char comm[64];
+	pid_t tid;                /* the thread that connected (named when said) */
 	uint64_t cookie;          /* the command's socket's */
 	enum hstate hs;
 	uint64_t left;            /* H_BODY, H_CHUNK_DATA: bytes to come */
@@ -3156,6 +3159,12 @@ tunnel_peer(uint64_t cookie, struct dest *d)
 	return found;
 }
 
+/* A few freed tunnels are kept for the next ones: malloc would map and
+ * unmap each (a tunnel holds FIRST_FLIGHT_MAX bytes).  Under tunnels_lock. */
+#define TUNNELS_SPARE 16
+static struct tunnel *tunnels_spare;
+static unsigned nspare;
+
 static void
 tunnel_free(struct tunnel *t)
 {
@@ -3165,6 +3174,14 @@ tunnel_free(struct tunnel *t)
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (*fds[i] >= 0)
 			close(*fds[i]);
+	pthread_mutex_lock(&tunnels_lock);
+	if (nspare < TUNNELS_SPARE) {
+		t->next = tunnels_spare;
+		tunnels_spare = t;
+		nspare++;
+		t = NULL;
+	}
+	pthread_mutex_unlock(&tunnels_lock);
 	free(t);
 }
 
@@ -4909,20 +4926,26 @@ remember_refusal(const struct verdict *v, const char *name)
 	pthread_mutex_unlock(&refusals_lock);
 }
 
-/* The caller's process id and name (printable), for messages and the log. */
+/* A thread's process id and name (printable), for messages and the log. */
 static pid_t
-caller_name(const struct call *c, char *comm, size_t len)
+task_name(pid_t tid, char *comm, size_t len)
 {
 	char status[4096], tgid[32];
-	pid_t pid = c->tid;
+	pid_t pid = tid;
 
 	snprintf(comm, len, "?");
-	if (read_status(c->tid, status, sizeof(status)) == 0) {
+	if (read_status(tid, status, sizeof(status)) == 0) {
 		status_field(status, "Name", comm, len);
 		if (status_field(status, "Tgid", tgid, sizeof(tgid)) == 0)
 			pid = (pid_t)atoi(tgid);
 	}
 	return pid;
+}
+
+static pid_t
+caller_name(const struct call *c, char *comm, size_t len)
+{
+	return task_name(c->tid, comm, len);
 }
 
 /*
@@ -7094,7 +7117,13 @@ tunnel_report(const struct tunnel *t, const char *kind, const char *name,
 	const char *verdict = allowed ? "allow" : opt_audit ? "audit" : "deny";
 	struct verdict v = { kind, P_TCP, &t->d, NULL, 0, 1, tip, NULL };
 	struct jbuf b;
+	char comm[64];
+	pid_t pid;
 
+	if (allowed && log_fd < 0 && !opt_verbose)
+		return;
+	/* named now, not at the connect: most tunnels are never said */
+	pid = task_name(t->tid, comm, sizeof(comm));
 	format_dest(&t->d, where, sizeof(where));
 	format_addr(t->d.family, t->d.addr, a, sizeof(a));
 	if (name)
@@ -7105,7 +7134,7 @@ tunnel_report(const struct tunnel *t, const char *kind, const char *name,
 	if (!allowed)
 		remember_refusal(&v, name ? strdup(name) : NULL);
 	if (log_fd >= 0) {
-		jcall(&b, "connect", verdict, t->pid, t->comm);
+		jcall(&b, "connect", verdict, pid, comm);
 		jstr(&b, "proto", "tcp");
 		jstr(&b, "addr", a);
 		jnum(&b, "port", t->d.port);
@@ -7122,12 +7151,12 @@ tunnel_report(const struct tunnel *t, const char *kind, const char *name,
 		return;
 	if (allowed)
 		fprintf(stderr, "netpin: allowed %s to %s naming %s by %s[%d]\n", kind,
-		    where, name, t->comm, (int)t->pid);
+		    where, name, comm, (int)pid);
 	else
 		fprintf(stderr, "netpin: %s %s to %s/tcp %s%s%s by %s[%d] (%s%s)\n",
 		    opt_audit ? "audit: would deny" : "denied", kind, where,
 		    name ? "naming " : "", name ? name : "", name ? "" : why,
-		    t->comm, (int)t->pid, name ? "allow with " : "", tip);
+		    comm, (int)pid, name ? "allow with " : "", tip);
 }
 
 /*
@@ -7303,29 +7332,34 @@ tunnel_vet(struct tunnel *t)
 	return 1;
 }
 
-/* Move what is ready on one checked way; 0, or the errno that ends it. */
+/* Move what is ready on one checked way (while it moves, a few rounds:
+ * fewer polls); 0, or the errno that ends it. */
 static int
 pump_move(struct pump *p)
 {
 	ssize_t r;
+	int moved = 1;
 
-	if (!p->eof && p->n < p->cap) {
-		r = splice(p->from, NULL, p->pipe[1], NULL, p->cap - p->n,
-		    SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
-		if (r > 0)
-			p->n += (size_t)r;
-		else if (r == 0)
-			p->eof = 1;
-		else if (errno != EAGAIN)
-			return errno;
-	}
-	if (p->n) {
-		r = splice(p->pipe[0], NULL, p->to, NULL, p->n,
-		    SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
-		if (r > 0)
-			p->n -= (size_t)r;
-		else if (r < 0 && errno != EAGAIN)
-			return errno;
+	for (int i = 0; moved && i < PUMP_ROUNDS; i++) {
+		moved = 0;
+		if (!p->eof && p->n < PIPE_ROOM) {
+			r = splice(p->from, NULL, p->pipe[1], NULL, PIPE_ROOM - p->n,
+			    SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+			if (r > 0)
+				p->n += (size_t)r, moved = 1;
+			else if (r == 0)
+				p->eof = 1;
+			else if (errno != EAGAIN)
+				return errno;
+		}
+		if (p->n) {
+			r = splice(p->pipe[0], NULL, p->to, NULL, p->n,
+			    SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+			if (r > 0)
+				p->n -= (size_t)r, moved = 1;
+			else if (r < 0 && errno != EAGAIN)
+				return errno;
+		}
 	}
 	if (p->eof && !p->n && !p->shut) {
 		shutdown(p->to, SHUT_WR);
@@ -7384,25 +7418,42 @@ tunnel_up_done(struct tunnel *t)
 	return err;
 }
 
+static int
+pipe_failed(int err)
+{
+	warn_once("tunnel pipe", "cannot make a pipe for a connection whose "
+	    "names netpin checks (%s): it is reset", strerror(err));
+	return err;
+}
+
 static void
 tunnel_run(struct tunnel *t)
 {
 	long deadline = now_ms() + CHECK_WAIT_MS;
 	int err = 0;
 
-	for (;;) {
+	/* the pipes are made here, not in the connect's round trip; upward's
+	 * only once it is spliced (never for HTTP, whose heads are all read) */
+	if (pipe2(t->down.pipe, O_CLOEXEC | O_NONBLOCK))
+		err = pipe_failed(errno);
+	while (!err) {
 		int spliced = t->checked && !t->inlen;
 		struct pollfd p[2] = { { t->cmd, 0, 0 }, { t->up, 0, 0 } };
 		long wait = t->named || t->checked ? -1 : deadline - now_ms();
 
+		if (spliced && t->upward.pipe[0] < 0 &&
+		    pipe2(t->upward.pipe, O_CLOEXEC | O_NONBLOCK)) {
+			err = pipe_failed(errno);
+			break;
+		}
 		if (t->up_connecting)
 			p[1].events |= POLLOUT;
-		if (!t->upward.eof && (spliced ? t->upward.n < t->upward.cap && !t->up_connecting :
+		if (!t->upward.eof && (spliced ? t->upward.n < PIPE_ROOM && !t->up_connecting :
 		    t->inlen < sizeof(t->in)))
 			p[0].events |= POLLIN;
 		if (t->down.n)
 			p[0].events |= POLLOUT;
-		if (!t->up_connecting && !t->down.eof && t->down.n < t->down.cap)
+		if (!t->up_connecting && !t->down.eof && t->down.n < PIPE_ROOM)
 			p[1].events |= POLLIN;
 		if (!t->up_connecting && (spliced ? t->upward.n : t->ok))
 			p[1].events |= POLLOUT;
@@ -7517,31 +7568,36 @@ tunnel_new(struct call *c, struct tunnel **out)
 		return EACCES;
 	}
 	pthread_mutex_lock(&tunnels_lock);
-	if (ntunnels >= TUNNELS_MAX) {
+	if (ntunnels >= probed.tunnel_budget) {
 		pthread_mutex_unlock(&tunnels_lock);
-		warn_once("tunnels full", "%d connections whose names netpin checks "
-		    "are open, the most it carries at once: further ones are "
-		    "refused (ENOBUFS)", TUNNELS_MAX);
+		warn_once("tunnels full", "%u connections whose names netpin checks "
+		    "are open, the most it carries at once (%d descriptors each, "
+		    "half of its RLIMIT_NOFILE, %d at most): further ones are "
+		    "refused (ENOBUFS) until some close", probed.tunnel_budget,
+		    TUNNEL_FDS, TUNNELS_CAP);
 		return ENOBUFS;
 	}
 	ntunnels++;
+	if ((t = tunnels_spare)) {
+		tunnels_spare = t->next;
+		nspare--;
+	}
 	pthread_mutex_unlock(&tunnels_lock);
-	if (!(t = call_alloc(1, sizeof(*t))))
+	/* what a spare one held past inlen is never read */
+	if (t)
+		memset(t, 0, offsetof(struct tunnel, in));
+	else if (!(t = call_alloc(1, sizeof(*t))))
 		return tunnel_drop(NULL), ENOMEM;
 	t->cmd = t->up = -1;
 	t->down.pipe[0] = t->down.pipe[1] = t->upward.pipe[0] = t->upward.pipe[1] = -1;
 	t->d = c->dest;
 	t->need = c->need;
-	t->pid = caller_name(c, t->comm, sizeof(t->comm));
+	t->tid = c->tid;
 	*out = t;
 	if ((t->up = socket(t->d.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    IPPROTO_TCP)) < 0 || pipe2(t->down.pipe, O_CLOEXEC | O_NONBLOCK) ||
-	    pipe2(t->upward.pipe, O_CLOEXEC | O_NONBLOCK))
+	    IPPROTO_TCP)) < 0)
 		return step_failed("socket", c, -1, errno);
 	setsockopt(t->up, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	t->upward.cap = 65536;
-	t->down.cap = getenv("PIPESZ") ? (size_t)atoi(getenv("PIPESZ")) : 65536;
-	if (t->down.cap > 65536 && fcntl(t->down.pipe[0], F_SETPIPE_SZ, (int)t->down.cap) < 0) t->down.cap = 65536;
 	sl = dest_sockaddr(&t->d, t->d.family, &ss);
 	if (connect(t->up, (struct sockaddr *)&ss, sl) == 0)
 		return 0;
@@ -9016,6 +9072,36 @@ supervise(int sock, int sfd, const char *cmd)
 /* ---- main --------------------------------------------------------------- */
 
 /*
+ * What netpin's descriptors may go to, once the command has its own limits
+ * (netpin's soft RLIMIT_NOFILE is raised to the hard one): checked
+ * connections get at most half, and the addfd mode keeps a reference to
+ * every socket of the command in what is left, less a reserve.
+ */
+static void
+set_budgets(void)
+{
+	struct rlimit rl;
+	unsigned long n;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl))
+			getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	n = rl.rlim_cur == RLIM_INFINITY ? UINT_MAX : rl.rlim_cur;
+	if (names_checked_anywhere) {
+		probed.tunnel_budget = n / 2 / TUNNEL_FDS < TUNNELS_CAP ?
+		    (unsigned)(n / 2 / TUNNEL_FDS) : TUNNELS_CAP;
+		n -= probed.tunnel_budget * TUNNEL_FDS;
+	}
+	if (probed.addfd_mode)
+		probed.held_budget = n > 4 * HELD_RESERVE ? (unsigned)(n - HELD_RESERVE) :
+		    (unsigned)(n * 3 / 4);
+}
+
+/*
  * Can netpin take the command's sockets?  Try pidfd_getfd on the child
  * itself: a seccomp profile (Docker's, Podman's, CRI-O's default), Yama or
  * an LSM may refuse it.  If not, the addfd mode.  Then tell the child.
@@ -9038,21 +9124,10 @@ choose_mode(int sock, int childfd)
 	else
 		die_errno("pidfd_getfd(pid %d, fd %d)", (int)child_pid, childfd);
 	close(pfd);
-	if (probed.addfd_mode) {
-		struct rlimit rl;
-
-		/* the command's orphans stay netpin's: their sockets are seen */
-		if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0))
-			die_errno("prctl(PR_SET_CHILD_SUBREAPER)");
-		/* netpin holds a reference to every socket of the command */
-		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-			rl.rlim_cur = rl.rlim_max;
-			setrlimit(RLIMIT_NOFILE, &rl);
-		}
-		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
-			probed.held_budget = rl.rlim_cur > 4 * HELD_RESERVE ?
-			    (unsigned)(rl.rlim_cur - HELD_RESERVE) : (unsigned)(rl.rlim_cur * 3 / 4);
-	}
+	/* the command's orphans stay netpin's: their sockets are seen */
+	if (probed.addfd_mode && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0))
+		die_errno("prctl(PR_SET_CHILD_SUBREAPER)");
+	set_budgets();
 	if (write(sock, &probed.addfd_mode, sizeof(probed.addfd_mode)) != (ssize_t)sizeof(probed.addfd_mode))
 		die_errno("write(socketpair)");
 }

@@ -35,6 +35,13 @@
  *   bench http-get ADDR PORT MIB HOST
  *                                  connect and ask (untimed), then read a
  *                                  response of MIB MiB whole
+ *   bench many ADDR PORT N HOST READY
+ *                                  open N connections at once, one GET on
+ *                                  each (kept open); then create the file
+ *                                  READY and wait until it is removed (the
+ *                                  caller looks at netpin meanwhile); then
+ *                                  one more GET on each, and close them
+ *                                  (the time excludes the wait)
  *   bench pingpong N               N x one byte there and back over two
  *                                  pipes between two processes (a
  *                                  reference: two context switches)
@@ -49,6 +56,8 @@
  *   bench http-server ADDR PORTFILE
  *        one connection at a time: each request head (to its blank line)
  *        gets "ok" (GET /big/N: N bytes), until EOF
+ *   bench http-many-server ADDR PORTFILE
+ *        every connection at once (poll): each request head gets "ok"
  *
  * Builds with glibc or musl: cc -O2 -Wall -Wextra -o bench bench.c
  */
@@ -259,6 +268,60 @@ http_server(const char *addr, const char *portfile)
 			}
 		}
 		close(c);
+	}
+}
+
+static int
+http_many_server(const char *addr, const char *portfile)
+{
+	static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+	enum { MAXC = 8192 };
+	static struct pollfd p[MAXC + 1];
+	static char tail[MAXC + 1][4];
+	int s = bound_socket(SOCK_STREAM, addr), n = 1;
+
+	if (listen(s, 4096))
+		die("listen");
+	write_port(s, portfile);
+	p[0].fd = s;
+	p[0].events = POLLIN;
+	for (;;) {
+		if (poll(p, (nfds_t)n, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			die("poll");
+		}
+		for (int i = n - 1; i >= 1; i--) {
+			char buf[4096 + 4];
+			ssize_t r;
+
+			if (!p[i].revents)
+				continue;
+			/* a head ends where its bytes, with the last ones before, end in a blank line */
+			memcpy(buf, tail[i], 4);
+			r = read(p[i].fd, buf + 4, sizeof(buf) - 4);
+			if (r <= 0) {
+				close(p[i].fd);
+				p[i] = p[--n];
+				memcpy(tail[i], tail[n], 4);
+				continue;
+			}
+			for (ssize_t k = 0; k < r; k++)
+				if (!memcmp(buf + k + 1, "\r\n\r\n", 4) &&
+				    write(p[i].fd, ok, sizeof(ok) - 1) != (ssize_t)sizeof(ok) - 1)
+					die("write");
+			memcpy(tail[i], buf + r, 4);
+		}
+		if ((p[0].revents & POLLIN) && n <= MAXC) {
+			int c = accept4(s, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+			if (c >= 0) {
+				p[n].fd = c;
+				p[n].events = POLLIN;
+				memset(tail[n], 0, 4);
+				n++;
+			}
+		}
 	}
 }
 
@@ -532,6 +595,39 @@ bench_http_get(const char *addr, const char *port, long mib, const char *host)
 }
 
 static int
+bench_many(const char *addr, const char *port, long count, const char *host,
+    const char *ready)
+{
+	struct sockaddr_in sin = inet_addr_port(addr, port);
+	int *s = calloc((size_t)count, sizeof(int));
+	uint64_t t0, t1, t2, t3;
+	int f;
+
+	if (!s)
+		die("calloc");
+	t0 = now_ns();
+	for (long i = 0; i < count; i++) {
+		s[i] = tcp_connect(&sin);
+		http_exchange(s[i], "/", host);
+	}
+	t1 = now_ns();
+	if ((f = open(ready, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) < 0)
+		die(ready);
+	close(f);
+	while (access(ready, F_OK) == 0)
+		usleep(10000);
+	t2 = now_ns();
+	for (long i = 0; i < count; i++)
+		http_exchange(s[i], "/", host);
+	for (long i = 0; i < count; i++)
+		close(s[i]);
+	t3 = now_ns();
+	free(s);
+	print_elapsed(0, (t1 - t0) + (t3 - t2));
+	return 0;
+}
+
+static int
 bench_getppid(long count)
 {
 	uint64_t t0, t1;
@@ -712,6 +808,10 @@ main(int argc, char **argv)
 		return bench_http_req(argv[2], argv[3], number(argv[4]), argv[5]);
 	if (!strcmp(mode, "http-get") && argc == 6)
 		return bench_http_get(argv[2], argv[3], number(argv[4]), argv[5]);
+	if (!strcmp(mode, "many") && argc == 7)
+		return bench_many(argv[2], argv[3], number(argv[4]), argv[5], argv[6]);
+	if (!strcmp(mode, "http-many-server") && argc == 4)
+		return http_many_server(argv[2], argv[3]);
 	if (!strcmp(mode, "http-server") && argc == 4)
 		return http_server(argv[2], argv[3]);
 	if (!strcmp(mode, "pingpong") && argc == 3)
