@@ -3095,7 +3095,7 @@ struct msgbuf {
  * getpeername() on the command's socket says the destination (found by
  * the socket's cookie, which is never reused).
  */
-#define TUNNEL_FDS 8              /* each holds 6 descriptors, 8 on its way */
+#define TUNNEL_FDS 8              /* each holds 4 to 6 descriptors, 8 on its way */
 #define TUNNELS_CAP 4096          /* at once, however many descriptors */
 #define CHECK_WAIT_MS 10000       /* for the bytes that name the host */
 #define CONNECT_HOLD_MS 3000      /* a non-blocking connect, for the destination */
@@ -3917,6 +3917,40 @@ now_scan_end(void)
 	pthread_mutex_unlock(&held_lock);
 }
 
+/* Close the references on list gone (taken out of the table). */
+static void
+held_release(struct held *gone)
+{
+	while (gone) {
+		struct held *h = gone;
+
+		gone = h->next;
+		close(h->fd);
+		free(h);
+		/* counted until closed: the descriptor is netpin's till then */
+		__atomic_fetch_sub(&nheld, 1, __ATOMIC_RELAXED);
+	}
+}
+
+/* At exit: every reference goes (the command is gone). */
+static void
+held_release_all(void)
+{
+	struct held *gone = NULL;
+
+	pthread_mutex_lock(&held_lock);
+	for (unsigned b = 0; b < HELD_BUCKETS; b++)
+		while (held[b]) {
+			struct held *h = held[b];
+
+			held[b] = h->next;
+			h->next = gone;
+			gone = h;
+		}
+	pthread_mutex_unlock(&held_lock);
+	held_release(gone);
+}
+
 /*
  * Let go of the references the command no longer holds: those missed by
  * two scans in a row, or (now) by this one.  Returns how many; in *cpu_us
@@ -3986,15 +4020,7 @@ held_scan(int now, long *cpu_us)
 		now_scan_end();
 	if (cpu_us)
 		*cpu_us = thread_cpu_us() - start;
-	while (gone) {
-		struct held *h = gone;
-
-		gone = h->next;
-		close(h->fd);
-		free(h);
-		/* counted until closed: the descriptor is netpin's till then */
-		__atomic_fetch_sub(&nheld, 1, __ATOMIC_RELAXED);
-	}
+	held_release(gone);
 	free(socks.v);
 	/* a socket() just answered may still be in its ADDFD, which holds
 	 * the socket in the kernel (the answer woke the command first, and a
@@ -7784,20 +7810,7 @@ tunnels_drain(void)
 {
 	struct timespec until;
 
-	for (unsigned b = 0; b < HELD_BUCKETS; b++) {
-		struct held *h, *next;
-
-		pthread_mutex_lock(&held_lock);
-		h = held[b];
-		held[b] = NULL;
-		pthread_mutex_unlock(&held_lock);
-		for (; h; h = next) {
-			next = h->next;
-			close(h->fd);
-			free(h);
-		}
-	}
-
+	held_release_all();
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += 5;
 	pthread_mutex_lock(&tunnels_lock);

@@ -475,7 +475,7 @@ figure "checked: a ${MIB} MiB response" 1 "" checked "1.43 bare" "$(awk -v b="${
 # while all are open, netpin's descriptors, memory and threads are read,
 # then each is used once more (a stalled one would hang the run)
 N=500
-many_once() { # VARIANT: the run's ns; for checked, sets MANY_SEEN
+many_once() { # VARIANT: the run's ns; for checked, netpin's state in $T/many.seen
 	local pid i
 	variant_cmd "$1" many 127.0.0.1 "$MANY_PORT" $N bench.test "$T/many.ready"
 	rm -f "$T/many.ready"
@@ -489,9 +489,9 @@ many_once() { # VARIANT: the run's ns; for checked, sets MANY_SEEN
 	[ -e "$T/many.ready" ] || harness_fail "many ($1): not ready: $(head -3 "$T/many.err")"
 	if [ "$1" = checked ]; then
 		pid=$(pgrep -P "$pid" -x netpin || echo "$pid") # under timeout
-		MANY_SEEN="$(find "/proc/$pid/fd" -mindepth 1 2>/dev/null | wc -l) fds, $(awk '
+		echo "$(find "/proc/$pid/fd" -mindepth 1 2>/dev/null | wc -l) fds, $(awk '
 			$1 == "VmRSS:" { r = $2 } $1 == "Threads:" { t = $2 }
-			END { printf "%d KiB RSS, %d threads", r, t }' "/proc/$pid/status")"
+			END { printf "%d KiB RSS, %d threads", r, t }' "/proc/$pid/status")" >"$T/many.seen"
 	fi
 	rm -f "$T/many.ready"
 	wait
@@ -504,7 +504,7 @@ done
 MED[bare]=$(median "${m_bare[@]}") SPREAD[bare]=$(noise "${m_bare[@]}")
 MED[checked]=$(median "${m_checked[@]}") SPREAD[checked]=$(noise "${m_checked[@]}")
 figure "checked: $N open at once, 2 GETs each" $((2 * N)) "" checked - \
-	"netpin with all $N open: $MANY_SEEN"
+	"netpin with all $N open: $(cat "$T/many.seen")"
 
 # 4. startup: netpin -a 127.0.0.1 -- true against true (whole processes);
 # the floor: true under the CONTINUE notifier (a filter, a thread, a fork)

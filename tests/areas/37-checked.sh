@@ -220,3 +220,26 @@ case $(snew) in
 *"bytes 127.0.0.2:80 16777287"*) pass "exit: an upload the command left behind reaches the server whole" ;;
 *) fail "exit: an upload the command left behind reaches the server whole" "rc $rc err $err server $(snew)" ;;
 esac
+
+# ---- the budget: half of netpin's RLIMIT_NOFILE, 8 descriptors each ---------------------
+# under a hard limit of 200: 12 at once; the 13th fails with ENOBUFS and is said
+NPW=$NP
+NP() { prlimit --nofile=200:200 "$NPW" "$@"; }
+NP=NP
+run "${N[@]}" -a good.example:80 -- python3 -c 'import errno, socket
+held = []
+for i in range(40):
+    s = socket.socket()
+    try:
+        s.connect(("127.0.0.2", 80))
+    except OSError as e:
+        print(len(held), errno.errorcode.get(e.errno)); break
+    held.append(s)
+else:
+    print(len(held), "none refused")'
+NP=$NPW
+case "$out:$err" in
+"12 ENOBUFS:"*"netpin: 12 connections whose names netpin checks are open, the most it carries at once"*)
+	pass "budget: beyond half of RLIMIT_NOFILE (8 each), a checked connect fails with ENOBUFS and is said" ;;
+*) fail "budget: beyond half of RLIMIT_NOFILE (8 each), a checked connect fails with ENOBUFS and is said" "rc $rc out '$out' err $err" ;;
+esac
