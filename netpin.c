@@ -7364,25 +7364,30 @@ static int
 pump_move(struct pump *p)
 {
 	ssize_t r;
-	int moved = 1;
+	int more = 1;
 
-	for (int i = 0; moved && i < PUMP_ROUNDS; i++) {
-		moved = 0;
-		if (!p->eof && p->n < PIPE_ROOM) {
-			r = splice(p->from, NULL, p->pipe[1], NULL, PIPE_ROOM - p->n,
+	/* another round only while from filled the pipe: more may wait */
+	for (int i = 0; more && i < PUMP_ROUNDS; i++) {
+		size_t room = PIPE_ROOM - p->n;
+
+		more = 0;
+		if (!p->eof && room) {
+			r = splice(p->from, NULL, p->pipe[1], NULL, room,
 			    SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
-			if (r > 0)
-				p->n += (size_t)r, moved = 1;
-			else if (r == 0)
+			if (r > 0) {
+				p->n += (size_t)r;
+				more = (size_t)r == room;
+			} else if (r == 0) {
 				p->eof = 1;
-			else if (errno != EAGAIN)
+			} else if (errno != EAGAIN) {
 				return errno;
+			}
 		}
 		if (p->n) {
 			r = splice(p->pipe[0], NULL, p->to, NULL, p->n,
 			    SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
 			if (r > 0)
-				p->n -= (size_t)r, moved = 1;
+				p->n -= (size_t)r;
 			else if (r < 0 && errno != EAGAIN)
 				return errno;
 		}
@@ -7394,10 +7399,10 @@ pump_move(struct pump *p)
 	return 0;
 }
 
-/* The command's bytes, held and vetted (not yet spliced): read what came,
- * write what is vetted.  0, or the errno that ends the tunnel. */
+/* The command's bytes, held until vetted (not yet spliced): read what
+ * came.  0, or the errno that ends the tunnel. */
 static int
-tunnel_carry(struct tunnel *t)
+tunnel_read(struct tunnel *t)
 {
 	ssize_t r;
 
@@ -7410,6 +7415,16 @@ tunnel_carry(struct tunnel *t)
 		else if (errno != EAGAIN)
 			return errno;
 	}
+	return 0;
+}
+
+/* Write what is vetted of the bytes held.  0, or the errno that ends the
+ * tunnel. */
+static int
+tunnel_send(struct tunnel *t)
+{
+	ssize_t r;
+
 	if (t->ok && !t->up_connecting) {
 		r = send(t->up, t->in, t->ok, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (r < 0 && errno != EAGAIN)
@@ -7427,16 +7442,15 @@ tunnel_carry(struct tunnel *t)
 	return 0;
 }
 
-/* up's connect, still under way after the command's own connect was
- * answered (non-blocking): 0 when done or going on, else its errno. */
+/* up's connect, under way (revents: what poll said of up): 0 when done
+ * or going on, else its errno. */
 static int
-tunnel_up_done(struct tunnel *t)
+tunnel_up_done(struct tunnel *t, short revents)
 {
-	struct pollfd p = { t->up, POLLOUT, 0 };
 	socklen_t l = sizeof(int);
 	int err = 0;
 
-	if (poll(&p, 1, 0) <= 0)
+	if (!(revents & (POLLOUT | POLLERR | POLLHUP)))
 		return 0;
 	if (getsockopt(t->up, SOL_SOCKET, SO_ERROR, &err, &l))
 		err = errno;
@@ -7496,15 +7510,17 @@ tunnel_run(struct tunnel *t)
 		}
 		if (poll(p, 2, (int)wait) < 0 && errno != EINTR)
 			break;
-		if (t->up_connecting && (err = tunnel_up_done(t)))
+		if (t->up_connecting && (err = tunnel_up_done(t, p[1].revents)))
 			break;
 		if (!t->up_connecting && (err = pump_move(&t->down)))
 			break;
 		if (spliced ? !t->up_connecting && (err = pump_move(&t->upward)) :
-		    (err = tunnel_carry(t)) != 0)
+		    (err = tunnel_read(t)) != 0)
 			break;
 		if (!spliced && tunnel_vet(t))
 			goto refused;
+		if (!spliced && (err = tunnel_send(t)))
+			break;
 		if (!t->named && !t->checked && t->upward.eof) {
 			tunnel_report(t, t->need & NEED_TLS ? "tls" : "http", NULL,
 			    "the connection ended before naming a host", 0);
@@ -7569,8 +7585,9 @@ tunnel_start(struct tunnel *t)
 	pthread_mutex_lock(&tunnels_lock);
 	if (tunnel_idle && !tunnel_next) {
 		tunnel_next = t;
-		pthread_cond_signal(&tunnel_ready);
 		pthread_mutex_unlock(&tunnels_lock);
+		/* after the unlock: the thread woken does not wait for it */
+		pthread_cond_signal(&tunnel_ready);
 		return 0;
 	}
 	pthread_mutex_unlock(&tunnels_lock);
@@ -7650,7 +7667,7 @@ tunnel_reach(struct call *c, struct tunnel *t, int may_block)
 		int n = poll(&p, 1, may_block ? WAIT_SLICE_MS : 20);
 
 		if (n > 0)
-			return tunnel_up_done(t);
+			return tunnel_up_done(t, p.revents);
 		if (n < 0 && errno != EINTR)
 			return errno;
 		if (!may_block)

@@ -471,6 +471,13 @@ cpu_bare=$(cpu_of bare) cpu_checked=$(cpu_of checked)
 figure "checked: a ${MIB} MiB response" 1 "" checked "1.43 bare" "$(awk -v b="${MED[bare]}" \
 	-v u="${MED[checked]}" -v m=$MIB 'BEGIN { printf "%.0f -> %.0f MiB/s (target: >= 70%%)", m / (b / 1e9), m / (u / 1e9) }'); CPU (client, server, netpin) ${cpu_bare} s bare, ${cpu_checked} s checked; $(nproc) CPUs"
 
+# once a rule checks names, every getpeername() is mediated (the filter
+# cannot tell a tunnelled socket from another): against netpin with no
+# such rule (the filter only)
+N=20000
+measure "getpeername" pinned "bare netpin checked" getpeername $N
+figure "checked: getpeername x$N" $N netpin checked - "floor: netpin with no name checked (filter only)"
+
 # many checked connections open at once: each made and used once, then,
 # while all are open, netpin's descriptors, memory and threads are read,
 # then each is used once more (a stalled one would hang the run)

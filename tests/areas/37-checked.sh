@@ -243,3 +243,29 @@ case "$out:$err" in
 	pass "budget: beyond half of RLIMIT_NOFILE (8 each), a checked connect fails with ENOBUFS and is said" ;;
 *) fail "budget: beyond half of RLIMIT_NOFILE (8 each), a checked connect fails with ENOBUFS and is said" "rc $rc out '$out' err $err" ;;
 esac
+
+# ---- a command in a network namespace of its own ------------------------------------------
+# netpin reaches the destination from its own namespace: it refuses rather
+# than carry the command's connection out of the command's namespace (the
+# addfd mode refuses the socket() already: netpin would make it in its own)
+what="netns: a checked connect from a namespace of the command's own is refused and said"
+if unshare -rn true 2>/dev/null; then
+	run "${N[@]}" -a good.example:80 -- unshare -rn python3 -c 'import errno, socket
+try:
+    s = socket.socket()
+except OSError as e:
+    print("socket", errno.errorcode.get(e.errno)); raise SystemExit
+try:
+    s.connect(("127.0.0.2", 80))
+    print("connected")
+except OSError as e:
+    print("connect", errno.errorcode.get(e.errno))'
+	case "$MODE:$out:$err" in
+	addfd:"socket EACCES:"*"is in a network namespace of its own; without pidfd_getfd netpin cannot make its sockets: call denied"* | \
+	pidfd_getfd:"connect EACCES:"*"is in a network namespace of its own: netpin cannot check the names in its connections: connect denied"*)
+		pass "$what" ;;
+	*) fail "$what" "rc $rc out '$out' err $err" ;;
+	esac
+else
+	skip "$what" "unshare -rn does not work for $(id -un)"
+fi

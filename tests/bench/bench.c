@@ -42,6 +42,9 @@
  *                                  caller looks at netpin meanwhile); then
  *                                  one more GET on each, and close them
  *                                  (the time excludes the wait)
+ *   bench getpeername N            N x getpeername() on one end of a UNIX
+ *                                  socketpair (mediated, a round trip each,
+ *                                  once a rule checks names in connections)
  *   bench pingpong N               N x one byte there and back over two
  *                                  pipes between two processes (a
  *                                  reference: two context switches)
@@ -628,6 +631,27 @@ bench_many(const char *addr, const char *port, long count, const char *host,
 }
 
 static int
+bench_getpeername(long count)
+{
+	struct sockaddr_storage ss;
+	uint64_t t0, t1;
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+		die("socketpair");
+	t0 = now_ns();
+	for (long i = 0; i < count; i++) {
+		socklen_t len = sizeof(ss);
+
+		if (getpeername(sv[0], (struct sockaddr *)&ss, &len))
+			die("getpeername");
+	}
+	t1 = now_ns();
+	print_elapsed(t0, t1);
+	return 0;
+}
+
+static int
 bench_getppid(long count)
 {
 	uint64_t t0, t1;
@@ -808,6 +832,8 @@ main(int argc, char **argv)
 		return bench_http_req(argv[2], argv[3], number(argv[4]), argv[5]);
 	if (!strcmp(mode, "http-get") && argc == 6)
 		return bench_http_get(argv[2], argv[3], number(argv[4]), argv[5]);
+	if (!strcmp(mode, "getpeername") && argc == 3)
+		return bench_getpeername(number(argv[2]));
 	if (!strcmp(mode, "many") && argc == 7)
 		return bench_many(argv[2], argv[3], number(argv[4]), argv[5], argv[6]);
 	if (!strcmp(mode, "http-many-server") && argc == 4)

@@ -38,21 +38,48 @@ def serve_conn(conn, where, kind, sni_box):
                 path = lines[0].split(" ")[1] if " " in lines[0] else "?"
                 host = sni_box[0] if kind == "tls" else ""
                 length = 0
+                chunked = False
                 for ln in lines[1:]:
                     k, _, v = ln.partition(":")
                     if k.strip().lower() == "host" and kind == "http":
                         host = v.strip()
                     if k.strip().lower() == "content-length":
                         length = int(v.strip())
+                    if k.strip().lower() == "transfer-encoding":
+                        chunked = v.strip().lower().endswith("chunked")
                 if path.startswith("/slow"):
                     time.sleep(1)  # the body backs up into netpin meanwhile
-                while len(buf) < length:
-                    more = conn.recv(65536)
-                    if not more:
-                        break
-                    got += len(more)
-                    buf += more
-                body_in, buf = buf[:length], buf[length:]
+
+                def more():
+                    nonlocal buf, got
+                    data = conn.recv(65536)
+                    if not data:
+                        raise OSError("closed in a body")
+                    got += len(data)
+                    buf += data
+
+                if chunked:  # one request, its chunks and trailers
+                    body_in = b""
+                    while True:
+                        while b"\r\n" not in buf:
+                            more()
+                        line, buf = buf.split(b"\r\n", 1)
+                        size = int(line.split(b";")[0], 16)
+                        if size == 0:
+                            while True:
+                                while b"\r\n" not in buf:
+                                    more()
+                                line, buf = buf.split(b"\r\n", 1)
+                                if not line:
+                                    break
+                            break
+                        while len(buf) < size + 2:
+                            more()
+                        body_in, buf = body_in + buf[:size], buf[size + 2:]
+                else:
+                    while len(buf) < length:
+                        more()
+                    body_in, buf = buf[:length], buf[length:]
                 if path.startswith("/big/"):
                     n = int(path[5:])
                     conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % n)
