@@ -730,6 +730,7 @@ static struct {
 	struct identity identity; /* netpin's credentials */
 	int privileged;           /* root or capabilities: acts as the command */
 	char own_ns[2][64];       /* netpin's namespaces ("net:[N]") */
+	uint64_t netns_cookie;    /* netpin's network namespace's (5.14; 0: none) */
 } probed = {
 	.notif_size = sizeof(struct seccomp_notif),
 	.unpriv_port_start = 1024,
@@ -4613,6 +4614,40 @@ other_ns(pid_t tid, int kind)
 	    !probed.own_ns[kind][0] || strcmp(theirs, probed.own_ns[kind]);
 }
 
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
+
+/* The cookie of netpin's network namespace, or 0 (before Linux 5.14). */
+static uint64_t
+netns_cookie_of_own(void)
+{
+	uint64_t ck = 0;
+	socklen_t l = sizeof(ck);
+	int s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (s < 0 || getsockopt(s, SOL_SOCKET, SO_NETNS_COOKIE, &ck, &l))
+		ck = 0;
+	if (s >= 0)
+		close(s);
+	return ck;
+}
+
+/* Is the socket of call c (netpin's copy) in another network namespace
+ * than netpin?  Its own namespace says (a socket stays in the one it was
+ * made in); before Linux 5.14, its caller's stands for it. */
+static int
+socket_elsewhere(const struct call *c)
+{
+	uint64_t ck;
+	socklen_t l = sizeof(ck);
+
+	if (probed.netns_cookie &&
+	    !getsockopt(c->fd, SOL_SOCKET, SO_NETNS_COOKIE, &ck, &l))
+		return ck != probed.netns_cookie;
+	return other_ns(c->tid, NS_NET);
+}
+
 static int
 read_identity(pid_t tid, struct identity *id)
 {
@@ -7603,11 +7638,12 @@ tunnel_new(struct call *c, struct tunnel **out)
 	struct tunnel *t;
 	int one = 1;
 
-	/* netpin reaches the destination from its own network namespace */
-	if (other_ns(c->tid, NS_NET)) {
-		warn_once("tunnel netns", "pid %d is in a network namespace of its own: "
-		    "netpin cannot check the names in its connections: connect "
-		    "denied", (int)c->tid);
+	/* netpin reaches the destination from its own network namespace,
+	 * and the command's socket must reach netpin's listener in it */
+	if (socket_elsewhere(c)) {
+		warn_once("tunnel netns", "pid %d's socket is in a network namespace "
+		    "of its own: netpin cannot check the names in its connections: "
+		    "connect denied", (int)c->tid);
 		return EACCES;
 	}
 	pthread_mutex_lock(&tunnels_lock);
@@ -9261,6 +9297,7 @@ read_sysctls(void)
 	if (stat("/", &probed.root))
 		die_errno("stat /");
 	read_ns("self", NS_NET, probed.own_ns[NS_NET], sizeof(probed.own_ns[NS_NET]));
+	probed.netns_cookie = netns_cookie_of_own();
 	read_ns("self", NS_USER, probed.own_ns[NS_USER], sizeof(probed.own_ns[NS_USER]));
 	if (self_identity(&probed.identity))
 		die_errno("reading netpin's own credentials");

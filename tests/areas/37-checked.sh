@@ -266,6 +266,35 @@ except OSError as e:
 		pass "$what" ;;
 	*) fail "$what" "rc $rc out '$out' err $err" ;;
 	esac
+	# a socket made in such a namespace and passed to a process in netpin's
+	# own: the socket's namespace counts, not the caller's (SO_NETNS_COOKIE)
+	what="netns: a socket made in another namespace, connected from netpin's, is refused"
+	if [ "$MODE" = addfd ]; then
+		skip "$what" "the addfd mode refuses the socket() already (tested above)"
+	elif ! python3 -c 'import socket; socket.socket().getsockopt(socket.SOL_SOCKET, 71, 8)' 2>/dev/null; then
+		skip "$what" "no SO_NETNS_COOKIE (Linux < 5.14): the caller's namespace stands for its socket's"
+	else
+		run "${N[@]}" -a good.example:80 -- python3 -c 'import ctypes, errno, os, socket
+a, b = socket.socketpair()
+if os.fork() == 0:
+    if ctypes.CDLL(None, use_errno=True).unshare(0x10000000 | 0x40000000):
+        os._exit(3)  # CLONE_NEWUSER | CLONE_NEWNET
+    s = socket.socket()
+    socket.send_fds(b, [b"x"], [s.fileno()])
+    os._exit(0)
+_, fds, _, _ = socket.recv_fds(a, 1, 1)
+os.wait()
+s = socket.socket(fileno=fds[0])
+try:
+    s.connect(("127.0.0.2", 80))
+    print("connected")
+except OSError as e:
+    print("connect", errno.errorcode.get(e.errno))'
+		case "$out:$err" in
+		"connect EACCES:"*"socket is in a network namespace of its own"*) pass "$what" ;;
+		*) fail "$what" "rc $rc out '$out' err $err" ;;
+		esac
+	fi
 else
 	skip "$what" "unshare -rn does not work for $(id -un)"
 fi
