@@ -253,7 +253,6 @@ _Static_assert(sizeof(struct kmmsghdr) == 64, "mmsghdr ABI");
 #define SECCOMP_IOCTL_NOTIF_ADDFD _IOW('!', 3, struct seccomp_notif_addfd) /* 5.9 */
 #define SECCOMP_IOCTL_NOTIF_SET_FLAGS _IOW('!', 4, uint64_t)              /* 6.6 */
 #define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP 1
-#define SECCOMP_ADDFD_FLAG_SEND (1U << 1)                                   /* 5.14 */
 
 #define LANDLOCK_CREATE_RULESET_VERSION (1U << 0)
 #define LANDLOCK_ACCESS_NET_BIND_TCP (1ULL << 0)
@@ -721,7 +720,6 @@ static struct {
 	unsigned unpriv_port_start; /* net.ipv4.ip_unprivileged_port_start */
 	struct stat root;         /* netpin's "/" */
 	int addfd_mode;           /* pidfd_getfd refused: netpin makes sockets */
-	int addfd_send;           /* SECCOMP_ADDFD_FLAG_SEND (5.14) */
 	unsigned held_budget;     /* sockets netpin may keep for the command */
 	unsigned tunnel_budget;   /* checked connections open at once */
 	int nonlocal_bind[2];     /* net.ipv4/ipv6.ip_nonlocal_bind: the kernel
@@ -734,7 +732,6 @@ static struct {
 } probed = {
 	.notif_size = sizeof(struct seccomp_notif),
 	.unpriv_port_start = 1024,
-	.addfd_send = 1,
 	.held_budget = UINT_MAX,
 };
 
@@ -3815,9 +3812,12 @@ scan_children(const char *pid, struct inoset *pids)
 			continue;
 		snprintf(path, sizeof(path), "%.20s/children", e->d_name);
 		if ((fd = openat(dirfd(d), path, O_RDONLY | O_CLOEXEC)) < 0) {
-			if (errno == ENOENT && !strcmp(pid, "self")) {
+			/* no children file in a thread of netpin's that is still
+			 * there: none in this kernel (else the thread just ended) */
+			if (errno == ENOENT && !strcmp(pid, "self") &&
+			    faccessat(dirfd(d), e->d_name, F_OK, 0) == 0) {
 				closedir(d);
-				return ENOENT; /* no children files in this kernel */
+				return ENOENT;
 			}
 			continue;
 		}
@@ -4110,6 +4110,13 @@ take_held(struct call *c, int fd, int *out)
  * Put netpin's new socket fd into the calling thread (and, with send, answer
  * the call with its number).  netpin keeps fd.  Returns the command's fd
  * number or -1 with errno.
+ *
+ * Never with SECCOMP_ADDFD_FLAG_SEND (5.14): that marks the call answered
+ * before the fd is in, and when a signal interrupts netpin's ioctl (a stop,
+ * a tracer) the kernel drops the fd but keeps the call answered: the
+ * command's socket() returned 0.  A plain ADDFD, then the answer, costs one
+ * ioctl more; after RECV the caller waits killably (WAIT_KILLABLE_RECV,
+ * 5.19), so nothing but its death comes between them.
  */
 static int
 install_fd(struct call *c, int fd, int cloexec, int send)
@@ -4128,7 +4135,6 @@ install_fd(struct call *c, int fd, int cloexec, int send)
 	a.id = c->id;
 	a.srcfd = (uint32_t)fd;
 	a.newfd_flags = cloexec ? O_CLOEXEC : 0;
-	a.flags = send && probed.addfd_send ? SECCOMP_ADDFD_FLAG_SEND : 0;
 	rc = ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &a);
 	if (rc < 0) {
 		int e = errno;
@@ -4138,7 +4144,7 @@ install_fd(struct call *c, int fd, int cloexec, int send)
 		return -1;
 	}
 	held_installed(ino, 1);
-	if (send && !probed.addfd_send)
+	if (send)
 		answer_call(c, rc, 0);
 	return rc;
 }
@@ -7647,6 +7653,20 @@ tunnel_new(struct call *c, struct tunnel **out)
 		return EACCES;
 	}
 	pthread_mutex_lock(&tunnels_lock);
+	if (ntunnels >= probed.tunnel_budget && probed.addfd_mode) {
+		struct timespec until;
+
+		/* the addfd mode: a tunnel whose socket the command closed ends
+		 * once a scan lets go of netpin's reference to that socket */
+		pthread_mutex_unlock(&tunnels_lock);
+		held_scan(1, NULL);
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += HELD_WAIT_MS / 1000;
+		pthread_mutex_lock(&tunnels_lock);
+		while (ntunnels >= probed.tunnel_budget &&
+		    !pthread_cond_timedwait(&tunnels_done, &tunnels_lock, &until))
+			;
+	}
 	if (ntunnels >= probed.tunnel_budget) {
 		pthread_mutex_unlock(&tunnels_lock);
 		warn_once("tunnels full", "%u connections whose names netpin checks "
@@ -9220,16 +9240,11 @@ addfd_setup(int sock)
 
 	a.id = UINT64_MAX;
 	a.srcfd = (uint32_t)sock;
-	a.flags = SECCOMP_ADDFD_FLAG_SEND;
-	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &a) < 0 && errno == EINVAL) {
-		probed.addfd_send = 0; /* Linux 5.9 to 5.13 */
-		a.flags = 0;
-		if (ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &a) < 0 && errno != ENOENT)
-			die("pidfd_getfd is refused, and SECCOMP_IOCTL_NOTIF_ADDFD "
-			    "fails: %s\nhint: without pidfd_getfd netpin needs Linux "
-			    ">= 5.9; or let it use pidfd_getfd (Docker: --cap-add "
-			    "SYS_PTRACE)", strerror(errno));
-	}
+	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &a) < 0 && errno != ENOENT)
+		die("pidfd_getfd is refused, and SECCOMP_IOCTL_NOTIF_ADDFD "
+		    "fails: %s\nhint: without pidfd_getfd netpin needs Linux "
+		    ">= 5.9; or let it use pidfd_getfd (Docker: --cap-add "
+		    "SYS_PTRACE)", strerror(errno));
 	if (!(d = opendir("/proc/self/fd")))
 		die_errno("the addfd mode (pidfd_getfd is refused) needs /proc: "
 		    "opendir /proc/self/fd");
