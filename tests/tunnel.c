@@ -637,6 +637,10 @@ keep_netpin(void)
 	/* (twice: a thread netpin starts meanwhile) */
 	for (int i = 0; i < 2 && !err; i++)
 		err = bind_threads(owner, cpu);
+	if (err == ENOENT || err == ESRCH) {
+		owner = 0; /* it has ended: the next one */
+		return 0;
+	}
 	CPU_ZERO(&mine);
 	CPU_SET(cpu, &mine);
 	if (!err && (sched_setaffinity(0, sizeof(mine), &mine) ||
