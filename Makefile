@@ -9,7 +9,7 @@ NETPIN_CC ?= $(shell command -v musl-gcc >/dev/null 2>&1 && echo musl-gcc || ech
 TEST_CC ?= $(CC)
 
 HELPERS = tests/netop tests/bpftest tests/unit tests/refuse tests/np-addfd tests/stress \
-	tests/bench/floor
+	tests/tunnel tests/bench/floor
 FUZZ_TARGETS = dns rule sockaddr cmsg
 FUZZ_CC ?= clang
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
@@ -34,6 +34,11 @@ tests/netop-musl: tests/netop.c
 
 tests/stress: tests/stress.c
 	$(TEST_CC) -O2 $(WARN) -o $@ tests/stress.c -pthread
+
+# checked connections: a destination that does not answer, an outsider at
+# netpin's listeners, a getpeername() netpin cannot read (checked-edges)
+tests/tunnel: tests/tunnel.c
+	$(TEST_CC) -O2 $(WARN) -o $@ tests/tunnel.c -pthread
 
 tests/refuse: tests/refuse.c
 	$(TEST_CC) -O2 $(WARN) -o $@ tests/refuse.c
