@@ -7653,13 +7653,15 @@ tunnel_new(struct call *c, struct tunnel **out)
 		return EACCES;
 	}
 	pthread_mutex_lock(&tunnels_lock);
-	if (ntunnels >= probed.tunnel_budget && probed.addfd_mode) {
+	if (ntunnels >= probed.tunnel_budget) {
 		struct timespec until;
 
-		/* the addfd mode: a tunnel whose socket the command closed ends
-		 * once a scan lets go of netpin's reference to that socket */
+		/* full: wait a while for tunnels to end (a closed one ends once
+		 * its destination has closed too; in the addfd mode, once a
+		 * scan lets go of netpin's reference to the command's socket) */
 		pthread_mutex_unlock(&tunnels_lock);
-		held_scan(1, NULL);
+		if (probed.addfd_mode)
+			held_scan(1, NULL);
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += HELD_WAIT_MS / 1000;
 		pthread_mutex_lock(&tunnels_lock);
