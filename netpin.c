@@ -3099,6 +3099,9 @@ struct msgbuf {
 #define CONNECT_HOLD_MS 3000      /* a non-blocking connect, for the destination */
 #define CHUNK_LINE_MAX 1024       /* an HTTP chunk-size or trailer line */
 #define PIPE_ROOM 65536           /* a pipe's size: what one splice moves */
+#define PIPE_BULK (1 << 20)       /* a pipe that filled up: 2x fewer wake-ups */
+#define PIPES_BULK_MAX 16         /* grown at once (pipe-user-pages-soft) */
+static unsigned pipes_bulk;       /* atomic: pipes grown, until closed */
 #define PUMP_ROUNDS 8             /* splices on one way between two polls */
 
 /* Where an HTTP request stream is: a head is checked, a body carried. */
@@ -3108,7 +3111,7 @@ enum hstate { H_HEAD, H_BODY, H_CHUNK_SIZE, H_CHUNK_DATA, H_CHUNK_END, H_TRAILER
 struct pump {
 	int from, to;
 	int pipe[2];
-	size_t n;                 /* bytes in the pipe */
+	size_t n, size;           /* bytes in the pipe; its size (0: PIPE_ROOM) */
 	int eof, shut;            /* from has ended; to was told (SHUT_WR) */
 };
 
@@ -3172,6 +3175,10 @@ tunnel_free(struct tunnel *t)
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (*fds[i] >= 0)
 			close(*fds[i]);
+	if (t->down.size > PIPE_ROOM)
+		__atomic_fetch_sub(&pipes_bulk, 1, __ATOMIC_RELAXED);
+	if (t->upward.size > PIPE_ROOM)
+		__atomic_fetch_sub(&pipes_bulk, 1, __ATOMIC_RELAXED);
 	pthread_mutex_lock(&tunnels_lock);
 	if (nspare < TUNNELS_SPARE) {
 		t->next = tunnels_spare;
@@ -7399,6 +7406,37 @@ tunnel_vet(struct tunnel *t)
 	return 1;
 }
 
+/*
+ * A pipe that a splice filled carries bulk: it grows to PIPE_BULK, for a
+ * few tunnels at once.  Every pipe of a user counts in its pages
+ * (pipe-user-pages-soft, 16384 pages by default): past that, every new
+ * pipe of the user, the command's too, gets one page.
+ */
+static size_t
+pipe_size(const struct pump *p)
+{
+	return p->size ? p->size : PIPE_ROOM;
+}
+
+static void
+pipe_grow(struct pump *p)
+{
+	int size;
+
+	if (p->size || __atomic_add_fetch(&pipes_bulk, 1, __ATOMIC_RELAXED) > PIPES_BULK_MAX) {
+		if (!p->size)
+			__atomic_fetch_sub(&pipes_bulk, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	/* a size above fs.pipe-max-size is refused: the pipe stays */
+	if ((size = fcntl(p->pipe[1], F_SETPIPE_SZ, PIPE_BULK)) < (int)PIPE_ROOM) {
+		__atomic_fetch_sub(&pipes_bulk, 1, __ATOMIC_RELAXED);
+		p->size = PIPE_ROOM; /* not tried again */
+		return;
+	}
+	p->size = (size_t)size;
+}
+
 /* Move what is ready on one checked way (while it moves, a few rounds:
  * fewer polls); 0, or the errno that ends it. */
 static int
@@ -7409,7 +7447,7 @@ pump_move(struct pump *p)
 
 	/* another round only while from filled the pipe: more may wait */
 	for (int i = 0; more && i < PUMP_ROUNDS; i++) {
-		size_t room = PIPE_ROOM - p->n;
+		size_t room = pipe_size(p) - p->n;
 
 		more = 0;
 		if (!p->eof && room) {
@@ -7417,7 +7455,8 @@ pump_move(struct pump *p)
 			    SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
 			if (r > 0) {
 				p->n += (size_t)r;
-				more = (size_t)r == room;
+				if ((more = (size_t)r == room))
+					pipe_grow(p);
 			} else if (r == 0) {
 				p->eof = 1;
 			} else if (errno != EAGAIN) {
@@ -7529,12 +7568,12 @@ tunnel_run(struct tunnel *t)
 		}
 		if (t->up_connecting)
 			p[1].events |= POLLOUT;
-		if (!t->upward.eof && (spliced ? t->upward.n < PIPE_ROOM && !t->up_connecting :
+		if (!t->upward.eof && (spliced ? t->upward.n < pipe_size(&t->upward) && !t->up_connecting :
 		    t->inlen < sizeof(t->in)))
 			p[0].events |= POLLIN;
 		if (t->down.n)
 			p[0].events |= POLLOUT;
-		if (!t->up_connecting && !t->down.eof && t->down.n < PIPE_ROOM)
+		if (!t->up_connecting && !t->down.eof && t->down.n < pipe_size(&t->down))
 			p[1].events |= POLLIN;
 		if (!t->up_connecting && (spliced ? t->upward.n : t->ok))
 			p[1].events |= POLLOUT;
