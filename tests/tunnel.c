@@ -94,6 +94,8 @@ ename(int e)
 	return buf;
 }
 
+#include "stuck_page.h"
+
 static long
 now_ms(void)
 {
@@ -754,39 +756,19 @@ on_alarm(int sig)
 static int
 peerstall(int argc, char **argv)
 {
-	struct uffdio_api api = { .api = UFFD_API };
-	struct uffdio_register reg;
 	struct sockaddr_in s;
-	long psz = sysconf(_SC_PAGESIZE), t0;
+	long t0;
 	char why[160], b1[64], b2[64];
 	const char *bad = NULL;
 	void *page;
 	pthread_t t;
-	int uffd, fd;
+	int skip, fd;
 
 	if (argc != 5)
 		return -1;
 	s = sin4(argv[2], argv[3]);
-	uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
-	if (uffd < 0) {
-		printf("skip=userfaultfd_%s\n", ename(errno));
-		return 0;
-	}
-	if (ioctl(uffd, UFFDIO_API, &api)) {
-		printf("skip=uffdio_api_%s\n", ename(errno));
-		return 0;
-	}
-	page = mmap(NULL, (size_t)psz, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (page == MAP_FAILED)
-		return 1;
-	reg.range.start = (unsigned long)page;
-	reg.range.len = (unsigned long)psz;
-	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
-	if (ioctl(uffd, UFFDIO_REGISTER, &reg)) {
-		printf("skip=uffdio_register_%s\n", ename(errno));
-		return 0;
-	}
+	if (!(page = stuck_page(&skip)))
+		return skip ? 0 : 1;
 	signal(SIGALRM, on_alarm);
 	alarm(20);
 	stalled_fd = socket(AF_INET, SOCK_STREAM, 0);

@@ -249,17 +249,19 @@ esac
 # than carry the command's connection out of the command's namespace (the
 # addfd mode refuses the socket() already: netpin would make it in its own)
 what="netns: a checked connect from a namespace of the command's own is refused and said"
-if unshare -rn true 2>/dev/null; then
-	run "${N[@]}" -a good.example:80 -- unshare -rn python3 -c 'import errno, socket
-try:
-    s = socket.socket()
-except OSError as e:
-    print("socket", errno.errorcode.get(e.errno)); raise SystemExit
+# (python: the end of a command that connects socket s to 127.0.0.2:80)
+CONNECT_80='
 try:
     s.connect(("127.0.0.2", 80))
     print("connected")
 except OSError as e:
     print("connect", errno.errorcode.get(e.errno))'
+if unshare -rn true 2>/dev/null; then
+	run "${N[@]}" -a good.example:80 -- unshare -rn python3 -c 'import errno, socket
+try:
+    s = socket.socket()
+except OSError as e:
+    print("socket", errno.errorcode.get(e.errno)); raise SystemExit'"$CONNECT_80"
 	case "$MODE:$out:$err" in
 	addfd:"socket EACCES:"*"is in a network namespace of its own; without pidfd_getfd netpin cannot make its sockets: call denied"* | \
 	pidfd_getfd:"connect EACCES:"*"is in a network namespace of its own: netpin cannot check the names in its connections: connect denied"*)
@@ -284,12 +286,7 @@ if os.fork() == 0:
     os._exit(0)
 _, fds, _, _ = socket.recv_fds(a, 1, 1)
 os.wait()
-s = socket.socket(fileno=fds[0])
-try:
-    s.connect(("127.0.0.2", 80))
-    print("connected")
-except OSError as e:
-    print("connect", errno.errorcode.get(e.errno))'
+s = socket.socket(fileno=fds[0])'"$CONNECT_80"
 		case "$out:$err" in
 		"connect EACCES:"*"socket is in a network namespace of its own"*) pass "$what" ;;
 		*) fail "$what" "rc $rc out '$out' err $err" ;;

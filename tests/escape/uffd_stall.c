@@ -11,6 +11,7 @@
  * "skip=REASON" where userfaultfd is not available to this user.
  */
 #include "common.h"
+#include "../stuck_page.h"
 
 #include <linux/userfaultfd.h>
 #include <pthread.h>
@@ -43,33 +44,12 @@ on_alarm(int sig)
 int
 main(int argc, char **argv)
 {
-	struct uffdio_api api = { .api = UFFD_API };
-	struct uffdio_register reg;
-	long psz = sysconf(_SC_PAGESIZE);
 	pthread_t t;
-	int uffd;
+	int skip;
 
 	ports(argc, argv);
-	uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
-	if (uffd < 0) {
-		printf("skip=userfaultfd_%s\n", ename(errno));
-		return 0;
-	}
-	if (ioctl(uffd, UFFDIO_API, &api)) {
-		printf("skip=uffdio_api_%s\n", ename(errno));
-		return 0;
-	}
-	page = mmap(NULL, (size_t)psz, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (page == MAP_FAILED)
-		return 2;
-	reg.range.start = (unsigned long)page;
-	reg.range.len = (unsigned long)psz;
-	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
-	if (ioctl(uffd, UFFDIO_REGISTER, &reg)) {
-		printf("skip=uffdio_register_%s\n", ename(errno));
-		return 0;
-	}
+	if (!(page = stuck_page(&skip)))
+		return skip ? 0 : 2;
 	pthread_create(&t, NULL, stalled_connect, NULL);
 	usleep(500 * 1000);
 	printf("stalled=1");
