@@ -16,6 +16,16 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+/* SIGALRM's handler for a test that something hung: " hung=1", exit 1 */
+static __attribute__((unused)) void
+hung(int sig)
+{
+	(void)sig;
+	printf(" hung=1\n");
+	fflush(stdout);
+	_exit(1);
+}
+
 /* The page, or NULL: after "skip=REASON\n" on stdout when this user may
  * not use userfaultfd (*skip set), else with errno (mmap failed). */
 static void *

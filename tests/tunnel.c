@@ -744,15 +744,6 @@ stalled_getpeername(void *arg)
 	return NULL;
 }
 
-static void
-on_alarm(int sig)
-{
-	(void)sig;
-	printf(" hung=1\n");
-	fflush(stdout);
-	_exit(1);
-}
-
 static int
 peerstall(int argc, char **argv)
 {
@@ -769,7 +760,7 @@ peerstall(int argc, char **argv)
 	s = sin4(argv[2], argv[3]);
 	if (!(page = stuck_page(&skip)))
 		return skip ? 0 : 1;
-	signal(SIGALRM, on_alarm);
+	signal(SIGALRM, hung);
 	alarm(20);
 	stalled_fd = socket(AF_INET, SOCK_STREAM, 0);
 	/* (a request on it first: namesrv.py takes a connection's first bytes

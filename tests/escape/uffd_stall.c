@@ -32,15 +32,6 @@ stalled_connect(void *arg)
 	return NULL;
 }
 
-static void
-on_alarm(int sig)
-{
-	(void)sig;
-	printf(" hung=1\n");
-	fflush(stdout);
-	_exit(1);
-}
-
 int
 main(int argc, char **argv)
 {
@@ -54,7 +45,7 @@ main(int argc, char **argv)
 	usleep(500 * 1000);
 	printf("stalled=1");
 	fflush(stdout);
-	signal(SIGALRM, on_alarm);
+	signal(SIGALRM, hung);
 	alarm(10);
 	printf(" after_allowed=%s", ename(tcp_try4(ALLOWED, tcp_port, "after-uffd")));
 	printf(" after_denied=%s", ename(tcp_try4(DENIED, tcp_port, "after-uffd")));
