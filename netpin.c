@@ -7429,7 +7429,7 @@ pipe_grow(struct pump *p)
 		return;
 	}
 	/* a size above fs.pipe-max-size is refused: the pipe stays */
-	if ((size = fcntl(p->pipe[1], F_SETPIPE_SZ, PIPE_BULK)) < (int)PIPE_ROOM) {
+	if ((size = fcntl(p->pipe[1], F_SETPIPE_SZ, PIPE_BULK)) <= (int)PIPE_ROOM) {
 		__atomic_fetch_sub(&pipes_bulk, 1, __ATOMIC_RELAXED);
 		p->size = PIPE_ROOM; /* not tried again */
 		return;
