@@ -295,3 +295,25 @@ s = socket.socket(fileno=fds[0])'"$CONNECT_80"
 else
 	skip "$what" "unshare -rn does not work for $(id -un)"
 fi
+
+# ---- half-close: the command's shutdown(SHUT_WR) reaches the server as EOF,
+# and the answer still comes back, then EOF
+smark
+run "${N[@]}" -a good.example:80 -- python3 -c 'import socket
+s = socket.create_connection(("127.0.0.2", 80), timeout=10)
+s.sendall(b"GET /t30 HTTP/1.1\r\nHost: good.example\r\n\r\n")
+s.shutdown(socket.SHUT_WR)
+got = b""
+while True:
+    b = s.recv(65536)
+    if not b:
+        break
+    got += b
+print(got.split(b"\r\n")[0].decode(), got.rsplit(b"\r\n\r\n", 1)[-1].decode().strip(), "eof")'
+case "$out" in
+"HTTP/1.1 200 OK http good.example /t30 0 eof")
+	snew | grep -qx "bytes 127.0.0.2:80 41" &&
+		pass "half-close: shutdown(SHUT_WR) reaches the server, the answer and then EOF come back" ||
+		fail "half-close: shutdown(SHUT_WR) reaches the server, the answer and then EOF come back" "server $(snew)" ;;
+*) fail "half-close: shutdown(SHUT_WR) reaches the server, the answer and then EOF come back" "rc $rc out '$out' err $err" ;;
+esac
