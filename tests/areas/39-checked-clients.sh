@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # checked-clients: checked connections (README, "Names in the connection")
-# as real clients make them: wget and busybox wget, curl's kept-alive
-# plain HTTP; what --learn writes for a refused name; a connection handed
-# to another process (SCM_RIGHTS, fork, exec); requests that try to name
-# another host on a connection whose first request was allowed.
+# as real clients and odd first flights make them: wget and busybox wget,
+# curl's kept-alive plain HTTP, a ClientHello sent a byte at a time, in
+# segments, over many TLS records, too long, or not at all, garbage; what
+# --learn writes for a refused name; a connection handed to another
+# process (SCM_RIGHTS, fork, exec); requests that try to name another host
+# on a connection whose first request was allowed.
 # Every name is on one front end, 127.0.0.2 (tests/helpers/namesrv.py, which
-# logs what reached it); the hand-offs are tests/helpers/handoff.py.
+# logs what reached it); the TLS clients of the first flights are
+# tests/helpers/hello.py, the hand-offs tests/helpers/handoff.py.
 # shellcheck source=tests/libtest.sh
 . "$(dirname "$0")/../libtest.sh"
 
@@ -23,8 +26,11 @@ cat >"$T/hosts" <<EOF
 EOF
 SLOG=$T/srv.log
 : >"$SLOG"
-NAMESRV_CERT=$T/cert.pem NAMESRV_KEY=$T/key.pem python3 "$HELPERS/namesrv.py" \
-	"$T/srv.ready" "$SLOG" 127.0.0.2:443:tls 127.0.0.2:80:http </dev/null >/dev/null 2>"$T/srv.err" &
+# (the server waits 30 s for a first byte, past netpin's 10 s: the clients
+# that send nothing must see netpin's reset, not the server's close)
+NAMESRV_QUIET_S=30 NAMESRV_CERT=$T/cert.pem NAMESRV_KEY=$T/key.pem python3 "$HELPERS/namesrv.py" \
+	"$T/srv.ready" "$SLOG" 127.0.0.2:443:tls 127.0.0.2:80:http \
+	127.0.0.2:8444:tls 127.0.0.2:8082:http </dev/null >/dev/null 2>"$T/srv.err" &
 background $!
 if ! wait_until [ -e "$T/srv.ready" ]; then
 	skip "checked-clients: every test" "the test servers cannot listen: $(tail -1 "$T/srv.err")"
@@ -33,6 +39,7 @@ fi
 N=(--resolv "$T/resolv.empty" --hosts "$T/hosts")
 CURL=(curl -sS --max-time 10 --cacert "$T/cert.pem")
 EVIL=(--resolve evil.example:443:127.0.0.2)
+HELLO=("$HELPERS/hello.py" 127.0.0.2)
 # smark; snew: the lines the servers logged since smark.  swait REGEX: a
 # line since smark matches REGEX (whole line) within 5 s (the server logs a
 # connection's "bytes" once it ends)
@@ -47,6 +54,24 @@ swait() {
 }
 # nothing_reached PORT: the server on PORT saw a connection and no byte
 nothing_reached() { swait "bytes 127.0.0.2:$1 0" && ! snew | grep -Eq "^(tls|http) 127.0.0.2:$1 "; }
+# ms TEXT: N of the "ms=N" that ends TEXT (hello.py's time), else 0
+ms() { [[ $1 =~ ms=([0-9]+)$ ]] && echo "${BASH_REMATCH[1]}" || echo 0; }
+
+# ---- a client that sends nothing (in the background: it takes 10 s) ----------------
+# netpin holds the first bytes 10 s (CHECK_WAIT_MS), then resets the
+# connection; meanwhile the same netpin serves another checked connection
+# at once.  TLS on 8444 and HTTP on 8082: no other test uses those ports.
+# shellcheck disable=SC2016 # (the command's shell expands them)
+timeout -k 2 40 "$NP" "${N[@]}" -a tls:good.example:8444 -a good.example:80 -- sh -c '
+	ca=$1; shift
+	"$@" 8444 silent good.example "$ca" /s1 &
+	curl -sS --max-time 5 http://good.example/during
+	wait' sh "$T/cert.pem" "${HELLO[@]}" </dev/null >"$T/silent-tls.out" 2>"$T/silent-tls.err" &
+silent_tls=$!
+timeout -k 2 40 "$NP" "${N[@]}" -a http:good.example:8082 -- \
+	"${HELLO[@]}" 8082 silent good.example "$T/cert.pem" /s2 \
+	</dev/null >"$T/silent-http.out" 2>"$T/silent-http.err" &
+silent_http=$!
 
 # ---- wget: it resolves the names itself, through netpin's pinned DNS -------------------
 smark
@@ -117,6 +142,74 @@ print(urllib.request.urlopen("http://good.example/u1", timeout=10).read().decode
 [ "$rc:$out" = "0:http good.example /u1 0" ] &&
 	pass "http: python urllib is served" ||
 	fail "http: python urllib is served" "rc $rc out '$out' err $err"
+
+# ---- odd first flights: each ends in a verdict at once ---------------------------------
+# hello.py makes a real ClientHello (Python's ssl) and sends it as asked; an
+# allowed one goes on to a handshake and a request over it
+for how in bytes segments records; do
+	case $how in
+	bytes) shape="one byte per send" ;;
+	segments) shape="in seven segments, cut in the record header and in the name" ;;
+	records) shape="over TLS records of 64 bytes each" ;;
+	esac
+	run "${N[@]}" -a good.example:443 -- "${HELLO[@]}" 443 $how good.example "$T/cert.pem" "/h-$how"
+	[ "$rc:${out% ms=*}" = "0:tls good.example /h-$how 0" ] &&
+		pass "tls: a ClientHello $shape: the allowed name goes through" ||
+		fail "tls: a ClientHello $shape: the allowed name goes through" "rc $rc out '$out' err $err"
+	smark
+	run "${N[@]}" -a good.example:443 -- "${HELLO[@]}" 443 $how evil.example "$T/cert.pem" "/h-$how"
+	case "${out% ms=*}:$err" in
+	"refused TLSV1_ALERT_ACCESS_DENIED:"*"denied tls to 127.0.0.2:443/tcp naming evil.example"*)
+		nothing_reached 443 &&
+			pass "tls: a ClientHello $shape: another name is refused, nothing reaches the server" ||
+			fail "tls: a ClientHello $shape: another name is refused, nothing reaches the server" "server: $(snew)" ;;
+	*) fail "tls: a ClientHello $shape: another name is refused, nothing reaches the server" "rc $rc out '$out' err $err" ;;
+	esac
+done
+smark
+run "${N[@]}" -a good.example:443 -- "${HELLO[@]}" 443 whole evil.example "$T/cert.pem" /h-whole
+[[ $out == "refused TLSV1_ALERT_ACCESS_DENIED "* ]] && nothing_reached 443 &&
+	pass "tls: a raw ClientHello naming another name on the allowed address: an alert, the server gets 0 bytes" ||
+	fail "tls: a raw ClientHello naming another name on the allowed address: an alert, the server gets 0 bytes" "out '$out' err $err server: $(snew)"
+# netpin holds 32 KiB of first flight (FIRST_FLIGHT_MAX): a ClientHello of
+# 30,000 bytes (two TLS records) is read whole; one of 40,000 is refused
+# whatever it names.  The client may be reset while it still sends.
+run "${N[@]}" -a good.example:443 -- "${HELLO[@]}" 443 big:30000 good.example "$T/cert.pem" /h-30k
+[ "$rc:${out% ms=*}" = "0:tls good.example /h-30k 0" ] &&
+	pass "tls: a ClientHello of 30,000 bytes (two records) with the allowed name goes through" ||
+	fail "tls: a ClientHello of 30,000 bytes (two records) with the allowed name goes through" "rc $rc out '$out' err $err"
+smark
+run "${N[@]}" -a good.example:443 -- "${HELLO[@]}" 443 big:40000 good.example "$T/cert.pem" /h-40k
+case "${out% ms=*}:$err" in
+"refused TLSV1_ALERT_ACCESS_DENIED:"*"denied tls to 127.0.0.2:443/tcp a ClientHello too long"* | \
+	"reset:"*"denied tls to 127.0.0.2:443/tcp a ClientHello too long"* | \
+	"error Broken pipe:"*"denied tls to 127.0.0.2:443/tcp a ClientHello too long"*)
+	nothing_reached 443 &&
+		pass "tls: a ClientHello over 32 KiB is refused and said so, nothing reaches the server" ||
+		fail "tls: a ClientHello over 32 KiB is refused and said so, nothing reaches the server" "server: $(snew)" ;;
+*) fail "tls: a ClientHello over 32 KiB is refused and said so, nothing reaches the server" "rc $rc out '$out' err $err" ;;
+esac
+# garbage: the README says a reset; on a TLS port netpin answers with its
+# TLS alert (see the note it prints)
+smark
+run "${N[@]}" -a good.example:443 -- "${HELLO[@]}" 443 garbage good.example "$T/cert.pem" /
+case "${out% ms=*}:$err" in
+"alert 2 49:"*"denied tls to 127.0.0.2:443/tcp not TLS by"* | "reset:"*"denied tls to 127.0.0.2:443/tcp not TLS by"*)
+	[[ $out == alert* ]] && echo "# $AREA: garbage on a TLS port got a TLS alert, not the reset the README promises"
+	nothing_reached 443 &&
+		pass "tls: garbage for a ClientHello is refused at once, said as 'not TLS', nothing reaches the server" ||
+		fail "tls: garbage for a ClientHello is refused at once, said as 'not TLS', nothing reaches the server" "server: $(snew)" ;;
+*) fail "tls: garbage for a ClientHello is refused at once, said as 'not TLS', nothing reaches the server" "rc $rc out '$out' err $err" ;;
+esac
+smark
+run "${N[@]}" -a good.example:80 -- "${HELLO[@]}" 80 garbage good.example "$T/cert.pem" /
+case "${out% ms=*}:$err" in
+"reset:"*"denied http to 127.0.0.2:80/tcp not HTTP by"*)
+	nothing_reached 80 &&
+		pass "http: garbage for a request is reset at once, said as 'not HTTP', nothing reaches the server" ||
+		fail "http: garbage for a request is reset at once, said as 'not HTTP', nothing reaches the server" "server: $(snew)" ;;
+*) fail "http: garbage for a request is reset at once, said as 'not HTTP', nothing reaches the server" "rc $rc out '$out' err $err" ;;
+esac
 
 # ---- --learn: the name asked, not the address -----------------------------------------
 # a TLS server name and an HTTP Host refused on the front end's address are
@@ -190,4 +283,28 @@ case "$out:$err" in
 		pass "http: a pipelined request naming another host is refused (403), nothing of it reaches the server" ||
 		fail "http: a pipelined request naming another host is refused (403), nothing of it reaches the server" "server: $(snew)" ;;
 *) fail "http: a pipelined request naming another host is refused (403), nothing of it reaches the server" "out '$out' err $err" ;;
+esac
+
+# ---- the clients that sent nothing ------------------------------------------------------------
+wait $silent_tls
+out=$(cat "$T/silent-tls.out") err=$(cat "$T/silent-tls.err")
+took=$(ms "$(tail -1 <<<"$out")")
+case "$out:$err" in
+"http good.example /during 0"$'\n'"reset ms="*:*"denied tls to 127.0.0.2:8444/tcp no host named in the first bytes within 10 s"*)
+	[ "$took" -ge 9000 ] && [ "$took" -lt 15000 ] && grep -qx "bytes 127.0.0.2:8444 0" "$SLOG" &&
+		! grep -q "^tls 127.0.0.2:8444 " "$SLOG" &&
+		pass "tls: a client that sends nothing is reset after 10 s ($took ms), said; another connection is served meanwhile" ||
+		fail "tls: a client that sends nothing is reset after 10 s ($took ms), said; another connection is served meanwhile" "server: $(grep 8444 "$SLOG")" ;;
+*) fail "tls: a client that sends nothing is reset after 10 s ($took ms), said; another connection is served meanwhile" "out '$out' err $err" ;;
+esac
+wait $silent_http
+out=$(cat "$T/silent-http.out") err=$(cat "$T/silent-http.err")
+took=$(ms "$out")
+case "$out:$err" in
+"reset ms="*:*"denied http to 127.0.0.2:8082/tcp no host named in the first bytes within 10 s"*)
+	[ "$took" -ge 9000 ] && [ "$took" -lt 15000 ] && grep -qx "bytes 127.0.0.2:8082 0" "$SLOG" &&
+		! grep -q "^http 127.0.0.2:8082 " "$SLOG" &&
+		pass "http: a client that sends nothing is reset after 10 s ($took ms) and said" ||
+		fail "http: a client that sends nothing is reset after 10 s ($took ms) and said" "server: $(grep 8082 "$SLOG")" ;;
+*) fail "http: a client that sends nothing is reset after 10 s ($took ms) and said" "out '$out' err $err" ;;
 esac
