@@ -87,12 +87,14 @@ run "${N[@]}" -a good.example:80 -- wget -q -O- http://good.example/w2
 # resolve it; on port 443 only good.example's rule allows 127.0.0.2, and
 # evil.example must then be refused inside the connection, not at connect
 # time.  wget would try 20 times: one denial in the summary says it gave up.
+# (netpin's lines on stderr come through a relay of its own: they are not
+# ordered with the command's)
 smark
 run "${N[@]}" -a good.example:443 -a evil.example:8443 -- \
 	wget -nv -O- --no-hsts --ca-certificate="$T/cert.pem" https://evil.example/w3
 case "$rc:$err" in
-4:*"netpin: denied tls to 127.0.0.2:443/tcp naming evil.example by wget"*"Unable to establish SSL connection"*"summary: 1 call denied"*)
-	nothing_reached 443 &&
+4:*"netpin: denied tls to 127.0.0.2:443/tcp naming evil.example by wget"*"summary: 1 call denied"*)
+	[[ $err == *"Unable to establish SSL connection"* ]] && nothing_reached 443 &&
 		pass "wget: another name on the allowed address over TLS: an alert, wget gives up, nothing reaches it" ||
 		fail "wget: another name on the allowed address over TLS: an alert, wget gives up, nothing reaches it" "server: $(snew)" ;;
 *) fail "wget: another name on the allowed address over TLS: an alert, wget gives up, nothing reaches it" "rc $rc out '$out' err $err" ;;
@@ -100,8 +102,8 @@ esac
 smark
 run "${N[@]}" -a good.example:80 -- wget -nv -O- --header 'Host: evil.example' http://good.example/w4
 case "$rc:$err" in
-8:*"netpin: denied http to 127.0.0.2:80/tcp naming evil.example by wget"*"ERROR 403"*)
-	nothing_reached 80 &&
+8:*"netpin: denied http to 127.0.0.2:80/tcp naming evil.example by wget"*)
+	[[ $err == *"ERROR 403"* ]] && nothing_reached 80 &&
 		pass "wget --header 'Host: evil.example': a 403 from netpin (exit 8), nothing reaches the server" ||
 		fail "wget --header 'Host: evil.example': a 403 from netpin (exit 8), nothing reaches the server" "server: $(snew)" ;;
 *) fail "wget --header 'Host: evil.example': a 403 from netpin (exit 8), nothing reaches the server" "rc $rc out '$out' err $err" ;;
