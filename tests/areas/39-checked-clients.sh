@@ -30,7 +30,7 @@ SLOG=$T/srv.log
 # that send nothing must see netpin's reset, not the server's close)
 NAMESRV_QUIET_S=30 NAMESRV_CERT=$T/cert.pem NAMESRV_KEY=$T/key.pem python3 "$HELPERS/namesrv.py" \
 	"$T/srv.ready" "$SLOG" 127.0.0.2:443:tls 127.0.0.2:80:http \
-	127.0.0.2:8444:tls 127.0.0.2:8082:http </dev/null >/dev/null 2>"$T/srv.err" &
+	127.0.0.2:8444:tls 127.0.0.2:8082:http 127.0.0.2:8083:http </dev/null >/dev/null 2>"$T/srv.err" &
 background $!
 if ! wait_until [ -e "$T/srv.ready" ]; then
 	skip "checked-clients: every test" "the test servers cannot listen: $(tail -1 "$T/srv.err")"
@@ -60,12 +60,13 @@ ms() { [[ $1 =~ ms=([0-9]+)$ ]] && echo "${BASH_REMATCH[1]}" || echo 0; }
 # ---- a client that sends nothing (in the background: it takes 10 s) ----------------
 # netpin holds the first bytes 10 s (CHECK_WAIT_MS), then resets the
 # connection; meanwhile the same netpin serves another checked connection
-# at once.  TLS on 8444 and HTTP on 8082: no other test uses those ports.
+# at once.  TLS on 8444, HTTP on 8082, the other connection on 8083: no
+# other test uses those ports.
 # shellcheck disable=SC2016 # (the command's shell expands them)
-timeout -k 2 40 "$NP" "${N[@]}" -a tls:good.example:8444 -a good.example:80 -- sh -c '
+timeout -k 2 40 "$NP" "${N[@]}" -a tls:good.example:8444 -a http:good.example:8083 -- sh -c '
 	ca=$1; shift
 	"$@" 8444 silent good.example "$ca" /s1 &
-	curl -sS --max-time 5 http://good.example/during
+	curl -sS --max-time 5 http://good.example:8083/during
 	wait' sh "$T/cert.pem" "${HELLO[@]}" </dev/null >"$T/silent-tls.out" 2>"$T/silent-tls.err" &
 silent_tls=$!
 timeout -k 2 40 "$NP" "${N[@]}" -a http:good.example:8082 -- \
@@ -292,7 +293,7 @@ wait $silent_tls
 out=$(cat "$T/silent-tls.out") err=$(cat "$T/silent-tls.err")
 took=$(ms "$(tail -1 <<<"$out")")
 case "$out:$err" in
-"http good.example /during 0"$'\n'"reset ms="*:*"denied tls to 127.0.0.2:8444/tcp no host named in the first bytes within 10 s"*)
+"http good.example:8083 /during 0"$'\n'"reset ms="*:*"denied tls to 127.0.0.2:8444/tcp no host named in the first bytes within 10 s"*)
 	[ "$took" -ge 9000 ] && [ "$took" -lt 15000 ] && grep -qx "bytes 127.0.0.2:8444 0" "$SLOG" &&
 		! grep -q "^tls 127.0.0.2:8444 " "$SLOG" &&
 		pass "tls: a client that sends nothing is reset after 10 s ($took ms), said; another connection is served meanwhile" ||
