@@ -8,12 +8,15 @@ or http.  Every request gets "200 OK" with the body "KIND HOST PATH BODYLENGTH\n
 (HOST: the TLS server name, or the Host header); HTTP keeps the connection
 alive.  LOG gets one line per request: "KIND ADDR:PORT HOST PATH", and one
 "bytes ADDR:PORT N" per connection (what reached the server).  A path
-/slow... waits 1 s before it reads the request's body.  READY_FILE
-is written once every socket listens.  Used by the checked area of test.sh.
+/slow... waits 1 s before it reads the request's body.  A connection
+that sends nothing is closed after NAMESRV_QUIET_S seconds (from the
+environment; 10 by default).  READY_FILE is written once every socket
+listens.  Used by the checked areas of test.sh.
 """
 import os, signal, socket, ssl, sys, threading, time
 
 ready, logpath = sys.argv[1], sys.argv[2]
+quiet_s = float(os.environ.get("NAMESRV_QUIET_S", "10"))
 lock = threading.Lock()
 
 
@@ -122,7 +125,7 @@ def accept_loop(s, ctx, where, kind):
     while True:
         conn, _ = s.accept()
         box = [""]
-        conn.settimeout(10)
+        conn.settimeout(quiet_s)
         try:
             first = conn.recv(1, socket.MSG_PEEK)
         except OSError:
