@@ -4941,7 +4941,12 @@ struct refusal {
 	int proto;                /* P_TCP, P_UDP; 0: a local port (bind, listen) */
 	int sock_proto;           /* the socket's, for the summary */
 	struct dest d;
-	const char *name;         /* a name rule pins the address, if any */
+	const char *name;         /* a name rule pins the address, if any;
+	                           * inside: the name asked for (owned) */
+	int inside;               /* refused inside a checked connection (verb
+	                           * tls, http): one per name asked, and none
+	                           * learned for no name (an address rule would
+	                           * let every name there through unchecked) */
 	const char *verb;
 	unsigned long count;
 	const char *deny;         /* the deny rule that refused it: not learned */
@@ -4959,20 +4964,34 @@ is_local_verb(const char *verb)
 	return !strcmp(verb, "bind") || !strcmp(verb, "listen");
 }
 
+static int
+is_inside_verb(const char *verb)
+{
+	return !strcmp(verb, "tls") || !strcmp(verb, "http");
+}
+
 static void
 remember_refusal_locked(const struct verdict *v, const char *name)
 {
 	int proto = is_local_verb(v->verb) ? 0 : v->proto;
+	int inside = is_inside_verb(v->verb);
 
 	for (int i = 0; i < nrefusals; i++) {
 		struct refusal *r = &refusals[i];
 
 		if (r->proto == proto && r->d.port == v->d->port &&
 		    (proto == 0 || (r->d.family == v->d->family &&
-		    !memcmp(r->d.addr, v->d->addr, 16)))) {
+		    !memcmp(r->d.addr, v->d->addr, 16))) && r->inside == inside &&
+		    (!inside || (r->name && name ? !strcmp(r->name, name) :
+		    r->name == name))) {
 			r->count++;
 			return;
 		}
+	}
+	/* a name read from the wire is the caller's buffer: kept by a copy */
+	if (inside && name && !(name = strdup(name))) {
+		refusals_lost++;
+		return;
 	}
 	if (nrefusals == REFUSALS_MAX) {
 		refusals_lost++;
@@ -4986,6 +5005,7 @@ remember_refusal_locked(const struct verdict *v, const char *name)
 	refusals[nrefusals].sock_proto = v->proto;
 	refusals[nrefusals].d = *v->d;
 	refusals[nrefusals].name = name;
+	refusals[nrefusals].inside = inside;
 	refusals[nrefusals].verb = v->verb;
 	refusals[nrefusals].deny = v->deny ? v->deny->rule->text : NULL;
 	refusals[nrefusals].count = 1;
@@ -5201,9 +5221,14 @@ learn_rules(struct learned *ls)
 		}
 		if (r->deny)
 			continue; /* a deny rule refuses it: never learned */
+		if (r->inside && !r->name)
+			continue; /* no host named: an address rule would let all */
 		format_addr(r->d.family, r->d.addr, a, sizeof(a));
+		/* a name asked inside a connection, on a port names are not
+		 * checked on by default: checked as the refusing rule was */
 		snprintf(host, sizeof(host), r->name ? "%s:%s" :
 		    r->d.family == AF_INET6 ? "%s:[%s]" : "%s:%s",
+		    r->inside && r->d.port != 80 && r->d.port != 443 ? r->verb :
 		    proto_name(r->proto), r->name ? r->name : a);
 		learn_add(ls, &n, host, r->d.port, r->count);
 	}
@@ -5259,7 +5284,9 @@ print_summary(void)
 		format_dest(&r->d, where, sizeof(where));
 		fprintf(stderr, "netpin:   %s/%s (%s) %lu time%s%s%s%s%s\n", where,
 		    proto_name(r->sock_proto), r->verb, r->count,
-		    r->count == 1 ? "" : "s", r->name ? ", name " : "",
+		    r->count == 1 ? "" : "s", r->name ? ", name " :
+		    r->inside ? ", no host named (not learned: raw: on its rule "
+		    "if its protocol names none)" : "",
 		    r->name ? r->name : "", r->deny ? ", deny rule " : "",
 		    r->deny ? r->deny : "");
 	}
@@ -7206,7 +7233,7 @@ tunnel_report(const struct tunnel *t, const char *kind, const char *name,
 		snprintf(tip, sizeof(tip), "raw: on the rule if the protocol names "
 		    "no host");
 	if (!allowed)
-		remember_refusal(&v, name ? strdup(name) : NULL);
+		remember_refusal(&v, name);
 	if (log_fd >= 0) {
 		jcall(&b, "connect", verdict, pid, comm);
 		jstr(&b, "proto", "tcp");
@@ -7401,8 +7428,9 @@ tunnel_vet(struct tunnel *t)
 		t->ok = t->inlen;
 		return 0;
 	}
-	tunnel_refuse(t, t->http ? "http" : "tls", t->http && !strcmp(why, NOT_HERE) ?
-	    name : NULL);
+	/* bytes that are no TLS at all get a reset, as no HTTP does */
+	tunnel_refuse(t, t->http ? "http" : strncmp(why, "not TLS", 7) ? "tls" : "none",
+	    t->http && !strcmp(why, NOT_HERE) ? name : NULL);
 	return 1;
 }
 
