@@ -133,6 +133,45 @@ wait_line() {
 PIDS=()
 background() { PIDS+=("$@"); }
 
+# ---- names in the connection: the checked areas' servers ---------------------------
+# names_cert: $T/cert.pem and $T/key.pem, a certificate for good.example,
+# other.example and evil.example (the front end's names); 1 without openssl
+names_cert() {
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" -out "$T/cert.pem" \
+		-days 2 -subj /CN=good.example \
+		-addext 'subjectAltName=DNS:good.example,DNS:other.example,DNS:evil.example' \
+		>/dev/null 2>&1
+}
+# namesrv ADDR:PORT:KIND...: tests/helpers/namesrv.py in the background (tls
+# with names_cert's certificate), logging what reached it to $SLOG; 1 when
+# it does not listen (why: $NAMESRV_ERR).  smark; snew: the lines it logged
+# since smark (after SNEW_WAIT seconds); swait REGEX: such a line matches
+# REGEX, whole, within 5 s; nothing_reached PORT: the server on
+# 127.0.0.2:PORT saw a connection end with no byte, and no request
+namesrv() {
+	SLOG=$T/srv.log
+	: >"$SLOG"
+	NAMESRV_CERT=$T/cert.pem NAMESRV_KEY=$T/key.pem python3 "$HELPERS/namesrv.py" \
+		"$T/srv.ready" "$SLOG" "$@" </dev/null >/dev/null 2>"$T/srv.err" &
+	background $!
+	wait_until [ -e "$T/srv.ready" ] && return 0
+	NAMESRV_ERR=$(tail -1 "$T/srv.err")
+	return 1
+}
+smark() { SMARK=$(wc -l <"$SLOG"); }
+snew() {
+	sleep "${SNEW_WAIT:-0}"
+	tail -n +"$((SMARK + 1))" "$SLOG"
+}
+swait() {
+	for _ in $(seq 100); do
+		SNEW_WAIT=0 snew | grep -Eqx -- "$1" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+nothing_reached() { swait "bytes 127.0.0.2:$1 0" && ! snew | grep -Eq "^(tls|http) 127.0.0.2:$1 "; }
+
 # recorder_start: the recording servers (tests/server.py); REC is their record
 recorder_start() {
 	REC=$T/rec

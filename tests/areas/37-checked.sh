@@ -6,10 +6,7 @@
 # shellcheck source=tests/libtest.sh
 . "$(dirname "$0")/../libtest.sh"
 
-if ! openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" -out "$T/cert.pem" \
-	-days 2 -subj /CN=good.example \
-	-addext 'subjectAltName=DNS:good.example,DNS:other.example,DNS:evil.example' \
-	>/dev/null 2>&1; then
+if ! names_cert; then
 	skip "checked: every test" "openssl cannot make a certificate"
 	exit 0
 fi
@@ -17,24 +14,15 @@ cat >"$T/hosts" <<EOF
 127.0.0.2 good.example other.example
 127.0.0.3 evil.example
 EOF
-SLOG=$T/srv.log
-: >"$SLOG"
-NAMESRV_CERT=$T/cert.pem NAMESRV_KEY=$T/key.pem python3 "$HELPERS/namesrv.py" \
-	"$T/srv.ready" "$SLOG" 127.0.0.2:443:tls 127.0.0.2:80:http \
-	127.0.0.2:8443:tls 127.0.0.2:8081:http </dev/null >/dev/null 2>"$T/srv.err" &
-background $!
-if ! wait_until [ -e "$T/srv.ready" ]; then
-	skip "checked: every test" "the test servers cannot listen: $(tail -1 "$T/srv.err")"
+if ! namesrv 127.0.0.2:443:tls 127.0.0.2:80:http 127.0.0.2:8443:tls 127.0.0.2:8081:http; then
+	skip "checked: every test" "the test servers cannot listen: $NAMESRV_ERR"
 	exit 0
 fi
 N=(--resolv "$T/resolv.empty" --hosts "$T/hosts")
 CURL=(curl -sS --max-time 10 --cacert "$T/cert.pem")
 EVIL=(--resolve evil.example:443:127.0.0.2 --resolve evil.example:8443:127.0.0.2)
-# smark; snew: the lines the servers logged since smark
-smark() { SMARK=$(wc -l <"$SLOG"); }
-snew() { sleep 0.3; tail -n +"$((SMARK + 1))" "$SLOG"; }
-# nothing_reached PORT: the server on PORT saw a connection and no byte
-nothing_reached() { snew | grep -qx "bytes 127.0.0.2:$1 0" && ! snew | grep -Eq "^(tls|http) 127.0.0.2:$1 "; }
+# the servers log a connection's lines as it goes: snew waits a little
+SNEW_WAIT=0.3
 
 # ---- TLS: the server name --------------------------------------------------------
 smark

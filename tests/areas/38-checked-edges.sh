@@ -13,13 +13,8 @@ cat >"$T/hosts" <<EOF
 127.0.0.2 good.example
 EOF
 N=(--resolv "$T/resolv.empty" --hosts "$T/hosts")
-SLOG=$T/srv.log
-: >"$SLOG"
-python3 "$HELPERS/namesrv.py" "$T/srv.ready" "$SLOG" 127.0.0.2:8093:http \
-	</dev/null >/dev/null 2>"$T/srv.err" &
-background $!
-if ! wait_until [ -e "$T/srv.ready" ]; then
-	skip "checked-edges: every test" "the test server cannot listen: $(tail -1 "$T/srv.err")"
+if ! namesrv 127.0.0.2:8093:http; then
+	skip "checked-edges: every test" "the test server cannot listen: $NAMESRV_ERR"
 	exit 0
 fi
 # ms_since START: milliseconds since START (an $EPOCHREALTIME)

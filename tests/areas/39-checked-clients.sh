@@ -12,10 +12,7 @@
 # shellcheck source=tests/libtest.sh
 . "$(dirname "$0")/../libtest.sh"
 
-if ! openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" -out "$T/cert.pem" \
-	-days 2 -subj /CN=good.example \
-	-addext 'subjectAltName=DNS:good.example,DNS:other.example,DNS:evil.example' \
-	>/dev/null 2>&1; then
+if ! names_cert; then
 	skip "checked-clients: every test" "openssl cannot make a certificate"
 	exit 0
 fi
@@ -24,36 +21,17 @@ fi
 cat >"$T/hosts" <<EOF
 127.0.0.2 good.example other.example evil.example
 EOF
-SLOG=$T/srv.log
-: >"$SLOG"
 # (the server waits 30 s for a first byte, past netpin's 10 s: the clients
 # that send nothing must see netpin's reset, not the server's close)
-NAMESRV_QUIET_S=30 NAMESRV_CERT=$T/cert.pem NAMESRV_KEY=$T/key.pem python3 "$HELPERS/namesrv.py" \
-	"$T/srv.ready" "$SLOG" 127.0.0.2:443:tls 127.0.0.2:80:http \
-	127.0.0.2:8444:tls 127.0.0.2:8082:http 127.0.0.2:8083:http </dev/null >/dev/null 2>"$T/srv.err" &
-background $!
-if ! wait_until [ -e "$T/srv.ready" ]; then
-	skip "checked-clients: every test" "the test servers cannot listen: $(tail -1 "$T/srv.err")"
+if ! NAMESRV_QUIET_S=30 namesrv 127.0.0.2:443:tls 127.0.0.2:80:http \
+	127.0.0.2:8444:tls 127.0.0.2:8082:http 127.0.0.2:8083:http; then
+	skip "checked-clients: every test" "the test servers cannot listen: $NAMESRV_ERR"
 	exit 0
 fi
 N=(--resolv "$T/resolv.empty" --hosts "$T/hosts")
 CURL=(curl -sS --max-time 10 --cacert "$T/cert.pem")
 EVIL=(--resolve evil.example:443:127.0.0.2)
 HELLO=("$HELPERS/hello.py" 127.0.0.2)
-# smark; snew: the lines the servers logged since smark.  swait REGEX: a
-# line since smark matches REGEX (whole line) within 5 s (the server logs a
-# connection's "bytes" once it ends)
-smark() { SMARK=$(wc -l <"$SLOG"); }
-snew() { tail -n +"$((SMARK + 1))" "$SLOG"; }
-swait() {
-	for _ in $(seq 100); do
-		snew | grep -Eqx -- "$1" && return 0
-		sleep 0.05
-	done
-	return 1
-}
-# nothing_reached PORT: the server on PORT saw a connection and no byte
-nothing_reached() { swait "bytes 127.0.0.2:$1 0" && ! snew | grep -Eq "^(tls|http) 127.0.0.2:$1 "; }
 # ms TEXT: N of the "ms=N" that ends TEXT (hello.py's time), else 0
 ms() { [[ $1 =~ ms=([0-9]+)$ ]] && echo "${BASH_REMATCH[1]}" || echo 0; }
 
