@@ -155,6 +155,7 @@ namesrv() {
 		"$T/srv.ready" "$SLOG" "$@" </dev/null >/dev/null 2>"$T/srv.err" &
 	background $!
 	wait_until [ -e "$T/srv.ready" ] && return 0
+	# shellcheck disable=SC2034 # (the area says it)
 	NAMESRV_ERR=$(tail -1 "$T/srv.err")
 	return 1
 }

@@ -220,6 +220,7 @@ esac
 # two names refused on one address are two refusals, each learned; a
 # connection that named no host is said but not learned (an address rule
 # would let every name there through unchecked)
+# shellcheck disable=SC2016 # (expanded by that sh)
 run "${N[@]}" --learn "$T/learned2" -a good.example:443 -- sh -c '
 	"$1" 127.0.0.2 443 garbage good.example "$2" / >/dev/null
 	shift 2
