@@ -44,6 +44,36 @@ if make -s -j2 netpin-asan fuzzers >"$T/asan-build.log" 2>&1; then
 	case "$rc:$out:$err" in *AddressSanitizer*|*"runtime error"*) fail "ASan/UBSan: stress, 2 processes x 16 threads for 3 s" "$err" ;;
 	0:"ok "*) pass "ASan/UBSan: stress, 2 processes x 16 threads for 3 s" ;;
 	*) fail "ASan/UBSan: stress, 2 processes x 16 threads for 3 s" "rc $rc $out $err" ;; esac
+	# checked connections (names in the connection): a TLS name allowed and
+	# one refused, and on a kept-alive plain HTTP connection a chunked body,
+	# then a request for another host (tunnels, the wire parsers, the relay)
+	if names_cert && namesrv 127.0.0.2:443:tls 127.0.0.2:80:http; then
+		printf '127.0.0.2 good.example evil.example\n' >"$T/asan.hosts"
+		NH=(--resolv "$T/resolv.empty" --hosts "$T/asan.hosts" -a good.example:443 -a good.example:80)
+		asan_checked() { # WHAT WANT-GLOB COMMAND...
+			local what=$1 want=$2
+			shift 2
+			"$NP" "${NH[@]}" -- "$@" </dev/null >"$T/out" 2>"$T/err"
+			rc=$? out=$(cat "$T/out") err=$(cat "$T/err")
+			# shellcheck disable=SC2254 # (want is a pattern on purpose)
+			case "$out:$err" in
+			*AddressSanitizer*|*"runtime error"*|*LeakSanitizer*) fail "ASan/UBSan: $what" "$err" ;;
+			$want) pass "ASan/UBSan: $what" ;;
+			*) fail "ASan/UBSan: $what" "rc $rc out '$out' err $err" ;;
+			esac
+		}
+		asan_checked "checked: an allowed TLS name" "tls good.example /a1 0:" \
+			curl -sS --max-time 10 --cacert "$T/cert.pem" https://good.example/a1
+		asan_checked "checked: a refused TLS name" "*denied tls to 127.0.0.2:443/tcp naming evil.example*" \
+			curl -sS --max-time 10 --cacert "$T/cert.pem" --resolve evil.example:443:127.0.0.2 \
+			https://evil.example/a2
+		asan_checked "checked: a chunked body, then a refused Host" "*HTTP/1.1 200 OK*HTTP/1.1 403 Forbidden*" \
+			"$HELPERS/rawreq.py" 127.0.0.2 80 \
+			'POST /a3 HTTP/1.1\r\nHost: good.example\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n' \
+			'GET /a4 HTTP/1.1\r\nHost: evil.example\r\n\r\n'
+	else
+		skip "ASan/UBSan: checked connections" "no certificate or no test server: $NAMESRV_ERR"
+	fi
 	# netpin-asan in addfd mode (pidfd_getfd refused as by Docker's profile);
 	# LeakSanitizer needs ptrace, which that profile refuses
 	NP=$ROOT/tests/np-addfd
