@@ -5037,12 +5037,6 @@ task_name(pid_t tid, char *comm, size_t len)
 	return pid;
 }
 
-static pid_t
-caller_name(const struct call *c, char *comm, size_t len)
-{
-	return task_name(c->tid, comm, len);
-}
-
 /*
  * Calls netpin cannot mediate (sockets other than TCP and UDP, route and
  * source options, io_uring) are refused; the filter sends them to netpin
@@ -5067,7 +5061,7 @@ report_unmediated(const struct call *c, const char *call, const char *what,
     const char *why, int err)
 {
 	char comm[64], key[160];
-	pid_t pid = caller_name(c, comm, sizeof(comm));
+	pid_t pid = task_name(c->tid, comm, sizeof(comm));
 	struct jbuf b;
 
 	__atomic_add_fetch(&unmediated, 1, __ATOMIC_RELAXED);
@@ -5103,7 +5097,7 @@ report(const struct call *c, const struct verdict *v)
 		remember_refusal(v, name);
 	if (!to_stderr && log_fd < 0)
 		goto out;
-	pid = caller_name(c, comm, sizeof(comm));
+	pid = task_name(c->tid, comm, sizeof(comm));
 	format_dest(v->d, where, sizeof(where));
 	format_addr(v->d->family, v->d->addr, a, sizeof(a));
 	if (log_fd >= 0) {
@@ -7207,8 +7201,8 @@ reset_close(int *fd)
 }
 
 /*
- * Log and say what the connection named (allowed: nothing is said but
- * in the log with -v).  kind: "tls" or "http"; name: what it asked (NULL:
+ * Log and say what the connection named (allowed: only in the log, and
+ * on stderr with -v; nothing to do, not even its caller's name, else).  kind: "tls" or "http"; name: what it asked (NULL:
  * none could be read), why: the reason when it is refused for its shape.
  */
 static void
@@ -7334,7 +7328,7 @@ http_vet(struct tunnel *t, char *name, size_t nlen)
 				tunnel_report(t, "http", name, NOT_HERE, 0);
 				if (!opt_audit)
 					return NOT_HERE;
-			} else if (opt_verbose || log_fd >= 0) {
+			} else {
 				tunnel_report(t, "http", name, NULL, 1);
 			}
 			t->ok += head;
@@ -7417,8 +7411,7 @@ tunnel_vet(struct tunnel *t)
 			break;
 		case WIRE_NAME:
 			allowed = name_allowed_at(&t->d, NEED_TLS, name) != NULL;
-			if (allowed ? opt_verbose || log_fd >= 0 : 1)
-				tunnel_report(t, "tls", name, allowed ? NULL : NOT_HERE, allowed);
+			tunnel_report(t, "tls", name, allowed ? NULL : NOT_HERE, allowed);
 			t->named = allowed;
 			why = allowed ? NULL : NOT_HERE;
 		}
@@ -7452,10 +7445,11 @@ pipe_grow(struct pump *p)
 {
 	int size;
 
-	if (p->size || __atomic_add_fetch(&pipes_bulk, 1, __ATOMIC_RELAXED) > PIPES_BULK_MAX) {
-		if (!p->size)
-			__atomic_fetch_sub(&pipes_bulk, 1, __ATOMIC_RELAXED);
-		return;
+	if (p->size)
+		return; /* grown, or tried */
+	if (__atomic_add_fetch(&pipes_bulk, 1, __ATOMIC_RELAXED) > PIPES_BULK_MAX) {
+		__atomic_fetch_sub(&pipes_bulk, 1, __ATOMIC_RELAXED);
+		return; /* tried again when it fills again */
 	}
 	/* a size above fs.pipe-max-size is refused: the pipe stays */
 	if ((size = fcntl(p->pipe[1], F_SETPIPE_SZ, PIPE_BULK)) <= (int)PIPE_ROOM) {
@@ -9387,7 +9381,8 @@ read_sysctls(void)
 	if (stat("/", &probed.root))
 		die_errno("stat /");
 	read_ns("self", NS_NET, probed.own_ns[NS_NET], sizeof(probed.own_ns[NS_NET]));
-	probed.netns_cookie = netns_cookie_of_own();
+	if (names_checked_anywhere) /* only checked connections ask */
+		probed.netns_cookie = netns_cookie_of_own();
 	read_ns("self", NS_USER, probed.own_ns[NS_USER], sizeof(probed.own_ns[NS_USER]));
 	if (self_identity(&probed.identity))
 		die_errno("reading netpin's own credentials");
