@@ -225,7 +225,34 @@ for i in range(40):
     held.append(s)
 else:
     print(len(held), "none refused")'
+first_out=$out first_err=$err
+# while a checked connect waits for a place (up to 2 s), the command's other
+# calls go on: a connect that an address rule allows takes no longer
+run "${N[@]}" -a good.example:80 -a 127.0.0.2:8081 -- python3 -c 'import errno, socket, threading, time
+held = [socket.create_connection(("127.0.0.2", 80)) for i in range(12)]
+res = {}
+def late():
+    t = time.monotonic()
+    try:
+        socket.create_connection(("127.0.0.2", 80))
+        res["late"] = "connected"
+    except OSError as e:
+        res["late"] = errno.errorcode.get(e.errno)
+    res["waited"] = time.monotonic() - t >= 1.5
+th = threading.Thread(target=late)
+th.start()
+time.sleep(0.3)
+t = time.monotonic()
+socket.create_connection(("127.0.0.2", 8081))
+other = time.monotonic() - t
+th.join()
+print(res["late"], "waited" if res["waited"] else "no wait", "other at once" if other < 1 else "other %.1f s" % other)'
 NP=$NPW
+case "$out" in
+"ENOBUFS waited other at once") pass "budget: a checked connect waiting for a place holds up no other call" ;;
+*) fail "budget: a checked connect waiting for a place holds up no other call" "out '$out' err $err" ;;
+esac
+out=$first_out err=$first_err
 case "$out:$err" in
 "12 ENOBUFS:"*"netpin: 12 connections whose names netpin checks are open, the most it carries at once"*)
 	pass "budget: beyond half of RLIMIT_NOFILE (8 each), a checked connect fails with ENOBUFS and is said" ;;
