@@ -3088,8 +3088,8 @@ struct msgbuf {
  * listener of netpin's own on loopback, made for this one connection and
  * accepting only it (cmd: netpin's end).  A thread of the tunnel's own
  * holds the command's first bytes until they name a host (TLS's server
- * name, HTTP's Host), then carries both ways (splice(); for HTTP, every
- * request head is checked).  A stalled peer stalls only its thread.
+ * name, HTTP's Host), then carries both ways (splice(), and a buffer for
+ * bulk; for HTTP, every request head is checked).  A stalled peer stalls only its thread.
  * getpeername() on the command's socket says the destination (found by
  * the socket's cookie, which is never reused).
  */
@@ -3099,20 +3099,23 @@ struct msgbuf {
 #define CONNECT_HOLD_MS 3000      /* a non-blocking connect, for the destination */
 #define CHUNK_LINE_MAX 1024       /* an HTTP chunk-size or trailer line */
 #define PIPE_ROOM 65536           /* a pipe's size: what one splice moves */
-#define PIPE_BULK (1 << 20)       /* a pipe that filled up: 2x fewer wake-ups */
-#define PIPES_BULK_MAX 16         /* grown at once (pipe-user-pages-soft) */
-static unsigned pipes_bulk;       /* atomic: pipes grown, until closed */
-#define PUMP_ROUNDS 8             /* splices on one way between two polls */
+#define BULK_BUF (1 << 20)        /* a way that filled its pipe: copied through */
+#define BULK_MAX 16               /* ways with a bulk buffer at once (16 MiB) */
+static unsigned bulk_ways;        /* atomic: bulk buffers, until freed */
+#define PUMP_ROUNDS 8             /* moves on one way between two polls */
 #define NOTSENT_LOWAT (512 << 10) /* unsent bytes netpin queues on a socket */
 
 /* Where an HTTP request stream is: a head is checked, a body carried. */
 enum hstate { H_HEAD, H_BODY, H_CHUNK_SIZE, H_CHUNK_DATA, H_CHUNK_END, H_TRAILER };
 
-/* One way of a tunnel once checked: from -> pipe -> to, by splice(). */
+/* One way of a tunnel once checked: from -> pipe -> to, by splice(); once
+ * a splice fills the pipe, from -> buf -> to (bulk). */
 struct pump {
 	int from, to;
 	int pipe[2];
-	size_t n, size;           /* bytes in the pipe; its size (0: PIPE_ROOM) */
+	size_t n;                 /* bytes in the pipe (sent before buf's) */
+	uint8_t *buf;             /* bulk: BULK_BUF bytes, or NULL */
+	size_t off, bn;           /* bulk: bn bytes at buf + off */
 	int eof, shut;            /* from has ended; to was told (SHUT_WR) */
 };
 
@@ -3167,6 +3170,37 @@ tunnel_peer(uint64_t cookie, struct dest *d)
 static struct tunnel *tunnels_spare;
 static unsigned nspare;
 
+/*
+ * A way that fills its pipe carries bulk: from then on it is copied
+ * through a buffer of BULK_BUF, for a few ways at once.  Measured on a
+ * 2-CPU machine, a 1 GiB response: splice() through a pipe of 1 MiB, 63 %
+ * of a direct connection's throughput and 0.80 s of CPU; read()+send()
+ * through a buffer of 1 MiB, 79 % and 0.78 s (the second connection's
+ * pages are netpin's own, fresh, rather than the server's lent on).
+ */
+static void
+bulk_start(struct pump *p)
+{
+	if (p->buf)
+		return;
+	if (__atomic_add_fetch(&bulk_ways, 1, __ATOMIC_RELAXED) > BULK_MAX ||
+	    !(p->buf = malloc(BULK_BUF))) {
+		__atomic_fetch_sub(&bulk_ways, 1, __ATOMIC_RELAXED);
+		return; /* the pipe goes on; tried again when it fills again */
+	}
+	p->off = p->bn = 0;
+}
+
+static void
+bulk_end(struct pump *p)
+{
+	if (!p->buf)
+		return;
+	free(p->buf);
+	p->buf = NULL;
+	__atomic_fetch_sub(&bulk_ways, 1, __ATOMIC_RELAXED);
+}
+
 static void
 tunnel_free(struct tunnel *t)
 {
@@ -3176,10 +3210,8 @@ tunnel_free(struct tunnel *t)
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (*fds[i] >= 0)
 			close(*fds[i]);
-	if (t->down.size > PIPE_ROOM)
-		__atomic_fetch_sub(&pipes_bulk, 1, __ATOMIC_RELAXED);
-	if (t->upward.size > PIPE_ROOM)
-		__atomic_fetch_sub(&pipes_bulk, 1, __ATOMIC_RELAXED);
+	bulk_end(&t->down);
+	bulk_end(&t->upward);
 	pthread_mutex_lock(&tunnels_lock);
 	if (nspare < TUNNELS_SPARE) {
 		t->next = tunnels_spare;
@@ -7428,36 +7460,88 @@ tunnel_vet(struct tunnel *t)
 	return 1;
 }
 
-/*
- * A pipe that a splice filled carries bulk: it grows to PIPE_BULK, for a
- * few tunnels at once.  Every pipe of a user counts in its pages
- * (pipe-user-pages-soft, 16384 pages by default): past that, every new
- * pipe of the user, the command's too, gets one page.
- */
+/* What from may bring now; what waits for to. */
 static size_t
-pipe_size(const struct pump *p)
+pump_room(const struct pump *p)
 {
-	return p->size ? p->size : PIPE_ROOM;
+	if (p->buf) /* the pipe's bytes go first */
+		return p->n ? 0 : BULK_BUF - p->off - p->bn;
+	return PIPE_ROOM - p->n;
 }
 
-static void
-pipe_grow(struct pump *p)
+static size_t
+pump_held(const struct pump *p)
 {
-	int size;
+	return p->n + p->bn;
+}
 
-	if (p->size)
-		return; /* grown, or tried */
-	if (__atomic_add_fetch(&pipes_bulk, 1, __ATOMIC_RELAXED) > PIPES_BULK_MAX) {
-		__atomic_fetch_sub(&pipes_bulk, 1, __ATOMIC_RELAXED);
-		return; /* tried again when it fills again */
+/* One move through the pipe; *more: from filled it (more may wait).
+ * 0, or the errno that ends the way. */
+static int
+pump_splice(struct pump *p, int *more)
+{
+	size_t room = pump_room(p);
+	ssize_t r;
+
+	*more = 0;
+	if (!p->eof && room) {
+		r = splice(p->from, NULL, p->pipe[1], NULL, room,
+		    SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+		if (r > 0) {
+			p->n += (size_t)r;
+			if ((*more = (size_t)r == room))
+				bulk_start(p);
+		} else if (r == 0) {
+			p->eof = 1;
+		} else if (errno != EAGAIN) {
+			return errno;
+		}
 	}
-	/* a size above fs.pipe-max-size is refused: the pipe stays */
-	if ((size = fcntl(p->pipe[1], F_SETPIPE_SZ, PIPE_BULK)) <= (int)PIPE_ROOM) {
-		__atomic_fetch_sub(&pipes_bulk, 1, __ATOMIC_RELAXED);
-		p->size = PIPE_ROOM; /* not tried again */
-		return;
+	if (p->n) {
+		r = splice(p->pipe[0], NULL, p->to, NULL, p->n,
+		    SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+		if (r > 0)
+			p->n -= (size_t)r;
+		else if (r < 0 && errno != EAGAIN)
+			return errno;
 	}
-	p->size = (size_t)size;
+	return 0;
+}
+
+/* One move through the bulk buffer; *more: from filled it and to took it
+ * all.  0, or the errno that ends the way. */
+static int
+pump_copy(struct pump *p, int *more)
+{
+	size_t room;
+	ssize_t r;
+
+	*more = 0;
+	room = pump_room(p);
+	if (!p->eof && room) {
+		r = recv(p->from, p->buf + p->off + p->bn, room, MSG_DONTWAIT);
+		if (r > 0) {
+			p->bn += (size_t)r;
+			*more = (size_t)r == room;
+		} else if (r == 0) {
+			p->eof = 1;
+		} else if (errno != EAGAIN) {
+			return errno;
+		}
+	}
+	if (p->bn) {
+		r = send(p->to, p->buf + p->off, p->bn, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (r > 0) {
+			p->off += (size_t)r;
+			p->bn -= (size_t)r;
+			if (!p->bn)
+				p->off = 0;
+		} else if (r < 0 && errno != EAGAIN) {
+			return errno;
+		}
+	}
+	*more = *more && !p->bn;
+	return 0;
 }
 
 /* Move what is ready on one checked way (while it moves, a few rounds:
@@ -7465,37 +7549,13 @@ pipe_grow(struct pump *p)
 static int
 pump_move(struct pump *p)
 {
-	ssize_t r;
-	int more = 1;
+	int err = 0, more = 1;
 
-	/* another round only while from filled the pipe: more may wait */
-	for (int i = 0; more && i < PUMP_ROUNDS; i++) {
-		size_t room = pipe_size(p) - p->n;
-
-		more = 0;
-		if (!p->eof && room) {
-			r = splice(p->from, NULL, p->pipe[1], NULL, room,
-			    SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
-			if (r > 0) {
-				p->n += (size_t)r;
-				if ((more = (size_t)r == room))
-					pipe_grow(p);
-			} else if (r == 0) {
-				p->eof = 1;
-			} else if (errno != EAGAIN) {
-				return errno;
-			}
-		}
-		if (p->n) {
-			r = splice(p->pipe[0], NULL, p->to, NULL, p->n,
-			    SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
-			if (r > 0)
-				p->n -= (size_t)r;
-			else if (r < 0 && errno != EAGAIN)
-				return errno;
-		}
-	}
-	if (p->eof && !p->n && !p->shut) {
+	for (int i = 0; more && !err && i < PUMP_ROUNDS; i++)
+		err = p->buf && !p->n ? pump_copy(p, &more) : pump_splice(p, &more);
+	if (err)
+		return err;
+	if (p->eof && !pump_held(p) && !p->shut) {
 		shutdown(p->to, SHUT_WR);
 		p->shut = 1;
 	}
@@ -7596,14 +7656,14 @@ tunnel_run(struct tunnel *t)
 		}
 		if (t->up_connecting)
 			p[1].events |= POLLOUT;
-		if (!t->upward.eof && (spliced ? t->upward.n < pipe_size(&t->upward) && !t->up_connecting :
+		if (!t->upward.eof && (spliced ? pump_room(&t->upward) && !t->up_connecting :
 		    t->inlen < sizeof(t->in)))
 			p[0].events |= POLLIN;
-		if (t->down.n)
+		if (pump_held(&t->down))
 			p[0].events |= POLLOUT;
-		if (!t->up_connecting && !t->down.eof && t->down.n < pipe_size(&t->down))
+		if (!t->up_connecting && !t->down.eof && pump_room(&t->down))
 			p[1].events |= POLLIN;
-		if (!t->up_connecting && (spliced ? t->upward.n : t->ok))
+		if (!t->up_connecting && (spliced ? pump_held(&t->upward) : t->ok))
 			p[1].events |= POLLOUT;
 		if (wait != -1 && wait <= 0) {
 			tunnel_report(t, t->need & NEED_TLS ? "tls" : "http", NULL,
@@ -7638,7 +7698,7 @@ tunnel_run(struct tunnel *t)
 			break;
 		/* poll says hang-up with nothing to read: the way is over */
 		if ((p[0].revents & (POLLHUP | POLLERR)) && !(p[0].revents & POLLIN) &&
-		    !t->down.n)
+		    !pump_held(&t->down))
 			break;
 		/* the destination reset: so is the command's end */
 		if ((p[1].revents & POLLERR) && !t->up_connecting) {

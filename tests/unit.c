@@ -2070,6 +2070,98 @@ test_http(void)
 	}
 }
 
+/* ---- a checked way's relay: pipe, then bulk buffer, bytes in order ---------- */
+
+/* the relay's stream: byte i is i's low bytes mixed, never periodic at 64 KiB */
+static uint8_t
+relay_byte(size_t i)
+{
+	return (uint8_t)(i ^ (i >> 8) ^ (i >> 16) * 7);
+}
+
+/*
+ * A way turns to bulk (its buffer) while its pipe still holds bytes that
+ * the destination has no room for: they must go first.  from and to are
+ * UNIX stream pairs; to is filled (its reader stays away) by trickles too
+ * small to fill the pipe, then a flood fills it: bulk starts there.
+ */
+static void
+test_relay(void)
+{
+	enum { TOTAL = 6 << 20 };
+	int src[2], dst[2], bad = -1;
+	struct pump p = { .pipe = { -1, -1 } };
+	uint8_t chunk[1000], *back = malloc(TOTAL + 1);
+	size_t fed = 0, got = 0, held_at_bulk = 0;
+	char out[OUT];
+
+	if (!back || socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, src) ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, dst) ||
+	    pipe2(p.pipe, O_NONBLOCK)) {
+		check("relay", "set up", strerror(errno), "");
+		return;
+	}
+	p.from = src[1];
+	p.to = dst[0];
+	/* trickle until to is full and the pipe holds some of what came */
+	for (int i = 0; i < 100000 && !p.n; i++) {
+		for (size_t j = 0; j < sizeof(chunk); j++)
+			chunk[j] = relay_byte(fed + j);
+		if (write(src[0], chunk, sizeof(chunk)) != (ssize_t)sizeof(chunk) ||
+		    pump_move(&p))
+			break;
+		fed += sizeof(chunk);
+	}
+	/* a flood: the pipe fills, the way turns to bulk */
+	for (int i = 0; i < 100000 && !p.buf; i++) {
+		uint8_t big[16384];
+		ssize_t w;
+
+		for (size_t j = 0; j < sizeof(big); j++)
+			big[j] = relay_byte(fed + j);
+		if ((w = write(src[0], big, sizeof(big))) > 0)
+			fed += (size_t)w;
+		if (pump_move(&p))
+			break;
+		held_at_bulk = p.n;
+	}
+	snprintf(out, sizeof(out), "bulk %d, pipe held bytes %d", p.buf != NULL, held_at_bulk > 0);
+	check("relay", "a way turns to bulk while its pipe holds bytes", out, "bulk 1, pipe held bytes 1");
+	/* the rest, read as it comes; then the end */
+	for (int i = 0; i < 1000000; i++) { /* to its end (one byte more: too many) */
+		uint8_t big[65536];
+		ssize_t r;
+
+		while (fed < TOTAL) {
+			size_t k = TOTAL - fed < sizeof(big) ? TOTAL - fed : sizeof(big);
+			ssize_t w;
+
+			for (size_t j = 0; j < k; j++)
+				big[j] = relay_byte(fed + j);
+			if ((w = write(src[0], big, k)) <= 0)
+				break;
+			fed += (size_t)w;
+		}
+		if (fed == TOTAL && !p.eof)
+			shutdown(src[0], SHUT_WR);
+		if (pump_move(&p))
+			break;
+		while ((r = read(dst[1], back + got, TOTAL + 1 - got)) > 0)
+			got += (size_t)r;
+		if (r == 0)
+			break;
+	}
+	for (size_t i = 0; i < got && bad < 0; i++)
+		if (back[i] != relay_byte(i))
+			bad = (int)i;
+	snprintf(out, sizeof(out), "%zu bytes, first wrong at %d, shut %d", got, bad, p.shut);
+	check("relay", "every byte arrives, in order, then the end", out, "6291456 bytes, first wrong at -1, shut 1");
+	bulk_end(&p);
+	close(src[0]), close(src[1]), close(dst[0]), close(dst[1]);
+	close(p.pipe[0]), close(p.pipe[1]);
+	free(back);
+}
+
 int
 main(void)
 {
@@ -2102,6 +2194,7 @@ main(void)
 	test_tls();
 	test_http();
 	test_guard();
+	test_relay();
 	run_answer_rows("dns answer", answer_rows, NROWS(answer_rows));
 	test_fixed_bugs();
 	return failures ? 1 : 0;

@@ -75,15 +75,35 @@ run "${N[@]}" -a good.example:443 -- "${CURL[@]}" -o /dev/null -w '%{remote_ip}:
 [ "$out" = "127.0.0.2:443" ] &&
 	pass "tls: getpeername() says the destination, not netpin" ||
 	fail "tls: getpeername() says the destination, not netpin" "out '$out' err $err"
-run "${N[@]}" -a good.example:443 -- "${CURL[@]}" -o /dev/null -w '%{size_download}' https://good.example/big/33554432
-[ "$out" = 33554432 ] &&
-	pass "tls: 32 MiB come through whole" ||
-	fail "tls: 32 MiB come through whole" "out '$out' err $err"
-head -c 1048576 /dev/zero >"$T/up.bin"
-run "${N[@]}" -a good.example:443 -- "${CURL[@]}" --data-binary @"$T/up.bin" https://good.example/up
-[ "$out" = "tls good.example /up 1048576" ] &&
-	pass "tls: a 1 MiB upload reaches the server whole" ||
-	fail "tls: a 1 MiB upload reaches the server whole" "out '$out' err $err"
+# bulk goes through a pipe, then (once one fills) netpin's buffer, at most
+# 16 at once, the rest on their pipes: byte for byte, in order, either way
+big_sum() { "$HELPERS/namesrv.py" --sum "$1"; }
+run "${N[@]}" -a good.example:443 -- "${CURL[@]}" -o "$T/big.out" -w '%{size_download}' https://good.example/big/33554432
+[ "$out" = 33554432 ] && [ "$(sha256sum <"$T/big.out" | cut -c1-64)" = "$(big_sum 33554432)" ] &&
+	pass "tls: 32 MiB come through whole, byte for byte" ||
+	fail "tls: 32 MiB come through whole, byte for byte" "out '$out' err $err"
+head -c 25165824 /dev/urandom >"$T/up.bin"
+run "${N[@]}" -a good.example:443 -- "${CURL[@]}" --data-binary @"$T/up.bin" https://good.example/sum
+[ "$out" = "tls good.example /sum $(sha256sum <"$T/up.bin" | cut -c1-64)" ] &&
+	pass "tls: a 24 MiB upload reaches the server byte for byte" ||
+	fail "tls: a 24 MiB upload reaches the server byte for byte" "out '$out' err $err"
+# a slow reader: the pipe is still full when the way turns to bulk
+run "${N[@]}" -a good.example:443 -- "${CURL[@]}" --limit-rate 8M -o "$T/big.out" -w '%{size_download}' https://good.example/big/12582912
+[ "$out" = 12582912 ] && [ "$(sha256sum <"$T/big.out" | cut -c1-64)" = "$(big_sum 12582912)" ] &&
+	pass "tls: 12 MiB to a slow reader come through byte for byte" ||
+	fail "tls: 12 MiB to a slow reader come through byte for byte" "out '$out' err $err"
+rm -f "$T/big.out" "$T/up.bin"
+run "${N[@]}" -a good.example:443 -- bash -c 'for i in $(seq 20); do
+	curl -sS --max-time 20 --cacert "$1" -o "$2/many.$i" https://good.example/big/8388608 &
+done; wait' - "$T/cert.pem" "$T"
+want=$(big_sum 8388608) whole=0
+for i in $(seq 20); do
+	[ "$(sha256sum <"$T/many.$i" 2>/dev/null | cut -c1-64)" = "$want" ] && whole=$((whole + 1))
+	rm -f "$T/many.$i"
+done
+[ "$rc:$whole" = 0:20 ] &&
+	pass "tls: 20 downloads of 8 MiB at once (more than the 16 bulk buffers) come through byte for byte" ||
+	fail "tls: 20 downloads of 8 MiB at once (more than the 16 bulk buffers) come through byte for byte" "rc $rc whole $whole of 20 err $err"
 run "${N[@]}" -a tls:good.example:444 -- "${CURL[@]}" https://good.example:444/t7
 case "$rc:$err" in
 7:*) pass "tls: a destination that refuses: the connect is refused, as without the check" ;;

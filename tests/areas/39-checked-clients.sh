@@ -114,10 +114,12 @@ run "${N[@]}" -a good.example:80 -- "${CURL[@]}" -w '%{num_connects}\n' \
 	swait "bytes 127.0.0.2:80 [0-9]+" && [ "$(snew | grep -c '^bytes 127.0.0.2:80 ')" = 1 ] &&
 	pass "http: curl asks two URLs on one kept-alive connection, both served" ||
 	fail "http: curl asks two URLs on one kept-alive connection, both served" "rc $rc out '$out' err $err server: $(snew)"
-run "${N[@]}" -a good.example:80 -- "${CURL[@]}" -o /dev/null -w '%{size_download}' http://good.example/big/33554432
+run "${N[@]}" -a good.example:80 -- "${CURL[@]}" -o "$T/big.out" -w '%{size_download}' http://good.example/big/33554432
 [ "$rc:$out" = 0:33554432 ] &&
-	pass "http: 32 MiB come through whole" ||
-	fail "http: 32 MiB come through whole" "rc $rc out '$out' err $err"
+	[ "$(sha256sum <"$T/big.out" | cut -c1-64)" = "$("$HELPERS/namesrv.py" --sum 33554432)" ] &&
+	pass "http: 32 MiB come through whole, byte for byte" ||
+	fail "http: 32 MiB come through whole, byte for byte" "rc $rc out '$out' err $err"
+rm -f "$T/big.out"
 run "${N[@]}" -a good.example:80 -- python3 -c 'import urllib.request
 print(urllib.request.urlopen("http://good.example/u1", timeout=10).read().decode().strip())'
 [ "$rc:$out" = "0:http good.example /u1 0" ] &&

@@ -2,19 +2,41 @@
 """namesrv — servers that say which host a connection asked for.
 
     namesrv.py READY_FILE LOG ADDR:PORT:KIND [ADDR:PORT:KIND ...]
+    namesrv.py --sum N      the SHA-256 of what /big/N sends
 
 KIND is tls (CERT and KEY from the environment: NAMESRV_CERT, NAMESRV_KEY)
 or http.  Every request gets "200 OK" with the body "KIND HOST PATH BODYLENGTH\n"
 (HOST: the TLS server name, or the Host header); HTTP keeps the connection
-alive.  LOG gets one line per request: "KIND ADDR:PORT HOST PATH", and one
+alive.  /big/N answers N bytes of a pattern that never repeats at a
+power-of-two offset; /sum... answers the SHA-256 of the request's body in
+place of its length.  LOG gets one line per request: "KIND ADDR:PORT HOST PATH", and one
 "bytes ADDR:PORT N" per connection (what reached the server).  A path
 /slow... waits 1 s before it reads the request's body.  A connection
 that sends nothing is closed after NAMESRV_QUIET_S seconds (from the
 environment; 10 by default).  READY_FILE is written once every socket
 listens.  Used by the checked areas of test.sh.
 """
-import os, signal, socket, ssl, sys, threading, time
+import hashlib, os, signal, socket, ssl, struct, sys, threading, time
 
+
+
+def big(n):
+    """/big/N's body, in chunks: chunk i of 64 KiB is its index, over and
+    over, so that a byte out of place changes the sum."""
+    i = 0
+    while n > 0:
+        chunk = struct.pack(">Q", i) * 8192
+        yield chunk[:min(n, len(chunk))]
+        n -= min(n, len(chunk))
+        i += 1
+
+
+if sys.argv[1] == "--sum":
+    h = hashlib.sha256()
+    for c in big(int(sys.argv[2])):
+        h.update(c)
+    print(h.hexdigest())
+    sys.exit(0)
 ready, logpath = sys.argv[1], sys.argv[2]
 quiet_s = float(os.environ.get("NAMESRV_QUIET_S", "10"))
 lock = threading.Lock()
@@ -27,7 +49,7 @@ def log(line):
 
 def serve_conn(conn, where, kind, sni_box):
     got = 0
-    buf = b""
+    buf = bytearray()  # grows in place: a large body is not copied per recv
     try:
         while True:
             data = conn.recv(65536)
@@ -86,13 +108,13 @@ def serve_conn(conn, where, kind, sni_box):
                 if path.startswith("/big/"):
                     n = int(path[5:])
                     conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % n)
-                    chunk = b"x" * 65536
-                    while n > 0:
-                        conn.sendall(chunk[:min(n, len(chunk))])
-                        n -= min(n, len(chunk))
+                    for chunk in big(n):
+                        conn.sendall(chunk)
                     log("%s %s %s %s" % (kind, where, host, path))
                     continue
-                body = ("%s %s %s %d\n" % (kind, host, path, len(body_in))).encode()
+                said = (hashlib.sha256(body_in).hexdigest() if path.startswith("/sum")
+                        else len(body_in))
+                body = ("%s %s %s %s\n" % (kind, host, path, said)).encode()
                 conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s"
                              % (len(body), body))
                 log("%s %s %s %s" % (kind, where, host, path))
