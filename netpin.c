@@ -3103,6 +3103,8 @@ struct msgbuf {
 #define BULK_MAX 16               /* ways with a bulk buffer at once (16 MiB) */
 static unsigned bulk_ways;        /* atomic: bulk buffers, until freed */
 #define PUMP_ROUNDS 8             /* moves on one way between two polls */
+#define BULK_LOWAT (512 << 10)    /* bulk: poll wakes for this much (SO_RCVLOWAT) */
+#define BULK_WAIT_MS 1            /* or after this long, for what is less */
 #define NOTSENT_LOWAT (512 << 10) /* unsent bytes netpin queues on a socket */
 
 /* Where an HTTP request stream is: a head is checked, a body carried. */
@@ -3116,6 +3118,7 @@ struct pump {
 	size_t n;                 /* bytes in the pipe (sent before buf's) */
 	uint8_t *buf;             /* bulk: BULK_BUF bytes, or NULL */
 	size_t off, bn;           /* bulk: bn bytes at buf + off */
+	int lowat;                /* bulk: from's SO_RCVLOWAT is BULK_LOWAT */
 	int eof, shut;            /* from has ended; to was told (SHUT_WR) */
 };
 
@@ -3177,6 +3180,9 @@ static unsigned nspare;
  * of a direct connection's throughput and 0.80 s of CPU; read()+send()
  * through a buffer of 1 MiB, 79 % and 0.78 s (the second connection's
  * pages are netpin's own, fresh, rather than the server's lent on).
+ * While reads come large, poll wakes for BULK_LOWAT at a time, or after
+ * BULK_WAIT_MS for less (see bulk_lowat): fewer wake-ups, 82 % -> 100 %
+ * of direct in netpin (BULK_LOWAT 128 KiB: 88 %; 256 KiB: 94 %).
  */
 static void
 bulk_start(struct pump *p)
@@ -7460,6 +7466,24 @@ tunnel_vet(struct tunnel *t)
 	return 1;
 }
 
+/*
+ * Reads that come large (BULK_LOWAT or more): from wakes poll only for
+ * BULK_LOWAT, and the tunnel's poll waits BULK_WAIT_MS at most, for what
+ * is less (an end comes at once: FIN and errors wake poll).  A wait that
+ * ends with less than that (the stream slowed down, or a last piece) puts
+ * the way back to waking for a byte.
+ */
+static void
+bulk_lowat(struct pump *p, int on)
+{
+	int v = on ? BULK_LOWAT : 1;
+
+	if (p->lowat == on || !p->buf)
+		return;
+	if (setsockopt(p->from, SOL_SOCKET, SO_RCVLOWAT, &v, sizeof(v)) == 0 || !on)
+		p->lowat = on;
+}
+
 /* What from may bring now; what waits for to. */
 static size_t
 pump_room(const struct pump *p)
@@ -7523,6 +7547,8 @@ pump_copy(struct pump *p, int *more)
 		if (r > 0) {
 			p->bn += (size_t)r;
 			*more = (size_t)r == room;
+			if ((size_t)r >= BULK_LOWAT)
+				bulk_lowat(p, 1);
 		} else if (r == 0) {
 			p->eof = 1;
 		} else if (errno != EAGAIN) {
@@ -7648,6 +7674,7 @@ tunnel_run(struct tunnel *t)
 		int spliced = t->checked && !t->inlen;
 		struct pollfd p[2] = { { t->cmd, 0, 0 }, { t->up, 0, 0 } };
 		long wait = t->named || t->checked ? -1 : deadline - now_ms();
+		int n;
 
 		if (spliced && t->upward.pipe[0] < 0 &&
 		    pipe2(t->upward.pipe, O_CLOEXEC | O_NONBLOCK)) {
@@ -7676,8 +7703,14 @@ tunnel_run(struct tunnel *t)
 			t->ok = t->inlen;
 			continue;
 		}
-		if (poll(p, 2, (int)wait) < 0 && errno != EINTR)
+		if ((t->down.lowat || t->upward.lowat) && (wait == -1 || wait > BULK_WAIT_MS))
+			wait = BULK_WAIT_MS;
+		if ((n = poll(p, 2, (int)wait)) < 0 && errno != EINTR)
 			break;
+		if (n == 0) { /* a bulk way's wait ended short of BULK_LOWAT */
+			bulk_lowat(&t->down, 0);
+			bulk_lowat(&t->upward, 0);
+		}
 		if (t->up_connecting && (err = tunnel_up_done(t, p[1].revents)))
 			break;
 		if (!t->up_connecting && (err = pump_move(&t->down)))

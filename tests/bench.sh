@@ -173,6 +173,8 @@ start_server SINK_PORT pinned tcp-server 127.0.0.1 sink
 start_server UDP_PORT pinned udp-sink 127.0.0.1
 start_server HTTP_PORT unpinned http-server 127.0.0.1
 start_server MANY_PORT unpinned http-many-server 127.0.0.1
+# two hops and nothing else: a plain relay in front of the HTTP server
+start_server RELAY_PORT unpinned relay-server 127.0.0.1 "$HTTP_PORT"
 echo "127.0.0.1 bench.test" >"$T/bench.hosts"
 
 # ---- a small C project --------------------------------------------------------
@@ -243,8 +245,20 @@ variant_cmd() {
 	addfd) pre=("$REFUSE" docker -- "$NP" -a 127.0.0.1 --) ;;
 	# names in the connection: a name rule that checks HTTP's Host there
 	checked) pre=("$NP" --resolv /dev/null --hosts "$T/bench.hosts" -a http:bench.test --) ;;
+	# the same through the plain relay (two hops, no check): bare, netpin
+	hops) ;;
+	netpin-hops) pre=("$NP" -a 127.0.0.1 --) ;;
 	continue | sync | perform | filter) pre=("$FLOOR" "$1" --) ;;
 	*) harness_fail "no variant '$1'" ;;
+	esac
+	case $1 in
+	hops | netpin-hops) # to the relay's port in place of the server's
+		local args=()
+		for a in "${@:2}"; do
+			[ "$a" = "$HTTP_PORT" ] && a=$RELAY_PORT
+			args+=("$a")
+		done
+		set -- "$1" "${args[@]}" ;;
 	esac
 	shift
 	if [ "$1" = spawn ]; then
@@ -450,8 +464,13 @@ figure "tcp bulk ${MIB} MiB" 1 filter netpin "1.02 floor" "$(awk -v b="${MED[bar
 # address rule (no check; the "floor" column); and a large response,
 # against bare, with the CPU time
 N=500
-measure "http request" unpinned "bare netpin checked" http-req 127.0.0.1 "$HTTP_PORT" $N bench.test
+measure "http request" unpinned "bare netpin checked hops netpin-hops" http-req 127.0.0.1 "$HTTP_PORT" $N bench.test
 figure "checked: connect+GET+close" $N netpin checked "1.3 floor" "floor: netpin unchecked"
+# what the two hops alone cost: a plain relay (tests/bench/bench.c
+# relay-server: poll, read, write; no check, no netpin) in front of the
+# server, bare and under netpin unchecked; checked against the latter
+floor_line "  two hops (a plain relay)" $N hops "bare through a plain relay"
+figure "  x two hops, under netpin" $N netpin-hops checked - "floor: netpin unchecked through a plain relay"
 MIB=512
 measure "http get" unpinned "bare checked" http-get 127.0.0.1 "$HTTP_PORT" $MIB bench.test
 # CPU time (user+sys) of one more run of each, the server's included (it

@@ -120,6 +120,17 @@ run "${N[@]}" -a good.example:80 -- "${CURL[@]}" -o "$T/big.out" -w '%{size_down
 	pass "http: 32 MiB come through whole, byte for byte" ||
 	fail "http: 32 MiB come through whole, byte for byte" "rc $rc out '$out' err $err"
 rm -f "$T/big.out"
+# a way that carried bulk wakes for 512 KiB at a time, or after 1 ms for
+# less: a small response after a large one on the same connection still
+# comes (it would wait forever without the 1 ms), over HTTP and TLS
+for proto in http:http:27 https:tls:26; do
+	kind=${proto#*:} proto=${proto%%:*} len=${kind#*:} kind=${kind%:*}
+	run "${N[@]}" -a good.example:80 -a good.example:443 -- "${CURL[@]}" -w '%{size_download} %{num_connects}\n' \
+		-o /dev/null "$proto://good.example/big/33554432" "$proto://good.example/after"
+	[ "$rc:$(tr '\n' ' ' <<<"$out")" = "0:33554432 1 $kind good.example /after 0 $len 0 " ] &&
+		pass "$proto: a small response after 32 MiB on the same connection comes at once" ||
+		fail "$proto: a small response after 32 MiB on the same connection comes at once" "rc $rc out '$out' err $err"
+done
 run "${N[@]}" -a good.example:80 -- python3 -c 'import urllib.request
 print(urllib.request.urlopen("http://good.example/u1", timeout=10).read().decode().strip())'
 [ "$rc:$out" = "0:http good.example /u1 0" ] &&

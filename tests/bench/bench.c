@@ -61,6 +61,11 @@
  *        gets "ok" (GET /big/N: N bytes), until EOF
  *   bench http-many-server ADDR PORTFILE
  *        every connection at once (poll): each request head gets "ok"
+ *   bench relay-server ADDR PORTFILE PORT
+ *        one connection at a time: connect to ADDR:PORT, then carry both
+ *        ways (poll, read, write), each end shut when the other ends: the
+ *        two hops of a relay, and nothing else (a floor for names checked
+ *        in the connection)
  *
  * Builds with glibc or musl: cc -O2 -Wall -Wextra -o bench bench.c
  */
@@ -379,6 +384,50 @@ tcp_connect(const struct sockaddr_in *sin)
 	if (connect(s, (const struct sockaddr *)sin, sizeof(*sin)))
 		die("connect");
 	return s;
+}
+
+static int
+relay_server(const char *addr, const char *portfile, const char *port)
+{
+	static char buf[64 * 1024];
+	struct sockaddr_in to = inet_addr_port(addr, port);
+	int s = bound_socket(SOCK_STREAM, addr), one = 1;
+
+	if (listen(s, 4096))
+		die("listen");
+	write_port(s, portfile);
+	for (;;) {
+		int fd[2] = { accept4(s, NULL, NULL, SOCK_CLOEXEC), -1 }, done[2] = { 0, 0 };
+
+		if (fd[0] < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			die("accept");
+		}
+		fd[1] = tcp_connect(&to);
+		setsockopt(fd[0], IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		setsockopt(fd[1], IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		while (!done[0] || !done[1]) {
+			struct pollfd p[2] = { { fd[0], done[0] ? 0 : POLLIN, 0 },
+				{ fd[1], done[1] ? 0 : POLLIN, 0 } };
+
+			if (poll(p, 2, -1) < 0 && errno != EINTR)
+				die("poll");
+			for (int i = 0; i < 2; i++) {
+				ssize_t n;
+
+				if (!p[i].revents)
+					continue;
+				if ((n = read(fd[i], buf, sizeof(buf))) > 0 &&
+				    write(fd[!i], buf, (size_t)n) == n)
+					continue;
+				shutdown(fd[!i], SHUT_WR);
+				done[i] = 1;
+			}
+		}
+		close(fd[0]);
+		close(fd[1]);
+	}
 }
 
 /*
@@ -840,6 +889,8 @@ main(int argc, char **argv)
 		return http_many_server(argv[2], argv[3]);
 	if (!strcmp(mode, "http-server") && argc == 4)
 		return http_server(argv[2], argv[3]);
+	if (!strcmp(mode, "relay-server") && argc == 5)
+		return relay_server(argv[2], argv[3], argv[4]);
 	if (!strcmp(mode, "pingpong") && argc == 3)
 		return bench_pingpong(number(argv[2]));
 	if (!strcmp(mode, "run") && argc >= 3)
