@@ -7260,8 +7260,12 @@ tunnel_report(const struct tunnel *t, const char *kind, const char *name,
 	pid = task_name(t->tid, comm, sizeof(comm));
 	format_dest(&t->d, where, sizeof(where));
 	format_addr(t->d.family, t->d.addr, a, sizeof(a));
+	/* as --learn writes it: off 80 and 443, the rule keeps the check (a
+	 * plain NAME:PORT there would let every name on the address through) */
 	if (name)
-		snprintf(tip, sizeof(tip), "--allow %s:%u", name, t->d.port);
+		snprintf(tip, sizeof(tip), "--allow %s%s%s:%u",
+		    t->d.port != 80 && t->d.port != 443 ? kind : "",
+		    t->d.port != 80 && t->d.port != 443 ? ":" : "", name, t->d.port);
 	else
 		snprintf(tip, sizeof(tip), "raw: on the rule if the protocol names "
 		    "no host");

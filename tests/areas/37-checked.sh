@@ -133,9 +133,16 @@ run "${N[@]}" -a good.example:8443 -- "${CURL[@]}" "${EVIL[@]}" https://evil.exa
 	fail "not checked: a name rule on a port other than 80 and 443" "rc $rc out '$out' err $err"
 smark
 run "${N[@]}" -a tls:good.example:8443 -- "${CURL[@]}" "${EVIL[@]}" https://evil.example:8443/t12
+t12=$err
 [ "$rc" = 35 ] && nothing_reached 8443 &&
 	pass "tls: tls: checks another port" ||
 	fail "tls: tls: checks another port" "rc $rc out '$out' err $err"
+# the denial's tip is the rule --learn writes: with the check kept (a
+# plain evil.example:8443 would let every name on the address through)
+[[ $t12 == *"naming evil.example by curl"*"(allow with --allow tls:evil.example:8443)"* ]] &&
+	[[ $t3 == *"(allow with --allow evil.example:443)"* ]] &&
+	pass "tls: the denial's tip keeps the check off 443 (tls:NAME:PORT), as --learn does" ||
+	fail "tls: the denial's tip keeps the check off 443 (tls:NAME:PORT), as --learn does" "err $t12"
 
 # ---- HTTP: every request's Host ----------------------------------------------------
 run "${N[@]}" -a good.example:80 -- "${CURL[@]}" http://good.example/t13
@@ -183,10 +190,14 @@ for shape in 'two Hosts|GET / HTTP/1.1\r\nHost: good.example\r\nHost: evil.examp
 	esac
 done
 run "${N[@]}" -a http:good.example:8081 -- "${CURL[@]}" -H 'Host: evil.example' http://good.example:8081/t17
+t17=$err
 case $out in
 *"may not ask for the host evil.example"*) pass "http: http: checks another port" ;;
 *) fail "http: http: checks another port" "rc $rc out '$out' err $err" ;;
 esac
+[[ $t17 == *"(allow with --allow http:evil.example:8081)"* ]] &&
+	pass "http: the denial's tip keeps the check off 80 (http:NAME:PORT)" ||
+	fail "http: the denial's tip keeps the check off 80 (http:NAME:PORT)" "err $t17"
 
 run "${N[@]}" -a good.example:80 -- python3 -c 'import socket
 s = socket.socket()
