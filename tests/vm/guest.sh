@@ -217,6 +217,37 @@ if [ -x /bin/netop-musl ]; then
 	*) fail "pinned DNS (musl, static): an allowed name resolves to its pinned address" "rc $rc, out: $out, stderr: $err" ;; esac
 fi
 
+note "at $(uptime_s) s: names in the connection"
+# ---- names in the connection: busybox httpd on 127.0.0.2:8080 stands for
+# a front end; http:good.example:8080 checks every request's Host, and
+# netpin carries the connection (its listener, its relay: bulk through its
+# buffer, woken for 512 KiB at a time), in both mediation modes ----
+mkdir -p /tmp/www
+dd if=/dev/urandom of=/tmp/www/big bs=1048576 count=16 2>/dev/null
+httpd -p 127.0.0.2:8080 -h /tmp/www
+echo "127.0.0.2 good.example" >/tmp/hosts.names
+NAMES="--hosts /tmp/hosts.names --resolv /dev/null -a http:good.example:8080"
+for how in "" "/bin/refuse docker --"; do
+	what="names in the connection${how:+ (addfd mode)}"
+	run $how $NP $NAMES -- wget -q -O /tmp/big.out --header "Host: good.example" http://127.0.0.2:8080/big
+	if [ $rc = 0 ] && cmp -s /tmp/big.out /tmp/www/big; then
+		pass "$what: 16 MiB through a checked HTTP connection, byte for byte"
+	else
+		fail "$what: 16 MiB through a checked HTTP connection, byte for byte" "rc $rc, $(wc -c </tmp/big.out 2>/dev/null) bytes, stderr: $err"
+	fi
+	rm -f /tmp/big.out
+	run $how $NP $NAMES -- wget -q -O /tmp/evil.out --header "Host: evil.example" http://127.0.0.2:8080/big
+	case "$rc:$err" in
+	1:*"denied http to 127.0.0.2:8080/tcp naming evil.example"*)
+		if [ "${err#*403 Forbidden}" = "$err" ]; then fail "$what: another Host is refused (403)" "no 403: $err"
+		elif [ -s /tmp/evil.out ]; then fail "$what: another Host is refused (403)" "wget wrote $(wc -c </tmp/evil.out) bytes"
+		else pass "$what: another Host is refused (403)"; fi ;;
+	*) fail "$what: another Host is refused (403)" "rc $rc, stderr: $err" ;;
+	esac
+	rm -f /tmp/evil.out
+done
+rm -rf /tmp/www
+
 # ---- arm64's compat ABI: an AArch32 program connects to the denied
 # server; under netpin its first call kills it.  Without netpin first,
 # which tells whether this kernel and CPU run AArch32 at all ----
