@@ -3089,7 +3089,8 @@ struct msgbuf {
  * accepting only it (cmd: netpin's end).  A thread of the tunnel's own
  * holds the command's first bytes until they name a host (TLS's server
  * name, HTTP's Host), then carries both ways (splice(), and a buffer for
- * bulk; for HTTP, every request head is checked).  A stalled peer stalls only its thread.
+ * bulk; for HTTP, every request head is checked).  A stalled peer stalls
+ * only its thread.
  * getpeername() on the command's socket says the destination (found by
  * the socket's cookie, which is never reused).
  */
@@ -3176,10 +3177,11 @@ static unsigned nspare;
 /*
  * A way that fills its pipe carries bulk: from then on it is copied
  * through a buffer of BULK_BUF, for a few ways at once.  Measured on a
- * 2-CPU machine, a 1 GiB response: splice() through a pipe of 1 MiB, 63 %
- * of a direct connection's throughput and 0.80 s of CPU; read()+send()
- * through a buffer of 1 MiB, 79 % and 0.78 s (the second connection's
- * pages are netpin's own, fresh, rather than the server's lent on).
+ * 2-CPU machine, a 1 GiB response through a bare relay: splice() through
+ * a pipe of 1 MiB, 63 % of a direct connection's throughput and 0.80 s of
+ * CPU; recv()+send() through a buffer of 1 MiB, 79 % and 0.78 s (the
+ * second connection's pages are netpin's own, fresh, rather than the
+ * server's lent on).
  * While reads come large, poll wakes for BULK_LOWAT at a time, or after
  * BULK_WAIT_MS for less (see bulk_lowat): fewer wake-ups, 82 % -> 100 %
  * of direct in netpin (BULK_LOWAT 128 KiB: 88 %; 256 KiB: 94 %).
@@ -7240,8 +7242,9 @@ reset_close(int *fd)
 
 /*
  * Log and say what the connection named (allowed: only in the log, and
- * on stderr with -v; nothing to do, not even its caller's name, else).  kind: "tls" or "http"; name: what it asked (NULL:
- * none could be read), why: the reason when it is refused for its shape.
+ * on stderr with -v; nothing to do, not even its caller's name, else).
+ * kind: "tls" or "http"; name: what it asked (NULL: none could be read),
+ * why: the reason when it is refused for its shape.
  */
 static void
 tunnel_report(const struct tunnel *t, const char *kind, const char *name,
@@ -7484,7 +7487,8 @@ bulk_lowat(struct pump *p, int on)
 
 	if (p->lowat == on || !p->buf)
 		return;
-	if (setsockopt(p->from, SOL_SOCKET, SO_RCVLOWAT, &v, sizeof(v)) == 0 || !on)
+	/* (should it fail to come off, the 1 ms waits go on, and so do tries) */
+	if (setsockopt(p->from, SOL_SOCKET, SO_RCVLOWAT, &v, sizeof(v)) == 0)
 		p->lowat = on;
 }
 
