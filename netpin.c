@@ -1539,6 +1539,24 @@ rule_names(const struct rule *r, const char *name, size_t nl)
  * NEED_HTTP. */
 #define NEED_TLS 1
 #define NEED_HTTP 2
+
+/* What a name rule with no tls:, http: or raw: checks on port. */
+static int
+port_needs(unsigned port)
+{
+	return port == 443 ? NEED_TLS : port == 80 ? NEED_HTTP : 0;
+}
+
+/* The prefix a name rule needs to allow a name asked inside a connection
+ * (verb "tls" or "http") on port, the check kept: the verb, or NULL
+ * where a rule with no prefix checks that already. */
+static const char *
+inside_prefix(const char *verb, unsigned port)
+{
+	return port_needs(port) == (!strcmp(verb, "tls") ? NEED_TLS : NEED_HTTP) ?
+	    NULL : verb;
+}
+
 static int
 rule_needs(const struct rule *r, unsigned port)
 {
@@ -1554,7 +1572,7 @@ rule_needs(const struct rule *r, unsigned port)
 	case CHECK_DEFAULT:
 		break;
 	}
-	return port == 443 ? NEED_TLS : port == 80 ? NEED_HTTP : 0;
+	return port_needs(port);
 }
 
 /* Does an allow rule check names in connections anywhere?  (Then every
@@ -5259,11 +5277,11 @@ learn_rules(struct learned *ls)
 		if (r->inside && !r->name)
 			continue; /* no host named: an address rule would let all */
 		format_addr(r->d.family, r->d.addr, a, sizeof(a));
-		/* a name asked inside a connection, on a port names are not
-		 * checked on by default: checked as the refusing rule was */
+		/* a name asked inside a connection: checked as the refusing
+		 * rule was (tls: or http:, unless the port checks so already) */
 		snprintf(host, sizeof(host), r->name ? "%s:%s" :
 		    r->d.family == AF_INET6 ? "%s:[%s]" : "%s:%s",
-		    r->inside && r->d.port != 80 && r->d.port != 443 ? r->verb :
+		    r->inside && inside_prefix(r->verb, r->d.port) ? r->verb :
 		    proto_name(r->proto), r->name ? r->name : a);
 		learn_add(ls, &n, host, r->d.port, r->count);
 	}
@@ -7263,15 +7281,15 @@ tunnel_report(const struct tunnel *t, const char *kind, const char *name,
 	pid = task_name(t->tid, comm, sizeof(comm));
 	format_dest(&t->d, where, sizeof(where));
 	format_addr(t->d.family, t->d.addr, a, sizeof(a));
-	/* as --learn writes it: off 80 and 443, the rule keeps the check (a
-	 * plain NAME:PORT there would let every name on the address through) */
-	if (name)
-		snprintf(tip, sizeof(tip), "--allow %s%s%s:%u",
-		    t->d.port != 80 && t->d.port != 443 ? kind : "",
-		    t->d.port != 80 && t->d.port != 443 ? ":" : "", name, t->d.port);
-	else
+	/* as --learn writes it, the check kept (a plain NAME:PORT on a port
+	 * not checked by default lets every name on the address through) */
+	if (!name)
 		snprintf(tip, sizeof(tip), "raw: on the rule if the protocol names "
 		    "no host");
+	else if (inside_prefix(kind, t->d.port))
+		snprintf(tip, sizeof(tip), "--allow %s:%s:%u", kind, name, t->d.port);
+	else
+		snprintf(tip, sizeof(tip), "--allow %s:%u", name, t->d.port);
 	if (!allowed)
 		remember_refusal(&v, name);
 	if (log_fd >= 0) {

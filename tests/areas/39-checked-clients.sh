@@ -219,6 +219,21 @@ run "${N[@]}" -A "$T/learned" -a good.example:443 -a good.example:80 -- sh -c '
 [ "$rc:$(tr '\n' ' ' <<<"$out")" = "0:tls evil.example /l3 0 http evil.example /l4 0 " ] && [ -z "$err" ] &&
 	pass "--learn: with the file it wrote, the same requests go through" ||
 	fail "--learn: with the file it wrote, the same requests go through" "rc $rc out '$out' err $err"
+# the other protocol on a port (tls: on 80, http: on 443): the tip and
+# the rule learned keep its prefix (a plain name rule there checks the
+# port's own protocol, which these connections do not speak)
+for c in "tls:80:--resolve evil.example:80:127.0.0.2 https://evil.example:80/l7" \
+	"http:443:-H Host:evil.example http://good.example:443/l8"; do
+	kind=${c%%:*} port=${c#*:} port=${port%%:*}
+	read -ra how <<<"${c#*:*:}"
+	smark
+	run "${N[@]}" --learn "$T/learned.$kind" -a "$kind:good.example:$port" -- "${CURL[@]}" "${how[@]}"
+	rules=$(grep -v '^#' "$T/learned.$kind" 2>/dev/null | sed 's/ *#.*//')
+	[ "$rules" = "$kind:evil.example:$port" ] && nothing_reached "$port" &&
+		[[ $err == *"denied $kind to 127.0.0.2:$port/tcp naming evil.example"*"(allow with --allow $kind:evil.example:$port)"* ]] &&
+		pass "$kind: on $port: the tip and --learn keep $kind: (the port's own check is the other one)" ||
+		fail "$kind: on $port: the tip and --learn keep $kind: (the port's own check is the other one)" "rc $rc rules '$rules' err $err server $(snew)"
+done
 smark
 run "${N[@]}" --audit --learn "$T/audited" -a good.example:443 -- "${CURL[@]}" "${EVIL[@]}" https://evil.example/l5
 rules=$(grep -v '^#' "$T/audited" 2>/dev/null | sed 's/ *#.*//')
