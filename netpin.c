@@ -2072,6 +2072,7 @@ tls_client_hello(const uint8_t *p, size_t n, char *name, size_t nlen,
  * The server name a TLS connection's first bytes ask for: the ClientHello,
  * which may span records.  Bytes after it (early data) are not read.
  */
+#define NOT_TLS "not TLS" /* a reason's start: the bytes are no TLS at all */
 static enum wire
 tls_server_name(const uint8_t *b, size_t len, char *name, size_t nlen,
     const char **why)
@@ -2079,14 +2080,14 @@ tls_server_name(const uint8_t *b, size_t len, char *name, size_t nlen,
 	uint8_t hs[FIRST_FLIGHT_MAX];
 	size_t off = 0, hl = 0;
 
-	*why = "not TLS";
+	*why = NOT_TLS;
 	if (len > 0 && b[0] != TLS_HANDSHAKE)
 		return WIRE_REFUSE;
 	while (off + 5 <= len) {
 		size_t rl = get16(b + off + 3);
 
 		if (b[off] != TLS_HANDSHAKE || b[off + 1] != 3)
-			return *why = "not TLS (a record that is no handshake)", WIRE_REFUSE;
+			return *why = NOT_TLS " (a record that is no handshake)", WIRE_REFUSE;
 		if (rl == 0 || rl > 16384 || hl + rl > sizeof(hs))
 			return *why = "a malformed TLS record", WIRE_REFUSE;
 		if (off + 5 + rl > len)
@@ -7486,7 +7487,8 @@ tunnel_vet(struct tunnel *t)
 		return 0;
 	}
 	/* bytes that are no TLS at all get a reset, as no HTTP does */
-	tunnel_refuse(t, t->http ? "http" : strncmp(why, "not TLS", 7) ? "tls" : "none",
+	tunnel_refuse(t, t->http ? "http" :
+	    strncmp(why, NOT_TLS, strlen(NOT_TLS)) ? "tls" : "none",
 	    t->http && !strcmp(why, NOT_HERE) ? name : NULL);
 	return 1;
 }
