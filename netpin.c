@@ -7505,7 +7505,7 @@ bulk_lowat(struct pump *p, int on)
 {
 	int v = on ? BULK_LOWAT : 1;
 
-	if (p->lowat == on || !p->buf)
+	if (p->lowat == on)
 		return;
 	/* (should it fail to come off, the 1 ms waits go on, and so do tries) */
 	if (setsockopt(p->from, SOL_SOCKET, SO_RCVLOWAT, &v, sizeof(v)) == 0)
