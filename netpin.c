@@ -2109,20 +2109,43 @@ tls_server_name(const uint8_t *b, size_t len, char *name, size_t nlen,
 	return WIRE_MORE;
 }
 
+/*
+ * HTTP/1 requests, read by RFC 9112's grammar and nothing looser: where
+ * servers differ (a bare LF ending a line, obs-fold, a NUL, framing given
+ * twice or oddly), a lenient server could find a request, or a Host, that
+ * netpin did not see.  So every shape some server reads another way is
+ * refused, not guessed at.
+ */
+
 /* How an HTTP request's body is framed (RFC 9112 6). */
 struct http_body {
 	int chunked;
 	uint64_t length;          /* Content-Length; 0: none */
 };
 
-/* Is [s, s+n) one token (RFC 9110 5.6.2)? */
+/* Where a request stream is: a head is checked, a body carried. */
+enum hstate { H_HEAD, H_BODY, H_CHUNK_SIZE, H_CHUNK_DATA, H_CHUNK_END, H_TRAILER };
+struct http_stream {
+	enum hstate hs;
+	uint64_t left;            /* H_BODY, H_CHUNK_DATA: bytes to come */
+};
+#define CHUNK_LINE_MAX 1024       /* an HTTP chunk-size or trailer line */
+
+/* Is c a token's byte (RFC 9110 5.6.2)? */
+static int
+http_tchar(unsigned char c)
+{
+	return isalnum(c) || (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+/* Is [s, s+n) one token? */
 static int
 http_token(const char *s, size_t n)
 {
 	if (n == 0)
 		return 0;
 	for (size_t i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && !strchr("!#$%&'*+-.^_`|~", s[i]))
+		if (!http_tchar((unsigned char)s[i]))
 			return 0;
 	return 1;
 }
@@ -2135,6 +2158,34 @@ all_digits(const char *s, size_t n)
 		if (!isdigit((unsigned char)s[i]))
 			return 0;
 	return 1;
+}
+
+/*
+ * One line of a head, a chunk line or a trailer, at s (n bytes there):
+ * LINE_WHOLE with its length before the CRLF in *len, LINE_MORE while it
+ * is not all there, LINE_LONG past max bytes, or LINE_BAD: a CR or LF that
+ * is not a CRLF, or a control byte other than HTAB (a lenient server would
+ * end a line there, or read one netpin does not).
+ */
+enum hline { LINE_WHOLE, LINE_MORE, LINE_BAD, LINE_LONG };
+static enum hline
+http_line(const char *s, size_t n, size_t max, size_t *len)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '\r' && i + 1 < n) {
+			if (s[i + 1] != '\n')
+				return LINE_BAD;
+			*len = i;
+			return LINE_WHOLE;
+		}
+		if (c == '\n' || (c < 0x20 && c != '\t' && c != '\r') || c == 0x7f)
+			return LINE_BAD;
+		if (i >= max)
+			return LINE_LONG;
+	}
+	return LINE_MORE;
 }
 
 /* The host of an authority "host[:port]" into out; 0 if it is none. */
@@ -2155,10 +2206,48 @@ http_authority(const char *s, size_t n, char *out, size_t outlen)
 	return wire_name(s, n, out, outlen);
 }
 
-/* One header line of a request head (name: value), into what is checked. */
+/*
+ * A header name that a server may take for a framing or routing header
+ * written another way: "Content_Length" (CGI and others map '_' to '-').
+ * Returns the header it may be read as, or NULL.
+ */
 static const char *
-http_header(const char *line, size_t n, char *host, size_t hlen, int *hosts,
-    struct http_body *body, int *lengths)
+http_lookalike(const char *name, size_t n)
+{
+	static const char *const framing[] = { "host", "content-length",
+		"transfer-encoding" };
+
+	if (!memchr(name, '_', n))
+		return NULL;
+	for (size_t k = 0; k < sizeof(framing) / sizeof(framing[0]); k++) {
+		size_t i = 0;
+
+		while (i < n && framing[k][i] &&
+		    (tolower((unsigned char)name[i]) == framing[k][i] ||
+		    (name[i] == '_' && framing[k][i] == '-')))
+			i++;
+		if (i == n && !framing[k][i])
+			return framing[k];
+	}
+	return NULL;
+}
+
+/* Is the header name [s, s+n) the header h (lower-case)? */
+static int
+http_is(const char *s, size_t n, const char *h)
+{
+	return n == strlen(h) && !strncasecmp(s, h, n);
+}
+
+/*
+ * One field line (name: value) of a head, or of a chunked body's trailer
+ * (where no framing or routing header may be), into what is checked.
+ * The line holds no CR, LF or control byte (http_line).  Returns NULL, or
+ * why it is refused.
+ */
+static const char *
+http_header(const char *line, size_t n, int trailer, char *host, size_t hlen,
+    int *hosts, struct http_body *body, int *lengths)
 {
 	const char *colon = memchr(line, ':', n), *v;
 	size_t nl, vl;
@@ -2167,112 +2256,251 @@ http_header(const char *line, size_t n, char *host, size_t hlen, int *hosts,
 		return "a folded header line (obsolete line folding)";
 	if (!colon || !http_token(line, nl = (size_t)(colon - line)))
 		return "a malformed header line";
+	if (http_lookalike(line, nl))
+		return "a header name that a server may read as Host, "
+		    "Content-Length or Transfer-Encoding";
 	for (v = colon + 1; v < line + n && (*v == ' ' || *v == '\t'); v++)
 		;
 	for (vl = (size_t)(line + n - v); vl && (v[vl - 1] == ' ' || v[vl - 1] == '\t'); vl--)
 		;
-	if (nl == 4 && !strncasecmp(line, "host", 4)) {
+	if (trailer && (http_is(line, nl, "host") || http_is(line, nl, "content-length") ||
+	    http_is(line, nl, "transfer-encoding")))
+		return "a framing or routing header in a trailer";
+	if (http_is(line, nl, "host")) {
 		if ((*hosts)++)
 			return "more than one Host";
 		if (!http_authority(v, vl, host, hlen))
 			return "a Host that is no host name";
-	} else if (nl == 14 && !strncasecmp(line, "content-length", 14)) {
+	} else if (http_is(line, nl, "content-length")) {
 		char digits[24];
 
 		if ((*lengths)++ || vl == 0 || vl > 18 || !all_digits(v, vl))
 			return "an unclear Content-Length";
 		snprintf(digits, sizeof(digits), "%.*s", (int)vl, v);
 		body->length = strtoull(digits, NULL, 10);
-	} else if (nl == 17 && !strncasecmp(line, "transfer-encoding", 17)) {
-		const char *last = v + vl;
-
-		while (last > v && last[-1] != ',' && last[-1] != ' ')
-			last--;
-		if (body->chunked || (size_t)(v + vl - last) != 7 ||
-		    strncasecmp(last, "chunked", 7))
-			return "a Transfer-Encoding that does not end in chunked";
+	} else if (http_is(line, nl, "transfer-encoding")) {
+		if (body->chunked || !http_is(v, vl, "chunked"))
+			return "a Transfer-Encoding that is not exactly one chunked";
 		body->chunked = 1;
+	} else if (http_is(line, nl, "upgrade")) {
+		return "an Upgrade (what follows it is no HTTP/1 netpin can read)";
 	}
+	return NULL;
+}
+
+/* The request line "METHOD SP target SP HTTP/1.x" (n bytes, no CRLF):
+ * the absolute form's host into target.  Returns NULL, or why not. */
+static const char *
+http_request_line(const char *s, size_t n, char *target, size_t tlen,
+    int *http10)
+{
+	const char *sp1 = memchr(s, ' ', n), *sp2, *t, *slash;
+	size_t tl;
+
+	if (!sp1 || !(sp2 = memchr(sp1 + 1, ' ', n - (size_t)(sp1 + 1 - s))) ||
+	    s + n - sp2 != 9 || strncmp(sp2 + 1, "HTTP/1.", 7) ||
+	    (sp2[8] != '0' && sp2[8] != '1') || !http_token(s, (size_t)(sp1 - s)))
+		return "not an HTTP/1 request";
+	*http10 = sp2[8] == '0';
+	t = sp1 + 1;
+	tl = (size_t)(sp2 - t);
+	for (size_t i = 0; i < tl; i++)
+		if ((unsigned char)t[i] <= 0x20 || (unsigned char)t[i] >= 0x7f)
+			return "a request target with a byte no URI has";
+	if (sp1 - s == 7 && !strncmp(s, "CONNECT", 7))
+		return "CONNECT";
+	if (tl == 0)
+		return "not an HTTP/1 request";
+	if (t[0] == '/')
+		return NULL; /* origin form */
+	if (tl == 1 && t[0] == '*')
+		return sp1 - s == 7 && !strncmp(s, "OPTIONS", 7) ? NULL :
+		    "a request target * that is not OPTIONS";
+	/* absolute form: http(s)://authority[/...] */
+	if (tl > 7 && !strncasecmp(t, "http://", 7))
+		t += 7;
+	else if (tl > 8 && !strncasecmp(t, "https://", 8))
+		t += 8;
+	else
+		return "a request target of no known form";
+	slash = memchr(t, '/', (size_t)(sp2 - t));
+	if (!http_authority(t, (size_t)((slash ? slash : sp2) - t), target, tlen))
+		return "a request target naming no host";
 	return NULL;
 }
 
 /*
  * One HTTP/1.x request head at the start of b: its Host's name (lower-case,
- * no port), the head's length and how its body is framed.  The shapes
- * servers read differently (request smuggling) are refused rather than
- * guessed: folded lines, two Hosts, two lengths, both a length and chunked,
- * an absolute target naming another host, CONNECT.
+ * no port), the head's length and how its body is framed.
  */
 static enum wire
 http_request_host(const uint8_t *b, size_t len, char *host, size_t hlen,
     size_t *head, struct http_body *body, const char **why)
 {
-	const char *s = (const char *)b, *end, *line, *eol, *sp1, *sp2;
+	const char *s = (const char *)b;
 	char target[256] = "";
-	int hosts = 0, lengths = 0;
+	int hosts = 0, lengths = 0, http10 = 0;
+	size_t off = 0, l = 0;
 
 	memset(body, 0, sizeof(*body));
-	end = memmem(s, len, "\r\n\r\n", 4);
-	for (size_t i = 0; i < (end ? (size_t)(end - s) : len) && i < 16; i++)
+	/* a method is upper-case letters: else this is no HTTP at all */
+	for (size_t i = 0; i < len && i < 16; i++)
 		if (!isupper((unsigned char)s[i]) && s[i] != '-' && s[i] != '_') {
 			if (s[i] == ' ' && i > 0)
 				break;
 			return *why = "not HTTP", WIRE_REFUSE;
 		}
-	if (!end)
-		return len >= FIRST_FLIGHT_MAX ? (*why = "a request head too long",
-		    WIRE_REFUSE) : WIRE_MORE;
-	if (memchr(s, '\0', (size_t)(end - s)))
-		return *why = "a NUL in the request head", WIRE_REFUSE;
-	*head = (size_t)(end - s) + 4;
-	/* every line up to end + 2 ends in CRLF: end is the last one's */
-	eol = memmem(s, (size_t)(end + 2 - s), "\r\n", 2);
-	if (!(sp1 = memchr(s, ' ', (size_t)(eol - s))) ||
-	    !(sp2 = memchr(sp1 + 1, ' ', (size_t)(eol - sp1 - 1))) ||
-	    eol - sp2 != 9 || strncmp(sp2 + 1, "HTTP/1.", 7) ||
-	    (sp2[8] != '0' && sp2[8] != '1') || !http_token(s, (size_t)(sp1 - s)) ||
-	    memchr(s, '\n', (size_t)(eol - s)) || memchr(s, '\r', (size_t)(eol - s)))
-		return *why = "not an HTTP/1 request", WIRE_REFUSE;
-	if (sp1 - s == 7 && !strncmp(s, "CONNECT", 7))
-		return *why = "CONNECT", WIRE_REFUSE;
-	if (sp1[1] != '/' && !(sp2 - sp1 == 2 && sp1[1] == '*')) {
-		/* absolute form: http(s)://authority[/...] */
-		const char *a = sp1 + 1, *slash;
-
-		if (!strncasecmp(a, "http://", 7))
-			a += 7;
-		else if (!strncasecmp(a, "https://", 8))
-			a += 8;
-		else
-			return *why = "a request target of no known form", WIRE_REFUSE;
-		slash = memchr(a, '/', (size_t)(sp2 - a));
-		if (!http_authority(a, (size_t)((slash ? slash : sp2) - a), target,
-		    sizeof(target)))
-			return *why = "a request target naming no host", WIRE_REFUSE;
+	for (int first = 1;; first = 0, off += l + 2) {
+		switch (http_line(s + off, len - off, FIRST_FLIGHT_MAX, &l)) {
+		case LINE_MORE:
+		case LINE_LONG:
+			/* a head that fills what netpin holds is refused */
+			return len >= FIRST_FLIGHT_MAX ? (*why = "a request head too "
+			    "long", WIRE_REFUSE) : WIRE_MORE;
+		case LINE_BAD:
+			return *why = "a CR, LF or control byte out of place in the "
+			    "request head", WIRE_REFUSE;
+		case LINE_WHOLE:
+			break;
+		}
+		if (first) {
+			if ((*why = http_request_line(s, l, target, sizeof(target), &http10)))
+				return WIRE_REFUSE;
+		} else if (l == 0) {
+			break;
+		} else if ((*why = http_header(s + off, l, 0, host, hlen, &hosts, body,
+		    &lengths))) {
+			return WIRE_REFUSE;
+		}
 	}
-	for (line = eol + 2; line < end; line = eol + 2) {
-		const char *bad;
-
-		eol = memmem(line, (size_t)(end + 2 - line), "\r\n", 2);
-		if (memchr(line, '\r', (size_t)(eol - line)) ||
-		    memchr(line, '\n', (size_t)(eol - line)))
-			return *why = "a bare CR or LF in the request head", WIRE_REFUSE;
-		if ((bad = http_header(line, (size_t)(eol - line), host, hlen, &hosts,
-		    body, &lengths)))
-			return *why = bad, WIRE_REFUSE;
-	}
+	*head = off + 2;
 	if (!hosts)
 		return *why = "no Host", WIRE_REFUSE;
 	if (lengths && body->chunked)
 		return *why = "both Content-Length and Transfer-Encoding", WIRE_REFUSE;
 	/* an HTTP/1.0 server may not read Transfer-Encoding: its framing
 	 * would not be netpin's */
-	if (body->chunked && sp2[8] == '0')
+	if (body->chunked && http10)
 		return *why = "Transfer-Encoding in an HTTP/1.0 request", WIRE_REFUSE;
 	if (*target && strcmp(target, host))
 		return *why = "a request target naming another host than Host",
 		    WIRE_REFUSE;
 	return WIRE_NAME;
+}
+
+/* A chunk-size line (RFC 9112 7.1), n bytes with no CRLF: 1 to 15 hex
+ * digits, then extensions only as ";name" or ";name=value" (tokens).
+ * Returns NULL, or why it is refused. */
+static const char *
+http_chunk_size(const char *s, size_t n, uint64_t *size)
+{
+	size_t i = 0;
+
+	for (*size = 0; i < n && isxdigit((unsigned char)s[i]); i++) {
+		if (i == 15)
+			return "a chunk size of more than 15 digits";
+		*size = *size << 4 | (uint64_t)(isdigit((unsigned char)s[i]) ?
+		    s[i] - '0' : (tolower((unsigned char)s[i]) - 'a' + 10));
+	}
+	if (i == 0)
+		return "a malformed chunk size";
+	while (i < n) {
+		size_t j;
+
+		if (s[i++] != ';')
+			return "a malformed chunk size";
+		for (j = i; j < n && http_tchar((unsigned char)s[j]); j++)
+			;
+		if (j == i)
+			return "a chunk extension that is not ;name or ;name=value";
+		if ((i = j) < n && s[i] == '=') {
+			for (j = ++i; j < n && http_tchar((unsigned char)s[j]); j++)
+				;
+			if (j == i)
+				return "a chunk extension that is not ;name or ;name=value";
+			i = j;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Read a request stream on from h's state: b holds the n bytes not read
+ * yet.  Bodies pass as framed; a head is read whole.  *used: the bytes
+ * passed before what is returned.  WIRE_NAME: then a head of *head bytes
+ * asks for the host *name (the caller lets it pass, or not, and calls
+ * again after it); WIRE_MORE: the rest is not all there; WIRE_REFUSE:
+ * *why.
+ */
+static enum wire
+http_stream_next(struct http_stream *h, const uint8_t *b, size_t n,
+    size_t *used, size_t *head, char *name, size_t nlen, const char **why)
+{
+	const char *s = (const char *)b;
+	struct http_body body = { 0 };
+	int unused = 0, lengths = 0;
+	size_t off = 0, l = 0;
+	enum wire w;
+
+	for (;; off += l) {
+		size_t avail = n - off;
+
+		*used = off;
+		switch (h->hs) {
+		case H_HEAD:
+			if (!avail)
+				return WIRE_MORE;
+			if ((w = http_request_host(b + off, avail, name, nlen, head,
+			    &body, why)) != WIRE_NAME)
+				return w;
+			h->hs = body.chunked ? H_CHUNK_SIZE : body.length ? H_BODY : H_HEAD;
+			h->left = body.length;
+			return WIRE_NAME;
+		case H_BODY:
+		case H_CHUNK_DATA:
+			if (!avail)
+				return WIRE_MORE;
+			l = avail < h->left ? avail : (size_t)h->left;
+			if ((h->left -= l) == 0)
+				h->hs = h->hs == H_BODY ? H_HEAD : H_CHUNK_END;
+			break;
+		case H_CHUNK_END:
+			if (avail < 2)
+				return avail && s[off] != '\r' ?
+				    (*why = "a chunk that does not end in CRLF", WIRE_REFUSE) :
+				    WIRE_MORE;
+			if (memcmp(s + off, "\r\n", 2))
+				return *why = "a chunk that does not end in CRLF", WIRE_REFUSE;
+			l = 2;
+			h->hs = H_CHUNK_SIZE;
+			break;
+		case H_CHUNK_SIZE:
+		case H_TRAILER:
+			switch (http_line(s + off, avail, CHUNK_LINE_MAX, &l)) {
+			case LINE_MORE:
+				return WIRE_MORE;
+			case LINE_BAD:
+				return *why = "a CR, LF or control byte out of place in a "
+				    "chunk line or trailer", WIRE_REFUSE;
+			case LINE_LONG:
+				return *why = "a chunk line or trailer too long", WIRE_REFUSE;
+			case LINE_WHOLE:
+				break;
+			}
+			if (h->hs == H_CHUNK_SIZE) {
+				if ((*why = http_chunk_size(s + off, l, &h->left)))
+					return WIRE_REFUSE;
+				h->hs = h->left ? H_CHUNK_DATA : H_TRAILER;
+			} else if (l == 0) {
+				h->hs = H_HEAD;
+			} else if ((*why = http_header(s + off, l, 1, name, nlen, &unused,
+			    &body, &lengths))) {
+				return WIRE_REFUSE;
+			}
+			l += 2;
+			break;
+		}
+	}
 }
 
 /* ---- resolver ----------------------------------------------------------- */
@@ -3117,7 +3345,6 @@ struct msgbuf {
 #define TUNNELS_CAP 4096          /* at once, however many descriptors */
 #define CHECK_WAIT_MS 10000       /* for the bytes that name the host */
 #define CONNECT_HOLD_MS 3000      /* a non-blocking connect, for the destination */
-#define CHUNK_LINE_MAX 1024       /* an HTTP chunk-size or trailer line */
 #define PIPE_ROOM 65536           /* a pipe's size: what one splice moves */
 #define BULK_BUF (1 << 20)        /* a way that filled its pipe: copied through */
 #define BULK_MAX 16               /* ways with a bulk buffer at once (16 MiB) */
@@ -3126,9 +3353,6 @@ static unsigned bulk_ways;        /* atomic: bulk buffers, until freed */
 #define BULK_LOWAT (512 << 10)    /* bulk: poll wakes for this much (SO_RCVLOWAT) */
 #define BULK_WAIT_MS 1            /* or after this long, for what is less */
 #define NOTSENT_LOWAT (512 << 10) /* unsent bytes netpin queues on a socket */
-
-/* Where an HTTP request stream is: a head is checked, a body carried. */
-enum hstate { H_HEAD, H_BODY, H_CHUNK_SIZE, H_CHUNK_DATA, H_CHUNK_END, H_TRAILER };
 
 /* One way of a tunnel once checked: from -> pipe -> to, by splice(); once
  * a splice fills the pipe, from -> buf -> to (bulk). */
@@ -3152,8 +3376,7 @@ struct tunnel {
 	struct dest d;
 	pid_t tid;                /* the thread that connected (named when said) */
 	uint64_t cookie;          /* the command's socket's */
-	enum hstate hs;
-	uint64_t left;            /* H_BODY, H_CHUNK_DATA: bytes to come */
+	struct http_stream hstream; /* http: where the requests are */
 	size_t inlen, ok;         /* bytes held from cmd; of them, vetted */
 	struct pump down, upward; /* upward: TLS, once checked */
 	struct tunnel *next;      /* under tunnels_lock */
@@ -7347,18 +7570,6 @@ tunnel_refuse(struct tunnel *t, const char *kind, const char *name)
 	shutdown(t->cmd, SHUT_WR);
 }
 
-/* A chunk-size or trailer line at in[ok..): its length with CRLF, 0: not
- * all there yet, -1: too long. */
-static long
-http_line(const struct tunnel *t)
-{
-	const uint8_t *e = memmem(t->in + t->ok, t->inlen - t->ok, "\r\n", 2);
-
-	if (!e)
-		return t->inlen - t->ok > CHUNK_LINE_MAX ? -1 : 0;
-	return e - (t->in + t->ok) + 2;
-}
-
 /*
  * Move t->ok over what the HTTP request stream lets go: bodies as framed,
  * each request head only when its Host is allowed here.  Returns NULL, or
@@ -7369,74 +7580,23 @@ static const char *
 http_vet(struct tunnel *t, char *name, size_t nlen)
 {
 	for (;;) {
-		size_t avail = t->inlen - t->ok, head;
-		struct http_body body;
 		const char *why = NULL;
-		long l;
+		size_t used, head;
+		enum wire w = http_stream_next(&t->hstream, t->in + t->ok,
+		    t->inlen - t->ok, &used, &head, name, nlen, &why);
 
-		switch (t->hs) {
-		case H_HEAD:
-			if (!avail)
-				return NULL;
-			switch (http_request_host(t->in + t->ok, avail, name, nlen,
-			    &head, &body, &why)) {
-			case WIRE_MORE:
-				return NULL;
-			case WIRE_REFUSE:
-				return why;
-			case WIRE_NAME:
-				break;
-			}
-			t->named = 1;
-			if (!name_allowed_at(&t->d, NEED_HTTP, name)) {
-				tunnel_report(t, "http", name, NOT_HERE, 0);
-				if (!opt_audit)
-					return NOT_HERE;
-			} else {
-				tunnel_report(t, "http", name, NULL, 1);
-			}
-			t->ok += head;
-			t->hs = body.chunked ? H_CHUNK_SIZE : body.length ? H_BODY : H_HEAD;
-			t->left = body.length;
-			break;
-		case H_BODY:
-		case H_CHUNK_DATA:
-			if (!avail)
-				return NULL;
-			l = (long)(avail < t->left ? avail : t->left);
-			t->ok += (size_t)l;
-			if ((t->left -= (uint64_t)l) == 0)
-				t->hs = t->hs == H_BODY ? H_HEAD : H_CHUNK_END;
-			break;
-		case H_CHUNK_END:
-			if (avail < 2)
-				return NULL;
-			if (memcmp(t->in + t->ok, "\r\n", 2))
-				return "a chunk that does not end in CRLF";
-			t->ok += 2;
-			t->hs = H_CHUNK_SIZE;
-			break;
-		case H_CHUNK_SIZE:
-		case H_TRAILER:
-			if ((l = http_line(t)) <= 0)
-				return l < 0 ? "a chunk line too long" : NULL;
-			if (t->hs == H_TRAILER) {
-				if (l == 2)
-					t->hs = H_HEAD;
-			} else {
-				char hex[24], *end;
-				size_t hl = strspn((const char *)t->in + t->ok, "0123456789abcdefABCDEF");
-
-				if (hl == 0 || hl > 15 || hl + 2 > (size_t)l ||
-				    !strchr(";\r", t->in[t->ok + hl]))
-					return "a malformed chunk size";
-				snprintf(hex, sizeof(hex), "%.*s", (int)hl, t->in + t->ok);
-				t->left = strtoull(hex, &end, 16);
-				t->hs = t->left ? H_CHUNK_DATA : H_TRAILER;
-			}
-			t->ok += (size_t)l;
-			break;
+		t->ok += used;
+		if (w != WIRE_NAME)
+			return w == WIRE_REFUSE ? why : NULL;
+		t->named = 1;
+		if (!name_allowed_at(&t->d, NEED_HTTP, name)) {
+			tunnel_report(t, "http", name, NOT_HERE, 0);
+			if (!opt_audit)
+				return NOT_HERE;
+		} else {
+			tunnel_report(t, "http", name, NULL, 1);
 		}
+		t->ok += head;
 	}
 }
 

@@ -2016,7 +2016,27 @@ static const struct { const char *what, *req, *want; } http_rows[] = {
 	{ "a port in Host", "GET / HTTP/1.1\r\nHost: web.example:8080\r\n\r\n", "web.example head 42" },
 	{ "HTTP/1.0", "GET / HTTP/1.0\r\nHost: web.example\r\nUser-Agent: x\r\n\r\n", "web.example head 52" },
 	{ "a body", "POST / HTTP/1.1\r\nHost: a.example\r\nContent-Length: 12\r\n\r\n", "a.example head 56 length 12" },
-	{ "chunked", "POST / HTTP/1.1\r\nHost: a.example\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", "a.example head 70 chunked" },
+	{ "chunked", "POST / HTTP/1.1\r\nHost: a.example\r\nTransfer-Encoding: chunked\r\n\r\n", "a.example head 64 chunked" },
+	{ "chunked, another case", "POST / HTTP/1.1\r\nHost: a.example\r\ntransfer-encoding:Chunked \r\n\r\n", "a.example head 64 chunked" },
+	{ "gzip, chunked", "POST / HTTP/1.1\r\nHost: a.example\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", "refuse: a Transfer-Encoding that is not exactly one chunked" },
+	{ "chunked, identity", "POST / HTTP/1.1\r\nHost: a.example\r\nTransfer-Encoding: chunked, identity\r\n\r\n", "refuse: a Transfer-Encoding that is not exactly one chunked" },
+	{ "chunked twice", "POST / HTTP/1.1\r\nHost: a.example\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", "refuse: a Transfer-Encoding that is not exactly one chunked" },
+	{ "a length list", "POST / HTTP/1.1\r\nHost: a.example\r\nContent-Length: 3, 3\r\n\r\n", "refuse: an unclear Content-Length" },
+	{ "Content_Length", "POST / HTTP/1.1\r\nHost: a.example\r\nContent_Length: 3\r\n\r\n", "refuse: a header name that a server may read as Host, Content-Length or Transfer-Encoding" },
+	{ "Transfer_encoding", "POST / HTTP/1.1\r\nHost: a.example\r\nTransfer_encoding: chunked\r\n\r\n", "refuse: a header name that a server may read as Host, Content-Length or Transfer-Encoding" },
+	{ "an X_Header", "GET / HTTP/1.1\r\nHost: a.example\r\nX_Forwarded_For: 1\r\n\r\n", "a.example head 55" },
+	{ "Upgrade: h2c", "GET / HTTP/1.1\r\nHost: a.example\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n", "refuse: an Upgrade (what follows it is no HTTP/1 netpin can read)" },
+	{ "a control byte in a value", "GET / HTTP/1.1\r\nHost: a.example\r\nX: a\x01b\r\n\r\n", "refuse: a CR, LF or control byte out of place in the request head" },
+	{ "a vertical tab in a value", "GET / HTTP/1.1\r\nHost: a.example\r\nX: a\vb\r\n\r\n", "refuse: a CR, LF or control byte out of place in the request head" },
+	{ "obs-text in a value", "GET / HTTP/1.1\r\nHost: a.example\r\nX: caf\xc3\xa9\r\n\r\n", "a.example head 45" },
+	{ "a bare LF ends the head", "GET / HTTP/1.1\r\nHost: a.example\r\n\nGET / HTTP/1.1\r\nHost: evil.example\r\n\r\n", "refuse: a CR, LF or control byte out of place in the request head" },
+	{ "a bare LF, the head not all there", "GET / HTTP/1.1\r\nHost: a.example\nX", "refuse: a CR, LF or control byte out of place in the request head" },
+	{ "a tab in the target", "GET /a\tb HTTP/1.1\r\nHost: a.example\r\n\r\n", "refuse: a request target with a byte no URI has" },
+	{ "two spaces", "GET  / HTTP/1.1\r\nHost: a.example\r\n\r\n", "refuse: not an HTTP/1 request" },
+	{ "OPTIONS *", "OPTIONS * HTTP/1.1\r\nHost: a.example\r\n\r\n", "a.example head 39" },
+	{ "GET *", "GET * HTTP/1.1\r\nHost: a.example\r\n\r\n", "refuse: a request target * that is not OPTIONS" },
+	{ "HTTP/1.2", "GET / HTTP/1.2\r\nHost: a.example\r\n\r\n", "refuse: not an HTTP/1 request" },
+	{ "an empty line first", "\r\nGET / HTTP/1.1\r\nHost: a.example\r\n\r\n", "refuse: not HTTP" },
 	{ "absolute form, the same host", "GET http://a.example/x HTTP/1.1\r\nHost: a.example\r\n\r\n", "a.example head 52" },
 	{ "not all there", "GET / HTTP/1.1\r\nHost: a.exa", "more" },
 	{ "no Host", "GET / HTTP/1.1\r\nAccept: */*\r\n\r\n", "refuse: no Host" },
@@ -2030,12 +2050,12 @@ static const struct { const char *what, *req, *want; } http_rows[] = {
 	{ "two lengths", "POST / HTTP/1.1\r\nHost: a.example\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\n", "refuse: an unclear Content-Length" },
 	{ "a signed length", "POST / HTTP/1.1\r\nHost: a.example\r\nContent-Length: +3\r\n\r\n", "refuse: an unclear Content-Length" },
 	{ "chunked in HTTP/1.0", "POST / HTTP/1.0\r\nHost: a.example\r\nTransfer-Encoding: chunked\r\n\r\n", "refuse: Transfer-Encoding in an HTTP/1.0 request" },
-	{ "chunked then gzip", "POST / HTTP/1.1\r\nHost: a.example\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", "refuse: a Transfer-Encoding that does not end in chunked" },
+	{ "chunked then gzip", "POST / HTTP/1.1\r\nHost: a.example\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", "refuse: a Transfer-Encoding that is not exactly one chunked" },
 	{ "absolute form, another host", "GET http://evil.example/ HTTP/1.1\r\nHost: a.example\r\n\r\n", "refuse: a request target naming another host than Host" },
 	{ "CONNECT", "CONNECT evil.example:443 HTTP/1.1\r\nHost: evil.example\r\n\r\n", "refuse: CONNECT" },
 	{ "HTTP/2 prior knowledge", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "refuse: not an HTTP/1 request" },
-	{ "a bare LF", "GET / HTTP/1.1\nHost: a.example\r\n\r\n", "refuse: not an HTTP/1 request" },
-	{ "a bare CR in a line", "GET / HTTP/1.1\r\nHost: a.example\rX: 1\r\n\r\n", "refuse: a bare CR or LF in the request head" },
+	{ "a bare LF", "GET / HTTP/1.1\nHost: a.example\r\n\r\n", "refuse: a CR, LF or control byte out of place in the request head" },
+	{ "a bare CR in a line", "GET / HTTP/1.1\r\nHost: a.example\rX: 1\r\n\r\n", "refuse: a CR, LF or control byte out of place in the request head" },
 	{ "TLS", "\x16\x03\x01\x00\x10", "refuse: not HTTP" },
 	{ "lower-case method", "get / HTTP/1.1\r\nHost: a.example\r\n\r\n", "refuse: not HTTP" },
 };
@@ -2067,6 +2087,114 @@ test_http(void)
 			break;
 		}
 		check("http", http_rows[i].what, got, http_rows[i].want);
+	}
+}
+
+/*
+ * Request streams (pipelined, bodies framed by length or chunked): every
+ * name asked, in order, and how the stream ends.  A stream is read as it
+ * could come: whole, and a byte at a time.
+ */
+#define CHUNKED_HEAD(host) "POST / HTTP/1.1\r\nHost: " host "\r\nTransfer-Encoding: chunked\r\n\r\n"
+#define EVIL_GET "GET /x HTTP/1.1\r\nHost: evil.example\r\n\r\n"
+static const struct { const char *what; const char *s; size_t n; const char *want; } stream_rows[] = {
+	{ "two GETs", "GET / HTTP/1.1\r\nHost: a.example\r\n\r\nGET / HTTP/1.1\r\nHost: b.example\r\n\r\n", 0,
+	  "a.example b.example more" },
+	{ "a length, then a GET", "POST / HTTP/1.1\r\nHost: a.example\r\nContent-Length: 5\r\n\r\nGET /" EVIL_GET, 0,
+	  "a.example evil.example more" },
+	{ "chunked, then a GET", CHUNKED_HEAD("a.example") "5\r\nhello\r\n0\r\n\r\n" EVIL_GET, 0,
+	  "a.example evil.example more" },
+	{ "chunked with extensions and a trailer", CHUNKED_HEAD("a.example") "5;x=1;y\r\nhello\r\nA\r\n0123456789\r\n0\r\nX-T: 1\r\n\r\n" EVIL_GET, 0,
+	  "a.example evil.example more" },
+	{ "a chunk line ended by a bare LF", CHUNKED_HEAD("a.example") "40;\n" EVIL_GET, 0,
+	  "a.example refuse: a CR, LF or control byte out of place in a chunk line or trailer" },
+	{ "a chunk size ended by a bare LF", CHUNKED_HEAD("a.example") "28\n" EVIL_GET, 0,
+	  "a.example refuse: a CR, LF or control byte out of place in a chunk line or trailer" },
+	{ "a trailer line ended by a bare LF", CHUNKED_HEAD("a.example") "0\r\nX: y\n" EVIL_GET "\r\n", 0,
+	  "a.example refuse: a CR, LF or control byte out of place in a chunk line or trailer" },
+	{ "a NUL after the chunk size", CHUNKED_HEAD("a.example") "5\0;x\r\nhello\r\n0\r\n\r\n", 81,
+	  "a.example refuse: a CR, LF or control byte out of place in a chunk line or trailer" },
+	{ "a quoted chunk extension", CHUNKED_HEAD("a.example") "5;x=\"a b\"\r\nhello\r\n0\r\n\r\n", 0,
+	  "a.example refuse: a chunk extension that is not ;name or ;name=value" },
+	{ "whitespace before a chunk extension", CHUNKED_HEAD("a.example") "5 ;x\r\nhello\r\n0\r\n\r\n", 0,
+	  "a.example refuse: a malformed chunk size" },
+	{ "a chunk size of 16 digits", CHUNKED_HEAD("a.example") "0000000000000005\r\nhello\r\n", 0,
+	  "a.example refuse: a chunk size of more than 15 digits" },
+	{ "a chunk size that overflows", CHUNKED_HEAD("a.example") "10000000000000005\r\nhello\r\n", 0,
+	  "a.example refuse: a chunk size of more than 15 digits" },
+	{ "a chunk that does not end in CRLF", CHUNKED_HEAD("a.example") "5\r\nhelloX\r\n", 0,
+	  "a.example refuse: a chunk that does not end in CRLF" },
+	{ "a chunk ended by a bare LF", CHUNKED_HEAD("a.example") "5\r\nhello\n0\r\n\r\n", 0,
+	  "a.example refuse: a chunk that does not end in CRLF" },
+	{ "Host in a trailer", CHUNKED_HEAD("a.example") "0\r\nHost: evil.example\r\n\r\n", 0,
+	  "a.example refuse: a framing or routing header in a trailer" },
+	{ "Content-Length in a trailer", CHUNKED_HEAD("a.example") "0\r\nContent-Length: 40\r\n\r\n", 0,
+	  "a.example refuse: a framing or routing header in a trailer" },
+	{ "a folded trailer", CHUNKED_HEAD("a.example") "0\r\nX: y\r\n z\r\n\r\n", 0,
+	  "a.example refuse: a folded header line (obsolete line folding)" },
+	{ "a chunk line too long", CHUNKED_HEAD("a.example") "5;x=" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n", 0,
+	  "a.example refuse: a chunk line or trailer too long" },
+	{ "a NUL in a head", "GET / HTTP/1.1\r\nHost: a.example\r\nX: a\0b\r\n\r\n", 44,
+	  "refuse: a CR, LF or control byte out of place in the request head" },
+	{ "a second head with a bare LF", "GET / HTTP/1.1\r\nHost: a.example\r\n\r\nGET / HTTP/1.1\nHost: evil.example\r\n\r\n", 0,
+	  "a.example refuse: a CR, LF or control byte out of place in the request head" },
+};
+
+/* The names a stream asks, fed n bytes at a time (0: whole). */
+static void
+stream_names(const char *s, size_t len, size_t step, char *got, size_t glen)
+{
+	struct http_stream h = { H_HEAD, 0 };
+	size_t have = step ? 0 : len, done = 0, o = 0;
+
+	got[0] = '\0';
+	for (;;) {
+		char name[256];
+		const char *why = "";
+		size_t used = 0, head = 0;
+		enum wire w = http_stream_next(&h, (const uint8_t *)s + done,
+		    have - done, &used, &head, name, sizeof(name), &why);
+
+		done += used;
+		if (w == WIRE_NAME) {
+			o += (size_t)snprintf(got + o, glen - o, "%s%s", o ? " " : "", name);
+			done += head;
+			continue;
+		}
+		if (w == WIRE_REFUSE) {
+			snprintf(got + o, glen - o, "%srefuse: %s", o ? " " : "", why);
+			return;
+		}
+		if (have == len) {
+			snprintf(got + o, glen - o, "%smore", o ? " " : "");
+			return;
+		}
+		have = have + step > len ? len : have + step;
+	}
+}
+
+static void
+test_http_stream(void)
+{
+	for (size_t i = 0; i < NROWS(stream_rows); i++) {
+		size_t n = stream_rows[i].n ? stream_rows[i].n : strlen(stream_rows[i].s);
+		char got[OUT], what[200];
+
+		stream_names(stream_rows[i].s, n, 0, got, sizeof(got));
+		check("http stream", stream_rows[i].what, got, stream_rows[i].want);
+		stream_names(stream_rows[i].s, n, 1, got, sizeof(got));
+		snprintf(what, sizeof(what), "%s (a byte at a time)", stream_rows[i].what);
+		check("http stream", what, got, stream_rows[i].want);
 	}
 }
 
@@ -2193,6 +2321,7 @@ main(void)
 	test_names_needed();
 	test_tls();
 	test_http();
+	test_http_stream();
 	test_guard();
 	test_relay();
 	run_answer_rows("dns answer", answer_rows, NROWS(answer_rows));
