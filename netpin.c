@@ -2028,16 +2028,18 @@ tls_sni_ext(const uint8_t *p, size_t n, char *name, size_t nlen,
 	return WIRE_NAME;
 }
 
-/* A ClientHello's body (RFC 8446 4.1.2): its one server name. */
+/* A ClientHello's body (RFC 8446 4.1.2): its one server name; *ech: it
+ * has an encrypted_client_hello extension. */
 static enum wire
 tls_client_hello(const uint8_t *p, size_t n, char *name, size_t nlen,
-    const char **why)
+    int *ech, const char **why)
 {
 	size_t off = 34, l, end;
 	int seen = 0;
 	enum wire w = WIRE_REFUSE;
 
 	*why = "a malformed ClientHello";
+	*ech = 0;
 	if (n < off + 1 || (off += 1 + p[off]) + 2 > n ||     /* session id */
 	    (off += 2 + get16(p + off)) + 1 > n ||             /* cipher suites */
 	    (off += 1 + p[off]) > n)                           /* compression */
@@ -2056,6 +2058,8 @@ tls_client_hello(const uint8_t *p, size_t n, char *name, size_t nlen,
 		if (type == TLS_EXT_ECH && !opt_allow_ech)
 			return *why = "encrypted_client_hello (the name asked cannot be "
 			    "seen; --allow-ech checks only the outer one)", WIRE_REFUSE;
+		if (type == TLS_EXT_ECH)
+			*ech = 1;
 		if (type != TLS_EXT_SERVER_NAME)
 			continue;
 		if (seen++)
@@ -2069,13 +2073,15 @@ tls_client_hello(const uint8_t *p, size_t n, char *name, size_t nlen,
 }
 
 /*
- * The server name a TLS connection's first bytes ask for: the ClientHello,
- * which may span records.  Bytes after it (early data) are not read.
+ * A ClientHello in the handshake records at b (len bytes there): its
+ * server name, *ech, and in *reclen the bytes of the records that hold
+ * it.  It may span records, and must end where a record ends (no client
+ * sends more in the records of its hello).
  */
 #define NOT_TLS "not TLS" /* a reason's start: the bytes are no TLS at all */
 static enum wire
 tls_server_name(const uint8_t *b, size_t len, char *name, size_t nlen,
-    const char **why)
+    int *ech, size_t *reclen, const char **why)
 {
 	uint8_t hs[FIRST_FLIGHT_MAX];
 	size_t off = 0, hl = 0;
@@ -2087,7 +2093,8 @@ tls_server_name(const uint8_t *b, size_t len, char *name, size_t nlen,
 		size_t rl = get16(b + off + 3);
 
 		if (b[off] != TLS_HANDSHAKE || b[off + 1] != 3)
-			return *why = NOT_TLS " (a record that is no handshake)", WIRE_REFUSE;
+			return *why = hl ? "a ClientHello broken by another record" :
+			    NOT_TLS " (a record that is no handshake)", WIRE_REFUSE;
 		if (rl == 0 || rl > 16384 || hl + rl > sizeof(hs))
 			return *why = "a malformed TLS record", WIRE_REFUSE;
 		if (off + 5 + rl > len)
@@ -2100,13 +2107,215 @@ tls_server_name(const uint8_t *b, size_t len, char *name, size_t nlen,
 
 			if (hs[0] != 1)
 				return *why = "a handshake that is no ClientHello", WIRE_REFUSE;
-			if (4 + ml <= hl)
-				return tls_client_hello(hs + 4, ml, name, nlen, why);
+			if (4 + ml < hl)
+				return *why = "more than a ClientHello in its records", WIRE_REFUSE;
+			if (4 + ml == hl) {
+				*reclen = off;
+				return tls_client_hello(hs + 4, ml, name, nlen, ech, why);
+			}
 		}
 	}
 	if (len >= FIRST_FLIGHT_MAX)
 		return *why = "a ClientHello too long", WIRE_REFUSE;
 	return WIRE_MORE;
+}
+
+/*
+ * A TLS connection's plaintext handshake, as netpin follows it: the
+ * client's records until its encryption begins, the server's until its
+ * ServerHello.  A server that cannot use the client's key share answers
+ * a HelloRetryRequest (a ServerHello with a fixed random), and the client
+ * sends a second ClientHello, in the clear: it must name the same host,
+ * with the same encrypted_client_hello treatment, as the first.  After
+ * the real ServerHello no server takes another ClientHello in the clear,
+ * and the client's handshake goes on in the clear (TLS 1.2) until its
+ * ChangeCipherSpec, or (TLS 1.3) is encrypted at once: from the client's
+ * first ChangeCipherSpec or application data record after the
+ * ServerHello, all is encrypted and passes unread.  (TLS 1.2
+ * renegotiation is encrypted: netpin cannot see it.)
+ */
+struct tls_stream {
+	int hellos;               /* the client's ClientHellos read */
+	char name[256];           /* the first one's server name */
+	int ech;                  /* the first one had encrypted_client_hello */
+	int done;                 /* the client's records are encrypted now */
+	uint8_t mh[4];            /* after the ServerHello: a handshake */
+	size_t mhn;               /* message's header (mhn bytes of it), */
+	size_t mleft;             /* and its body bytes still to come */
+	/* the server's records */
+	int server_hello;         /* its ServerHello (no retry request) came */
+	int server_odd;           /* its bytes are no TLS netpin can follow */
+	uint8_t shdr[5];          /* the record header (shn bytes of it) */
+	size_t shn, srec_left;    /* and the bytes of its body to come */
+	uint8_t sm[38];           /* a handshake message's start: type, */
+	size_t smn, smleft;       /* length, version, random; body left */
+};
+#define TLS_CCS 20
+#define TLS_ALERT 21
+#define TLS_APPDATA 23
+
+/* The fixed random of a HelloRetryRequest: SHA-256("HelloRetryRequest"). */
+static const uint8_t tls_hrr_random[32] = {
+	0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02,
+	0x1e, 0x65, 0xb8, 0x91, 0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e,
+	0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
+};
+
+/* n bytes of a server handshake record's body: a HelloRetryRequest, or
+ * the ServerHello that ends the watch. */
+static void
+tls_server_handshake(struct tls_stream *s, const uint8_t *b, size_t n)
+{
+	while (n && !s->server_hello && !s->server_odd) {
+		size_t take;
+
+		if (s->smn < sizeof(s->sm)) {
+			s->sm[s->smn++] = *b++;
+			n--;
+			if (s->smn == 4 && (s->sm[0] != 2 || (s->smleft = (size_t)s->sm[1] << 16 |
+			    (size_t)s->sm[2] << 8 | s->sm[3]) < 34))
+				s->server_odd = 1;  /* the first is a ServerHello */
+			if (s->smn < sizeof(s->sm))
+				continue;
+			s->smleft -= 34;
+			if (memcmp(s->sm + 6, tls_hrr_random, 32))
+				s->server_hello = 1;
+			continue;
+		}
+		take = n < s->smleft ? n : s->smleft;
+		b += take;
+		n -= take;
+		if ((s->smleft -= take) == 0)
+			s->smn = 0; /* the retry request is over: the next message */
+	}
+}
+
+/* n bytes the server sent, in order: the watch of its records. */
+static void
+tls_server_feed(struct tls_stream *s, const uint8_t *b, size_t n)
+{
+	while (n && !s->server_hello && !s->server_odd) {
+		size_t take;
+
+		if (s->shn < sizeof(s->shdr)) {
+			s->shdr[s->shn++] = *b++;
+			n--;
+			if (s->shn < sizeof(s->shdr))
+				continue;
+			s->srec_left = get16(s->shdr + 3);
+			if (s->shdr[1] != 3 || s->srec_left == 0 ||
+			    (s->shdr[0] != TLS_HANDSHAKE && s->shdr[0] != TLS_CCS &&
+			    s->shdr[0] != TLS_ALERT))
+				s->server_odd = 1;
+			continue;
+		}
+		take = n < s->srec_left ? n : s->srec_left;
+		if (s->shdr[0] == TLS_HANDSHAKE)
+			tls_server_handshake(s, b, take);
+		b += take;
+		n -= take;
+		if ((s->srec_left -= take) == 0)
+			s->shn = 0;
+	}
+}
+
+/* After the ServerHello: the client's plaintext handshake messages in one
+ * record's body (TLS 1.2's Certificate, ClientKeyExchange...), none of
+ * them a ClientHello.  NULL, or why not. */
+static const char *
+tls_client_after_hello(struct tls_stream *s, const uint8_t *b, size_t n)
+{
+	while (n) {
+		size_t take;
+
+		if (s->mhn < sizeof(s->mh)) {
+			s->mh[s->mhn++] = *b++;
+			n--;
+			if (s->mhn == sizeof(s->mh)) {
+				if (s->mh[0] == 1)
+					return "a ClientHello after the ServerHello";
+				s->mleft = (size_t)s->mh[1] << 16 | (size_t)s->mh[2] << 8 | s->mh[3];
+			}
+		} else {
+			take = n < s->mleft ? n : s->mleft;
+			b += take;
+			n -= take;
+			s->mleft -= take;
+		}
+		if (s->mhn == sizeof(s->mh) && s->mleft == 0)
+			s->mhn = 0;
+	}
+	return NULL;
+}
+
+/*
+ * Read the client's records on from s's state: b holds the n bytes not
+ * read yet, whole records only.  *used: the bytes passed before what is
+ * returned.  WIRE_NAME: then the records of a first ClientHello, *head
+ * bytes, ask for *name (the caller lets them pass, or not, and calls again
+ * after them); WIRE_MORE: the rest is not all there, or (s->done) is
+ * encrypted; WIRE_REFUSE: *why.
+ */
+static enum wire
+tls_stream_next(struct tls_stream *s, const uint8_t *b, size_t n,
+    size_t *used, size_t *head, char *name, size_t nlen, const char **why)
+{
+	size_t off = 0;
+
+	for (;;) {
+		size_t rl;
+		int ech;
+		enum wire w;
+
+		*used = off;
+		if (s->done || off == n)
+			return WIRE_MORE;
+		if (!s->hellos || (b[off] == TLS_HANDSHAKE && !s->server_hello)) {
+			if ((w = tls_server_name(b + off, n - off, name, nlen, &ech, head,
+			    why)) != WIRE_NAME)
+				return w;
+			if (!s->hellos++) {
+				snprintf(s->name, sizeof(s->name), "%s", name);
+				s->ech = ech;
+				return WIRE_NAME;
+			}
+			if (strcmp(name, s->name) || ech != s->ech)
+				return *why = strcmp(name, s->name) ? "a second ClientHello "
+				    "naming another host" : "a second ClientHello with another "
+				    "encrypted_client_hello", WIRE_REFUSE;
+			off += *head;
+			continue;
+		}
+		if (n - off < 5)
+			return WIRE_MORE;
+		rl = get16(b + off + 3);
+		if (b[off + 1] != 3 || rl == 0 || rl > 16384 + 2048)
+			return *why = "a malformed TLS record", WIRE_REFUSE;
+		if (n - off - 5 < rl)
+			return WIRE_MORE;
+		switch (b[off]) {
+		case TLS_HANDSHAKE: /* after the ServerHello */
+			if ((*why = tls_client_after_hello(s, b + off + 5, rl)))
+				return WIRE_REFUSE;
+			break;
+		case TLS_CCS:
+			if (rl != 1 || b[off + 5] != 1 || s->mhn)
+				return *why = "a malformed ChangeCipherSpec", WIRE_REFUSE;
+			s->done = s->server_hello; /* TLS 1.3: sent before a retry too */
+			break;
+		case TLS_ALERT:
+			break;
+		case TLS_APPDATA:
+			if (s->server_hello) {
+				s->done = 1;
+				continue; /* encrypted from here: passed at once */
+			}
+			break; /* early data, before the ServerHello */
+		default:
+			return *why = "a TLS record of no known type", WIRE_REFUSE;
+		}
+		off += 5 + rl;
+	}
 }
 
 /*
@@ -3355,10 +3564,12 @@ static unsigned bulk_ways;        /* atomic: bulk buffers, until freed */
 #define NOTSENT_LOWAT (512 << 10) /* unsent bytes netpin queues on a socket */
 
 /* One way of a tunnel once checked: from -> pipe -> to, by splice(); once
- * a splice fills the pipe, from -> buf -> to (bulk). */
+ * a splice fills the pipe, from -> buf -> to (bulk).  A server's TLS
+ * records are watched on their way, until its ServerHello. */
 struct pump {
 	int from, to;
 	int pipe[2];
+	struct tls_stream *watch; /* the server's TLS records are fed to it */
 	size_t n;                 /* bytes in the pipe (sent before buf's) */
 	uint8_t *buf;             /* bulk: BULK_BUF bytes, or NULL */
 	size_t off, bn;           /* bulk: bn bytes at buf + off */
@@ -3377,6 +3588,7 @@ struct tunnel {
 	pid_t tid;                /* the thread that connected (named when said) */
 	uint64_t cookie;          /* the command's socket's */
 	struct http_stream hstream; /* http: where the requests are */
+	struct tls_stream tls;    /* tls: where the handshake is */
 	size_t inlen, ok;         /* bytes held from cmd; of them, vetted */
 	struct pump down, upward; /* upward: TLS, once checked */
 	struct tunnel *next;      /* under tunnels_lock */
@@ -7601,6 +7813,36 @@ http_vet(struct tunnel *t, char *name, size_t nlen)
 }
 
 /*
+ * Move t->ok over what the client's TLS records let go: its handshake in
+ * the clear (a first ClientHello only when its server name is allowed
+ * here), then, once encrypted, all.  Returns NULL, or why the connection
+ * is refused (*name: the name asked, when one was).
+ */
+static const char *
+tls_vet(struct tunnel *t, char *name, size_t nlen)
+{
+	for (;;) {
+		const char *why = NULL;
+		size_t used, head;
+		int allowed;
+		enum wire w = tls_stream_next(&t->tls, t->in + t->ok, t->inlen - t->ok,
+		    &used, &head, name, nlen, &why);
+
+		t->ok += used;
+		if (w == WIRE_REFUSE)
+			tunnel_report(t, "tls", NULL, why, 0);
+		if (w != WIRE_NAME)
+			return w == WIRE_REFUSE ? why : NULL;
+		t->named = 1;
+		allowed = name_allowed_at(&t->d, NEED_TLS, name) != NULL;
+		tunnel_report(t, "tls", name, allowed ? NULL : NOT_HERE, allowed);
+		if (!allowed && !opt_audit)
+			return NOT_HERE;
+		t->ok += head;
+	}
+}
+
+/*
  * The command's bytes the rules check: hold them until they name an
  * allowed host.  Returns 0 (go on), or 1 after refusing.
  */
@@ -7609,7 +7851,6 @@ tunnel_vet(struct tunnel *t)
 {
 	char name[256];
 	const char *why = NULL;
-	int allowed;
 
 	if (t->checked) {
 		t->ok = t->inlen; /* allowed: what comes after goes as it is */
@@ -7617,31 +7858,21 @@ tunnel_vet(struct tunnel *t)
 	}
 	if (!t->inlen)
 		return 0;
-	if (!t->named && !t->http)
-		t->http = !(t->need & NEED_TLS) ||
-		    (t->need & NEED_HTTP && t->in[0] != TLS_HANDSHAKE);
-	if (t->http) {
-		/* each head is said (and, allowed or not, reported) in http_vet */
-		if (!(why = http_vet(t, name, sizeof(name))))
-			return 0;
-		if (strcmp(why, NOT_HERE))
-			tunnel_report(t, "http", NULL, why, 0);
-	} else {
-		switch (tls_server_name(t->in, t->inlen, name, sizeof(name), &why)) {
-		case WIRE_MORE:
-			return 0;
-		case WIRE_REFUSE:
-			tunnel_report(t, "tls", NULL, why, 0);
-			break;
-		case WIRE_NAME:
-			allowed = name_allowed_at(&t->d, NEED_TLS, name) != NULL;
-			tunnel_report(t, "tls", name, allowed ? NULL : NOT_HERE, allowed);
-			t->named = allowed;
-			why = allowed ? NULL : NOT_HERE;
-		}
-	}
+	if (!t->named && !t->http &&
+	    (t->http = !(t->need & NEED_TLS) ||
+	    (t->need & NEED_HTTP && t->in[0] != TLS_HANDSHAKE)))
+		t->down.watch = NULL;
+	/* each name asked is said (and, allowed or not, reported) there; so
+	 * is a TLS connection refused for its shape */
+	why = t->http ? http_vet(t, name, sizeof(name)) : tls_vet(t, name, sizeof(name));
+	if (t->http && why && strcmp(why, NOT_HERE))
+		tunnel_report(t, "http", NULL, why, 0);
+	if (!why && !t->http && t->tls.done)
+		t->checked = 1; /* encrypted from here on */
+	if (!why && !t->checked)
+		return 0;
 	if (!why || opt_audit) {
-		/* allowed TLS, or --audit (said, and let through): carried as is */
+		/* encrypted TLS, or --audit (said, and let through): carried as is */
 		t->checked = 1;
 		t->ok = t->inlen;
 		return 0;
@@ -7687,6 +7918,41 @@ pump_held(const struct pump *p)
 	return p->n + p->bn;
 }
 
+/* The n bytes from sent on, to a watch of their TLS records; the watch
+ * ends at the ServerHello (or at bytes it cannot follow). */
+#define WATCH_PEEK 16384
+static void
+pump_watch(struct pump *p, const uint8_t *b, size_t n)
+{
+	if (!p->watch)
+		return;
+	tls_server_feed(p->watch, b, n);
+	if (p->watch->server_hello || p->watch->server_odd)
+		p->watch = NULL;
+}
+
+/* From p->from into the pipe, room bytes at most, as splice() says.  A
+ * watched way's bytes are read first (MSG_PEEK), and only those move: the
+ * socket is this thread's alone, so the splice moves the bytes seen. */
+static ssize_t
+pump_fill(struct pump *p, size_t room)
+{
+	uint8_t seen[WATCH_PEEK];
+	ssize_t k, r;
+
+	if (!p->watch)
+		return splice(p->from, NULL, p->pipe[1], NULL, room,
+		    SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+	if ((k = recv(p->from, seen, room < sizeof(seen) ? room : sizeof(seen),
+	    MSG_PEEK | MSG_DONTWAIT)) <= 0)
+		return k;
+	r = splice(p->from, NULL, p->pipe[1], NULL, (size_t)k,
+	    SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+	if (r > 0)
+		pump_watch(p, seen, (size_t)r);
+	return r;
+}
+
 /* One move through the pipe; *more: from filled it (more may wait).
  * 0, or the errno that ends the way. */
 static int
@@ -7697,8 +7963,7 @@ pump_splice(struct pump *p, int *more)
 
 	*more = 0;
 	if (!p->eof && room) {
-		r = splice(p->from, NULL, p->pipe[1], NULL, room,
-		    SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+		r = pump_fill(p, room);
 		if (r > 0) {
 			p->n += (size_t)r;
 			if ((*more = (size_t)r == room))
@@ -7733,6 +7998,7 @@ pump_copy(struct pump *p, int *more)
 	if (!p->eof && room) {
 		r = recv(p->from, p->buf + p->off + p->bn, room, MSG_DONTWAIT);
 		if (r > 0) {
+			pump_watch(p, p->buf + p->off + p->bn, (size_t)r);
 			p->bn += (size_t)r;
 			*more = (size_t)r == room;
 			if ((size_t)r >= BULK_LOWAT)
@@ -8182,6 +8448,9 @@ tunnel_join(struct call *c, struct tunnel *t)
 		t->cookie = 0;
 	t->down.from = t->up;
 	t->down.to = t->cmd;
+	/* a TLS server's retry request lets the client say hello again */
+	if (t->need & NEED_TLS)
+		t->down.watch = &t->tls;
 	t->upward.from = t->cmd;
 	t->upward.to = t->up;
 	pthread_mutex_lock(&tunnels_lock);

@@ -117,11 +117,12 @@ fuzz_wire(const uint8_t *d, size_t n)
 	const char *why;
 	struct http_body body;
 	struct http_stream h = { H_HEAD, 0 };
+	int ech;
 	size_t head, used, off = 0;
 	uint8_t *copy = malloc(n ? n : 1);  /* exactly n bytes: ASan sees overreads */
 
 	memcpy(copy, d, n);
-	tls_server_name(copy, n, name, sizeof(name), &why);
+	tls_server_name(copy, n, name, sizeof(name), &ech, &head, &why);
 	http_request_host(copy, n, name, sizeof(name), &head, &body, &why);
 	/* the stream, as a checked connection reads it: every head passed */
 	while (http_stream_next(&h, copy + off, n - off, &used, &head, name,

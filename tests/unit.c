@@ -1928,8 +1928,10 @@ tls_row(const char *what, const uint8_t *b, size_t len, const char *want)
 {
 	char name[256], got[OUT];
 	const char *why = "";
+	size_t reclen;
+	int ech;
 
-	switch (tls_server_name(b, len, name, sizeof(name), &why)) {
+	switch (tls_server_name(b, len, name, sizeof(name), &ech, &reclen, &why)) {
 	case WIRE_MORE:
 		snprintf(got, sizeof(got), "more");
 		break;
@@ -2009,6 +2011,182 @@ test_tls(void)
 	    "refuse: not TLS");
 	tls_row("a record too long", (const uint8_t *)"\x16\x03\x01\x48\x01", 5,
 	    "refuse: a malformed TLS record");
+}
+
+/*
+ * A TLS connection as netpin follows it: the client's records (c), the
+ * server's (s), in the order they come.  Each row is a script of steps;
+ * what the client's records come to is said after each.
+ */
+enum tstep { T_END, T_HELLO, T_HELLO_ECH, T_HELLO_TWO, T_CCS, T_APPDATA,
+	T_KEYX, T_HELLO_IN_KEYX, T_SRV_HRR, T_SRV_HELLO, T_SRV_HELLO_SPLIT,
+	T_SRV_CCS, T_SRV_ODD };
+static const struct {
+	const char *what;
+	struct { enum tstep step; const char *name; } steps[8];
+	const char *want;
+} tls_stream_rows[] = {
+	{ "a hello, then the server's hello, then encrypted", { { T_HELLO, "a.example" },
+	  { T_SRV_HELLO, NULL }, { T_CCS, NULL }, { T_APPDATA, NULL } }, "name a.example, done, done" },
+	{ "TLS 1.3 with no ChangeCipherSpec", { { T_HELLO, "a.example" }, { T_SRV_HELLO, NULL },
+	  { T_APPDATA, NULL } }, "name a.example, done" },
+	{ "a retry request, the same name again", { { T_HELLO, "a.example" }, { T_SRV_HRR, NULL },
+	  { T_SRV_CCS, NULL }, { T_CCS, NULL }, { T_HELLO, "a.example" }, { T_SRV_HELLO, NULL }, { T_APPDATA, NULL } },
+	  "name a.example, more, more, done" },
+	{ "a retry request, another name", { { T_HELLO, "a.example" }, { T_SRV_HRR, NULL },
+	  { T_CCS, NULL }, { T_HELLO, "evil.example" } },
+	  "name a.example, more, refuse: a second ClientHello naming another host" },
+	{ "a second hello before the server answers", { { T_HELLO, "a.example" },
+	  { T_HELLO, "evil.example" } },
+	  "name a.example, refuse: a second ClientHello naming another host" },
+	{ "a retry request, then encrypted_client_hello", { { T_HELLO, "a.example" },
+	  { T_SRV_HRR, NULL }, { T_HELLO_ECH, "a.example" } },
+	  "name a.example, refuse: a second ClientHello with another encrypted_client_hello" },
+	{ "two hellos in one record", { { T_HELLO_TWO, "a.example" } },
+	  "refuse: more than a ClientHello in its records" },
+	{ "a hello after the server's hello", { { T_HELLO, "a.example" }, { T_SRV_HELLO, NULL },
+	  { T_HELLO, "evil.example" } },
+	  "name a.example, refuse: a ClientHello after the ServerHello" },
+	{ "TLS 1.2: the key exchange in the clear, then encrypted", { { T_HELLO, "a.example" },
+	  { T_SRV_HELLO, NULL }, { T_KEYX, NULL }, { T_CCS, NULL } }, "name a.example, more, done" },
+	{ "TLS 1.2: a hello inside the key exchange's records", { { T_HELLO, "a.example" },
+	  { T_SRV_HELLO, NULL }, { T_HELLO_IN_KEYX, "evil.example" } },
+	  "name a.example, refuse: a ClientHello after the ServerHello" },
+	{ "a ServerHello in two records", { { T_HELLO, "a.example" }, { T_SRV_HELLO_SPLIT, NULL },
+	  { T_APPDATA, NULL } }, "name a.example, done" },
+	{ "early data before the server's hello", { { T_HELLO, "a.example" }, { T_APPDATA, NULL },
+	  { T_SRV_HELLO, NULL }, { T_APPDATA, NULL } }, "name a.example, more, done" },
+	{ "a server that is no TLS: never done", { { T_HELLO, "a.example" }, { T_SRV_ODD, NULL },
+	  { T_CCS, NULL }, { T_APPDATA, NULL }, { T_HELLO, "evil.example" } },
+	  "name a.example, more, more, refuse: a second ClientHello naming another host" },
+};
+
+/* A server's handshake record: a ServerHello (a retry request: hrr). */
+static size_t
+server_hello(uint8_t *out, int hrr)
+{
+	size_t o = 0;
+
+	out[o++] = 22; out[o++] = 3; out[o++] = 3; out[o++] = 0; out[o++] = 50;
+	out[o++] = 2; out[o++] = 0; out[o++] = 0; out[o++] = 46;
+	out[o++] = 3; out[o++] = 3;
+	if (hrr)
+		memcpy(out + o, tls_hrr_random, 32);
+	else
+		memset(out + o, 0x5a, 32);
+	o += 32;
+	out[o++] = 0; out[o++] = 0x13; out[o++] = 1; out[o++] = 0;  /* id, suite, comp. */
+	out[o++] = 0; out[o++] = 6;                                    /* extensions */
+	out[o++] = 0; out[o++] = 43; out[o++] = 0; out[o++] = 2; out[o++] = 3; out[o++] = 4;
+	return o;
+}
+
+static void
+test_tls_stream(void)
+{
+	static const uint8_t ech[] = { 0xfe, 0x0d, 0, 1, 0 };
+	static const uint8_t ccs[] = { 20, 3, 3, 0, 1, 1 };
+	static const uint8_t appdata[] = { 23, 3, 3, 0, 4, 1, 2, 3, 4 };
+	/* a ClientKeyExchange (16) and a Certificate (11) split across records */
+	static const uint8_t keyx[] = { 22, 3, 3, 0, 6, 16, 0, 0, 2, 9, 9,
+		22, 3, 3, 0, 3, 11, 0, 0, 22, 3, 3, 0, 2, 1, 7 };
+
+	opt_allow_ech = 1;
+	for (size_t i = 0; i < NROWS(tls_stream_rows); i++) {
+		struct tls_stream s;
+		uint8_t buf[2048], ext[600];
+		char got[OUT], name[256];
+		size_t o = 0, at = 0;
+
+		memset(&s, 0, sizeof(s));
+		got[0] = '\0';
+		for (int k = 0; tls_stream_rows[i].steps[k].step != T_END; k++) {
+			const char *nm = tls_stream_rows[i].steps[k].name;
+			const char *why = "";
+			size_t e = nm ? sni_ext(ext, nm, NULL) : 0, n = 0, used, head;
+			uint8_t one[2048];
+			enum wire w;
+
+			switch (tls_stream_rows[i].steps[k].step) {
+			case T_HELLO_ECH:
+				memcpy(ext + e, ech, sizeof(ech));
+				e += sizeof(ech);
+				/* fall through */
+			case T_HELLO:
+				n = client_hello(one, ext, e, 1);
+				break;
+			case T_HELLO_TWO:
+				n = client_hello(one, ext, e, 1);
+				memcpy(one + n, one + 5, n - 5);
+				one[3] = (uint8_t)((2 * (n - 5)) >> 8);
+				one[4] = (uint8_t)(2 * (n - 5));
+				n = 2 * n - 5;
+				break;
+			case T_CCS:
+				memcpy(one, ccs, n = sizeof(ccs));
+				break;
+			case T_APPDATA:
+				memcpy(one, appdata, n = sizeof(appdata));
+				break;
+			case T_KEYX:
+				memcpy(one, keyx, n = sizeof(keyx));
+				break;
+			case T_HELLO_IN_KEYX:
+				/* a ClientKeyExchange, then a hello, in one record */
+				n = client_hello(one + 6, ext, e, 1);
+				memcpy(one, one + 6, 5);
+				memmove(one + 5 + 6, one + 6 + 5, n - 5);
+				memcpy(one + 5, (const uint8_t[]){ 16, 0, 0, 2, 9, 9 }, 6);
+				one[3] = (uint8_t)((n + 1) >> 8);
+				one[4] = (uint8_t)(n + 1);
+				n += 6;
+				break;
+			case T_SRV_HRR:
+			case T_SRV_HELLO:
+			case T_SRV_HELLO_SPLIT:
+			case T_SRV_CCS:
+			case T_SRV_ODD: {
+				uint8_t srv[200];
+				size_t sn = server_hello(srv, tls_stream_rows[i].steps[k].step == T_SRV_HRR);
+
+				if (tls_stream_rows[i].steps[k].step == T_SRV_HELLO_SPLIT) {
+					/* the same hello in two records: 20 bytes, then the rest */
+					memmove(srv + 30, srv + 25, sn - 25);
+					memcpy(srv + 25, srv, 3);
+					srv[28] = 0;
+					srv[29] = (uint8_t)(sn - 25);
+					srv[4] = 20;
+					sn += 5;
+				}
+				if (tls_stream_rows[i].steps[k].step == T_SRV_CCS)
+					memcpy(srv, ccs, sn = sizeof(ccs));
+				if (tls_stream_rows[i].steps[k].step == T_SRV_ODD)
+					memcpy(srv, "HTTP/1.1 200 OK\r\n", sn = 17);
+				/* fed a byte at a time: the watch keeps its place */
+				for (size_t j = 0; j < sn; j++)
+					tls_server_feed(&s, srv + j, 1);
+				continue;
+			}
+			case T_END:
+				break;
+			}
+			memcpy(buf + o, one, n);
+			o += n;
+			w = tls_stream_next(&s, buf + at, o - at, &used, &head, name,
+			    sizeof(name), &why);
+			at += used;
+			if (w == WIRE_NAME)
+				at += head;
+			snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s%s%s",
+			    *got ? ", " : "", w == WIRE_NAME ? "name " : w == WIRE_REFUSE ?
+			    "refuse: " : s.done ? "done" : "more",
+			    w == WIRE_NAME ? name : "", w == WIRE_REFUSE ? why : "");
+			if (w == WIRE_REFUSE)
+				break;
+		}
+		check("tls stream", tls_stream_rows[i].what, got, tls_stream_rows[i].want);
+	}
+	opt_allow_ech = 0;
 }
 
 static const struct { const char *what, *req, *want; } http_rows[] = {
@@ -2320,6 +2498,7 @@ main(void)
 	test_naming();
 	test_names_needed();
 	test_tls();
+	test_tls_stream();
 	test_http();
 	test_http_stream();
 	test_guard();
