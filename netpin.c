@@ -715,6 +715,7 @@ static struct {
 	pid_t pid;                /* netpin's own */
 	int landlock_abi;         /* 0: no Landlock */
 	int sync_wake;            /* SYNC_WAKE_UP set on the listener (6.6) */
+	int proc_own;             /* /proc is of netpin's PID namespace */
 	int thread_pidfd;         /* pidfds name threads (PIDFD_THREAD, 6.9) */
 	size_t notif_size;        /* the kernel's struct seccomp_notif */
 	unsigned unpriv_port_start; /* net.ipv4.ip_unprivileged_port_start */
@@ -3852,6 +3853,27 @@ step_failed(const char *what, const struct call *c, int fd, int err)
 	return EACCES;
 }
 
+/*
+ * The path of task tid's file NAME in /proc, "/proc/TID/NAME", into buf.
+ * Returns 0, or ENOENT when /proc is not of netpin's PID namespace (one
+ * mounted by another, as under unshare -p without --mount-proc): TID
+ * names another process there, so netpin works as with no /proc.
+ */
+static int __attribute__((format(printf, 4, 5)))
+proc_task_path(char *buf, size_t len, pid_t tid, const char *name, ...)
+{
+	va_list ap;
+	int o;
+
+	if (!probed.proc_own)
+		return ENOENT;
+	o = snprintf(buf, len, "/proc/%d/", (int)tid);
+	va_start(ap, name);
+	vsnprintf(buf + o, len - (size_t)o, name, ap);
+	va_end(ap);
+	return 0;
+}
+
 /* /proc/TID/status as a string.  Returns 0 or an errno. */
 static int
 read_status(pid_t tid, char *buf, size_t len)
@@ -3860,7 +3882,8 @@ read_status(pid_t tid, char *buf, size_t len)
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+	if (proc_task_path(path, sizeof(path), tid, "status"))
+		return ENOENT;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return errno;
 	n = read(fd, buf, len - 1);
@@ -4587,7 +4610,9 @@ take_held(struct call *c, int fd, int *out)
 	ino_t ino;
 	int kind;
 
-	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)c->tid, fd);
+	if (proc_task_path(path, sizeof(path), c->tid, "fd/%d", fd))
+		return step_failed("read /proc/PID/fd (no /proc of netpin's own)",
+		    c, fd, ENOENT);
 	if ((kind = socket_link(AT_FDCWD, path, &ino)) < 0)
 		return errno == ENOENT ? EBADF :
 		    step_failed("readlink /proc/PID/fd", c, fd, errno);
@@ -4680,7 +4705,8 @@ read_proc_mem(pid_t tid, uint64_t addr, void *buf, size_t len)
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/mem", (int)tid);
+	if (proc_task_path(path, sizeof(path), tid, "mem"))
+		return ENOENT;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return errno;
@@ -4771,7 +4797,8 @@ child_write(struct call *c, uint64_t addr, const void *buf, size_t len)
 	 * caller (a thread id can be reused once its thread is gone, even by
 	 * one of netpin's own threads).
 	 */
-	snprintf(path, sizeof(path), "/proc/%d/mem", (int)c->tid);
+	if (proc_task_path(path, sizeof(path), c->tid, "mem"))
+		return child_write_noproc(c, addr, buf, len);
 	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) < 0)
 		return errno == ENOENT ? child_write_noproc(c, addr, buf, len) : EFAULT;
 	n = still_pending(c) ? pwrite(fd, buf, len, (off_t)addr) : -1;
@@ -5118,7 +5145,7 @@ other_ns(pid_t tid, int kind)
 	char pid[24], theirs[64];
 
 	snprintf(pid, sizeof(pid), "%d", (int)tid);
-	return read_ns(pid, kind, theirs, sizeof(theirs)) <= 0 ||
+	return !probed.proc_own || read_ns(pid, kind, theirs, sizeof(theirs)) <= 0 ||
 	    !probed.own_ns[kind][0] || strcmp(theirs, probed.own_ns[kind]);
 }
 
@@ -5373,10 +5400,10 @@ become_task(const struct call *c)
 		return step_failed("unshare(CLONE_FS)", c, -1, errno);
 	if ((err = read_identity(c->tid, &id)))
 		return step_failed("read /proc/PID/status", c, -1, err);
-	snprintf(path, sizeof(path), "/proc/%d/cwd", (int)c->tid);
+	proc_task_path(path, sizeof(path), c->tid, "cwd"); /* read_identity: own */
 	if ((cwd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return step_failed("open /proc/PID/cwd", c, -1, errno);
-	snprintf(path, sizeof(path), "/proc/%d/root", (int)c->tid);
+	proc_task_path(path, sizeof(path), c->tid, "root");
 	if (stat(path, &st) || st.st_dev != probed.root.st_dev ||
 	    st.st_ino != probed.root.st_ino) {
 		if (chroot(path)) {
@@ -6889,7 +6916,10 @@ read_fdinfo(pid_t pid, int fd, char *info, size_t len)
 	char path[64];
 	int fi, n, err;
 
-	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", (int)pid, fd);
+	if (pid == probed.pid)
+		snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	else if (proc_task_path(path, sizeof(path), pid, "fdinfo/%d", fd))
+		return ENOENT;
 	if ((fi = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return errno;
 	n = (int)read(fi, info, len - 1);
@@ -6924,7 +6954,7 @@ reopen_passed(const struct call *c, int theirs, int *out)
 	    fdinfo_file(info, was, sizeof(was)))
 		goto refused;
 	fl = strtoul(flags, NULL, 8);
-	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)c->tid, theirs);
+	proc_task_path(path, sizeof(path), c->tid, "fd/%d", theirs); /* fdinfo: own */
 	if ((fl & O_PATH) || stat(path, &before) ||
 	    !(S_ISFIFO(before.st_mode) || S_ISREG(before.st_mode)))
 		goto refused;
@@ -9864,6 +9894,12 @@ addfd_setup(int sock)
 		    "fails: %s\nhint: without pidfd_getfd netpin needs Linux "
 		    ">= 5.9; or let it use pidfd_getfd (Docker: --cap-add "
 		    "SYS_PTRACE)", strerror(errno));
+	if (!probed.proc_own)
+		die("the addfd mode (pidfd_getfd is refused) needs /proc, of "
+		    "netpin's own PID namespace (%s)\nhint: mount one (unshare "
+		    "--mount-proc, bwrap --proc /proc), or let netpin use pidfd_getfd",
+		    access("/proc/self", F_OK) ? "there is none" :
+		    "this one is another namespace's");
 	if (!(d = opendir("/proc/self/fd")))
 		die_errno("the addfd mode (pidfd_getfd is refused) needs /proc: "
 		    "opendir /proc/self/fd");
@@ -9878,6 +9914,40 @@ addfd_setup(int sock)
 			die_errno("keeping inherited socket %d", fd);
 	}
 	closedir(d);
+}
+
+/*
+ * Is /proc of netpin's own PID namespace?  /proc/self is netpin, by its
+ * number in the namespace of whoever mounted /proc, and NSpid lists its
+ * numbers from that namespace down to netpin's own: one alone, getpid(),
+ * when they are the same namespace.
+ */
+static void
+probe_proc(void)
+{
+	char self[32], buf[4096], nspid[64], own[24];
+	ssize_t n = readlink("/proc/self", self, sizeof(self) - 1);
+	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+
+	if (n <= 0 || fd < 0) {
+		if (fd >= 0)
+			close(fd);
+		return; /* no /proc: said where it is needed */
+	}
+	self[n] = '\0';
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	snprintf(own, sizeof(own), "%d", (int)probed.pid);
+	probed.proc_own = !strcmp(self, own) &&
+	    status_field(buf, "NSpid", nspid, sizeof(nspid)) == 0 && !strcmp(nspid, own);
+	if (!probed.proc_own)
+		warnx("/proc is another PID namespace's (netpin is %s there, %s "
+		    "here): no process is read through it, netpin works as with no "
+		    "/proc (no process names; calls that need the caller's "
+		    "credentials, and the addfd mode, are refused)\nhint: mount a "
+		    "/proc of this namespace (unshare --mount-proc, bwrap --proc /proc)",
+		    self, own);
 }
 
 static void
@@ -10206,6 +10276,7 @@ main(int argc, char **argv)
 		return 0;
 	}
 	probed.pid = getpid();
+	probe_proc();
 	/* nothing of the command may read or trace netpin */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0))
 		die_errno("prctl(PR_SET_DUMPABLE)");

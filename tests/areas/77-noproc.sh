@@ -51,3 +51,69 @@ case "$rc:$(cat "$T/err")" in
 125:*"the addfd mode"*"needs /proc"*) pass "no /proc: the addfd mode says it needs /proc (125)" ;;
 *) fail "no /proc: the addfd mode says it needs /proc (125)" "rc $rc err $(cat "$T/err")" ;;
 esac
+
+# ---- a /proc of another PID namespace ------------------------------------------
+# Under unshare -p without --mount-proc, /proc shows the outer namespace's
+# processes: PID N there is another process than N here.  netpin must say
+# so once, read no process through it, and work as with no /proc.
+FOREIGN=(unshare -pf)
+# foreign_run ARGS...: netpin ARGS... in a PID namespace of its own, the
+# outer /proc kept
+foreign_run() {
+	"${FOREIGN[@]}" "$@" >"$T/out" 2>"$T/err"
+	rc=$?
+	out=$(cat "$T/out")
+	err=$(cat "$T/err")
+}
+foreign_said() {
+	[[ $err == *"netpin: /proc is another PID namespace's"* ]] &&
+		[ "$(grep -c "/proc is another PID namespace's" <<<"$err")" = 1 ]
+}
+# a denial names the caller by no process of the outer namespace: its
+# name is unknown ("?"), its id the caller's own here
+no_outer_name() { grep -q "by ?\[[0-9]*\]" <<<"$err" && ! grep -Eq "by (kthreadd|systemd|init|sh|bash)\[" <<<"$err"; }
+mark
+foreign_run "$NP" -a 127.0.0.2:9000 -- "$OP" tcp 127.0.0.2 9000 t-foreign-ok
+[ "$out" = ok ] && got t-foreign-ok && foreign_said &&
+	pass "another namespace's /proc: said once, and an allowed connect reaches its server" ||
+	fail "another namespace's /proc: said once, and an allowed connect reaches its server" "rc $rc out '$out' err $err"
+mark
+foreign_run "$NP" -a 127.0.0.2:9000 -- "$OP" tcp 127.0.0.3 9000 t-foreign-deny
+[ "$out" = "$DENY" ] && silent t-foreign-deny && no_outer_name &&
+	pass "another namespace's /proc: a denied connect fails, and no outer process is named for it" ||
+	fail "another namespace's /proc: a denied connect fails, and no outer process is named for it" "rc $rc out '$out' err $err"
+# a unix connect by path is made with the caller's credentials: never with
+# those of the outer process its number names there
+python3 "$HELPERS/unix_listen.py" "$T/foreign.sock" </dev/null >/dev/null 2>&1 &
+background $!
+wait_until test -S "$T/foreign.sock"
+foreign_run "$NP" -a 127.0.0.2:9000 -- python3 "$HELPERS/unix_connect.py" "$T/foreign.sock"
+[[ $err != *kthreadd* && $err != *"pid 2 "* ]] && [[ $out != ok* ]] && foreign_said &&
+	pass "another namespace's /proc: a unix connect that needs the caller's credentials is refused, not made as another process" ||
+	fail "another namespace's /proc: a unix connect that needs the caller's credentials is refused, not made as another process" "rc $rc out '$out' err $err"
+foreign_run "$ROOT/tests/np-addfd" -a 127.0.0.2 -- true
+case "$rc:$err" in
+125:*"the addfd mode"*"needs /proc, of netpin's own PID namespace (this one is another namespace's)"*)
+	pass "another namespace's /proc: the addfd mode says it needs one of its own (125)" ;;
+*) fail "another namespace's /proc: the addfd mode says it needs one of its own (125)" "rc $rc err $err" ;;
+esac
+# unprivileged: a user namespace of its own, as rootless tools make
+mkdir -m 755 "$T/nb"
+cp "$NP" "$OP" "$T/nb/"
+if setpriv --reuid=65534 --regid=65534 --clear-groups unshare -Upfr true 2>/dev/null; then
+	mark
+	FOREIGN=(setpriv --reuid=65534 --regid=65534 --clear-groups unshare -Upfr)
+	foreign_run "$T/nb/netpin" -a 127.0.0.2:9000 -- "$T/nb/netop" tcp 127.0.0.2 9000 t-foreign-u-ok
+	[ "$out" = ok ] && got t-foreign-u-ok && foreign_said &&
+		pass "another namespace's /proc, unprivileged: said once, and an allowed connect reaches its server" ||
+		fail "another namespace's /proc, unprivileged: said once, and an allowed connect reaches its server" "rc $rc out '$out' err $err"
+	mark
+	foreign_run "$T/nb/netpin" -a 127.0.0.2:9000 -- "$T/nb/netop" tcp 127.0.0.3 9000 t-foreign-u-deny
+	[ "$out" = "$DENY" ] && silent t-foreign-u-deny && no_outer_name &&
+		pass "another namespace's /proc, unprivileged: a denied connect fails, and no outer process is named" ||
+		fail "another namespace's /proc, unprivileged: a denied connect fails, and no outer process is named" "rc $rc out '$out' err $err"
+else
+	for t in "an allowed connect" "a denied connect"; do
+		skip "another namespace's /proc, unprivileged: $t" "no unprivileged user namespaces here"
+	done
+fi
