@@ -1682,7 +1682,7 @@ pin_naming(const struct dest *d)
 
 	for (int i = 0; i < n; i++)
 		if (pins[i].family == d->family && pins[i].rule->kind == R_NAME &&
-		    prefix_match(pins[i].addr, d->addr, pins[i].plen))
+		    !pins[i].rule->deny && prefix_match(pins[i].addr, d->addr, pins[i].plen))
 			return &pins[i];
 	return NULL;
 }
@@ -5447,14 +5447,18 @@ format_dest(const struct dest *d, char *buf, size_t len)
 }
 
 struct verdict {
-	const char *verb;         /* connect, bind, listen, sendto, sendmsg */
+	const char *verb;         /* connect, bind, listen, sendto, sendmsg;
+	                           * inside a checked connection: tls, http */
 	int proto;
 	const struct dest *d;
 	const struct pin *pin;    /* the pin that allowed it, if any */
 	int allowed;              /* by the rules */
 	int stderr_too;           /* print a denial on stderr (not UDP connect) */
-	const char *tip;
+	const char *tip;          /* what a denial says to do */
+	const char *rule;         /* the rule it suggests, its ports aside
+	                           * ("tcp:NAME", suggest_rule): learned */
 	const struct pin *deny;   /* the deny rule's pin that refused it */
+	const char *asked;        /* tls, http: the name asked (NULL: none) */
 };
 
 /* What was denied (or, with --audit, would have been): for the summary
@@ -5472,6 +5476,8 @@ struct refusal {
 	const char *verb;
 	unsigned long count;
 	const char *deny;         /* the deny rule that refused it: not learned */
+	const char *rule;         /* the rule that allows it, its ports aside
+	                           * (owned): what --learn writes */
 };
 
 #define REFUSALS_MAX 4096
@@ -5492,6 +5498,76 @@ is_inside_verb(const char *verb)
 	return !strcmp(verb, "tls") || !strcmp(verb, "http");
 }
 
+/*
+ * A name the hosts file netpin reads gives address d (its first, not a
+ * localhost one) into buf, or 0: none.  glibc reads that file itself, so
+ * a name the command used may never have reached pinned DNS.
+ */
+static int
+hosts_name(const struct dest *d, char *buf, size_t len)
+{
+	const char *next = hosts_text;
+	char line[4096];
+
+	while (next && *next) {
+		size_t n = strcspn(next, "\n");
+		char *save = NULL, *tok, *hash;
+		struct rule lit;
+
+		snprintf(line, sizeof(line), "%.*s", (int)n, next);
+		next += n + (next[n] == '\n');
+		if ((hash = strchr(line, '#')))
+			*hash = '\0';
+		memset(&lit, 0, sizeof(lit));
+		if (!(tok = strtok_r(line, " \t\r", &save)) || strchr(tok, '/') ||
+		    parse_addr_prefix(tok, 0, &lit) != 0)
+			continue;
+		unmap_v4(&lit.family, lit.addr);
+		if (lit.family != d->family || memcmp(lit.addr, d->addr, 16))
+			continue;
+		while ((tok = strtok_r(NULL, " \t\r", &save)))
+			if (strncasecmp(tok, "localhost", 9) && strncasecmp(tok, "ip6-", 4) &&
+			    strlen(tok) < len && valid_hostname(tok)) {
+				snprintf(buf, len, "%s", tok);
+				return 1;
+			}
+	}
+	return 0;
+}
+
+/*
+ * The rule that allows what was refused, as every place suggests it (the
+ * denial line, the log's tip, the summary and --learn), its ports aside:
+ * "PREFIX:HOST".  HOST is a name wherever one is involved: the name asked
+ * inside the connection, else the name a rule pins the address for, else
+ * the hosts file's name for it; an address rule would let every name on
+ * a shared address through unchecked.  The address only where no name is
+ * known.  PREFIX: tls or http for a name asked inside a connection on a
+ * port that does not check it by default (the check kept), else the
+ * protocol.
+ */
+static void
+suggest_rule(const char *verb, int proto, const struct dest *d,
+    const char *asked, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN], hn[256];
+	const struct pin *p;
+	const char *name = asked;
+
+	if (!name && (p = pin_naming(d)))
+		name = p->rule->name;
+	if (!name && hosts_name(d, hn, sizeof(hn)))
+		name = hn;
+	if (name) {
+		snprintf(buf, len, "%s:%s", asked && inside_prefix(verb, d->port) ?
+		    verb : proto_name(proto), name);
+		return;
+	}
+	format_addr(d->family, d->addr, a, sizeof(a));
+	snprintf(buf, len, d->family == AF_INET6 ? "%s:[%s]" : "%s:%s",
+	    proto_name(proto), a);
+}
+
 static void
 remember_refusal_locked(const struct verdict *v, const char *name)
 {
@@ -5510,16 +5586,14 @@ remember_refusal_locked(const struct verdict *v, const char *name)
 			return;
 		}
 	}
+	if (nrefusals == REFUSALS_MAX ||
+	    (!refusals && !(refusals = call_alloc(REFUSALS_MAX, sizeof(*refusals))))) {
+		refusals_lost++;
+		return;
+	}
 	/* a name read from the wire is the caller's buffer: kept by a copy */
-	if (inside && name && !(name = strdup(name))) {
-		refusals_lost++;
-		return;
-	}
-	if (nrefusals == REFUSALS_MAX) {
-		refusals_lost++;
-		return;
-	}
-	if (!refusals && !(refusals = call_alloc(REFUSALS_MAX, sizeof(*refusals)))) {
+	if ((inside && name && !(name = strdup(name))) ||
+	    (v->rule && !(refusals[nrefusals].rule = strdup(v->rule)))) {
 		refusals_lost++;
 		return;
 	}
@@ -5724,7 +5798,6 @@ learn_add(struct learned *ls, int *n, const char *host, uint16_t port,
 static int
 learn_rules(struct learned *ls)
 {
-	char a[INET6_ADDRSTRLEN], host[300];
 	int n = 0;
 
 	for (int i = 0; i < nrefusals; i++) {
@@ -5735,18 +5808,10 @@ learn_rules(struct learned *ls)
 				learn_add(ls, &n, "--bind", r->d.port, r->count);
 			continue;
 		}
-		if (r->deny)
-			continue; /* a deny rule refuses it: never learned */
-		if (r->inside && !r->name)
-			continue; /* no host named: an address rule would let all */
-		format_addr(r->d.family, r->d.addr, a, sizeof(a));
-		/* a name asked inside a connection: checked as the refusing
-		 * rule was (tls: or http:, unless the port checks so already) */
-		snprintf(host, sizeof(host), r->name ? "%s:%s" :
-		    r->d.family == AF_INET6 ? "%s:[%s]" : "%s:%s",
-		    r->inside && inside_prefix(r->verb, r->d.port) ? r->verb :
-		    proto_name(r->proto), r->name ? r->name : a);
-		learn_add(ls, &n, host, r->d.port, r->count);
+		/* a deny rule refuses it, or no host was named inside a
+		 * connection (an address rule would let all): never learned */
+		if (r->rule)
+			learn_add(ls, &n, r->rule, r->d.port, r->count);
 	}
 	return n;
 }
@@ -5965,28 +6030,37 @@ static int
 decide_dest(const struct call *c, const char *verb, int proto,
     const struct dest *d)
 {
-	char tip[DEST_TEXT_MAX + 600], where[DEST_TEXT_MAX];
-	struct verdict v = { verb, proto, d, NULL, 0, 1, tip,
-	    pin_denying(d, proto) };
+	char tip[DEST_TEXT_MAX + 600], rule[300];
+	struct verdict v = {
+		.verb = verb, .proto = proto, .d = d, .tip = tip,
+		.deny = pin_denying(d, proto),
+		/* glibc connects UDP sockets only to sort addresses: -v only */
+		.stderr_too = !(proto == P_UDP && !strcmp(verb, "connect")),
+	};
 	const struct pin *quic;
 
 	/* pin_allowing(), with the deny rule kept to name it */
 	v.pin = v.deny ? NULL : pin_granting(d, proto);
 	v.allowed = v.pin != NULL;
-	/* glibc connects UDP sockets only to sort addresses: -v only */
-	v.stderr_too = !(proto == P_UDP && !strcmp(verb, "connect"));
-	format_dest(d, where, sizeof(where));
-	if (v.deny)
+	if (v.allowed)
+		return report(c, &v);
+	if (v.deny) {
 		snprintf(tip, sizeof(tip), "the deny rule %s refuses it",
 		    v.deny->rule->text);
-	else if (!v.pin && proto == P_UDP && (quic = pin_granting(d, P_TCP)) &&
-	    quic_unseen(quic->rule, d->port))
+		return report(c, &v);
+	}
+	v.rule = rule;
+	if (proto == P_UDP && (quic = pin_granting(d, P_TCP)) &&
+	    quic_unseen(quic->rule, d->port)) {
 		/* a literal address would allow QUIC to every name there */
-		snprintf(tip, sizeof(tip), "--allow udp:%s%s:443; a TCP rule does "
-		    "not allow QUIC, whose server name netpin cannot see",
+		snprintf(rule, sizeof(rule), "udp:%s%s",
 		    quic->rule->kind == R_WILDCARD ? "*." : "", quic->rule->name);
-	else
-		snprintf(tip, sizeof(tip), "--allow %s:%s", proto_name(proto), where);
+		snprintf(tip, sizeof(tip), "--allow %s:443; a TCP rule does not allow "
+		    "QUIC, whose server name netpin cannot see", rule);
+	} else {
+		suggest_rule(verb, proto, d, NULL, rule, sizeof(rule));
+		snprintf(tip, sizeof(tip), "--allow %s:%u", rule, d->port);
+	}
 	return report(c, &v);
 }
 
@@ -6752,7 +6826,7 @@ vet_bind(struct call *c)
 {
 	char tip[32];
 	struct dest d;
-	struct verdict v = { "bind", P_TCP, &d, NULL, 0, 1, tip, NULL };
+	struct verdict v = { .verb = "bind", .d = &d, .stderr_too = 1, .tip = tip };
 	int rc;
 
 	if ((v.proto = call_kind(c, &c->addr, c->addrlen)) == P_LOCAL)
@@ -6800,7 +6874,7 @@ vet_listen(struct call *c)
 	socklen_t len = sizeof(ss);
 	char tip[32];
 	struct dest d;
-	struct verdict v = { "listen", P_TCP, &d, NULL, 0, 1, tip, NULL };
+	struct verdict v = { .verb = "listen", .d = &d, .stderr_too = 1, .tip = tip };
 
 	if ((v.proto = call_kind(c, NULL, 0)) == P_LOCAL)
 		return 0;
@@ -7495,7 +7569,8 @@ on_setsockopt(struct call *c, const struct seccomp_data *a)
 		return err;
 	for (int i = 0; i < n; i++) {
 		struct dest d;
-		struct verdict vd = { "join", P_UDP, &d, NULL, 0, 1, tip, NULL };
+		struct verdict vd = { .verb = "join", .proto = P_UDP, .d = &d,
+			.stderr_too = 1, .tip = tip, .rule = tip + 8 };
 
 		if (sockaddr_dest(&ss[i], sizeof(ss[i]), ss[i].ss_family, 0, &d) !=
 		    ADDR_DEST)
@@ -7506,6 +7581,7 @@ on_setsockopt(struct call *c, const struct seccomp_data *a)
 		vd.pin = vd.deny ? NULL : pin_for_group(&d);
 		vd.allowed = vd.pin != NULL;
 		format_addr(d.family, d.addr, a0, sizeof(a0));
+		/* a group has no name: its address (.rule: after "--allow ") */
 		snprintf(tip, sizeof(tip), d.family == AF_INET6 ?
 		    "--allow udp:[%s]" : "--allow udp:%s", a0);
 		if ((err = report(c, &vd)))
@@ -7734,9 +7810,10 @@ static void
 tunnel_report(const struct tunnel *t, const char *kind, const char *name,
     const char *why, int allowed)
 {
-	char where[DEST_TEXT_MAX], a[INET6_ADDRSTRLEN], tip[320], key[400];
+	char where[DEST_TEXT_MAX], a[INET6_ADDRSTRLEN], tip[320], key[400], rule[300];
 	const char *verdict = allowed ? "allow" : opt_audit ? "audit" : "deny";
-	struct verdict v = { kind, P_TCP, &t->d, NULL, 0, 1, tip, NULL };
+	struct verdict v = { .verb = kind, .proto = P_TCP, .d = &t->d,
+		.stderr_too = 1, .tip = tip, .asked = name };
 	struct jbuf b;
 	char comm[64];
 	pid_t pid;
@@ -7749,13 +7826,14 @@ tunnel_report(const struct tunnel *t, const char *kind, const char *name,
 	format_addr(t->d.family, t->d.addr, a, sizeof(a));
 	/* as --learn writes it, the check kept (a plain NAME:PORT on a port
 	 * not checked by default lets every name on the address through) */
-	if (!name)
+	if (!name) {
 		snprintf(tip, sizeof(tip), "raw: on the rule if the protocol names "
 		    "no host");
-	else if (inside_prefix(kind, t->d.port))
-		snprintf(tip, sizeof(tip), "--allow %s:%s:%u", kind, name, t->d.port);
-	else
-		snprintf(tip, sizeof(tip), "--allow %s:%u", name, t->d.port);
+	} else {
+		suggest_rule(kind, P_TCP, &t->d, name, rule, sizeof(rule));
+		snprintf(tip, sizeof(tip), "--allow %s:%u", rule, t->d.port);
+		v.rule = rule;
+	}
 	if (!allowed)
 		remember_refusal(&v, name);
 	if (log_fd >= 0) {

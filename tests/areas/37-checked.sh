@@ -140,7 +140,7 @@ t12=$err
 # the denial's tip is the rule --learn writes: with the check kept (a
 # plain evil.example:8443 would let every name on the address through)
 [[ $t12 == *"naming evil.example by curl"*"(allow with --allow tls:evil.example:8443)"* ]] &&
-	[[ $t3 == *"(allow with --allow evil.example:443)"* ]] &&
+	[[ $t3 == *"(allow with --allow tcp:evil.example:443)"* ]] &&
 	pass "tls: the denial's tip keeps the check off 443 (tls:NAME:PORT), as --learn does" ||
 	fail "tls: the denial's tip keeps the check off 443 (tls:NAME:PORT), as --learn does" "err $t12"
 

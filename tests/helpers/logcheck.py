@@ -13,8 +13,10 @@ one(event="pin", rule="allowed.test:9000", addr="127.0.0.2", name="allowed.test"
 a = one(event="connect", verdict="allow", addr="127.0.0.2", port=9000, proto="tcp")
 assert a["comm"] == "netop" and isinstance(a["pid"], int) and a["rule"] == "allowed.test:9000" and a["name"] == "allowed.test", a
 d = one(event="connect", verdict="deny", addr="127.0.0.3", port=9000)
-assert d["tip"] == "--allow tcp:127.0.0.3:9000" and d["comm"] == "netop" and "rule" not in d, d
+# a name where one is involved: the hosts file names 127.0.0.3 other.test,
+# and a rule pins 127.0.0.2 for allowed.test
+assert d["tip"] == "--allow tcp:other.test:9000" and d["comm"] == "netop" and "rule" not in d, d
 s = one(event="sendto", verdict="deny", addr="127.0.0.2", port=9001, proto="udp")
-assert s["tip"] == "--allow udp:127.0.0.2:9001", s
+assert s["tip"] == "--allow udp:allowed.test:9001", s
 assert one(event="exit")["status"] == 1, ev
 print("log ok")
