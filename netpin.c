@@ -878,6 +878,7 @@ static int nbind_ports;
 #define PINS_MAX 16384
 static struct pin *pins;
 static int npins;
+static pthread_mutex_t pins_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static const uint8_t v4mapped_prefix[12] = { 0,0,0,0,0,0,0,0,0,0,0xff,0xff };
 
@@ -1487,42 +1488,6 @@ pin_covers(const struct pin *p, const struct dest *d)
 	return !is_link_local6(d->family, d->addr) || (p->scope && p->scope == d->scope);
 }
 
-/*
- * The deny rule's pin that refuses d over proto, or NULL.  An IPv6 address
- * that reaches an IPv4 one (IPv4-compatible, NAT64, 6to4, Teredo) is
- * refused by a deny rule for that IPv4 address too.
- */
-static const struct pin *
-pin_denying(const struct dest *d, int proto)
-{
-	int n = __atomic_load_n(&npins, __ATOMIC_ACQUIRE), nforms = 1;
-	struct dest forms[3];
-	uint8_t v4[2][4];
-
-	if (!ndeny_rules)
-		return NULL;
-	forms[0] = *d;
-	if (d->family == AF_INET6)
-		for (int k = embedded_v4(d->addr, v4), i = 0; i < k; i++) {
-			memset(&forms[nforms], 0, sizeof(forms[0]));
-			forms[nforms].family = AF_INET;
-			memcpy(forms[nforms].addr, v4[i], 4);
-			forms[nforms++].port = d->port;
-		}
-	for (int i = 0; i < n; i++) {
-		const struct pin *p = &pins[i];
-
-		if (!p->rule->deny || !(p->rule->protos & proto) ||
-		    !ports_match(p->rule->ports, p->rule->nports, d->port))
-			continue;
-		for (int f = 0; f < nforms; f++)
-			if (pin_covers(p, &forms[f]))
-				return p;
-	}
-	return NULL;
-}
-
-/* The allow rule's pin for d over proto, or NULL, deny rules aside. */
 /* Does name rule r (a name, or *.suffix) name this host? */
 static int
 rule_names(const struct rule *r, const char *name, size_t nl)
@@ -1540,6 +1505,7 @@ rule_names(const struct rule *r, const char *name, size_t nl)
  * NEED_HTTP. */
 #define NEED_TLS 1
 #define NEED_HTTP 2
+#define NEED_PROBE 4              /* --audit: read only to learn the name */
 
 /* What a name rule with no tls:, http: or raw: checks on port. */
 static int
@@ -1602,6 +1568,69 @@ quic_unseen(const struct rule *r, unsigned port)
 	return port == 443 && rule_needs(r, port) && r->protos != P_UDP;
 }
 
+/*
+ * Does deny rule r refuse by the name inside a TCP connection, on port,
+ * rather than by the address?  A name deny rule where names are checked
+ * (its tls:, http:, or 443 and 80 by default) refuses only its own name
+ * there: another name on the same address (a shared front end) that an
+ * allow rule grants stays allowed.
+ */
+static int
+deny_inside(const struct rule *r, int proto, unsigned port)
+{
+	return proto == P_TCP && r->kind != R_ADDR && rule_needs(r, port);
+}
+
+/*
+ * The deny rule's pin that refuses d over proto, or NULL: by the address
+ * (inside 0), or by the name in the connection (inside 1: *needs, when
+ * given, gets what each such rule reads).  An IPv6 address that reaches an
+ * IPv4 one (IPv4-compatible, NAT64, 6to4, Teredo) is refused by a deny
+ * rule for that IPv4 address too.
+ */
+static const struct pin *
+deny_pin(const struct dest *d, int proto, int inside, int *needs)
+{
+	int n = __atomic_load_n(&npins, __ATOMIC_ACQUIRE), nforms = 1;
+	const struct pin *found = NULL;
+	struct dest forms[3];
+	uint8_t v4[2][4];
+
+	if (!ndeny_rules)
+		return NULL;
+	forms[0] = *d;
+	if (d->family == AF_INET6)
+		for (int k = embedded_v4(d->addr, v4), i = 0; i < k; i++) {
+			memset(&forms[nforms], 0, sizeof(forms[0]));
+			forms[nforms].family = AF_INET;
+			memcpy(forms[nforms].addr, v4[i], 4);
+			forms[nforms++].port = d->port;
+		}
+	for (int i = 0; i < n && !(found && !needs); i++) {
+		const struct pin *p = &pins[i];
+
+		if (!p->rule->deny || !(p->rule->protos & proto) ||
+		    !ports_match(p->rule->ports, p->rule->nports, d->port) ||
+		    deny_inside(p->rule, proto, d->port) != inside)
+			continue;
+		for (int f = 0; f < nforms; f++)
+			if (pin_covers(p, &forms[f])) {
+				found = found ? found : p;
+				if (needs)
+					*needs |= rule_needs(p->rule, d->port);
+				break;
+			}
+	}
+	return found;
+}
+
+/* The deny rule's pin that refuses d over proto by its address, or NULL. */
+static const struct pin *
+pin_denying(const struct dest *d, int proto)
+{
+	return deny_pin(d, proto, 0, NULL);
+}
+
 /* Does allow pin p let d over proto (deny rules aside)? */
 static int
 pin_grants(const struct pin *p, const struct dest *d, int proto)
@@ -1625,6 +1654,8 @@ pin_granting(const struct dest *d, int proto)
 /*
  * The one place that decides: the pin that allows d over proto, or NULL.
  * Deny rules are checked first: what they refuse, no allow rule allows.
+ * (A name deny rule that reads the name in the connection refuses there:
+ * names_needed() and name_verdict().)
  */
 static const struct pin *
 pin_allowing(const struct dest *d, int proto)
@@ -1634,14 +1665,15 @@ pin_allowing(const struct dest *d, int proto)
 
 /*
  * Names in the connection: what an allowed TCP connection to d must name,
- * from every rule that allows it: 0 when one of them asks nothing (an
- * address rule, raw:, a port it does not check), else NEED_TLS and/or
- * NEED_HTTP.
+ * from every rule that allows it (0 when one of them asks nothing: an
+ * address rule, raw:, a port it does not check), and what a deny rule
+ * that refuses a name there reads: 0, or NEED_TLS and/or NEED_HTTP.
  */
 static int
 names_needed(const struct dest *d)
 {
-	int n = __atomic_load_n(&npins, __ATOMIC_ACQUIRE), need = 0;
+	int n = __atomic_load_n(&npins, __ATOMIC_ACQUIRE), need = 0, denied = 0;
+	int granted = 0, plain = 0;
 
 	for (int i = 0; i < n; i++) {
 		const struct pin *p = &pins[i];
@@ -1649,27 +1681,114 @@ names_needed(const struct dest *d)
 
 		if (!pin_grants(p, d, P_TCP))
 			continue;
+		granted = 1;
 		if (!(k = rule_needs(p->rule, d->port)))
-			return 0;
+			plain = 1;
 		need |= k;
 	}
-	return need;
+	if (!granted)
+		return 0;
+	deny_pin(d, P_TCP, 1, &denied);
+	return (plain ? 0 : need) | denied;
 }
 
-/* Is name (as the connection asked, by kind: NEED_TLS or NEED_HTTP) one
- * that a rule allowing d there names?  The rule, or NULL. */
+/*
+ * Is name, asked inside a TCP connection to d (kind: NEED_TLS or
+ * NEED_HTTP), allowed there?  A deny rule naming it refuses it (*deny:
+ * its pin); else an allow rule that asks no name of d lets every name
+ * through, else a rule allowing d names it.  The allowing rule, or NULL.
+ */
 static const struct rule *
-name_allowed_at(const struct dest *d, int kind, const char *name)
+name_verdict(const struct dest *d, int kind, const char *name,
+    const struct rule **deny)
 {
 	int n = __atomic_load_n(&npins, __ATOMIC_ACQUIRE);
+	const struct rule *named = NULL;
 	size_t nl = strlen(name);
 
+	/* a name refused by name: wherever the connection goes */
+	for (int i = 0; i < nrules; i++) {
+		const struct rule *r = &rules[i];
+
+		if (r->deny && deny_inside(r, P_TCP, d->port) &&
+		    ports_match(r->ports, r->nports, d->port) &&
+		    (rule_needs(r, d->port) & kind) && rule_names(r, name, nl))
+			return *deny = r, NULL;
+	}
+	*deny = NULL;
 	for (int i = 0; i < n; i++) {
 		const struct pin *p = &pins[i];
+		int k;
 
-		if (pin_grants(p, d, P_TCP) && (rule_needs(p->rule, d->port) & kind) &&
-		    rule_names(p->rule, name, nl))
-			return p->rule;
+		if (!pin_grants(p, d, P_TCP))
+			continue;
+		if (!(k = rule_needs(p->rule, d->port)))
+			named = named ? named : p->rule; /* asks no name */
+		else if ((k & kind) && rule_names(p->rule, name, nl) &&
+		    (!named || rule_needs(named, d->port)))
+			named = p->rule;
+	}
+	return named;
+}
+
+/*
+ * A port of proto that allow rule ar grants and deny rule dr refuses by
+ * the address (where no name can be read: UDP, a TCP port dr does not
+ * check): the first, or -1.  (A rule reads names on two ports at most by
+ * default, 80 and 443: among any three ports, one is not read.)
+ */
+static long
+deny_takes_port(const struct rule *dr, const struct rule *ar, int proto)
+{
+	static const struct portrange every = { 0, 65535 };
+	const struct portrange *dp = dr->nports ? dr->ports : &every;
+	const struct portrange *ap = ar->nports ? ar->ports : &every;
+
+	if (!(dr->protos & ar->protos & proto))
+		return -1;
+	for (int i = 0; i < (dr->nports ? dr->nports : 1); i++)
+		for (int j = 0; j < (ar->nports ? ar->nports : 1); j++) {
+			unsigned lo = dp[i].lo > ap[j].lo ? dp[i].lo : ap[j].lo;
+			unsigned hi = dp[i].hi < ap[j].hi ? dp[i].hi : ap[j].hi;
+
+			for (unsigned p = lo; p <= hi && p < lo + 3; p++)
+				if (!deny_inside(dr, proto, p) &&
+				    !(proto == P_UDP && quic_unseen(ar, p)))
+					return p;
+		}
+	return -1;
+}
+
+/*
+ * A deny rule for one name would refuse another name that an allow rule
+ * grants, where the two share an address and no name can be read: the
+ * deny rule's pin, with *proto and *port where; or NULL.  (By the name in
+ * the connection, a deny rule takes nothing away: name_verdict().)
+ */
+static const struct pin *
+deny_takes(const struct rule *allow, int *proto, long *port)
+{
+	int n = __atomic_load_n(&npins, __ATOMIC_ACQUIRE);
+
+	if (allow->deny || allow->kind != R_NAME)
+		return NULL;
+	for (int i = 0; i < n; i++) {
+		const struct pin *dp = &pins[i];
+
+		if (!dp->rule->deny || dp->rule->kind != R_NAME ||
+		    !strcasecmp(dp->rule->name, allow->name))
+			continue;
+		for (int j = 0; j < n; j++) {
+			const struct pin *ap = &pins[j];
+
+			if (ap->rule != allow || ap->family != dp->family ||
+			    !prefix_match(ap->addr, dp->addr, ap->plen < dp->plen ?
+			    ap->plen : dp->plen))
+				continue;
+			for (*proto = P_TCP; *proto <= P_UDP; *proto <<= 1)
+				if ((*port = deny_takes_port(dp->rule, allow, *proto)) >= 0)
+					return dp;
+		}
 	}
 	return NULL;
 }
@@ -1692,6 +1811,25 @@ format_addr(int family, const uint8_t *addr, char *buf, size_t len)
 {
 	if (!inet_ntop(family, addr, buf, (socklen_t)len))
 		snprintf(buf, len, "?");
+}
+
+/* Say what deny pin dp takes away from allow rule ar (die: refuse to run). */
+static void
+say_deny_takes(const struct pin *dp, const struct rule *ar, int proto,
+    long port, int fatal)
+{
+	char a[INET6_ADDRSTRLEN], msg[1024];
+
+	format_addr(dp->family, dp->addr, a, sizeof(a));
+	snprintf(msg, sizeof(msg), "the deny rule '%s' would refuse %s too (rule "
+	    "'%s'): both are at %s, and on %s port %ld netpin cannot see which of "
+	    "them a connection is for (one port of those)\nhint: deny %s where names are read (--deny "
+	    "tls:%s:443, --deny http:%s:80), or narrow either rule's ports",
+	    dp->rule->text, ar->name, ar->text, a, proto == P_TCP ? "tcp" : "udp",
+	    port, dp->rule->name, dp->rule->name, dp->rule->name);
+	if (fatal)
+		die("%s", msg);
+	warnx("warning: %s", msg);
 }
 
 static void
@@ -3122,7 +3260,8 @@ outcome_text(enum name_outcome o, char *buf, size_t len)
 }
 
 static void
-resolve_by_dns(const struct rule **names, int nnames, int *found)
+resolve_by_dns(const struct rule **names, int nnames, int *found,
+    pthread_mutex_t *lock)
 {
 	struct query *qs;
 	int nq = 0;
@@ -3151,6 +3290,9 @@ resolve_by_dns(const struct rule **names, int nnames, int *found)
 		}
 	}
 	resolve_all(qs, nq);
+	/* the pins, under lock (if given): asking upstream took none */
+	if (lock)
+		pthread_mutex_lock(lock);
 	for (int i = 0; i < nq; i++) {
 		enum name_outcome o = query_outcome(&qs[i]);
 
@@ -3158,6 +3300,8 @@ resolve_by_dns(const struct rule **names, int nnames, int *found)
 		    (int)o > found[qs[i].rule - rules])
 			found[qs[i].rule - rules] = (int)o;
 	}
+	if (lock)
+		pthread_mutex_unlock(lock);
 	free(qs);
 }
 
@@ -3196,7 +3340,7 @@ build_pin_table(void)
 		servers_text(sv, sizeof(sv));
 		fprintf(stderr, "netpin: asking DNS: %s\n", *sv ? sv : "(no server)");
 	}
-	resolve_by_dns(names, nnames, found);
+	resolve_by_dns(names, nnames, found, NULL);
 	for (int i = 0; i < nrules; i++) {
 		char buf[400];
 		const char *why;
@@ -3209,6 +3353,15 @@ build_pin_table(void)
 			    rules[i].name, why);
 		warnx("warning: rule '%s': %s does not resolve (%s); it %s nothing",
 		    rules[i].text, rules[i].name, why, rules[i].deny ? "refuses" : "allows");
+	}
+	/* a deny rule must not silently take away another name's grant */
+	for (int i = 0; i < nrules; i++) {
+		const struct pin *dp;
+		long port;
+		int proto;
+
+		if ((dp = deny_takes(&rules[i], &proto, &port)))
+			say_deny_takes(dp, &rules[i], proto, port, 1);
 	}
 	free(names);
 	free(found);
@@ -5457,7 +5610,7 @@ struct verdict {
 	const char *tip;          /* what a denial says to do */
 	const char *rule;         /* the rule it suggests, its ports aside
 	                           * ("tcp:NAME", suggest_rule): learned */
-	const struct pin *deny;   /* the deny rule's pin that refused it */
+	const struct rule *deny;  /* the deny rule that refused it */
 	const char *asked;        /* tls, http: the name asked (NULL: none) */
 };
 
@@ -5603,7 +5756,7 @@ remember_refusal_locked(const struct verdict *v, const char *name)
 	refusals[nrefusals].name = name;
 	refusals[nrefusals].inside = inside;
 	refusals[nrefusals].verb = v->verb;
-	refusals[nrefusals].deny = v->deny ? v->deny->rule->text : NULL;
+	refusals[nrefusals].deny = v->deny ? v->deny->text : NULL;
 	refusals[nrefusals].count = 1;
 	nrefusals++;
 }
@@ -5673,9 +5826,10 @@ report_unmediated(const struct call *c, const char *call, const char *what,
 	return err;
 }
 
-/* Log and print a decision.  Returns the errno to answer: 0 or EACCES. */
+/* Log and print a decision of thread tid's call.  Returns the errno to
+ * answer: 0 or EACCES. */
 static int
-report(const struct call *c, const struct verdict *v)
+report(pid_t tid, const struct verdict *v)
 {
 	char where[DEST_TEXT_MAX], a[INET6_ADDRSTRLEN];
 	char comm[64] = "?", key[128];
@@ -5685,14 +5839,14 @@ report(const struct call *c, const struct verdict *v)
 	int to_stderr = opt_verbose ||
 	    (!v->allowed && !opt_quiet && v->stderr_too);
 	const char *prep = is_local_verb(v->verb) ? "on" : "to";
-	pid_t pid = c->tid;
+	pid_t pid = tid;
 	struct jbuf b;
 
 	if (!v->allowed)
 		remember_refusal(v, name);
 	if (!to_stderr && log_fd < 0)
 		goto out;
-	pid = task_name(c->tid, comm, sizeof(comm));
+	pid = task_name(tid, comm, sizeof(comm));
 	format_dest(v->d, where, sizeof(where));
 	format_addr(v->d->family, v->d->addr, a, sizeof(a));
 	if (log_fd >= 0) {
@@ -5702,7 +5856,7 @@ report(const struct call *c, const struct verdict *v)
 		jnum(&b, "port", v->d->port);
 		jstr(&b, "name", name);
 		if (v->pin || v->deny)
-			jstr(&b, "rule", (v->pin ? v->pin : v->deny)->rule->text);
+			jstr(&b, "rule", v->pin ? v->pin->rule->text : v->deny->text);
 		if (!v->allowed)
 			jstr(&b, "tip", v->tip);
 		jend(&b);
@@ -6025,29 +6179,38 @@ write_learned(char **argv)
 	return 0;
 }
 
-/* The decision for a destination: 0 (allowed) or EACCES. */
+/*
+ * The decision for a destination of thread tid's call: 0 (allowed) or
+ * EACCES.  checked: the connection's names are read on its way (allowed,
+ * or with --audit to learn its name), and its verdict is said there, once.
+ */
 static int
-decide_dest(const struct call *c, const char *verb, int proto,
-    const struct dest *d)
+decide_dest(pid_t tid, const char *verb, int proto, const struct dest *d,
+    int checked)
 {
 	char tip[DEST_TEXT_MAX + 600], rule[300];
+	const struct pin *dp = pin_denying(d, proto), *quic;
 	struct verdict v = {
 		.verb = verb, .proto = proto, .d = d, .tip = tip,
-		.deny = pin_denying(d, proto),
+		.deny = dp ? dp->rule : NULL,
 		/* glibc connects UDP sockets only to sort addresses: -v only */
 		.stderr_too = !(proto == P_UDP && !strcmp(verb, "connect")),
 	};
-	const struct pin *quic;
 
 	/* pin_allowing(), with the deny rule kept to name it */
 	v.pin = v.deny ? NULL : pin_granting(d, proto);
 	v.allowed = v.pin != NULL;
+	if (checked && (v.allowed || (opt_audit && !v.deny)))
+		return 0;
 	if (v.allowed)
-		return report(c, &v);
+		return report(tid, &v);
+	/* nothing allows it: a deny rule that refuses by name is named */
+	if (!v.deny && (dp = deny_pin(d, proto, 1, NULL)))
+		v.deny = dp->rule;
 	if (v.deny) {
 		snprintf(tip, sizeof(tip), "the deny rule %s refuses it",
-		    v.deny->rule->text);
-		return report(c, &v);
+		    v.deny->text);
+		return report(tid, &v);
 	}
 	v.rule = rule;
 	if (proto == P_UDP && (quic = pin_granting(d, P_TCP)) &&
@@ -6061,7 +6224,7 @@ decide_dest(const struct call *c, const char *verb, int proto,
 		suggest_rule(verb, proto, d, NULL, rule, sizeof(rule));
 		snprintf(tip, sizeof(tip), "--allow %s:%u", rule, d->port);
 	}
-	return report(c, &v);
+	return report(tid, &v);
 }
 
 /* ---- pinned DNS --------------------------------------------------------- */
@@ -6081,17 +6244,18 @@ decide_dest(const struct call *c, const char *verb, int proto,
 #define REDIRECTS_MAX 1024
 #define DNS_ANSWERS_MAX 16
 #define TCP_DNS_MAX 64
+#define TCP_DNS_IDLE_MS 3000      /* a TCP DNS connection's next query */
 static int tcp_dns_conns;         /* atomic: the responder's threads */
 
 /* the responder's sockets and addresses (127.0.0.1, ::1): written at start */
 static int dns_udp[2] = { -1, -1 }, dns_tcp[2] = { -1, -1 };
 static struct sockaddr_storage dns_udp_addr[2], dns_tcp_addr[2];
-static pthread_mutex_t pins_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* UDP sockets whose DNS went to the responder, the server they asked, and
  * their own address: the only source the responder answers.  Written by
  * the receivers, read by them and by the main thread: under redirect_lock. */
 struct redirect {
+	int proto;                /* P_UDP, P_TCP */
 	dev_t dev;
 	ino_t ino;
 	struct sockaddr_storage server;
@@ -6101,13 +6265,18 @@ static struct redirect redirects[REDIRECTS_MAX];  /* under redirect_lock */
 static unsigned nredirects;                        /* under redirect_lock */
 static pthread_mutex_t redirect_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* names pinned at run time under a wildcard rule */
+/* names pinned at run time under a wildcard rule (or --audit); one is
+ * resolved upstream with no lock held, and the threads that ask for it
+ * meanwhile wait on pins_resolved (the main thread never does: see
+ * needs_upstream) */
 struct dyn_rule {
 	struct rule rule;
+	int resolving;            /* under pins_lock: its pins are not all in */
 	struct dyn_rule *next;
 };
 static struct dyn_rule *dyn_rules;  /* under pins_lock */
 static int ndyn_rules;              /* under pins_lock */
+static pthread_cond_t pins_resolved = PTHREAD_COND_INITIALIZER;
 #define DYN_RULES_MAX 4096
 
 static int
@@ -6235,9 +6404,10 @@ is_loopback_source(const struct dest *s)
 	    !memcmp(s->addr, v6, 16);
 }
 
-/* Did this query come from a socket whose DNS netpin redirected? */
+/* Did this query (over proto) come from a socket whose DNS netpin
+ * redirected? */
 static int
-redirected_source(const struct sockaddr_storage *from, socklen_t fl)
+redirected_source(const struct sockaddr_storage *from, socklen_t fl, int proto)
 {
 	static const uint8_t zero[16];
 	struct dest s;
@@ -6250,7 +6420,7 @@ redirected_source(const struct sockaddr_storage *from, socklen_t fl)
 	for (unsigned i = 0; i < nredirects && i < REDIRECTS_MAX && !found; i++) {
 		const struct dest *l = &redirects[i].local;
 
-		if (l->port != s.port)
+		if (l->port != s.port || redirects[i].proto != proto)
 			continue;
 		/* an unbound socket's DNS comes from the responder's address */
 		found = !memcmp(l->addr, zero, 16) ? is_loopback_source(&s) :
@@ -6276,7 +6446,10 @@ redirect_dns(struct call *c, const struct dest *d, int proto,
 
 	if (dns_udp[0] < 0)
 		return EACCES; /* no pinned DNS (loopback down): DNS is refused */
-	if (proto == P_UDP) {
+	/* the responder answers only the sockets recorded here: by their
+	 * address (bound now if they are not: before the connect, so that a
+	 * TCP connection is known when it arrives) */
+	{
 		struct redirect *r;
 		struct dest local;
 		int err;
@@ -6286,6 +6459,7 @@ redirect_dns(struct call *c, const struct dest *d, int proto,
 		pthread_mutex_lock(&redirect_lock);
 		if (!(r = redirect_find(&st)))
 			r = &redirects[nredirects++ % REDIRECTS_MAX];
+		r->proto = proto;
 		r->dev = st.st_dev;
 		r->ino = st.st_ino;
 		r->local = local;
@@ -6374,8 +6548,14 @@ rule_for_name(const char *name)
 		    "the most it keeps; further names are refused", DYN_RULES_MAX);
 		return NULL;
 	}
-	if (!dr) {
+	if (dr) {
+		while (dr->resolving) /* another thread is asking upstream */
+			pthread_cond_wait(&pins_resolved, &pins_lock);
+	} else {
 		const struct rule *one[1];
+		const struct pin *dp;
+		long port;
+		int proto;
 
 		if (!(dr = call_alloc(1, sizeof(*dr))) || !(dr->rule.name = strdup(name))) {
 			free(dr);
@@ -6395,14 +6575,23 @@ rule_for_name(const char *name)
 		for (char *p = dr->rule.name; *p; p++)
 			*p = (char)tolower((unsigned char)*p);
 		one[0] = &dr->rule;
-		/* the hosts file first, as at start; else asked once, upstream,
-		 * and pinned for the rest of the run */
-		if (pin_from_hosts(&dr->rule) <= 0)
-			resolve_by_dns(one, 1, NULL);
 		dr->next = dyn_rules;
 		dyn_rules = dr;
 		ndyn_rules++;
+		/* the hosts file first, as at start; else asked once, upstream
+		 * (no lock held while it answers), and pinned for the rest of
+		 * the run */
+		if (pin_from_hosts(&dr->rule) <= 0) {
+			dr->resolving = 1;
+			pthread_mutex_unlock(&pins_lock);
+			resolve_by_dns(one, 1, NULL, &pins_lock);
+			pthread_mutex_lock(&pins_lock);
+			dr->resolving = 0;
+			pthread_cond_broadcast(&pins_resolved);
+		}
 		log_pins_of(&dr->rule);
+		if ((dp = deny_takes(&dr->rule, &proto, &port)))
+			say_deny_takes(dp, &dr->rule, proto, port, 0);
 	}
 	pthread_mutex_unlock(&pins_lock);
 	return &dr->rule;
@@ -6523,11 +6712,12 @@ needs_upstream(const uint8_t *q, size_t n)
 	for (int i = 0; i < nrules; i++)
 		if (rules[i].kind == R_NAME && !strcasecmp(rules[i].name, name))
 			return 0;
-	/* busy: a thread is asking upstream now, so this one may too */
+	/* known and pinned: answered at once; asked upstream now (by another
+	 * thread), or not yet: by a thread of its own */
 	if (pthread_mutex_trylock(&pins_lock))
 		return 1;
 	for (struct dyn_rule *dr = dyn_rules; dr && !known; dr = dr->next)
-		known = !strcasecmp(dr->rule.name, name);
+		known = !strcasecmp(dr->rule.name, name) && !dr->resolving;
 	pthread_mutex_unlock(&pins_lock);
 	return !known;
 }
@@ -6582,7 +6772,7 @@ responder_udp(int fd)
 	u->n = (size_t)n;
 	/* answers go only to the sockets whose DNS netpin redirected: no
 	 * query can aim a reply at another address */
-	if (!redirected_source(&u->from, u->fl)) {
+	if (!redirected_source(&u->from, u->fl, P_UDP)) {
 		free(u);
 		return;
 	}
@@ -6595,15 +6785,17 @@ responder_udp(int fd)
 	}
 }
 
+/* len bytes from fd by the deadline (now_ms()); 0, or -1. */
 static int
-read_full(int fd, uint8_t *buf, size_t len)
+read_full(int fd, uint8_t *buf, size_t len, long deadline)
 {
 	struct pollfd p = { fd, POLLIN, 0 };
 
 	while (len) {
+		long wait = deadline - now_ms();
 		ssize_t n;
 
-		if (poll(&p, 1, 10000) != 1)
+		if (wait <= 0 || poll(&p, 1, (int)wait) != 1)
 			return -1;
 		n = recv(fd, buf, len, 0);
 		if (n <= 0)
@@ -6624,9 +6816,12 @@ responder_tcp_conn(void *arg)
 	for (;;) {
 		uint8_t hdr[2];
 		size_t qlen, alen;
+		long until = now_ms() + TCP_DNS_IDLE_MS;
 
-		if (read_full(fd, hdr, 2) || (qlen = get16(hdr)) == 0 ||
-		    read_full(fd, q, qlen))
+		/* the next query, whole, within TCP_DNS_IDLE_MS: no connection
+		 * is kept open by a byte now and then */
+		if (read_full(fd, hdr, 2, until) || (qlen = get16(hdr)) == 0 ||
+		    read_full(fd, q, qlen, until))
 			break;
 		if (!(alen = dns_answer(q, qlen, a + 2, sizeof(a) - 2)))
 			break;
@@ -6642,10 +6837,18 @@ responder_tcp_conn(void *arg)
 static void
 responder_accept(int lfd)
 {
-	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	struct sockaddr_storage peer;
+	socklen_t pl = sizeof(peer);
+	int fd = accept4(lfd, (struct sockaddr *)&peer, &pl, SOCK_CLOEXEC);
 
 	if (fd < 0)
 		return;
+	/* only the command's sockets whose DNS netpin sent here: nobody
+	 * else on this machine is answered, or holds a connection */
+	if (!redirected_source(&peer, pl, P_TCP)) {
+		close(fd);
+		return;
+	}
 	/* a bounded number of TCP DNS connections at once; more are closed */
 	if (__atomic_add_fetch(&tcp_dns_conns, 1, __ATOMIC_RELAXED) > TCP_DNS_MAX) {
 		__atomic_sub_fetch(&tcp_dns_conns, 1, __ATOMIC_RELAXED);
@@ -6790,7 +6993,7 @@ static int
 vet_connect(struct call *c)
 {
 	struct dest d;
-	int proto, rc;
+	int proto, rc, need = 0;
 
 	if ((proto = call_kind(c, &c->addr, c->addrlen)) == P_LOCAL)
 		return 0;
@@ -6803,10 +7006,17 @@ vet_connect(struct call *c)
 		dest_store(&d, &c->addr);
 	if (d.port == 53 && !dns_server_allowed(&d, proto))
 		return redirect_dns(c, &d, proto, &c->addr, &c->addrlen);
-	if ((rc = decide_dest(c, "connect", proto, &d)))
+	/* allowed by name rules alone (or a name refused there): the
+	 * connection must name its host; with --audit, a connection no rule
+	 * allows is read for its name too, to learn a name rule, not the
+	 * address */
+	if (proto == P_TCP && !(need = names_needed(&d)) && opt_audit &&
+	    port_needs(d.port) && !pin_allowing(&d, P_TCP) &&
+	    !deny_pin(&d, P_TCP, 0, NULL) && !deny_pin(&d, P_TCP, 1, NULL))
+		need = port_needs(d.port) | NEED_PROBE;
+	if ((rc = decide_dest(c->tid, "connect", proto, &d, need != 0)))
 		return rc;
-	/* allowed by name rules alone: the connection must name its host */
-	if (proto == P_TCP && (c->need = names_needed(&d)))
+	if ((c->need = need))
 		c->dest = d;
 	return 0;
 }
@@ -6853,7 +7063,7 @@ vet_bind(struct call *c)
 		return 0; /* an ephemeral port: always */
 	v.allowed = nbind_ports > 0 && ports_match(bind_ports, nbind_ports, d.port);
 	snprintf(tip, sizeof(tip), "--bind %u", d.port);
-	if (report(c, &v))
+	if (report(c->tid, &v))
 		return EACCES;
 	/* never bind for the command a port the kernel would refuse it */
 	if (d.port < probed.unpriv_port_start &&
@@ -6889,7 +7099,7 @@ vet_listen(struct call *c)
 		snprintf(tip, sizeof(tip), "--bind %u", d.port);
 	else
 		snprintf(tip, sizeof(tip), "bind a --bind port first");
-	return report(c, &v);
+	return report(c->tid, &v);
 }
 
 /* The address of one message to send. */
@@ -6928,7 +7138,7 @@ vet_msg_name(struct call *c, struct msgbuf *m, const char *verb)
 		}
 		return redirect_dns(c, &d, proto, &m->name, &m->namelen);
 	}
-	if ((rc = decide_dest(c, verb, proto, &d)))
+	if ((rc = decide_dest(c->tid, verb, proto, &d, 0)))
 		return rc;
 	/* TCP Fast Open: a connect with data, which would go before netpin
 	 * saw its name; clients go on with a plain connect */
@@ -7552,6 +7762,7 @@ on_setsockopt(struct call *c, const struct seccomp_data *a)
 	struct sockaddr_storage ss[2];
 	char tip[DEST_TEXT_MAX + 32], a0[INET6_ADDRSTRLEN];
 	const struct refused_opt *ro;
+	const struct pin *dp;
 
 	c->op = OP_SETSOCKOPT; /* before its fields are written */
 	if ((ro = refused_opt(level, name)))
@@ -7577,14 +7788,14 @@ on_setsockopt(struct call *c, const struct seccomp_data *a)
 			return EINVAL;
 		if (i == 1 && !memcmp(d.addr, (uint8_t[16]){ 0 }, 16))
 			continue; /* no source */
-		vd.deny = pin_denying(&d, P_UDP);
+		vd.deny = (dp = pin_denying(&d, P_UDP)) ? dp->rule : NULL;
 		vd.pin = vd.deny ? NULL : pin_for_group(&d);
 		vd.allowed = vd.pin != NULL;
 		format_addr(d.family, d.addr, a0, sizeof(a0));
 		/* a group has no name: its address (.rule: after "--allow ") */
 		snprintf(tip, sizeof(tip), d.family == AF_INET6 ?
 		    "--allow udp:[%s]" : "--allow udp:%s", a0);
-		if ((err = report(c, &vd)))
+		if ((err = report(c->tid, &vd)))
 			return EPERM;
 	}
 	c->opt_level = level;
@@ -7800,25 +8011,34 @@ reset_close(int *fd)
 	*fd = -1;
 }
 
+#define NOT_HERE "not allowed here"
+
 /*
- * Log and say what the connection named (allowed: only in the log, and
- * on stderr with -v; nothing to do, not even its caller's name, else).
- * kind: "tls" or "http"; name: what it asked (NULL: none could be read),
- * why: the reason when it is refused for its shape.
+ * Say what a checked connection asked: the one verdict of its connect (or
+ * of a further HTTP request on it).  kind: "tls" or "http"; name: what it
+ * asked (NULL: none could be read; why: the reason it is refused for its
+ * shape); allow: the rule that allows it, or deny: the deny rule that
+ * refuses it.  Allowed: in the log, and on stderr with -v.  A connection
+ * read only to learn its name (--audit) that named none is said as a
+ * plain connect: no name is involved.
  */
 static void
 tunnel_report(const struct tunnel *t, const char *kind, const char *name,
-    const char *why, int allowed)
+    const char *why, const struct rule *allow, const struct rule *deny)
 {
-	char where[DEST_TEXT_MAX], a[INET6_ADDRSTRLEN], tip[320], key[400], rule[300];
-	const char *verdict = allowed ? "allow" : opt_audit ? "audit" : "deny";
+	char where[DEST_TEXT_MAX], a[INET6_ADDRSTRLEN], tip[360], key[400], rule[300];
+	const char *verdict = allow ? "allow" : opt_audit ? "audit" : "deny";
 	struct verdict v = { .verb = kind, .proto = P_TCP, .d = &t->d,
-		.stderr_too = 1, .tip = tip, .asked = name };
+		.stderr_too = 1, .tip = tip, .asked = name, .deny = deny };
 	struct jbuf b;
 	char comm[64];
 	pid_t pid;
 
-	if (allowed && log_fd < 0 && !opt_verbose)
+	if (!name && (t->need & NEED_PROBE)) {
+		decide_dest(t->tid, "connect", P_TCP, &t->d, 0);
+		return;
+	}
+	if (allow && log_fd < 0 && !opt_verbose)
 		return;
 	/* named now, not at the connect: most tunnels are never said */
 	pid = task_name(t->tid, comm, sizeof(comm));
@@ -7826,15 +8046,17 @@ tunnel_report(const struct tunnel *t, const char *kind, const char *name,
 	format_addr(t->d.family, t->d.addr, a, sizeof(a));
 	/* as --learn writes it, the check kept (a plain NAME:PORT on a port
 	 * not checked by default lets every name on the address through) */
-	if (!name) {
-		snprintf(tip, sizeof(tip), "raw: on the rule if the protocol names "
-		    "no host");
+	if (deny) {
+		snprintf(tip, sizeof(tip), "the deny rule %s refuses it", deny->text);
+	} else if (!name) {
+		snprintf(tip, sizeof(tip), "allow with raw: on the rule if the "
+		    "protocol names no host");
 	} else {
 		suggest_rule(kind, P_TCP, &t->d, name, rule, sizeof(rule));
-		snprintf(tip, sizeof(tip), "--allow %s:%u", rule, t->d.port);
+		snprintf(tip, sizeof(tip), "allow with --allow %s:%u", rule, t->d.port);
 		v.rule = rule;
 	}
-	if (!allowed)
+	if (!allow)
 		remember_refusal(&v, name);
 	if (log_fd >= 0) {
 		jcall(&b, "connect", verdict, pid, comm);
@@ -7843,23 +8065,39 @@ tunnel_report(const struct tunnel *t, const char *kind, const char *name,
 		jnum(&b, "port", t->d.port);
 		jstr(&b, !strcmp(kind, "tls") ? "sni" : "host", name);
 		jstr(&b, "why", why);
-		if (!allowed)
-			jstr(&b, "tip", tip);
+		if (allow || deny)
+			jstr(&b, "rule", allow ? allow->text : deny->text);
+		if (!allow && !deny)
+			jstr(&b, "tip", tip + strlen("allow with "));
 		jend(&b);
 	}
-	if (allowed ? !opt_verbose : opt_quiet && !opt_verbose)
+	if (allow ? !opt_verbose : opt_quiet && !opt_verbose)
 		return;
 	snprintf(key, sizeof(key), "%s %s %s", kind, where, name ? name : why);
-	if (!allowed && seen_before(key))
+	if (!allow && seen_before(key))
 		return;
-	if (allowed)
-		fprintf(stderr, "netpin: allowed %s to %s naming %s by %s[%d]\n", kind,
-		    where, name, comm, (int)pid);
+	if (allow)
+		fprintf(stderr, "netpin: allowed %s to %s naming %s by %s[%d] (rule %s)\n",
+		    kind, where, name, comm, (int)pid, allow->text);
 	else
-		fprintf(stderr, "netpin: %s %s to %s/tcp %s%s%s by %s[%d] (%s%s)\n",
+		fprintf(stderr, "netpin: %s %s to %s/tcp %s%s%s by %s[%d] (%s)\n",
 		    opt_audit ? "audit: would deny" : "denied", kind, where,
 		    name ? "naming " : "", name ? name : "", name ? "" : why,
-		    comm, (int)pid, name ? "allow with " : "", tip);
+		    comm, (int)pid, tip);
+}
+
+/*
+ * The verdict on a name asked inside t (kind: NEED_TLS or NEED_HTTP),
+ * said: 1 when it may pass (allowed, or --audit).
+ */
+static int
+tunnel_name(struct tunnel *t, int kind, const char *name)
+{
+	const struct rule *deny, *allow = name_verdict(&t->d, kind, name, &deny);
+
+	tunnel_report(t, kind == NEED_TLS ? "tls" : "http", name,
+	    allow ? NULL : NOT_HERE, allow, deny);
+	return allow || opt_audit;
 }
 
 /*
@@ -7895,7 +8133,6 @@ tunnel_refuse(struct tunnel *t, const char *kind, const char *name)
  * each request head only when its Host is allowed here.  Returns NULL, or
  * why the stream is refused (*name: the host asked, when one was).
  */
-#define NOT_HERE "not allowed here"
 static const char *
 http_vet(struct tunnel *t, char *name, size_t nlen)
 {
@@ -7909,13 +8146,8 @@ http_vet(struct tunnel *t, char *name, size_t nlen)
 		if (w != WIRE_NAME)
 			return w == WIRE_REFUSE ? why : NULL;
 		t->named = 1;
-		if (!name_allowed_at(&t->d, NEED_HTTP, name)) {
-			tunnel_report(t, "http", name, NOT_HERE, 0);
-			if (!opt_audit)
-				return NOT_HERE;
-		} else {
-			tunnel_report(t, "http", name, NULL, 1);
-		}
+		if (!tunnel_name(t, NEED_HTTP, name))
+			return NOT_HERE;
 		t->ok += head;
 	}
 }
@@ -7932,19 +8164,16 @@ tls_vet(struct tunnel *t, char *name, size_t nlen)
 	for (;;) {
 		const char *why = NULL;
 		size_t used, head;
-		int allowed;
 		enum wire w = tls_stream_next(&t->tls, t->in + t->ok, t->inlen - t->ok,
 		    &used, &head, name, nlen, &why);
 
 		t->ok += used;
 		if (w == WIRE_REFUSE)
-			tunnel_report(t, "tls", NULL, why, 0);
+			tunnel_report(t, "tls", NULL, why, NULL, NULL);
 		if (w != WIRE_NAME)
 			return w == WIRE_REFUSE ? why : NULL;
 		t->named = 1;
-		allowed = name_allowed_at(&t->d, NEED_TLS, name) != NULL;
-		tunnel_report(t, "tls", name, allowed ? NULL : NOT_HERE, allowed);
-		if (!allowed && !opt_audit)
+		if (!tunnel_name(t, NEED_TLS, name))
 			return NOT_HERE;
 		t->ok += head;
 	}
@@ -7974,7 +8203,7 @@ tunnel_vet(struct tunnel *t)
 	 * is a TLS connection refused for its shape */
 	why = t->http ? http_vet(t, name, sizeof(name)) : tls_vet(t, name, sizeof(name));
 	if (t->http && why && strcmp(why, NOT_HERE))
-		tunnel_report(t, "http", NULL, why, 0);
+		tunnel_report(t, "http", NULL, why, NULL, NULL);
 	if (!why && !t->http && t->tls.done)
 		t->checked = 1; /* encrypted from here on */
 	if (!why && !t->checked)
@@ -8256,7 +8485,7 @@ tunnel_run(struct tunnel *t)
 			p[1].events |= POLLOUT;
 		if (wait != -1 && wait <= 0) {
 			tunnel_report(t, t->need & NEED_TLS ? "tls" : "http", NULL,
-			    "no host named in the first bytes within 10 s", 0);
+			    "no host named in the first bytes within 10 s", NULL, NULL);
 			if (!opt_audit) {
 				reset_close(&t->cmd);
 				break;
@@ -8286,7 +8515,7 @@ tunnel_run(struct tunnel *t)
 			break;
 		if (!t->named && !t->checked && t->upward.eof) {
 			tunnel_report(t, t->need & NEED_TLS ? "tls" : "http", NULL,
-			    "the connection ended before naming a host", 0);
+			    "the connection ended before naming a host", NULL, NULL);
 			break;
 		}
 		if (t->upward.shut && t->down.shut)
@@ -8578,15 +8807,26 @@ tunnel_join(struct call *c, struct tunnel *t)
 /*
  * connect() to a destination whose names the rules check (c->need): the
  * destination first, then the command's socket to netpin.  Returns 1 when
- * answered, 0 when a worker must go on waiting for the destination.
+ * answered, 0 when a worker must go on waiting for the destination, -1
+ * when the connect is to be made as any other (--audit, read only to learn
+ * a name: no tunnel could be made; nothing was done).
  */
 static int
 tunnel_open(struct call *c, int may_block)
 {
 	int err;
 
-	if (!c->tun && (err = tunnel_new(c, &c->tun)))
+	if (!c->tun && (err = tunnel_new(c, &c->tun))) {
+		if (c->need & NEED_PROBE) {
+			if (c->tun)
+				tunnel_drop(c->tun);
+			c->tun = NULL;
+			c->need = 0;
+			decide_dest(c->tid, "connect", P_TCP, &c->dest, 0);
+			return -1;
+		}
 		goto answer;
+	}
 	if (c->tun->up_connecting && (err = tunnel_reach(c, c->tun, may_block))) {
 		if (err == UNDER_WAY)
 			return 0;
@@ -8596,8 +8836,11 @@ tunnel_open(struct call *c, int may_block)
 	}
 	err = tunnel_join(c, c->tun);
 	if (err == 0 || err == EINPROGRESS)
-		c->tun = NULL; /* the tunnel's thread has it */
+		c->tun = NULL; /* the tunnel's thread has it: it says the verdict */
 answer:
+	/* no tunnel carries it: its verdict is said here, once */
+	if (c->tun || err)
+		decide_dest(c->tid, "connect", P_TCP, &c->dest, 0);
 	answer_call(c, 0, err);
 	return 1;
 }
@@ -9115,8 +9358,8 @@ run_call(struct call *c, int may_block)
 		answer_call(c, 0, rc < 0 ? errno : 0);
 		return 1;
 	case OP_CONNECT:
-		if (c->need)
-			return tunnel_open(c, may_block);
+		if (c->need && (rc = tunnel_open(c, may_block)) >= 0)
+			return rc;
 		if (ndeny_unix && c->as_task && unix_path_named(&c->addr, c->addrlen)) {
 			answer_call(c, 0, connect_unix_checked(c));
 			return 1;

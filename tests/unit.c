@@ -893,6 +893,14 @@ static const char *const world_rules[] = {
 	"mixed.example:443",
 	"198.18.0.5:443",
 	"udp:quic.example:443",
+	"198.18.0.7:443",
+};
+
+/* deny rules: by the name inside the connection where names are read (a
+ * name beside allowed ones on a front end), by the address elsewhere */
+static const char *const world_deny[] = {
+	"tls:bad-front.example:443",
+	"banned.example",
 };
 
 static const char world_hosts[] =
@@ -911,7 +919,8 @@ static const char world_hosts[] =
 	"10.0.1.16 many.example\n10.0.1.17 many.example\n10.0.1.18 many.example\n"
 	"198.18.0.1 front.example other-front.example\n198.18.0.2 rawsite.example\n"
 	"198.18.0.3 web.example\n198.18.0.4 plain.example\n"
-	"198.18.0.5 mixed.example\n198.18.0.6 quic.example\n";
+	"198.18.0.5 mixed.example\n198.18.0.6 quic.example\n"
+	"198.18.0.1 bad-front.example\n198.18.0.7 shared.example banned.example\n";
 
 static char hosts_path[64];
 
@@ -930,6 +939,8 @@ load_world(void)
 	stderr_begin();
 	for (size_t i = 0; i < NROWS(world_rules); i++)
 		add_rule(world_rules[i], NULL, 0);
+	for (size_t i = 0; i < NROWS(world_deny); i++)
+		add_rule(world_deny[i], NULL, 1);
 	build_pin_table();
 	warnings = stderr_end(text, sizeof(text));
 	/* no DNS server, and one name rule that the hosts file does not name */
@@ -1058,6 +1069,10 @@ static const struct { const char *proto, *addr; unsigned port; const char *want;
 	{ "tcp", "10.9.9.10", 80, "deny" },            /* a prefix in hosts is no pin */
 	{ "tcp", "10.0.1.18", 1234, "many.example" },
 	{ "tcp", "10.0.1.19", 1234, "deny" },
+	/* a name denied on a shared address: by the name where it is read */
+	{ "tcp", "198.18.0.7", 443, "198.18.0.7:443" },
+	{ "udp", "198.18.0.7", 443, "deny" },
+	{ "tcp", "198.18.0.1", 443, "front.example:443" },
 };
 
 static void
@@ -1819,6 +1834,8 @@ static const struct { const char *addr; unsigned port; const char *want; } needs
 	{ "203.0.113.5", 443, "tls" },      /* api.example.com:443 */
 	{ "10.1.2.3", 443, "-" },           /* tcp:10.0.0.0/8:443 */
 	{ "198.18.0.1", 80, "-" },          /* not allowed at all */
+	{ "198.18.0.7", 443, "tls" },       /* an address rule, a name denied there */
+	{ "198.18.0.7", 80, "-" },          /* not allowed at all */
 };
 
 static const struct { const char *addr; unsigned port; int kind; const char *name, *want; }
@@ -1831,6 +1848,12 @@ static const struct { const char *addr; unsigned port; int kind; const char *nam
 	{ "198.18.0.1", 443, NEED_TLS, "x.front.example", "-" },
 	{ "198.18.0.3", 8080, NEED_HTTP, "web.example", "http:web.example:8080" },
 	{ "198.18.0.4", 80, NEED_HTTP, "plain.example", "plain.example:80" },
+	/* a name deny rule refuses its name only, wherever it is asked */
+	{ "198.18.0.1", 443, NEED_TLS, "bad-front.example", "deny !tls:bad-front.example:443" },
+	{ "198.18.0.7", 443, NEED_TLS, "banned.example", "deny !banned.example" },
+	{ "198.18.0.7", 443, NEED_TLS, "shared.example", "198.18.0.7:443" },
+	{ "198.18.0.7", 443, NEED_TLS, "other.example", "198.18.0.7:443" },
+	{ "198.18.0.5", 443, NEED_TLS, "banned.example", "deny !banned.example" },
 };
 
 /* QUIC: UDP 443 to a name whose TCP is checked needs a udp: rule */
@@ -1859,15 +1882,19 @@ test_names_needed(void)
 		    k ? "tls,http" : "-", needs_rows[i].want);
 	}
 	for (size_t i = 0; i < NROWS(allowed_name_rows); i++) {
-		const struct rule *r;
+		const struct rule *r, *deny;
+		char got[OUT];
 		struct dest d;
 
 		dest_from(allowed_name_rows[i].addr, (uint16_t)allowed_name_rows[i].port, &d);
-		r = name_allowed_at(&d, allowed_name_rows[i].kind, allowed_name_rows[i].name);
+		r = name_verdict(&d, allowed_name_rows[i].kind, allowed_name_rows[i].name,
+		    &deny);
 		snprintf(what, sizeof(what), "%s at %s:%u (%s)", allowed_name_rows[i].name,
 		    allowed_name_rows[i].addr, allowed_name_rows[i].port,
 		    allowed_name_rows[i].kind == NEED_TLS ? "tls" : "http");
-		check("names", what, r ? r->text : "-", allowed_name_rows[i].want);
+		snprintf(got, sizeof(got), "%s%s", deny ? "deny " : "",
+		    deny ? deny->text : r ? r->text : "-");
+		check("names", what, got, allowed_name_rows[i].want);
 	}
 	for (size_t i = 0; i < NROWS(quic_rows); i++) {
 		const struct pin *p;
