@@ -9,7 +9,7 @@ NETPIN_CC ?= $(shell command -v musl-gcc >/dev/null 2>&1 && echo musl-gcc || ech
 TEST_CC ?= $(CC)
 
 HELPERS = tests/netop tests/bpftest tests/unit tests/refuse tests/np-addfd tests/stress \
-	tests/tunnel tests/bench/floor
+	tests/tunnel tests/httpsend tests/bench/floor
 FUZZ_TARGETS = dns rule sockaddr cmsg
 FUZZ_CC ?= clang
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
@@ -39,6 +39,10 @@ tests/stress: tests/stress.c
 # netpin's listeners, a getpeername() netpin cannot read (checked-edges)
 tests/tunnel: tests/tunnel.c
 	$(TEST_CC) -O2 $(WARN) -o $@ tests/tunnel.c -pthread
+
+# the http-diff area's client: one request stream to several servers at once
+tests/httpsend: tests/httpsend.c
+	$(TEST_CC) -O2 $(WARN) -o $@ tests/httpsend.c -pthread
 
 tests/refuse: tests/refuse.c
 	$(TEST_CC) -O2 $(WARN) -o $@ tests/refuse.c
