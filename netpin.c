@@ -1542,15 +1542,18 @@ rule_needs(const struct rule *r, unsigned port)
 	return port_needs(port);
 }
 
-/* Does an allow rule check names in connections anywhere?  (Then every
- * getpeername() is mediated: a tunnelled socket's peer is netpin's.) */
+/* Does a rule (allow or deny) check names in connections anywhere, or may
+ * --audit read one for its name?  (Then every getpeername() is mediated:
+ * a tunnelled socket's peer is netpin's.) */
 static int
 rules_check_names(void)
 {
+	if (opt_audit)
+		return 1; /* a connection no rule allows is read for its name */
 	for (int i = 0; i < nrules; i++) {
 		const struct rule *r = &rules[i];
 
-		if (!r->deny && (r->protos & P_TCP) &&
+		if ((r->protos & P_TCP) &&
 		    ((ports_match(r->ports, r->nports, 80) && rule_needs(r, 80)) ||
 		    (ports_match(r->ports, r->nports, 443) && rule_needs(r, 443)) ||
 		    (r->kind != R_ADDR && (r->check == CHECK_TLS || r->check == CHECK_HTTP))))
@@ -8604,6 +8607,11 @@ tunnel_new(struct call *c, struct tunnel **out)
 		return EACCES;
 	}
 	pthread_mutex_lock(&tunnels_lock);
+	/* read only to learn a name (--audit): none free, it goes as it is */
+	if (ntunnels >= probed.tunnel_budget && (c->need & NEED_PROBE)) {
+		pthread_mutex_unlock(&tunnels_lock);
+		return ENOBUFS;
+	}
 	if (ntunnels >= probed.tunnel_budget) {
 		struct timespec until;
 
@@ -8835,12 +8843,14 @@ tunnel_open(struct call *c, int may_block)
 		goto answer;
 	}
 	err = tunnel_join(c, c->tun);
-	if (err == 0 || err == EINPROGRESS)
+	if (err == 0 || err == EINPROGRESS) {
 		c->tun = NULL; /* the tunnel's thread has it: it says the verdict */
+		answer_call(c, 0, err);
+		return 1;
+	}
 answer:
 	/* no tunnel carries it: its verdict is said here, once */
-	if (c->tun || err)
-		decide_dest(c->tid, "connect", P_TCP, &c->dest, 0);
+	decide_dest(c->tid, "connect", P_TCP, &c->dest, 0);
 	answer_call(c, 0, err);
 	return 1;
 }

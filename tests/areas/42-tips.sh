@@ -101,3 +101,88 @@ else
 	skip "--audit --learn: a name glibc read from the hosts file is learned as a name rule" \
 		"needs root and a mount namespace"
 fi
+
+# ---- a deny rule for one name on a shared address ----------------------------------
+# --deny tls:other.example:443 refuses other.example by the name in the
+# connection; good.example, on the same address, stays allowed
+smark
+run "${N[@]}" -a good.example:443 --deny tls:other.example:443 -- "${CURL[@]}" https://good.example/dn1
+[ "$out" = "tls good.example /dn1 0" ] &&
+	pass "a name deny rule on a shared address takes nothing from another allowed name" ||
+	fail "a name deny rule on a shared address takes nothing from another allowed name" "rc $rc out '$out' err $err"
+smark
+rm -f "$T/tips.learned"
+run "${N[@]}" --learn "$T/tips.learned" -a good.example:443 -a other.example:443 --deny tls:other.example:443 -- \
+	"${CURL[@]}" --resolve other.example:443:127.0.0.2 https://other.example/dn2
+if [ "$rc" = 35 ] && nothing_reached 443 &&
+	[[ $err == *"denied tls to 127.0.0.2:443/tcp naming other.example"*"(the deny rule !tls:other.example:443 refuses it)"* ]] &&
+	! grep -q '^tcp:' "$T/tips.learned"; then
+	pass "the name it denies is refused inside the connection, said as the deny rule's, never learned"
+else
+	fail "the name it denies is refused inside the connection, said as the deny rule's, never learned" \
+		"rc $rc err $err server $(snew) learned $(cat "$T/tips.learned" 2>/dev/null)"
+fi
+# an address rule allows the address: every name but the denied one passes
+run "${N[@]}" -a 127.0.0.2:443 --deny tls:other.example:443 -- "${CURL[@]}" "${EVIL[@]}" https://evil.example/dn3
+[ "$out" = "tls evil.example /dn3 0" ] &&
+	pass "with an address rule, every name but the denied one passes" ||
+	fail "with an address rule, every name but the denied one passes" "rc $rc out '$out' err $err"
+smark
+run "${N[@]}" -a 127.0.0.2:443 --deny tls:other.example:443 -- "${CURL[@]}" \
+	--resolve other.example:443:127.0.0.2 https://other.example/dn4
+[ "$rc" = 35 ] && nothing_reached 443 &&
+	pass "with an address rule, the denied name is refused" ||
+	fail "with an address rule, the denied name is refused" "rc $rc out '$out' err $err server $(snew)"
+# where no name can be read (UDP, other ports) the deny rule would take
+# good.example's grant away: netpin refuses to start, and says so
+run "${N[@]}" -a good.example --deny other.example -- true
+case "$rc:$err" in
+125:*"the deny rule '!other.example' would refuse good.example too"*"both are at 127.0.0.2"*)
+	pass "a deny rule that would take away another name where none can be read stops netpin (125)" ;;
+*) fail "a deny rule that would take away another name where none can be read stops netpin (125)" "rc $rc err $err" ;;
+esac
+# the summary names a refused connection by an allowed rule's name, not
+# the deny rule's
+run "${N[@]}" -a good.example:443 --deny tls:other.example:443 -- "${CURL[@]}" https://good.example:8443/dn5
+[[ $err == *"127.0.0.2:8443/tcp (connect) 1 time, name good.example"* ]] && [[ $err != *"name other.example"* ]] &&
+	pass "the summary names a refused connection by the allowed name, not the denied one" ||
+	fail "the summary names a refused connection by the allowed name, not the denied one" "rc $rc err $err"
+
+# ---- one connection, one verdict ---------------------------------------------------
+rm -f "$T/one.json"
+run "${N[@]}" --log "$T/one.json" -a good.example:443 -- "${CURL[@]}" "${EVIL[@]}" https://evil.example/ov1
+c=$(grep -c '"event":"connect"' "$T/one.json")
+if [ "$c" = 1 ] && grep -q '"event":"connect".*"verdict":"deny".*"sni":"evil.example"' "$T/one.json"; then
+	pass "a refused checked connection is one event, one verdict (deny)"
+else
+	fail "a refused checked connection is one event, one verdict (deny)" "$(cat "$T/one.json")"
+fi
+rm -f "$T/one.json"
+run "${N[@]}" --log "$T/one.json" -a good.example:443 -- "${CURL[@]}" https://good.example/ov2
+c=$(grep -c '"event":"connect"' "$T/one.json")
+if [ "$c" = 1 ] && grep -q '"event":"connect".*"verdict":"allow".*"sni":"good.example".*"rule":"good.example:443"' "$T/one.json"; then
+	pass "an allowed checked connection is one event, with the name and the rule"
+else
+	fail "an allowed checked connection is one event, with the name and the rule" "$(cat "$T/one.json")"
+fi
+
+# ---- --audit reads a connection's name to learn it ---------------------------------
+# curl connects by address (--resolve), the name is only in the ClientHello
+rm -f "$T/tips.learned" "$T/one.json"
+run "${N[@]}" --audit --learn "$T/tips.learned" --log "$T/one.json" -- "${CURL[@]}" \
+	--resolve unlisted.example:443:127.0.0.2 -k https://unlisted.example/au1
+if [ "$out" = "tls unlisted.example /au1 0" ] && grep -q '^tcp:unlisted.example:443 ' "$T/tips.learned" &&
+	! grep -q '^tcp:127' "$T/tips.learned" && [ "$(grep -c '"event":"connect"' "$T/one.json")" = 1 ]; then
+	pass "--audit --learn: the name a connection asks (TLS) is learned, not its address; one event"
+else
+	fail "--audit --learn: the name a connection asks (TLS) is learned, not its address; one event" \
+		"rc $rc out '$out' err $err learned $(cat "$T/tips.learned" 2>/dev/null) log $(cat "$T/one.json")"
+fi
+rm -f "$T/tips.learned"
+run "${N[@]}" --audit --learn "$T/tips.learned" -- python3 "$HELPERS/rawreq.py" 127.0.0.2 80 \
+	'GET /au2 HTTP/1.1\r\nHost: plain.unlisted.example\r\n\r\n'
+if [[ $out == *"200 OK"* ]] && grep -q '^tcp:plain.unlisted.example:80 ' "$T/tips.learned"; then
+	pass "--audit --learn: the Host an HTTP connection asks is learned"
+else
+	fail "--audit --learn: the Host an HTTP connection asks is learned" "rc $rc out '$out' err $err learned $(cat "$T/tips.learned" 2>/dev/null)"
+fi

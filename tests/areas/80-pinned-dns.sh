@@ -102,3 +102,48 @@ if [ -e "$T/dns-port53.ready" ]; then
 else
 	skip "a rule that names server:53 lets DNS go to that server" "needs port 53 in a private network namespace"
 fi
+
+# ---- a name asked upstream holds up no other answer ---------------------------
+# slow.wild2.test takes 2 s upstream; fast.wild2.test, pinned before, is
+# answered meanwhile at once (no lock is held while upstream answers)
+run --resolv "$T/resolv.empty" --dns 127.0.0.1:5393 --allow-private-dns -a '*.wild2.test' -- \
+	sh -c 'getent hosts fast.wild2.test >/dev/null; getent hosts slow.wild2.test >/dev/null & sleep 0.3
+t0=$(date +%s%N); getent hosts fast.wild2.test >/dev/null && echo "ms $(( ($(date +%s%N) - t0) / 1000000 ))"; wait'
+ms=${out#ms }
+if [[ $out == "ms "* ]] && [ "$ms" -lt 1000 ]; then
+	pass "a name pinned before is answered while another is asked upstream (${ms} ms, the other takes 2000)"
+else
+	fail "a name pinned before is answered while another is asked upstream" "rc $rc out '$out' err $err"
+fi
+
+# ---- the TCP responder: the command's redirected sockets only ----------------
+# an outsider on this machine finds netpin's TCP responder and asks it: the
+# connection is closed, unanswered (the command's own TCP DNS: "glibc over
+# TCP" above)
+"$NP" "${PDNS[@]}" -a pinned.test -- sleep 5 >/dev/null 2>&1 &
+np=$!
+for _ in $(seq 50); do
+	ports=$(ss -Hltnp 2>/dev/null | grep "pid=$np," | awk '{print $4}' | sed 's/.*://' | sort -u)
+	[ -n "$ports" ] && break
+	sleep 0.1
+done
+answered=""
+for p in $ports; do
+	r=$(python3 "$HELPERS/tcpdns.py" query 127.0.0.1 "$p" pinned.test 2>&1)
+	[[ $r == answer* ]] && answered="$answered $p:$r"
+done
+kill "$np" 2>/dev/null
+wait "$np" 2>/dev/null
+if [ -z "$ports" ]; then
+	skip "an outsider's TCP DNS to netpin's responder is closed unanswered" "ss cannot list netpin's sockets"
+elif [ -z "$answered" ]; then
+	pass "an outsider's TCP DNS to netpin's responder is closed unanswered"
+else
+	fail "an outsider's TCP DNS to netpin's responder is closed unanswered" "answered on$answered"
+fi
+# the command's own connection that sends a byte and stops is ended soon
+run "${PDNS[@]}" -a pinned.test -- python3 "$HELPERS/tcpdns.py" idle 127.0.0.3 53
+case $out in
+"closed after "[0-5]" s") pass "a TCP DNS connection that stops mid-query is ended within seconds ($out)" ;;
+*) fail "a TCP DNS connection that stops mid-query is ended within seconds" "rc $rc out '$out' err $err" ;;
+esac
