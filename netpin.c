@@ -2214,6 +2214,13 @@ tls_client_hello(const uint8_t *p, size_t n, char *name, size_t nlen,
 	return seen ? WIRE_NAME : WIRE_REFUSE;
 }
 
+/* A handshake message's body length, from its header. */
+static size_t
+hs_length(const uint8_t *h)
+{
+	return (size_t)h[1] << 16 | (size_t)h[2] << 8 | h[3];
+}
+
 /*
  * A ClientHello in the handshake records at b (len bytes there): its
  * server name, *ech, and in *reclen the bytes of the records that hold
@@ -2245,7 +2252,7 @@ tls_server_name(const uint8_t *b, size_t len, char *name, size_t nlen,
 		hl += rl;
 		off += 5 + rl;
 		if (hl >= 4) {
-			size_t ml = (size_t)hs[1] << 16 | (size_t)hs[2] << 8 | hs[3];
+			size_t ml = hs_length(hs);
 
 			if (hs[0] != 1)
 				return *why = "a handshake that is no ClientHello", WIRE_REFUSE;
@@ -2276,21 +2283,27 @@ tls_server_name(const uint8_t *b, size_t len, char *name, size_t nlen,
  * ServerHello, all is encrypted and passes unread.  (TLS 1.2
  * renegotiation is encrypted: netpin cannot see it.)
  */
+/* A run of frames, each a header of a known length and a body whose
+ * length the header says, read as it comes: the header is kept, the body
+ * passed over. */
+struct frames {
+	uint8_t h[38];            /* the header: hn bytes of it so far */
+	size_t hn, left;          /* left: its body's bytes still to come */
+};
+
 struct tls_stream {
 	int hellos;               /* the client's ClientHellos read */
 	char name[256];           /* the first one's server name */
 	int ech;                  /* the first one had encrypted_client_hello */
 	int done;                 /* the client's records are encrypted now */
-	uint8_t mh[4];            /* after the ServerHello: a handshake */
-	size_t mhn;               /* message's header (mhn bytes of it), */
-	size_t mleft;             /* and its body bytes still to come */
-	/* the server's records */
+	struct frames cmsg;       /* after the ServerHello: its handshake
+	                           * messages (a 4-byte header each) */
+	/* the server's */
 	int server_hello;         /* its ServerHello (no retry request) came */
 	int server_odd;           /* its bytes are no TLS netpin can follow */
-	uint8_t shdr[5];          /* the record header (shn bytes of it) */
-	size_t shn, srec_left;    /* and the bytes of its body to come */
-	uint8_t sm[38];           /* a handshake message's start: type, */
-	size_t smn, smleft;       /* length, version, random; body left */
+	struct frames srec;       /* its records (5-byte headers) */
+	struct frames smsg;       /* its handshake messages: type, length,
+	                           * version and random (38 bytes) */
 };
 #define TLS_CCS 20
 #define TLS_ALERT 21
@@ -2303,32 +2316,49 @@ static const uint8_t tls_hrr_random[32] = {
 	0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
 };
 
+/*
+ * Up to n bytes of b into the run of frames f (headers of hlen bytes):
+ * how many were taken.  It stops where a header is whole (*head: 1, and
+ * the caller sets f->left from it) and where a body ends.
+ */
+static size_t
+frames_take(struct frames *f, size_t hlen, const uint8_t *b, size_t n, int *head)
+{
+	size_t take;
+
+	*head = 0;
+	if (f->hn < hlen) {
+		take = n < hlen - f->hn ? n : hlen - f->hn;
+		memcpy(f->h + f->hn, b, take);
+		*head = (f->hn += take) == hlen;
+		return take;
+	}
+	take = n < f->left ? n : f->left;
+	if ((f->left -= take) == 0)
+		f->hn = 0; /* the next frame */
+	return take;
+}
+
 /* n bytes of a server handshake record's body: a HelloRetryRequest, or
  * the ServerHello that ends the watch. */
 static void
 tls_server_handshake(struct tls_stream *s, const uint8_t *b, size_t n)
 {
 	while (n && !s->server_hello && !s->server_odd) {
-		size_t take;
+		int head;
+		size_t k = frames_take(&s->smsg, 38, b, n, &head);
 
-		if (s->smn < sizeof(s->sm)) {
-			s->sm[s->smn++] = *b++;
-			n--;
-			if (s->smn == 4 && (s->sm[0] != 2 || (s->smleft = (size_t)s->sm[1] << 16 |
-			    (size_t)s->sm[2] << 8 | s->sm[3]) < 34))
-				s->server_odd = 1;  /* the first is a ServerHello */
-			if (s->smn < sizeof(s->sm))
-				continue;
-			s->smleft -= 34;
-			if (memcmp(s->sm + 6, tls_hrr_random, 32))
-				s->server_hello = 1;
+		b += k;
+		n -= k;
+		if (!head)
 			continue;
-		}
-		take = n < s->smleft ? n : s->smleft;
-		b += take;
-		n -= take;
-		if ((s->smleft -= take) == 0)
-			s->smn = 0; /* the retry request is over: the next message */
+		/* the first message is a ServerHello: version, random... */
+		if (s->smsg.h[0] != 2 || hs_length(s->smsg.h) < 34)
+			s->server_odd = 1;
+		else if (memcmp(s->smsg.h + 6, tls_hrr_random, 32))
+			s->server_hello = 1;
+		else /* a retry request: the next message says again */
+			s->smsg.left = hs_length(s->smsg.h) - 34;
 	}
 }
 
@@ -2337,27 +2367,20 @@ static void
 tls_server_feed(struct tls_stream *s, const uint8_t *b, size_t n)
 {
 	while (n && !s->server_hello && !s->server_odd) {
-		size_t take;
+		int body = s->srec.hn == 5, head; /* what is taken: body bytes */
+		size_t k = frames_take(&s->srec, 5, b, n, &head);
 
-		if (s->shn < sizeof(s->shdr)) {
-			s->shdr[s->shn++] = *b++;
-			n--;
-			if (s->shn < sizeof(s->shdr))
-				continue;
-			s->srec_left = get16(s->shdr + 3);
-			if (s->shdr[1] != 3 || s->srec_left == 0 ||
-			    (s->shdr[0] != TLS_HANDSHAKE && s->shdr[0] != TLS_CCS &&
-			    s->shdr[0] != TLS_ALERT))
+		if (head) {
+			s->srec.left = get16(s->srec.h + 3);
+			if (s->srec.h[1] != 3 || s->srec.left == 0 ||
+			    (s->srec.h[0] != TLS_HANDSHAKE && s->srec.h[0] != TLS_CCS &&
+			    s->srec.h[0] != TLS_ALERT))
 				s->server_odd = 1;
-			continue;
+		} else if (body && s->srec.h[0] == TLS_HANDSHAKE) {
+			tls_server_handshake(s, b, k);
 		}
-		take = n < s->srec_left ? n : s->srec_left;
-		if (s->shdr[0] == TLS_HANDSHAKE)
-			tls_server_handshake(s, b, take);
-		b += take;
-		n -= take;
-		if ((s->srec_left -= take) == 0)
-			s->shn = 0;
+		b += k;
+		n -= k;
 	}
 }
 
@@ -2368,24 +2391,15 @@ static const char *
 tls_client_after_hello(struct tls_stream *s, const uint8_t *b, size_t n)
 {
 	while (n) {
-		size_t take;
+		int head;
+		size_t k = frames_take(&s->cmsg, 4, b, n, &head);
 
-		if (s->mhn < sizeof(s->mh)) {
-			s->mh[s->mhn++] = *b++;
-			n--;
-			if (s->mhn == sizeof(s->mh)) {
-				if (s->mh[0] == 1)
-					return "a ClientHello after the ServerHello";
-				s->mleft = (size_t)s->mh[1] << 16 | (size_t)s->mh[2] << 8 | s->mh[3];
-			}
-		} else {
-			take = n < s->mleft ? n : s->mleft;
-			b += take;
-			n -= take;
-			s->mleft -= take;
-		}
-		if (s->mhn == sizeof(s->mh) && s->mleft == 0)
-			s->mhn = 0;
+		b += k;
+		n -= k;
+		if (head && s->cmsg.h[0] == 1)
+			return "a ClientHello after the ServerHello";
+		if (head && !(s->cmsg.left = hs_length(s->cmsg.h)))
+			s->cmsg.hn = 0; /* no body */
 	}
 	return NULL;
 }
@@ -2441,7 +2455,7 @@ tls_stream_next(struct tls_stream *s, const uint8_t *b, size_t n,
 				return WIRE_REFUSE;
 			break;
 		case TLS_CCS:
-			if (rl != 1 || b[off + 5] != 1 || s->mhn)
+			if (rl != 1 || b[off + 5] != 1 || s->cmsg.hn)
 				return *why = "a malformed ChangeCipherSpec", WIRE_REFUSE;
 			s->done = s->server_hello; /* TLS 1.3: sent before a retry too */
 			break;

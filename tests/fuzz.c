@@ -5,7 +5,8 @@
  *   rule      parse_rule (the command line, allow-files)
  *   sockaddr  sockaddr_dest, unix_path_named (the command's sockaddrs)
  *   cmsg      take_control (the command's control messages)
- *   wire      tls_server_name, http_request_host (a checked connection's
+ *   wire      tls_server_name, tls_stream_next, tls_server_feed,
+ *             http_request_host, http_stream_next (a checked connection's
  *             first bytes, the command's)
  * Build: clang -g -O1 -fsanitize=fuzzer,address,undefined tests/fuzz.c
  * Run:   FUZZ_TARGET=dns tests/fuzz -max_total_time=60 CORPUS
@@ -117,6 +118,7 @@ fuzz_wire(const uint8_t *d, size_t n)
 	const char *why;
 	struct http_body body;
 	struct http_stream h = { H_HEAD, 0 };
+	struct tls_stream ts;
 	int ech;
 	size_t head, used, off = 0;
 	uint8_t *copy = malloc(n ? n : 1);  /* exactly n bytes: ASan sees overreads */
@@ -128,6 +130,13 @@ fuzz_wire(const uint8_t *d, size_t n)
 	while (http_stream_next(&h, copy + off, n - off, &used, &head, name,
 	    sizeof(name), &why) == WIRE_NAME)
 		off += used + head;
+	/* a TLS client's records, then the same bytes as a server's */
+	memset(&ts, 0, sizeof(ts));
+	for (off = 0; tls_stream_next(&ts, copy + off, n - off, &used, &head, name,
+	    sizeof(name), &why) == WIRE_NAME; )
+		off += used + head;
+	memset(&ts, 0, sizeof(ts));
+	tls_server_feed(&ts, copy, n);
 	free(copy);
 	return 0;
 }
