@@ -2116,758 +2116,6 @@ dns_parse_reply(const uint8_t *p, size_t len, const char *name, uint16_t type,
 	return DNS_OK;
 }
 
-/* ---- TLS and HTTP wire format ------------------------------------------- */
-
-/*
- * Names in the connection: the first bytes of a TCP connection that only
- * name rules allow are held until they name a host.  What a reading says:
- * more bytes are needed, a name was found, or the connection is refused
- * (why: a message).  Everything here is bounded by the bytes given.
- */
-enum wire { WIRE_MORE, WIRE_NAME, WIRE_REFUSE };
-#define FIRST_FLIGHT_MAX 32768    /* bytes held for one check */
-#define TLS_HANDSHAKE 22
-#define TLS_EXT_SERVER_NAME 0
-#define TLS_EXT_ECH 0xfe0d        /* encrypted_client_hello */
-
-/* A host name as a connection gave it (len bytes), lower-cased into out
- * when it is a valid one; 0 when it is not. */
-static int
-wire_name(const char *s, size_t len, char *out, size_t outlen)
-{
-	if (len == 0 || len >= outlen || memchr(s, '\0', len))
-		return 0;
-	for (size_t i = 0; i < len; i++)
-		out[i] = (char)tolower((unsigned char)s[i]);
-	out[len] = '\0';
-	return valid_hostname(out);
-}
-
-/* The server_name extension's one host_name (RFC 6066 3). */
-static enum wire
-tls_sni_ext(const uint8_t *p, size_t n, char *name, size_t nlen,
-    const char **why)
-{
-	size_t off = 2, found = 0;
-
-	if (n < 2 || get16(p) != n - 2)
-		return *why = "a malformed server_name", WIRE_REFUSE;
-	while (off < n) {
-		size_t l;
-
-		if (off + 3 > n || off + 3 + (l = get16(p + off + 1)) > n)
-			return *why = "a malformed server_name", WIRE_REFUSE;
-		if (p[off] == 0) {
-			if (found++)
-				return *why = "two server names", WIRE_REFUSE;
-			if (!wire_name((const char *)p + off + 3, l, name, nlen))
-				return *why = "a server name that is no host name", WIRE_REFUSE;
-		}
-		off += 3 + l;
-	}
-	if (!found)
-		return *why = "no server name", WIRE_REFUSE;
-	return WIRE_NAME;
-}
-
-/* A ClientHello's body (RFC 8446 4.1.2): its one server name; *ech: it
- * has an encrypted_client_hello extension. */
-static enum wire
-tls_client_hello(const uint8_t *p, size_t n, char *name, size_t nlen,
-    int *ech, const char **why)
-{
-	size_t off = 34, l, end;
-	int seen = 0;
-	enum wire w = WIRE_REFUSE;
-
-	*why = "a malformed ClientHello";
-	*ech = 0;
-	if (n < off + 1 || (off += 1 + p[off]) + 2 > n ||     /* session id */
-	    (off += 2 + get16(p + off)) + 1 > n ||             /* cipher suites */
-	    (off += 1 + p[off]) > n)                           /* compression */
-		return WIRE_REFUSE;
-	if (off == n)
-		return *why = "no server name (no extensions)", WIRE_REFUSE;
-	if (off + 2 > n || off + 2 + get16(p + off) != n)
-		return WIRE_REFUSE;
-	for (off += 2; off < n; off = end) {
-		unsigned type;
-
-		if (off + 4 > n || (end = off + 4 + (l = get16(p + off + 2))) > n)
-			return *why = "a malformed ClientHello", WIRE_REFUSE;
-		type = get16(p + off);
-		/* its outer name is checked below; the inner one cannot be */
-		if (type == TLS_EXT_ECH && !opt_allow_ech)
-			return *why = "encrypted_client_hello (the name asked cannot be "
-			    "seen; --allow-ech checks only the outer one)", WIRE_REFUSE;
-		if (type == TLS_EXT_ECH)
-			*ech = 1;
-		if (type != TLS_EXT_SERVER_NAME)
-			continue;
-		if (seen++)
-			return *why = "two server_name extensions", WIRE_REFUSE;
-		if ((w = tls_sni_ext(p + off + 4, l, name, nlen, why)) != WIRE_NAME)
-			return w;
-	}
-	if (!seen)
-		*why = "no server name";
-	return seen ? WIRE_NAME : WIRE_REFUSE;
-}
-
-/* A handshake message's body length, from its header. */
-static size_t
-hs_length(const uint8_t *h)
-{
-	return (size_t)h[1] << 16 | (size_t)h[2] << 8 | h[3];
-}
-
-/*
- * A ClientHello in the handshake records at b (len bytes there): its
- * server name, *ech, and in *reclen the bytes of the records that hold
- * it.  It may span records, and must end where a record ends (no client
- * sends more in the records of its hello).
- */
-#define NOT_TLS "not TLS" /* a reason's start: the bytes are no TLS at all */
-static enum wire
-tls_server_name(const uint8_t *b, size_t len, char *name, size_t nlen,
-    int *ech, size_t *reclen, const char **why)
-{
-	uint8_t hs[FIRST_FLIGHT_MAX];
-	size_t off = 0, hl = 0;
-
-	*why = NOT_TLS;
-	if (len > 0 && b[0] != TLS_HANDSHAKE)
-		return WIRE_REFUSE;
-	while (off + 5 <= len) {
-		size_t rl = get16(b + off + 3);
-
-		if (b[off] != TLS_HANDSHAKE || b[off + 1] != 3)
-			return *why = hl ? "a ClientHello broken by another record" :
-			    NOT_TLS " (a record that is no handshake)", WIRE_REFUSE;
-		if (rl == 0 || rl > 16384 || hl + rl > sizeof(hs))
-			return *why = "a malformed TLS record", WIRE_REFUSE;
-		if (off + 5 + rl > len)
-			break;
-		memcpy(hs + hl, b + off + 5, rl);
-		hl += rl;
-		off += 5 + rl;
-		if (hl >= 4) {
-			size_t ml = hs_length(hs);
-
-			if (hs[0] != 1)
-				return *why = "a handshake that is no ClientHello", WIRE_REFUSE;
-			if (4 + ml < hl)
-				return *why = "more than a ClientHello in its records", WIRE_REFUSE;
-			if (4 + ml == hl) {
-				*reclen = off;
-				return tls_client_hello(hs + 4, ml, name, nlen, ech, why);
-			}
-		}
-	}
-	if (len >= FIRST_FLIGHT_MAX)
-		return *why = "a ClientHello too long", WIRE_REFUSE;
-	return WIRE_MORE;
-}
-
-/*
- * A TLS connection's plaintext handshake, as netpin follows it: the
- * client's records until its encryption begins, the server's until its
- * ServerHello.  A server that cannot use the client's key share answers
- * a HelloRetryRequest (a ServerHello with a fixed random), and the client
- * sends a second ClientHello, in the clear: it must name the same host,
- * with the same encrypted_client_hello treatment, as the first.  After
- * the real ServerHello no server takes another ClientHello in the clear,
- * and the client's handshake goes on in the clear (TLS 1.2) until its
- * ChangeCipherSpec, or (TLS 1.3) is encrypted at once: from the client's
- * first ChangeCipherSpec or application data record after the
- * ServerHello, all is encrypted and passes unread.  (TLS 1.2
- * renegotiation is encrypted: netpin cannot see it.)
- */
-/* A run of frames, each a header of a known length and a body whose
- * length the header says, read as it comes: the header is kept, the body
- * passed over. */
-struct frames {
-	uint8_t h[38];            /* the header: hn bytes of it so far */
-	size_t hn, left;          /* left: its body's bytes still to come */
-};
-
-struct tls_stream {
-	int hellos;               /* the client's ClientHellos read */
-	char name[256];           /* the first one's server name */
-	int ech;                  /* the first one had encrypted_client_hello */
-	int done;                 /* the client's records are encrypted now */
-	struct frames cmsg;       /* after the ServerHello: its handshake
-	                           * messages (a 4-byte header each) */
-	/* the server's */
-	int server_hello;         /* its ServerHello (no retry request) came */
-	int server_odd;           /* its bytes are no TLS netpin can follow */
-	struct frames srec;       /* its records (5-byte headers) */
-	struct frames smsg;       /* its handshake messages: type, length,
-	                           * version and random (38 bytes) */
-};
-#define TLS_CCS 20
-#define TLS_ALERT 21
-#define TLS_APPDATA 23
-
-/* The fixed random of a HelloRetryRequest: SHA-256("HelloRetryRequest"). */
-static const uint8_t tls_hrr_random[32] = {
-	0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02,
-	0x1e, 0x65, 0xb8, 0x91, 0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e,
-	0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
-};
-
-/*
- * Up to n bytes of b into the run of frames f (headers of hlen bytes):
- * how many were taken.  It stops where a header is whole (*head: 1, and
- * the caller sets f->left from it) and where a body ends.
- */
-static size_t
-frames_take(struct frames *f, size_t hlen, const uint8_t *b, size_t n, int *head)
-{
-	size_t take;
-
-	*head = 0;
-	if (f->hn < hlen) {
-		take = n < hlen - f->hn ? n : hlen - f->hn;
-		memcpy(f->h + f->hn, b, take);
-		*head = (f->hn += take) == hlen;
-		return take;
-	}
-	take = n < f->left ? n : f->left;
-	if ((f->left -= take) == 0)
-		f->hn = 0; /* the next frame */
-	return take;
-}
-
-/* n bytes of a server handshake record's body: a HelloRetryRequest, or
- * the ServerHello that ends the watch. */
-static void
-tls_server_handshake(struct tls_stream *s, const uint8_t *b, size_t n)
-{
-	while (n && !s->server_hello && !s->server_odd) {
-		int head;
-		size_t k = frames_take(&s->smsg, 38, b, n, &head);
-
-		b += k;
-		n -= k;
-		if (!head)
-			continue;
-		/* the first message is a ServerHello: version, random... */
-		if (s->smsg.h[0] != 2 || hs_length(s->smsg.h) < 34)
-			s->server_odd = 1;
-		else if (memcmp(s->smsg.h + 6, tls_hrr_random, 32))
-			s->server_hello = 1;
-		else /* a retry request: the next message says again */
-			s->smsg.left = hs_length(s->smsg.h) - 34;
-	}
-}
-
-/* n bytes the server sent, in order: the watch of its records. */
-static void
-tls_server_feed(struct tls_stream *s, const uint8_t *b, size_t n)
-{
-	while (n && !s->server_hello && !s->server_odd) {
-		int body = s->srec.hn == 5, head; /* what is taken: body bytes */
-		size_t k = frames_take(&s->srec, 5, b, n, &head);
-
-		if (head) {
-			s->srec.left = get16(s->srec.h + 3);
-			if (s->srec.h[1] != 3 || s->srec.left == 0 ||
-			    (s->srec.h[0] != TLS_HANDSHAKE && s->srec.h[0] != TLS_CCS &&
-			    s->srec.h[0] != TLS_ALERT))
-				s->server_odd = 1;
-		} else if (body && s->srec.h[0] == TLS_HANDSHAKE) {
-			tls_server_handshake(s, b, k);
-		}
-		b += k;
-		n -= k;
-	}
-}
-
-/* After the ServerHello: the client's plaintext handshake messages in one
- * record's body (TLS 1.2's Certificate, ClientKeyExchange...), none of
- * them a ClientHello.  NULL, or why not. */
-static const char *
-tls_client_after_hello(struct tls_stream *s, const uint8_t *b, size_t n)
-{
-	while (n) {
-		int head;
-		size_t k = frames_take(&s->cmsg, 4, b, n, &head);
-
-		b += k;
-		n -= k;
-		if (head && s->cmsg.h[0] == 1)
-			return "a ClientHello after the ServerHello";
-		if (head && !(s->cmsg.left = hs_length(s->cmsg.h)))
-			s->cmsg.hn = 0; /* no body */
-	}
-	return NULL;
-}
-
-/*
- * Read the client's records on from s's state: b holds the n bytes not
- * read yet, whole records only.  *used: the bytes passed before what is
- * returned.  WIRE_NAME: then the records of a first ClientHello, *head
- * bytes, ask for *name (the caller lets them pass, or not, and calls again
- * after them); WIRE_MORE: the rest is not all there, or (s->done) is
- * encrypted; WIRE_REFUSE: *why.
- */
-static enum wire
-tls_stream_next(struct tls_stream *s, const uint8_t *b, size_t n,
-    size_t *used, size_t *head, char *name, size_t nlen, const char **why)
-{
-	size_t off = 0;
-
-	for (;;) {
-		size_t rl;
-		int ech;
-		enum wire w;
-
-		*used = off;
-		if (s->done || off == n)
-			return WIRE_MORE;
-		if (!s->hellos || (b[off] == TLS_HANDSHAKE && !s->server_hello)) {
-			if ((w = tls_server_name(b + off, n - off, name, nlen, &ech, head,
-			    why)) != WIRE_NAME)
-				return w;
-			if (!s->hellos++) {
-				snprintf(s->name, sizeof(s->name), "%s", name);
-				s->ech = ech;
-				return WIRE_NAME;
-			}
-			if (strcmp(name, s->name) || ech != s->ech)
-				return *why = strcmp(name, s->name) ? "a second ClientHello "
-				    "naming another host" : "a second ClientHello with another "
-				    "encrypted_client_hello", WIRE_REFUSE;
-			off += *head;
-			continue;
-		}
-		if (n - off < 5)
-			return WIRE_MORE;
-		rl = get16(b + off + 3);
-		if (b[off + 1] != 3 || rl == 0 || rl > 16384 + 2048)
-			return *why = "a malformed TLS record", WIRE_REFUSE;
-		if (n - off - 5 < rl)
-			return WIRE_MORE;
-		switch (b[off]) {
-		case TLS_HANDSHAKE: /* after the ServerHello */
-			if ((*why = tls_client_after_hello(s, b + off + 5, rl)))
-				return WIRE_REFUSE;
-			break;
-		case TLS_CCS:
-			if (rl != 1 || b[off + 5] != 1 || s->cmsg.hn)
-				return *why = "a malformed ChangeCipherSpec", WIRE_REFUSE;
-			s->done = s->server_hello; /* TLS 1.3: sent before a retry too */
-			break;
-		case TLS_ALERT:
-			break;
-		case TLS_APPDATA:
-			if (s->server_hello) {
-				s->done = 1;
-				continue; /* encrypted from here: passed at once */
-			}
-			break; /* early data, before the ServerHello */
-		default:
-			return *why = "a TLS record of no known type", WIRE_REFUSE;
-		}
-		off += 5 + rl;
-	}
-}
-
-/*
- * HTTP/1 requests, read by RFC 9112's grammar and nothing looser: where
- * servers differ (a bare LF ending a line, obs-fold, a NUL, framing given
- * twice or oddly), a lenient server could find a request, or a Host, that
- * netpin did not see.  So every shape some server reads another way is
- * refused, not guessed at.
- */
-
-/* How an HTTP request's body is framed (RFC 9112 6). */
-struct http_body {
-	int chunked;
-	uint64_t length;          /* Content-Length; 0: none */
-};
-
-/* Where a request stream is: a head is checked, a body carried. */
-enum hstate { H_HEAD, H_BODY, H_CHUNK_SIZE, H_CHUNK_DATA, H_CHUNK_END, H_TRAILER };
-struct http_stream {
-	enum hstate hs;
-	uint64_t left;            /* H_BODY, H_CHUNK_DATA: bytes to come */
-};
-#define CHUNK_LINE_MAX 1024       /* an HTTP chunk-size or trailer line */
-
-/* Is c a token's byte (RFC 9110 5.6.2)? */
-static int
-http_tchar(unsigned char c)
-{
-	return isalnum(c) || (c && strchr("!#$%&'*+-.^_`|~", c));
-}
-
-/* Is [s, s+n) one token? */
-static int
-http_token(const char *s, size_t n)
-{
-	if (n == 0)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!http_tchar((unsigned char)s[i]))
-			return 0;
-	return 1;
-}
-
-/* Are the n bytes at s all decimal digits? */
-static int
-all_digits(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!isdigit((unsigned char)s[i]))
-			return 0;
-	return 1;
-}
-
-/*
- * One line of a head, a chunk line or a trailer, at s (n bytes there):
- * LINE_WHOLE with its length before the CRLF in *len, LINE_MORE while it
- * is not all there, LINE_LONG past max bytes, or LINE_BAD: a CR or LF that
- * is not a CRLF, or a control byte other than HTAB (a lenient server would
- * end a line there, or read one netpin does not).
- */
-enum hline { LINE_WHOLE, LINE_MORE, LINE_BAD, LINE_LONG };
-static enum hline
-http_line(const char *s, size_t n, size_t max, size_t *len)
-{
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '\r' && i + 1 < n) {
-			if (s[i + 1] != '\n')
-				return LINE_BAD;
-			*len = i;
-			return LINE_WHOLE;
-		}
-		if (c == '\n' || (c < 0x20 && c != '\t' && c != '\r') || c == 0x7f)
-			return LINE_BAD;
-		if (i >= max)
-			return LINE_LONG;
-	}
-	return LINE_MORE;
-}
-
-/* The host of an authority "host[:port]" into out; 0 if it is none. */
-static int
-http_authority(const char *s, size_t n, char *out, size_t outlen)
-{
-	const char *colon = memchr(s, ':', n);
-
-	if (memchr(s, '@', n) || memchr(s, '[', n))
-		return 0; /* user info; an IPv6 literal is no name */
-	if (colon) {
-		if (!all_digits(colon + 1, (size_t)(s + n - colon - 1)))
-			return 0;
-		n = (size_t)(colon - s);
-	}
-	if (n > 1 && s[n - 1] == '.')
-		n--; /* "example.com." is example.com */
-	return wire_name(s, n, out, outlen);
-}
-
-/*
- * A header name that a server may take for a framing or routing header
- * written another way: "Content_Length" (CGI and others map '_' to '-').
- * Returns the header it may be read as, or NULL.
- */
-static const char *
-http_lookalike(const char *name, size_t n)
-{
-	static const char *const framing[] = { "host", "content-length",
-		"transfer-encoding" };
-
-	if (!memchr(name, '_', n))
-		return NULL;
-	for (size_t k = 0; k < sizeof(framing) / sizeof(framing[0]); k++) {
-		size_t i = 0;
-
-		while (i < n && framing[k][i] &&
-		    (tolower((unsigned char)name[i]) == framing[k][i] ||
-		    (name[i] == '_' && framing[k][i] == '-')))
-			i++;
-		if (i == n && !framing[k][i])
-			return framing[k];
-	}
-	return NULL;
-}
-
-/* Is the header name [s, s+n) the header h (lower-case)? */
-static int
-http_is(const char *s, size_t n, const char *h)
-{
-	return n == strlen(h) && !strncasecmp(s, h, n);
-}
-
-/*
- * One field line (name: value) of a head, or of a chunked body's trailer
- * (where no framing or routing header may be), into what is checked.
- * The line holds no CR, LF or control byte (http_line).  Returns NULL, or
- * why it is refused.
- */
-static const char *
-http_header(const char *line, size_t n, int trailer, char *host, size_t hlen,
-    int *hosts, struct http_body *body, int *lengths)
-{
-	const char *colon = memchr(line, ':', n), *v;
-	size_t nl, vl;
-
-	if (n && (line[0] == ' ' || line[0] == '\t'))
-		return "a folded header line (obsolete line folding)";
-	if (!colon || !http_token(line, nl = (size_t)(colon - line)))
-		return "a malformed header line";
-	if (http_lookalike(line, nl))
-		return "a header name that a server may read as Host, "
-		    "Content-Length or Transfer-Encoding";
-	for (v = colon + 1; v < line + n && (*v == ' ' || *v == '\t'); v++)
-		;
-	for (vl = (size_t)(line + n - v); vl && (v[vl - 1] == ' ' || v[vl - 1] == '\t'); vl--)
-		;
-	if (trailer && (http_is(line, nl, "host") || http_is(line, nl, "content-length") ||
-	    http_is(line, nl, "transfer-encoding")))
-		return "a framing or routing header in a trailer";
-	if (http_is(line, nl, "host")) {
-		if ((*hosts)++)
-			return "more than one Host";
-		if (!http_authority(v, vl, host, hlen))
-			return "a Host that is no host name";
-	} else if (http_is(line, nl, "content-length")) {
-		char digits[24];
-
-		if ((*lengths)++ || vl == 0 || vl > 18 || !all_digits(v, vl))
-			return "an unclear Content-Length";
-		snprintf(digits, sizeof(digits), "%.*s", (int)vl, v);
-		body->length = strtoull(digits, NULL, 10);
-	} else if (http_is(line, nl, "transfer-encoding")) {
-		if (body->chunked || !http_is(v, vl, "chunked"))
-			return "a Transfer-Encoding that is not exactly one chunked";
-		body->chunked = 1;
-	} else if (http_is(line, nl, "upgrade")) {
-		return "an Upgrade (what follows it is no HTTP/1 netpin can read)";
-	}
-	return NULL;
-}
-
-/* The request line "METHOD SP target SP HTTP/1.x" (n bytes, no CRLF):
- * the absolute form's host into target.  Returns NULL, or why not. */
-static const char *
-http_request_line(const char *s, size_t n, char *target, size_t tlen,
-    int *http10)
-{
-	const char *sp1 = memchr(s, ' ', n), *sp2, *t, *slash;
-	size_t tl;
-
-	if (!sp1 || !(sp2 = memchr(sp1 + 1, ' ', n - (size_t)(sp1 + 1 - s))) ||
-	    s + n - sp2 != 9 || strncmp(sp2 + 1, "HTTP/1.", 7) ||
-	    (sp2[8] != '0' && sp2[8] != '1') || !http_token(s, (size_t)(sp1 - s)))
-		return "not an HTTP/1 request";
-	*http10 = sp2[8] == '0';
-	t = sp1 + 1;
-	tl = (size_t)(sp2 - t);
-	for (size_t i = 0; i < tl; i++)
-		if ((unsigned char)t[i] <= 0x20 || (unsigned char)t[i] >= 0x7f)
-			return "a request target with a byte no URI has";
-	if (sp1 - s == 7 && !strncmp(s, "CONNECT", 7))
-		return "CONNECT";
-	if (tl == 0)
-		return "not an HTTP/1 request";
-	if (t[0] == '/')
-		return NULL; /* origin form */
-	if (tl == 1 && t[0] == '*')
-		return sp1 - s == 7 && !strncmp(s, "OPTIONS", 7) ? NULL :
-		    "a request target * that is not OPTIONS";
-	/* absolute form: http(s)://authority[/...] */
-	if (tl > 7 && !strncasecmp(t, "http://", 7))
-		t += 7;
-	else if (tl > 8 && !strncasecmp(t, "https://", 8))
-		t += 8;
-	else
-		return "a request target of no known form";
-	slash = memchr(t, '/', (size_t)(sp2 - t));
-	if (!http_authority(t, (size_t)((slash ? slash : sp2) - t), target, tlen))
-		return "a request target naming no host";
-	return NULL;
-}
-
-/*
- * One HTTP/1.x request head at the start of b: its Host's name (lower-case,
- * no port), the head's length and how its body is framed.
- */
-static enum wire
-http_request_host(const uint8_t *b, size_t len, char *host, size_t hlen,
-    size_t *head, struct http_body *body, const char **why)
-{
-	const char *s = (const char *)b;
-	char target[256] = "";
-	int hosts = 0, lengths = 0, http10 = 0;
-	size_t off = 0, l = 0;
-
-	memset(body, 0, sizeof(*body));
-	/* a method is upper-case letters: else this is no HTTP at all */
-	for (size_t i = 0; i < len && i < 16; i++)
-		if (!isupper((unsigned char)s[i]) && s[i] != '-' && s[i] != '_') {
-			if (s[i] == ' ' && i > 0)
-				break;
-			return *why = "not HTTP", WIRE_REFUSE;
-		}
-	for (int first = 1;; first = 0, off += l + 2) {
-		switch (http_line(s + off, len - off, FIRST_FLIGHT_MAX, &l)) {
-		case LINE_MORE:
-		case LINE_LONG:
-			/* a head that fills what netpin holds is refused */
-			return len >= FIRST_FLIGHT_MAX ? (*why = "a request head too "
-			    "long", WIRE_REFUSE) : WIRE_MORE;
-		case LINE_BAD:
-			return *why = "a CR, LF or control byte out of place in the "
-			    "request head", WIRE_REFUSE;
-		case LINE_WHOLE:
-			break;
-		}
-		if (first) {
-			if ((*why = http_request_line(s, l, target, sizeof(target), &http10)))
-				return WIRE_REFUSE;
-		} else if (l == 0) {
-			break;
-		} else if ((*why = http_header(s + off, l, 0, host, hlen, &hosts, body,
-		    &lengths))) {
-			return WIRE_REFUSE;
-		}
-	}
-	*head = off + 2;
-	if (!hosts)
-		return *why = "no Host", WIRE_REFUSE;
-	if (lengths && body->chunked)
-		return *why = "both Content-Length and Transfer-Encoding", WIRE_REFUSE;
-	/* an HTTP/1.0 server may not read Transfer-Encoding: its framing
-	 * would not be netpin's */
-	if (body->chunked && http10)
-		return *why = "Transfer-Encoding in an HTTP/1.0 request", WIRE_REFUSE;
-	if (*target && strcmp(target, host))
-		return *why = "a request target naming another host than Host",
-		    WIRE_REFUSE;
-	return WIRE_NAME;
-}
-
-/* A chunk-size line (RFC 9112 7.1), n bytes with no CRLF: 1 to 15 hex
- * digits, then extensions only as ";name" or ";name=value" (tokens).
- * Returns NULL, or why it is refused. */
-static const char *
-http_chunk_size(const char *s, size_t n, uint64_t *size)
-{
-	size_t i = 0;
-
-	for (*size = 0; i < n && isxdigit((unsigned char)s[i]); i++) {
-		if (i == 15)
-			return "a chunk size of more than 15 digits";
-		*size = *size << 4 | (uint64_t)(isdigit((unsigned char)s[i]) ?
-		    s[i] - '0' : (tolower((unsigned char)s[i]) - 'a' + 10));
-	}
-	if (i == 0)
-		return "a malformed chunk size";
-	while (i < n) {
-		size_t j;
-
-		if (s[i++] != ';')
-			return "a malformed chunk size";
-		for (j = i; j < n && http_tchar((unsigned char)s[j]); j++)
-			;
-		if (j == i)
-			return "a chunk extension that is not ;name or ;name=value";
-		if ((i = j) < n && s[i] == '=') {
-			for (j = ++i; j < n && http_tchar((unsigned char)s[j]); j++)
-				;
-			if (j == i)
-				return "a chunk extension that is not ;name or ;name=value";
-			i = j;
-		}
-	}
-	return NULL;
-}
-
-/*
- * Read a request stream on from h's state: b holds the n bytes not read
- * yet.  Bodies pass as framed; a head is read whole.  *used: the bytes
- * passed before what is returned.  WIRE_NAME: then a head of *head bytes
- * asks for the host *name (the caller lets it pass, or not, and calls
- * again after it); WIRE_MORE: the rest is not all there; WIRE_REFUSE:
- * *why.
- */
-static enum wire
-http_stream_next(struct http_stream *h, const uint8_t *b, size_t n,
-    size_t *used, size_t *head, char *name, size_t nlen, const char **why)
-{
-	const char *s = (const char *)b;
-	struct http_body body = { 0 };
-	int unused = 0, lengths = 0;
-	size_t off = 0, l = 0;
-	enum wire w;
-
-	for (;; off += l) {
-		size_t avail = n - off;
-
-		*used = off;
-		switch (h->hs) {
-		case H_HEAD:
-			if (!avail)
-				return WIRE_MORE;
-			if ((w = http_request_host(b + off, avail, name, nlen, head,
-			    &body, why)) != WIRE_NAME)
-				return w;
-			h->hs = body.chunked ? H_CHUNK_SIZE : body.length ? H_BODY : H_HEAD;
-			h->left = body.length;
-			return WIRE_NAME;
-		case H_BODY:
-		case H_CHUNK_DATA:
-			if (!avail)
-				return WIRE_MORE;
-			l = avail < h->left ? avail : (size_t)h->left;
-			if ((h->left -= l) == 0)
-				h->hs = h->hs == H_BODY ? H_HEAD : H_CHUNK_END;
-			break;
-		case H_CHUNK_END:
-			if (avail < 2)
-				return avail && s[off] != '\r' ?
-				    (*why = "a chunk that does not end in CRLF", WIRE_REFUSE) :
-				    WIRE_MORE;
-			if (memcmp(s + off, "\r\n", 2))
-				return *why = "a chunk that does not end in CRLF", WIRE_REFUSE;
-			l = 2;
-			h->hs = H_CHUNK_SIZE;
-			break;
-		case H_CHUNK_SIZE:
-		case H_TRAILER:
-			switch (http_line(s + off, avail, CHUNK_LINE_MAX, &l)) {
-			case LINE_MORE:
-				return WIRE_MORE;
-			case LINE_BAD:
-				return *why = "a CR, LF or control byte out of place in a "
-				    "chunk line or trailer", WIRE_REFUSE;
-			case LINE_LONG:
-				return *why = "a chunk line or trailer too long", WIRE_REFUSE;
-			case LINE_WHOLE:
-				break;
-			}
-			if (h->hs == H_CHUNK_SIZE) {
-				if ((*why = http_chunk_size(s + off, l, &h->left)))
-					return WIRE_REFUSE;
-				h->hs = h->left ? H_CHUNK_DATA : H_TRAILER;
-			} else if (l == 0) {
-				h->hs = H_HEAD;
-			} else if ((*why = http_header(s + off, l, 1, name, nlen, &unused,
-			    &body, &lengths))) {
-				return WIRE_REFUSE;
-			}
-			l += 2;
-			break;
-		}
-	}
-}
-
 /* ---- resolver ----------------------------------------------------------- */
 
 struct nameserver {
@@ -3705,169 +2953,6 @@ struct msgbuf {
 	int src_set;              /* an IP(V6)_PKTINFO source address */
 };
 
-/* ---- checked connections: state ---------------------------------------- */
-
-/*
- * A TCP connection that only name rules allow runs through netpin, so that
- * what it names is checked before a byte reaches the destination (a
- * front end serves many names: the address alone says little).  netpin
- * connects to the destination itself (up), then the command's socket to a
- * listener of netpin's own on loopback, made for this one connection and
- * accepting only it (cmd: netpin's end).  A thread of the tunnel's own
- * holds the command's first bytes until they name a host (TLS's server
- * name, HTTP's Host), then carries both ways (splice(), and a buffer for
- * bulk; for HTTP, every request head is checked).  A stalled peer stalls
- * only its thread.
- * getpeername() on the command's socket says the destination (found by
- * the socket's cookie, which is never reused).
- */
-#define TUNNEL_FDS 8              /* each holds 4 to 6 descriptors, 8 on its way */
-#define TUNNELS_CAP 4096          /* at once, however many descriptors */
-#define CHECK_WAIT_MS 10000       /* for the bytes that name the host */
-#define CONNECT_HOLD_MS 3000      /* a non-blocking connect, for the destination */
-#define PIPE_ROOM 65536           /* a pipe's size: what one splice moves */
-#define BULK_BUF (1 << 20)        /* a way that filled its pipe: copied through */
-#define BULK_MAX 16               /* ways with a bulk buffer at once (16 MiB) */
-static unsigned bulk_ways;        /* atomic: bulk buffers, until freed */
-#define PUMP_ROUNDS 8             /* moves on one way between two polls */
-#define BULK_LOWAT (512 << 10)    /* bulk: poll wakes for this much (SO_RCVLOWAT) */
-#define BULK_WAIT_MS 1            /* or after this long, for what is less */
-#define NOTSENT_LOWAT (512 << 10) /* unsent bytes netpin queues on a socket */
-
-/* One way of a tunnel once checked: from -> pipe -> to, by splice(); once
- * a splice fills the pipe, from -> buf -> to (bulk).  A server's TLS
- * records are watched on their way, until its ServerHello. */
-struct pump {
-	int from, to;
-	int pipe[2];
-	struct tls_stream *watch; /* the server's TLS records are fed to it */
-	size_t n;                 /* bytes in the pipe (sent before buf's) */
-	uint8_t *buf;             /* bulk: BULK_BUF bytes, or NULL */
-	size_t off, bn;           /* bulk: bn bytes at buf + off */
-	int lowat;                /* bulk: from's SO_RCVLOWAT is BULK_LOWAT */
-	int eof, shut;            /* from has ended; to was told (SHUT_WR) */
-};
-
-struct tunnel {
-	int cmd, up;              /* netpin's ends: loopback, destination */
-	int need;                 /* NEED_TLS | NEED_HTTP */
-	int http;                 /* read as HTTP: every request head */
-	int named;                /* a first allowed name was seen */
-	int checked;              /* nothing more to check: spliced both ways */
-	int up_connecting;        /* up's connect is still under way */
-	struct dest d;
-	pid_t tid;                /* the thread that connected (named when said) */
-	uint64_t cookie;          /* the command's socket's */
-	struct http_stream hstream; /* http: where the requests are */
-	struct tls_stream tls;    /* tls: where the handshake is */
-	size_t inlen, ok;         /* bytes held from cmd; of them, vetted */
-	struct pump down, upward; /* upward: TLS, once checked */
-	struct tunnel *next;      /* under tunnels_lock */
-	uint8_t in[FIRST_FLIGHT_MAX];
-};
-
-static struct tunnel *tunnels;    /* under tunnels_lock: for getpeername */
-static unsigned ntunnels;         /* under tunnels_lock */
-static pthread_mutex_t tunnels_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t tunnels_done = PTHREAD_COND_INITIALIZER;
-/* a tunnel handed to an idle tunnel thread, and how many wait (both
- * under tunnels_lock); an idle thread ends after TUNNEL_IDLE_S */
-static struct tunnel *tunnel_next;
-static unsigned tunnel_idle;
-static pthread_cond_t tunnel_ready = PTHREAD_COND_INITIALIZER;
-#define TUNNEL_IDLE_S 10
-
-/* The destination of the command's socket (by cookie) if it is tunnelled. */
-static int
-tunnel_peer(uint64_t cookie, struct dest *d)
-{
-	int found = 0;
-
-	pthread_mutex_lock(&tunnels_lock);
-	for (struct tunnel *t = tunnels; t && !found; t = t->next)
-		if (t->cookie == cookie) {
-			*d = t->d;
-			found = 1;
-		}
-	pthread_mutex_unlock(&tunnels_lock);
-	return found;
-}
-
-/* A few freed tunnels are kept for the next ones: malloc would map and
- * unmap each (a tunnel holds FIRST_FLIGHT_MAX bytes).  Under tunnels_lock. */
-#define TUNNELS_SPARE 16
-static struct tunnel *tunnels_spare;
-static unsigned nspare;
-
-/*
- * A way that fills its pipe carries bulk: from then on it is copied
- * through a buffer of BULK_BUF, for a few ways at once.  Measured on a
- * 2-CPU machine, a 1 GiB response through a bare relay: splice() through
- * a pipe of 1 MiB, 63 % of a direct connection's throughput and 0.80 s of
- * CPU; recv()+send() through a buffer of 1 MiB, 79 % and 0.78 s (the
- * second connection's pages are netpin's own, fresh, rather than the
- * server's lent on).
- * While reads come large, poll wakes for BULK_LOWAT at a time, or after
- * BULK_WAIT_MS for less (see bulk_lowat): fewer wake-ups, 82 % -> 100 %
- * of direct in netpin (BULK_LOWAT 128 KiB: 88 %; 256 KiB: 94 %).
- */
-static void
-bulk_start(struct pump *p)
-{
-	if (p->buf)
-		return;
-	if (__atomic_add_fetch(&bulk_ways, 1, __ATOMIC_RELAXED) > BULK_MAX ||
-	    !(p->buf = malloc(BULK_BUF))) {
-		__atomic_fetch_sub(&bulk_ways, 1, __ATOMIC_RELAXED);
-		return; /* the pipe goes on; tried again when it fills again */
-	}
-	p->off = p->bn = 0;
-}
-
-static void
-bulk_end(struct pump *p)
-{
-	if (!p->buf)
-		return;
-	free(p->buf);
-	p->buf = NULL;
-	__atomic_fetch_sub(&bulk_ways, 1, __ATOMIC_RELAXED);
-}
-
-static void
-tunnel_free(struct tunnel *t)
-{
-	int *fds[] = { &t->cmd, &t->up, &t->down.pipe[0], &t->down.pipe[1],
-		&t->upward.pipe[0], &t->upward.pipe[1] };
-
-	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
-		if (*fds[i] >= 0)
-			close(*fds[i]);
-	bulk_end(&t->down);
-	bulk_end(&t->upward);
-	pthread_mutex_lock(&tunnels_lock);
-	if (nspare < TUNNELS_SPARE) {
-		t->next = tunnels_spare;
-		tunnels_spare = t;
-		nspare++;
-		t = NULL;
-	}
-	pthread_mutex_unlock(&tunnels_lock);
-	free(t);
-}
-
-/* A tunnel that never started (t may be NULL): let go of its place. */
-static void
-tunnel_drop(struct tunnel *t)
-{
-	pthread_mutex_lock(&tunnels_lock);
-	ntunnels--;
-	pthread_cond_broadcast(&tunnels_done);
-	pthread_mutex_unlock(&tunnels_lock);
-	if (t)
-		tunnel_free(t);
-}
-
 /*
  * Functions on the mediation path return 0 or an errno (positive); those
  * that make a value (an fd, a count) return it or -1 with errno, as system
@@ -4197,54 +3282,12 @@ open_caller(struct call *c, int fresh)
 	return c->pidfd;
 }
 
-static struct call *
-call_new(const struct seccomp_notif *n)
-{
-	struct call *c = call_alloc(1, sizeof(*c));
-
-	if (!c)
-		return NULL; /* the caller answers ENOMEM */
-	c->id = n->id;
-	c->tid = (pid_t)n->pid;
-	c->nr = n->data.nr;
-	c->pidfd = -1;
-	c->fd = -1;
-	return c;
-}
-
-static void
-call_free(struct call *c)
-{
-	for (unsigned i = 0; c->op == OP_SEND && i < c->nmsg; i++) {
-		for (int j = 0; j < c->msg[i].nfds; j++)
-			close(c->msg[i].fds[j]);
-		free(c->msg[i].fds);
-		free(c->msg[i].data);
-		free(c->msg[i].control);
-	}
-	if (c->op == OP_SEND)
-		free(c->msg);
-	if (c->op == OP_CONNECT && c->tun)
-		tunnel_drop(c->tun);
-	if (c->fd >= 0)
-		close(c->fd);
-	pidfd_release(c);
-	free(c);
-}
-
 /* A handler whose call the kernel goes on with (CONTINUE). */
 static int
 go_on(struct call *c)
 {
 	c->op = OP_CONTINUE;
 	return 0;
-}
-
-static void
-fail_call(struct call *c, int err)
-{
-	answer_call(c, 0, err);
-	call_free(c);
 }
 
 /* ---- the command's sockets: taking them, and which it still holds ------- */
@@ -6244,6 +5287,1827 @@ decide_dest(pid_t tid, const char *verb, int proto, const struct dest *d,
 	return report(tid, &v);
 }
 
+/* ---- TLS and HTTP wire format ------------------------------------------- */
+
+/*
+ * Names in the connection: the first bytes of a TCP connection that only
+ * name rules allow are held until they name a host.  What a reading says:
+ * more bytes are needed, a name was found, or the connection is refused
+ * (why: a message).  Everything here is bounded by the bytes given.
+ */
+enum wire { WIRE_MORE, WIRE_NAME, WIRE_REFUSE };
+#define FIRST_FLIGHT_MAX 32768    /* bytes held for one check */
+#define TLS_HANDSHAKE 22
+#define TLS_EXT_SERVER_NAME 0
+#define TLS_EXT_ECH 0xfe0d        /* encrypted_client_hello */
+
+/* A host name as a connection gave it (len bytes), lower-cased into out
+ * when it is a valid one; 0 when it is not. */
+static int
+wire_name(const char *s, size_t len, char *out, size_t outlen)
+{
+	if (len == 0 || len >= outlen || memchr(s, '\0', len))
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		out[i] = (char)tolower((unsigned char)s[i]);
+	out[len] = '\0';
+	return valid_hostname(out);
+}
+
+/* The server_name extension's one host_name (RFC 6066 3). */
+static enum wire
+tls_sni_ext(const uint8_t *p, size_t n, char *name, size_t nlen,
+    const char **why)
+{
+	size_t off = 2, found = 0;
+
+	if (n < 2 || get16(p) != n - 2)
+		return *why = "a malformed server_name", WIRE_REFUSE;
+	while (off < n) {
+		size_t l;
+
+		if (off + 3 > n || off + 3 + (l = get16(p + off + 1)) > n)
+			return *why = "a malformed server_name", WIRE_REFUSE;
+		if (p[off] == 0) {
+			if (found++)
+				return *why = "two server names", WIRE_REFUSE;
+			if (!wire_name((const char *)p + off + 3, l, name, nlen))
+				return *why = "a server name that is no host name", WIRE_REFUSE;
+		}
+		off += 3 + l;
+	}
+	if (!found)
+		return *why = "no server name", WIRE_REFUSE;
+	return WIRE_NAME;
+}
+
+/* A ClientHello's body (RFC 8446 4.1.2): its one server name; *ech: it
+ * has an encrypted_client_hello extension. */
+static enum wire
+tls_client_hello(const uint8_t *p, size_t n, char *name, size_t nlen,
+    int *ech, const char **why)
+{
+	size_t off = 34, l, end;
+	int seen = 0;
+	enum wire w = WIRE_REFUSE;
+
+	*why = "a malformed ClientHello";
+	*ech = 0;
+	if (n < off + 1 || (off += 1 + p[off]) + 2 > n ||     /* session id */
+	    (off += 2 + get16(p + off)) + 1 > n ||             /* cipher suites */
+	    (off += 1 + p[off]) > n)                           /* compression */
+		return WIRE_REFUSE;
+	if (off == n)
+		return *why = "no server name (no extensions)", WIRE_REFUSE;
+	if (off + 2 > n || off + 2 + get16(p + off) != n)
+		return WIRE_REFUSE;
+	for (off += 2; off < n; off = end) {
+		unsigned type;
+
+		if (off + 4 > n || (end = off + 4 + (l = get16(p + off + 2))) > n)
+			return *why = "a malformed ClientHello", WIRE_REFUSE;
+		type = get16(p + off);
+		/* its outer name is checked below; the inner one cannot be */
+		if (type == TLS_EXT_ECH && !opt_allow_ech)
+			return *why = "encrypted_client_hello (the name asked cannot be "
+			    "seen; --allow-ech checks only the outer one)", WIRE_REFUSE;
+		if (type == TLS_EXT_ECH)
+			*ech = 1;
+		if (type != TLS_EXT_SERVER_NAME)
+			continue;
+		if (seen++)
+			return *why = "two server_name extensions", WIRE_REFUSE;
+		if ((w = tls_sni_ext(p + off + 4, l, name, nlen, why)) != WIRE_NAME)
+			return w;
+	}
+	if (!seen)
+		*why = "no server name";
+	return seen ? WIRE_NAME : WIRE_REFUSE;
+}
+
+/* A handshake message's body length, from its header. */
+static size_t
+hs_length(const uint8_t *h)
+{
+	return (size_t)h[1] << 16 | (size_t)h[2] << 8 | h[3];
+}
+
+/*
+ * A ClientHello in the handshake records at b (len bytes there): its
+ * server name, *ech, and in *reclen the bytes of the records that hold
+ * it.  It may span records, and must end where a record ends (no client
+ * sends more in the records of its hello).
+ */
+#define NOT_TLS "not TLS" /* a reason's start: the bytes are no TLS at all */
+static enum wire
+tls_server_name(const uint8_t *b, size_t len, char *name, size_t nlen,
+    int *ech, size_t *reclen, const char **why)
+{
+	uint8_t hs[FIRST_FLIGHT_MAX];
+	size_t off = 0, hl = 0;
+
+	*why = NOT_TLS;
+	if (len > 0 && b[0] != TLS_HANDSHAKE)
+		return WIRE_REFUSE;
+	while (off + 5 <= len) {
+		size_t rl = get16(b + off + 3);
+
+		if (b[off] != TLS_HANDSHAKE || b[off + 1] != 3)
+			return *why = hl ? "a ClientHello broken by another record" :
+			    NOT_TLS " (a record that is no handshake)", WIRE_REFUSE;
+		if (rl == 0 || rl > 16384 || hl + rl > sizeof(hs))
+			return *why = "a malformed TLS record", WIRE_REFUSE;
+		if (off + 5 + rl > len)
+			break;
+		memcpy(hs + hl, b + off + 5, rl);
+		hl += rl;
+		off += 5 + rl;
+		if (hl >= 4) {
+			size_t ml = hs_length(hs);
+
+			if (hs[0] != 1)
+				return *why = "a handshake that is no ClientHello", WIRE_REFUSE;
+			if (4 + ml < hl)
+				return *why = "more than a ClientHello in its records", WIRE_REFUSE;
+			if (4 + ml == hl) {
+				*reclen = off;
+				return tls_client_hello(hs + 4, ml, name, nlen, ech, why);
+			}
+		}
+	}
+	if (len >= FIRST_FLIGHT_MAX)
+		return *why = "a ClientHello too long", WIRE_REFUSE;
+	return WIRE_MORE;
+}
+
+/*
+ * A TLS connection's plaintext handshake, as netpin follows it: the
+ * client's records until its encryption begins, the server's until its
+ * ServerHello.  A server that cannot use the client's key share answers
+ * a HelloRetryRequest (a ServerHello with a fixed random), and the client
+ * sends a second ClientHello, in the clear: it must name the same host,
+ * with the same encrypted_client_hello treatment, as the first.  After
+ * the real ServerHello no server takes another ClientHello in the clear,
+ * and the client's handshake goes on in the clear (TLS 1.2) until its
+ * ChangeCipherSpec, or (TLS 1.3) is encrypted at once: from the client's
+ * first ChangeCipherSpec or application data record after the
+ * ServerHello, all is encrypted and passes unread.  (TLS 1.2
+ * renegotiation is encrypted: netpin cannot see it.)
+ */
+/* A run of frames, each a header of a known length and a body whose
+ * length the header says, read as it comes: the header is kept, the body
+ * passed over. */
+struct frames {
+	uint8_t h[38];            /* the header: hn bytes of it so far */
+	size_t hn, left;          /* left: its body's bytes still to come */
+};
+
+struct tls_stream {
+	int hellos;               /* the client's ClientHellos read */
+	char name[256];           /* the first one's server name */
+	int ech;                  /* the first one had encrypted_client_hello */
+	int done;                 /* the client's records are encrypted now */
+	struct frames cmsg;       /* after the ServerHello: its handshake
+	                           * messages (a 4-byte header each) */
+	/* the server's */
+	int server_hello;         /* its ServerHello (no retry request) came */
+	int server_odd;           /* its bytes are no TLS netpin can follow */
+	struct frames srec;       /* its records (5-byte headers) */
+	struct frames smsg;       /* its handshake messages: type, length,
+	                           * version and random (38 bytes) */
+};
+#define TLS_CCS 20
+#define TLS_ALERT 21
+#define TLS_APPDATA 23
+
+/* The fixed random of a HelloRetryRequest: SHA-256("HelloRetryRequest"). */
+static const uint8_t tls_hrr_random[32] = {
+	0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02,
+	0x1e, 0x65, 0xb8, 0x91, 0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e,
+	0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
+};
+
+/*
+ * Up to n bytes of b into the run of frames f (headers of hlen bytes):
+ * how many were taken.  It stops where a header is whole (*head: 1, and
+ * the caller sets f->left from it) and where a body ends.
+ */
+static size_t
+frames_take(struct frames *f, size_t hlen, const uint8_t *b, size_t n, int *head)
+{
+	size_t take;
+
+	*head = 0;
+	if (f->hn < hlen) {
+		take = n < hlen - f->hn ? n : hlen - f->hn;
+		memcpy(f->h + f->hn, b, take);
+		*head = (f->hn += take) == hlen;
+		return take;
+	}
+	take = n < f->left ? n : f->left;
+	if ((f->left -= take) == 0)
+		f->hn = 0; /* the next frame */
+	return take;
+}
+
+/* n bytes of a server handshake record's body: a HelloRetryRequest, or
+ * the ServerHello that ends the watch. */
+static void
+tls_server_handshake(struct tls_stream *s, const uint8_t *b, size_t n)
+{
+	while (n && !s->server_hello && !s->server_odd) {
+		int head;
+		size_t k = frames_take(&s->smsg, 38, b, n, &head);
+
+		b += k;
+		n -= k;
+		if (!head)
+			continue;
+		/* the first message is a ServerHello: version, random... */
+		if (s->smsg.h[0] != 2 || hs_length(s->smsg.h) < 34)
+			s->server_odd = 1;
+		else if (memcmp(s->smsg.h + 6, tls_hrr_random, 32))
+			s->server_hello = 1;
+		else /* a retry request: the next message says again */
+			s->smsg.left = hs_length(s->smsg.h) - 34;
+	}
+}
+
+/* n bytes the server sent, in order: the watch of its records. */
+static void
+tls_server_feed(struct tls_stream *s, const uint8_t *b, size_t n)
+{
+	while (n && !s->server_hello && !s->server_odd) {
+		int body = s->srec.hn == 5, head; /* what is taken: body bytes */
+		size_t k = frames_take(&s->srec, 5, b, n, &head);
+
+		if (head) {
+			s->srec.left = get16(s->srec.h + 3);
+			if (s->srec.h[1] != 3 || s->srec.left == 0 ||
+			    (s->srec.h[0] != TLS_HANDSHAKE && s->srec.h[0] != TLS_CCS &&
+			    s->srec.h[0] != TLS_ALERT))
+				s->server_odd = 1;
+		} else if (body && s->srec.h[0] == TLS_HANDSHAKE) {
+			tls_server_handshake(s, b, k);
+		}
+		b += k;
+		n -= k;
+	}
+}
+
+/* After the ServerHello: the client's plaintext handshake messages in one
+ * record's body (TLS 1.2's Certificate, ClientKeyExchange...), none of
+ * them a ClientHello.  NULL, or why not. */
+static const char *
+tls_client_after_hello(struct tls_stream *s, const uint8_t *b, size_t n)
+{
+	while (n) {
+		int head;
+		size_t k = frames_take(&s->cmsg, 4, b, n, &head);
+
+		b += k;
+		n -= k;
+		if (head && s->cmsg.h[0] == 1)
+			return "a ClientHello after the ServerHello";
+		if (head && !(s->cmsg.left = hs_length(s->cmsg.h)))
+			s->cmsg.hn = 0; /* no body */
+	}
+	return NULL;
+}
+
+/*
+ * Read the client's records on from s's state: b holds the n bytes not
+ * read yet, whole records only.  *used: the bytes passed before what is
+ * returned.  WIRE_NAME: then the records of a first ClientHello, *head
+ * bytes, ask for *name (the caller lets them pass, or not, and calls again
+ * after them); WIRE_MORE: the rest is not all there, or (s->done) is
+ * encrypted; WIRE_REFUSE: *why.
+ */
+static enum wire
+tls_stream_next(struct tls_stream *s, const uint8_t *b, size_t n,
+    size_t *used, size_t *head, char *name, size_t nlen, const char **why)
+{
+	size_t off = 0;
+
+	for (;;) {
+		size_t rl;
+		int ech;
+		enum wire w;
+
+		*used = off;
+		if (s->done || off == n)
+			return WIRE_MORE;
+		if (!s->hellos || (b[off] == TLS_HANDSHAKE && !s->server_hello)) {
+			if ((w = tls_server_name(b + off, n - off, name, nlen, &ech, head,
+			    why)) != WIRE_NAME)
+				return w;
+			if (!s->hellos++) {
+				snprintf(s->name, sizeof(s->name), "%s", name);
+				s->ech = ech;
+				return WIRE_NAME;
+			}
+			if (strcmp(name, s->name) || ech != s->ech)
+				return *why = strcmp(name, s->name) ? "a second ClientHello "
+				    "naming another host" : "a second ClientHello with another "
+				    "encrypted_client_hello", WIRE_REFUSE;
+			off += *head;
+			continue;
+		}
+		if (n - off < 5)
+			return WIRE_MORE;
+		rl = get16(b + off + 3);
+		if (b[off + 1] != 3 || rl == 0 || rl > 16384 + 2048)
+			return *why = "a malformed TLS record", WIRE_REFUSE;
+		if (n - off - 5 < rl)
+			return WIRE_MORE;
+		switch (b[off]) {
+		case TLS_HANDSHAKE: /* after the ServerHello */
+			if ((*why = tls_client_after_hello(s, b + off + 5, rl)))
+				return WIRE_REFUSE;
+			break;
+		case TLS_CCS:
+			if (rl != 1 || b[off + 5] != 1 || s->cmsg.hn)
+				return *why = "a malformed ChangeCipherSpec", WIRE_REFUSE;
+			s->done = s->server_hello; /* TLS 1.3: sent before a retry too */
+			break;
+		case TLS_ALERT:
+			break;
+		case TLS_APPDATA:
+			if (s->server_hello) {
+				s->done = 1;
+				continue; /* encrypted from here: passed at once */
+			}
+			break; /* early data, before the ServerHello */
+		default:
+			return *why = "a TLS record of no known type", WIRE_REFUSE;
+		}
+		off += 5 + rl;
+	}
+}
+
+/*
+ * HTTP/1 requests, read by RFC 9112's grammar and nothing looser: where
+ * servers differ (a bare LF ending a line, obs-fold, a NUL, framing given
+ * twice or oddly), a lenient server could find a request, or a Host, that
+ * netpin did not see.  So every shape some server reads another way is
+ * refused, not guessed at.
+ */
+
+/* How an HTTP request's body is framed (RFC 9112 6). */
+struct http_body {
+	int chunked;
+	uint64_t length;          /* Content-Length; 0: none */
+};
+
+/* Where a request stream is: a head is checked, a body carried. */
+enum hstate { H_HEAD, H_BODY, H_CHUNK_SIZE, H_CHUNK_DATA, H_CHUNK_END, H_TRAILER };
+struct http_stream {
+	enum hstate hs;
+	uint64_t left;            /* H_BODY, H_CHUNK_DATA: bytes to come */
+};
+#define CHUNK_LINE_MAX 1024       /* an HTTP chunk-size or trailer line */
+
+/* Is c a token's byte (RFC 9110 5.6.2)? */
+static int
+http_tchar(unsigned char c)
+{
+	return isalnum(c) || (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+/* Is [s, s+n) one token? */
+static int
+http_token(const char *s, size_t n)
+{
+	if (n == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!http_tchar((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+/* Are the n bytes at s all decimal digits? */
+static int
+all_digits(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!isdigit((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+/*
+ * One line of a head, a chunk line or a trailer, at s (n bytes there):
+ * LINE_WHOLE with its length before the CRLF in *len, LINE_MORE while it
+ * is not all there, LINE_LONG past max bytes, or LINE_BAD: a CR or LF that
+ * is not a CRLF, or a control byte other than HTAB (a lenient server would
+ * end a line there, or read one netpin does not).
+ */
+enum hline { LINE_WHOLE, LINE_MORE, LINE_BAD, LINE_LONG };
+static enum hline
+http_line(const char *s, size_t n, size_t max, size_t *len)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '\r' && i + 1 < n) {
+			if (s[i + 1] != '\n')
+				return LINE_BAD;
+			*len = i;
+			return LINE_WHOLE;
+		}
+		if (c == '\n' || (c < 0x20 && c != '\t' && c != '\r') || c == 0x7f)
+			return LINE_BAD;
+		if (i >= max)
+			return LINE_LONG;
+	}
+	return LINE_MORE;
+}
+
+/* The host of an authority "host[:port]" into out; 0 if it is none. */
+static int
+http_authority(const char *s, size_t n, char *out, size_t outlen)
+{
+	const char *colon = memchr(s, ':', n);
+
+	if (memchr(s, '@', n) || memchr(s, '[', n))
+		return 0; /* user info; an IPv6 literal is no name */
+	if (colon) {
+		if (!all_digits(colon + 1, (size_t)(s + n - colon - 1)))
+			return 0;
+		n = (size_t)(colon - s);
+	}
+	if (n > 1 && s[n - 1] == '.')
+		n--; /* "example.com." is example.com */
+	return wire_name(s, n, out, outlen);
+}
+
+/*
+ * A header name that a server may take for a framing or routing header
+ * written another way: "Content_Length" (CGI and others map '_' to '-').
+ * Returns the header it may be read as, or NULL.
+ */
+static const char *
+http_lookalike(const char *name, size_t n)
+{
+	static const char *const framing[] = { "host", "content-length",
+		"transfer-encoding" };
+
+	if (!memchr(name, '_', n))
+		return NULL;
+	for (size_t k = 0; k < sizeof(framing) / sizeof(framing[0]); k++) {
+		size_t i = 0;
+
+		while (i < n && framing[k][i] &&
+		    (tolower((unsigned char)name[i]) == framing[k][i] ||
+		    (name[i] == '_' && framing[k][i] == '-')))
+			i++;
+		if (i == n && !framing[k][i])
+			return framing[k];
+	}
+	return NULL;
+}
+
+/* Is the header name [s, s+n) the header h (lower-case)? */
+static int
+http_is(const char *s, size_t n, const char *h)
+{
+	return n == strlen(h) && !strncasecmp(s, h, n);
+}
+
+/*
+ * One field line (name: value) of a head, or of a chunked body's trailer
+ * (where no framing or routing header may be), into what is checked.
+ * The line holds no CR, LF or control byte (http_line).  Returns NULL, or
+ * why it is refused.
+ */
+static const char *
+http_header(const char *line, size_t n, int trailer, char *host, size_t hlen,
+    int *hosts, struct http_body *body, int *lengths)
+{
+	const char *colon = memchr(line, ':', n), *v;
+	size_t nl, vl;
+
+	if (n && (line[0] == ' ' || line[0] == '\t'))
+		return "a folded header line (obsolete line folding)";
+	if (!colon || !http_token(line, nl = (size_t)(colon - line)))
+		return "a malformed header line";
+	if (http_lookalike(line, nl))
+		return "a header name that a server may read as Host, "
+		    "Content-Length or Transfer-Encoding";
+	for (v = colon + 1; v < line + n && (*v == ' ' || *v == '\t'); v++)
+		;
+	for (vl = (size_t)(line + n - v); vl && (v[vl - 1] == ' ' || v[vl - 1] == '\t'); vl--)
+		;
+	if (trailer && (http_is(line, nl, "host") || http_is(line, nl, "content-length") ||
+	    http_is(line, nl, "transfer-encoding")))
+		return "a framing or routing header in a trailer";
+	if (http_is(line, nl, "host")) {
+		if ((*hosts)++)
+			return "more than one Host";
+		if (!http_authority(v, vl, host, hlen))
+			return "a Host that is no host name";
+	} else if (http_is(line, nl, "content-length")) {
+		char digits[24];
+
+		if ((*lengths)++ || vl == 0 || vl > 18 || !all_digits(v, vl))
+			return "an unclear Content-Length";
+		snprintf(digits, sizeof(digits), "%.*s", (int)vl, v);
+		body->length = strtoull(digits, NULL, 10);
+	} else if (http_is(line, nl, "transfer-encoding")) {
+		if (body->chunked || !http_is(v, vl, "chunked"))
+			return "a Transfer-Encoding that is not exactly one chunked";
+		body->chunked = 1;
+	} else if (http_is(line, nl, "upgrade")) {
+		return "an Upgrade (what follows it is no HTTP/1 netpin can read)";
+	}
+	return NULL;
+}
+
+/* The request line "METHOD SP target SP HTTP/1.x" (n bytes, no CRLF):
+ * the absolute form's host into target.  Returns NULL, or why not. */
+static const char *
+http_request_line(const char *s, size_t n, char *target, size_t tlen,
+    int *http10)
+{
+	const char *sp1 = memchr(s, ' ', n), *sp2, *t, *slash;
+	size_t tl;
+
+	if (!sp1 || !(sp2 = memchr(sp1 + 1, ' ', n - (size_t)(sp1 + 1 - s))) ||
+	    s + n - sp2 != 9 || strncmp(sp2 + 1, "HTTP/1.", 7) ||
+	    (sp2[8] != '0' && sp2[8] != '1') || !http_token(s, (size_t)(sp1 - s)))
+		return "not an HTTP/1 request";
+	*http10 = sp2[8] == '0';
+	t = sp1 + 1;
+	tl = (size_t)(sp2 - t);
+	for (size_t i = 0; i < tl; i++)
+		if ((unsigned char)t[i] <= 0x20 || (unsigned char)t[i] >= 0x7f)
+			return "a request target with a byte no URI has";
+	if (sp1 - s == 7 && !strncmp(s, "CONNECT", 7))
+		return "CONNECT";
+	if (tl == 0)
+		return "not an HTTP/1 request";
+	if (t[0] == '/')
+		return NULL; /* origin form */
+	if (tl == 1 && t[0] == '*')
+		return sp1 - s == 7 && !strncmp(s, "OPTIONS", 7) ? NULL :
+		    "a request target * that is not OPTIONS";
+	/* absolute form: http(s)://authority[/...] */
+	if (tl > 7 && !strncasecmp(t, "http://", 7))
+		t += 7;
+	else if (tl > 8 && !strncasecmp(t, "https://", 8))
+		t += 8;
+	else
+		return "a request target of no known form";
+	slash = memchr(t, '/', (size_t)(sp2 - t));
+	if (!http_authority(t, (size_t)((slash ? slash : sp2) - t), target, tlen))
+		return "a request target naming no host";
+	return NULL;
+}
+
+/*
+ * One HTTP/1.x request head at the start of b: its Host's name (lower-case,
+ * no port), the head's length and how its body is framed.
+ */
+static enum wire
+http_request_host(const uint8_t *b, size_t len, char *host, size_t hlen,
+    size_t *head, struct http_body *body, const char **why)
+{
+	const char *s = (const char *)b;
+	char target[256] = "";
+	int hosts = 0, lengths = 0, http10 = 0;
+	size_t off = 0, l = 0;
+
+	memset(body, 0, sizeof(*body));
+	/* a method is upper-case letters: else this is no HTTP at all */
+	for (size_t i = 0; i < len && i < 16; i++)
+		if (!isupper((unsigned char)s[i]) && s[i] != '-' && s[i] != '_') {
+			if (s[i] == ' ' && i > 0)
+				break;
+			return *why = "not HTTP", WIRE_REFUSE;
+		}
+	for (int first = 1;; first = 0, off += l + 2) {
+		switch (http_line(s + off, len - off, FIRST_FLIGHT_MAX, &l)) {
+		case LINE_MORE:
+		case LINE_LONG:
+			/* a head that fills what netpin holds is refused */
+			return len >= FIRST_FLIGHT_MAX ? (*why = "a request head too "
+			    "long", WIRE_REFUSE) : WIRE_MORE;
+		case LINE_BAD:
+			return *why = "a CR, LF or control byte out of place in the "
+			    "request head", WIRE_REFUSE;
+		case LINE_WHOLE:
+			break;
+		}
+		if (first) {
+			if ((*why = http_request_line(s, l, target, sizeof(target), &http10)))
+				return WIRE_REFUSE;
+		} else if (l == 0) {
+			break;
+		} else if ((*why = http_header(s + off, l, 0, host, hlen, &hosts, body,
+		    &lengths))) {
+			return WIRE_REFUSE;
+		}
+	}
+	*head = off + 2;
+	if (!hosts)
+		return *why = "no Host", WIRE_REFUSE;
+	if (lengths && body->chunked)
+		return *why = "both Content-Length and Transfer-Encoding", WIRE_REFUSE;
+	/* an HTTP/1.0 server may not read Transfer-Encoding: its framing
+	 * would not be netpin's */
+	if (body->chunked && http10)
+		return *why = "Transfer-Encoding in an HTTP/1.0 request", WIRE_REFUSE;
+	if (*target && strcmp(target, host))
+		return *why = "a request target naming another host than Host",
+		    WIRE_REFUSE;
+	return WIRE_NAME;
+}
+
+/* A chunk-size line (RFC 9112 7.1), n bytes with no CRLF: 1 to 15 hex
+ * digits, then extensions only as ";name" or ";name=value" (tokens).
+ * Returns NULL, or why it is refused. */
+static const char *
+http_chunk_size(const char *s, size_t n, uint64_t *size)
+{
+	size_t i = 0;
+
+	for (*size = 0; i < n && isxdigit((unsigned char)s[i]); i++) {
+		if (i == 15)
+			return "a chunk size of more than 15 digits";
+		*size = *size << 4 | (uint64_t)(isdigit((unsigned char)s[i]) ?
+		    s[i] - '0' : (tolower((unsigned char)s[i]) - 'a' + 10));
+	}
+	if (i == 0)
+		return "a malformed chunk size";
+	while (i < n) {
+		size_t j;
+
+		if (s[i++] != ';')
+			return "a malformed chunk size";
+		for (j = i; j < n && http_tchar((unsigned char)s[j]); j++)
+			;
+		if (j == i)
+			return "a chunk extension that is not ;name or ;name=value";
+		if ((i = j) < n && s[i] == '=') {
+			for (j = ++i; j < n && http_tchar((unsigned char)s[j]); j++)
+				;
+			if (j == i)
+				return "a chunk extension that is not ;name or ;name=value";
+			i = j;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Read a request stream on from h's state: b holds the n bytes not read
+ * yet.  Bodies pass as framed; a head is read whole.  *used: the bytes
+ * passed before what is returned.  WIRE_NAME: then a head of *head bytes
+ * asks for the host *name (the caller lets it pass, or not, and calls
+ * again after it); WIRE_MORE: the rest is not all there; WIRE_REFUSE:
+ * *why.
+ */
+static enum wire
+http_stream_next(struct http_stream *h, const uint8_t *b, size_t n,
+    size_t *used, size_t *head, char *name, size_t nlen, const char **why)
+{
+	const char *s = (const char *)b;
+	struct http_body body = { 0 };
+	int unused = 0, lengths = 0;
+	size_t off = 0, l = 0;
+	enum wire w;
+
+	for (;; off += l) {
+		size_t avail = n - off;
+
+		*used = off;
+		switch (h->hs) {
+		case H_HEAD:
+			if (!avail)
+				return WIRE_MORE;
+			if ((w = http_request_host(b + off, avail, name, nlen, head,
+			    &body, why)) != WIRE_NAME)
+				return w;
+			h->hs = body.chunked ? H_CHUNK_SIZE : body.length ? H_BODY : H_HEAD;
+			h->left = body.length;
+			return WIRE_NAME;
+		case H_BODY:
+		case H_CHUNK_DATA:
+			if (!avail)
+				return WIRE_MORE;
+			l = avail < h->left ? avail : (size_t)h->left;
+			if ((h->left -= l) == 0)
+				h->hs = h->hs == H_BODY ? H_HEAD : H_CHUNK_END;
+			break;
+		case H_CHUNK_END:
+			if (avail < 2)
+				return avail && s[off] != '\r' ?
+				    (*why = "a chunk that does not end in CRLF", WIRE_REFUSE) :
+				    WIRE_MORE;
+			if (memcmp(s + off, "\r\n", 2))
+				return *why = "a chunk that does not end in CRLF", WIRE_REFUSE;
+			l = 2;
+			h->hs = H_CHUNK_SIZE;
+			break;
+		case H_CHUNK_SIZE:
+		case H_TRAILER:
+			switch (http_line(s + off, avail, CHUNK_LINE_MAX, &l)) {
+			case LINE_MORE:
+				return WIRE_MORE;
+			case LINE_BAD:
+				return *why = "a CR, LF or control byte out of place in a "
+				    "chunk line or trailer", WIRE_REFUSE;
+			case LINE_LONG:
+				return *why = "a chunk line or trailer too long", WIRE_REFUSE;
+			case LINE_WHOLE:
+				break;
+			}
+			if (h->hs == H_CHUNK_SIZE) {
+				if ((*why = http_chunk_size(s + off, l, &h->left)))
+					return WIRE_REFUSE;
+				h->hs = h->left ? H_CHUNK_DATA : H_TRAILER;
+			} else if (l == 0) {
+				h->hs = H_HEAD;
+			} else if ((*why = http_header(s + off, l, 1, name, nlen, &unused,
+			    &body, &lengths))) {
+				return WIRE_REFUSE;
+			}
+			l += 2;
+			break;
+		}
+	}
+}
+
+/* ---- checked connections: state ---------------------------------------- */
+
+/*
+ * A TCP connection that only name rules allow runs through netpin, so that
+ * what it names is checked before a byte reaches the destination (a
+ * front end serves many names: the address alone says little).  netpin
+ * connects to the destination itself (up), then the command's socket to a
+ * listener of netpin's own on loopback, made for this one connection and
+ * accepting only it (cmd: netpin's end).  A thread of the tunnel's own
+ * holds the command's first bytes until they name a host (TLS's server
+ * name, HTTP's Host), then carries both ways (splice(), and a buffer for
+ * bulk; for HTTP, every request head is checked).  A stalled peer stalls
+ * only its thread.
+ * getpeername() on the command's socket says the destination (found by
+ * the socket's cookie, which is never reused).
+ */
+#define TUNNEL_FDS 8              /* each holds 4 to 6 descriptors, 8 on its way */
+#define TUNNELS_CAP 4096          /* at once, however many descriptors */
+#define CHECK_WAIT_MS 10000       /* for the bytes that name the host */
+#define CONNECT_HOLD_MS 3000      /* a non-blocking connect, for the destination */
+#define PIPE_ROOM 65536           /* a pipe's size: what one splice moves */
+#define BULK_BUF (1 << 20)        /* a way that filled its pipe: copied through */
+#define BULK_MAX 16               /* ways with a bulk buffer at once (16 MiB) */
+static unsigned bulk_ways;        /* atomic: bulk buffers, until freed */
+#define PUMP_ROUNDS 8             /* moves on one way between two polls */
+#define BULK_LOWAT (512 << 10)    /* bulk: poll wakes for this much (SO_RCVLOWAT) */
+#define BULK_WAIT_MS 1            /* or after this long, for what is less */
+#define NOTSENT_LOWAT (512 << 10) /* unsent bytes netpin queues on a socket */
+
+/* One way of a tunnel once checked: from -> pipe -> to, by splice(); once
+ * a splice fills the pipe, from -> buf -> to (bulk).  A server's TLS
+ * records are watched on their way, until its ServerHello. */
+struct pump {
+	int from, to;
+	int pipe[2];
+	struct tls_stream *watch; /* the server's TLS records are fed to it */
+	size_t n;                 /* bytes in the pipe (sent before buf's) */
+	uint8_t *buf;             /* bulk: BULK_BUF bytes, or NULL */
+	size_t off, bn;           /* bulk: bn bytes at buf + off */
+	int lowat;                /* bulk: from's SO_RCVLOWAT is BULK_LOWAT */
+	int eof, shut;            /* from has ended; to was told (SHUT_WR) */
+};
+
+struct tunnel {
+	int cmd, up;              /* netpin's ends: loopback, destination */
+	int need;                 /* NEED_TLS | NEED_HTTP */
+	int http;                 /* read as HTTP: every request head */
+	int named;                /* a first allowed name was seen */
+	int checked;              /* nothing more to check: spliced both ways */
+	int up_connecting;        /* up's connect is still under way */
+	struct dest d;
+	pid_t tid;                /* the thread that connected (named when said) */
+	uint64_t cookie;          /* the command's socket's */
+	struct http_stream hstream; /* http: where the requests are */
+	struct tls_stream tls;    /* tls: where the handshake is */
+	size_t inlen, ok;         /* bytes held from cmd; of them, vetted */
+	struct pump down, upward; /* upward: TLS, once checked */
+	struct tunnel *next;      /* under tunnels_lock */
+	uint8_t in[FIRST_FLIGHT_MAX];
+};
+
+static struct tunnel *tunnels;    /* under tunnels_lock: for getpeername */
+static unsigned ntunnels;         /* under tunnels_lock */
+static pthread_mutex_t tunnels_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t tunnels_done = PTHREAD_COND_INITIALIZER;
+/* a tunnel handed to an idle tunnel thread, and how many wait (both
+ * under tunnels_lock); an idle thread ends after TUNNEL_IDLE_S */
+static struct tunnel *tunnel_next;
+static unsigned tunnel_idle;
+static pthread_cond_t tunnel_ready = PTHREAD_COND_INITIALIZER;
+#define TUNNEL_IDLE_S 10
+
+/* The destination of the command's socket (by cookie) if it is tunnelled. */
+static int
+tunnel_peer(uint64_t cookie, struct dest *d)
+{
+	int found = 0;
+
+	pthread_mutex_lock(&tunnels_lock);
+	for (struct tunnel *t = tunnels; t && !found; t = t->next)
+		if (t->cookie == cookie) {
+			*d = t->d;
+			found = 1;
+		}
+	pthread_mutex_unlock(&tunnels_lock);
+	return found;
+}
+
+/* A few freed tunnels are kept for the next ones: malloc would map and
+ * unmap each (a tunnel holds FIRST_FLIGHT_MAX bytes).  Under tunnels_lock. */
+#define TUNNELS_SPARE 16
+static struct tunnel *tunnels_spare;
+static unsigned nspare;
+
+/*
+ * A way that fills its pipe carries bulk: from then on it is copied
+ * through a buffer of BULK_BUF, for a few ways at once.  Measured on a
+ * 2-CPU machine, a 1 GiB response through a bare relay: splice() through
+ * a pipe of 1 MiB, 63 % of a direct connection's throughput and 0.80 s of
+ * CPU; recv()+send() through a buffer of 1 MiB, 79 % and 0.78 s (the
+ * second connection's pages are netpin's own, fresh, rather than the
+ * server's lent on).
+ * While reads come large, poll wakes for BULK_LOWAT at a time, or after
+ * BULK_WAIT_MS for less (see bulk_lowat): fewer wake-ups, 82 % -> 100 %
+ * of direct in netpin (BULK_LOWAT 128 KiB: 88 %; 256 KiB: 94 %).
+ */
+static void
+bulk_start(struct pump *p)
+{
+	if (p->buf)
+		return;
+	if (__atomic_add_fetch(&bulk_ways, 1, __ATOMIC_RELAXED) > BULK_MAX ||
+	    !(p->buf = malloc(BULK_BUF))) {
+		__atomic_fetch_sub(&bulk_ways, 1, __ATOMIC_RELAXED);
+		return; /* the pipe goes on; tried again when it fills again */
+	}
+	p->off = p->bn = 0;
+}
+
+static void
+bulk_end(struct pump *p)
+{
+	if (!p->buf)
+		return;
+	free(p->buf);
+	p->buf = NULL;
+	__atomic_fetch_sub(&bulk_ways, 1, __ATOMIC_RELAXED);
+}
+
+static void
+tunnel_free(struct tunnel *t)
+{
+	int *fds[] = { &t->cmd, &t->up, &t->down.pipe[0], &t->down.pipe[1],
+		&t->upward.pipe[0], &t->upward.pipe[1] };
+
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+	bulk_end(&t->down);
+	bulk_end(&t->upward);
+	pthread_mutex_lock(&tunnels_lock);
+	if (nspare < TUNNELS_SPARE) {
+		t->next = tunnels_spare;
+		tunnels_spare = t;
+		nspare++;
+		t = NULL;
+	}
+	pthread_mutex_unlock(&tunnels_lock);
+	free(t);
+}
+
+/* A tunnel that never started (t may be NULL): let go of its place. */
+static void
+tunnel_drop(struct tunnel *t)
+{
+	pthread_mutex_lock(&tunnels_lock);
+	ntunnels--;
+	pthread_cond_broadcast(&tunnels_done);
+	pthread_mutex_unlock(&tunnels_lock);
+	if (t)
+		tunnel_free(t);
+}
+
+/* ---- checked connections: names in the connection ----------------------- */
+
+/* The tunnel is over: out of the list, its descriptors closed. */
+static void
+tunnel_end(struct tunnel *t)
+{
+	pthread_mutex_lock(&tunnels_lock);
+	for (struct tunnel **p = &tunnels; *p; p = &(*p)->next)
+		if (*p == t) {
+			*p = t->next;
+			break;
+		}
+	ntunnels--;
+	pthread_cond_broadcast(&tunnels_done);
+	pthread_mutex_unlock(&tunnels_lock);
+	tunnel_free(t);
+}
+
+/* Close fd with a reset (SO_LINGER 0), as a peer that aborts. */
+static void
+reset_close(int *fd)
+{
+	struct linger l = { 1, 0 };
+
+	if (*fd < 0)
+		return;
+	setsockopt(*fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+	close(*fd);
+	*fd = -1;
+}
+
+#define NOT_HERE "not allowed here"
+
+/*
+ * Say what a checked connection asked: the one verdict of its connect (or
+ * of a further HTTP request on it).  kind: "tls" or "http"; name: what it
+ * asked (NULL: none could be read; why: the reason it is refused for its
+ * shape); allow: the rule that allows it, or deny: the deny rule that
+ * refuses it.  Allowed: in the log, and on stderr with -v.  A connection
+ * read only to learn its name (--audit) that named none is said as a
+ * plain connect: no name is involved.
+ */
+static void
+tunnel_report(const struct tunnel *t, const char *kind, const char *name,
+    const char *why, const struct rule *allow, const struct rule *deny)
+{
+	char where[DEST_TEXT_MAX], a[INET6_ADDRSTRLEN], tip[360], key[400], rule[300];
+	const char *verdict = allow ? "allow" : opt_audit ? "audit" : "deny";
+	struct verdict v = { .verb = kind, .proto = P_TCP, .d = &t->d,
+		.stderr_too = 1, .tip = tip, .asked = name, .deny = deny };
+	struct jbuf b;
+	char comm[64];
+	pid_t pid;
+
+	if (!name && (t->need & NEED_PROBE)) {
+		decide_dest(t->tid, "connect", P_TCP, &t->d, 0);
+		return;
+	}
+	if (allow && log_fd < 0 && !opt_verbose)
+		return;
+	/* named now, not at the connect: most tunnels are never said */
+	pid = task_name(t->tid, comm, sizeof(comm));
+	format_dest(&t->d, where, sizeof(where));
+	format_addr(t->d.family, t->d.addr, a, sizeof(a));
+	/* as --learn writes it, the check kept (a plain NAME:PORT on a port
+	 * not checked by default lets every name on the address through) */
+	if (deny) {
+		snprintf(tip, sizeof(tip), "the deny rule %s refuses it", deny->text);
+	} else if (!name) {
+		snprintf(tip, sizeof(tip), "allow with raw: on the rule if the "
+		    "protocol names no host");
+	} else {
+		suggest_rule(kind, P_TCP, &t->d, name, rule, sizeof(rule));
+		snprintf(tip, sizeof(tip), "allow with --allow %s:%u", rule, t->d.port);
+		v.rule = rule;
+	}
+	if (!allow)
+		remember_refusal(&v, name);
+	if (log_fd >= 0) {
+		jcall(&b, "connect", verdict, pid, comm);
+		jstr(&b, "proto", "tcp");
+		jstr(&b, "addr", a);
+		jnum(&b, "port", t->d.port);
+		jstr(&b, !strcmp(kind, "tls") ? "sni" : "host", name);
+		jstr(&b, "why", why);
+		if (allow || deny)
+			jstr(&b, "rule", allow ? allow->text : deny->text);
+		if (!allow && !deny)
+			jstr(&b, "tip", tip + strlen("allow with "));
+		jend(&b);
+	}
+	if (allow ? !opt_verbose : opt_quiet && !opt_verbose)
+		return;
+	snprintf(key, sizeof(key), "%s %s %s", kind, where, name ? name : why);
+	if (!allow && seen_before(key))
+		return;
+	if (allow)
+		fprintf(stderr, "netpin: allowed %s to %s naming %s by %s[%d] (rule %s)\n",
+		    kind, where, name, comm, (int)pid, allow->text);
+	else
+		fprintf(stderr, "netpin: %s %s to %s/tcp %s%s%s by %s[%d] (%s)\n",
+		    opt_audit ? "audit: would deny" : "denied", kind, where,
+		    name ? "naming " : "", name ? name : "", name ? "" : why,
+		    comm, (int)pid, tip);
+}
+
+/*
+ * The verdict on a name asked inside t (kind: NEED_TLS or NEED_HTTP),
+ * said: 1 when it may pass (allowed, or --audit).
+ */
+static int
+tunnel_name(struct tunnel *t, int kind, const char *name)
+{
+	const struct rule *deny, *allow = name_verdict(&t->d, kind, name, &deny);
+
+	tunnel_report(t, kind == NEED_TLS ? "tls" : "http", name,
+	    allow ? NULL : NOT_HERE, allow, deny);
+	return allow || opt_audit;
+}
+
+/*
+ * Refuse the connection as its protocol would understand: a TLS alert
+ * (access_denied), an HTTP 403 naming netpin and the host, else a reset.
+ */
+static void
+tunnel_refuse(struct tunnel *t, const char *kind, const char *name)
+{
+	static const uint8_t alert[] = { 21, 3, 1, 0, 2, 2, 49 };
+	char body[320], resp[512];
+	int n;
+
+	reset_close(&t->up);
+	if (!strcmp(kind, "tls")) {
+		(void)!send(t->cmd, alert, sizeof(alert), MSG_NOSIGNAL);
+	} else if (!strcmp(kind, "http") && name) {
+		n = snprintf(body, sizeof(body), "netpin: this command may not ask "
+		    "for the host %s here\n", name);
+		n = snprintf(resp, sizeof(resp), "HTTP/1.1 403 Forbidden\r\n"
+		    "Content-Type: text/plain\r\nConnection: close\r\n"
+		    "Content-Length: %d\r\n\r\n%s", n, body);
+		(void)!send(t->cmd, resp, (size_t)n, MSG_NOSIGNAL);
+	} else {
+		reset_close(&t->cmd);
+		return;
+	}
+	shutdown(t->cmd, SHUT_WR);
+}
+
+/*
+ * Move t->ok over what the HTTP request stream lets go: bodies as framed,
+ * each request head only when its Host is allowed here.  Returns NULL, or
+ * why the stream is refused (*name: the host asked, when one was).
+ */
+static const char *
+http_vet(struct tunnel *t, char *name, size_t nlen)
+{
+	for (;;) {
+		const char *why = NULL;
+		size_t used, head;
+		enum wire w = http_stream_next(&t->hstream, t->in + t->ok,
+		    t->inlen - t->ok, &used, &head, name, nlen, &why);
+
+		t->ok += used;
+		if (w != WIRE_NAME)
+			return w == WIRE_REFUSE ? why : NULL;
+		t->named = 1;
+		if (!tunnel_name(t, NEED_HTTP, name))
+			return NOT_HERE;
+		t->ok += head;
+	}
+}
+
+/*
+ * Move t->ok over what the client's TLS records let go: its handshake in
+ * the clear (a first ClientHello only when its server name is allowed
+ * here), then, once encrypted, all.  Returns NULL, or why the connection
+ * is refused (*name: the name asked, when one was).
+ */
+static const char *
+tls_vet(struct tunnel *t, char *name, size_t nlen)
+{
+	for (;;) {
+		const char *why = NULL;
+		size_t used, head;
+		enum wire w = tls_stream_next(&t->tls, t->in + t->ok, t->inlen - t->ok,
+		    &used, &head, name, nlen, &why);
+
+		t->ok += used;
+		if (w == WIRE_REFUSE)
+			tunnel_report(t, "tls", NULL, why, NULL, NULL);
+		if (w != WIRE_NAME)
+			return w == WIRE_REFUSE ? why : NULL;
+		t->named = 1;
+		if (!tunnel_name(t, NEED_TLS, name))
+			return NOT_HERE;
+		t->ok += head;
+	}
+}
+
+/*
+ * The command's bytes the rules check: hold them until they name an
+ * allowed host.  Returns 0 (go on), or 1 after refusing.
+ */
+static int
+tunnel_vet(struct tunnel *t)
+{
+	char name[256];
+	const char *why = NULL;
+
+	if (t->checked) {
+		t->ok = t->inlen; /* allowed: what comes after goes as it is */
+		return 0;
+	}
+	if (!t->inlen)
+		return 0;
+	if (!t->named && !t->http &&
+	    (t->http = !(t->need & NEED_TLS) ||
+	    (t->need & NEED_HTTP && t->in[0] != TLS_HANDSHAKE)))
+		t->down.watch = NULL;
+	/* each name asked is said (and, allowed or not, reported) there; so
+	 * is a TLS connection refused for its shape */
+	why = t->http ? http_vet(t, name, sizeof(name)) : tls_vet(t, name, sizeof(name));
+	if (t->http && why && strcmp(why, NOT_HERE))
+		tunnel_report(t, "http", NULL, why, NULL, NULL);
+	if (!why && !t->http && t->tls.done)
+		t->checked = 1; /* encrypted from here on */
+	if (!why && !t->checked)
+		return 0;
+	if (!why || opt_audit) {
+		/* encrypted TLS, or --audit (said, and let through): carried as is */
+		t->checked = 1;
+		t->ok = t->inlen;
+		return 0;
+	}
+	/* bytes that are no TLS at all get a reset, as no HTTP does */
+	tunnel_refuse(t, t->http ? "http" :
+	    strncmp(why, NOT_TLS, strlen(NOT_TLS)) ? "tls" : "none",
+	    t->http && !strcmp(why, NOT_HERE) ? name : NULL);
+	return 1;
+}
+
+/*
+ * Reads that come large (BULK_LOWAT or more): from wakes poll only for
+ * BULK_LOWAT, and the tunnel's poll waits BULK_WAIT_MS at most, for what
+ * is less (an end comes at once: FIN and errors wake poll).  A wait that
+ * ends with less than that (the stream slowed down, or a last piece) puts
+ * the way back to waking for a byte.
+ */
+static void
+bulk_lowat(struct pump *p, int on)
+{
+	int v = on ? BULK_LOWAT : 1;
+
+	if (p->lowat == on)
+		return;
+	/* (should it fail to come off, the 1 ms waits go on, and so do tries) */
+	if (setsockopt(p->from, SOL_SOCKET, SO_RCVLOWAT, &v, sizeof(v)) == 0)
+		p->lowat = on;
+}
+
+/* What from may bring now; what waits for to. */
+static size_t
+pump_room(const struct pump *p)
+{
+	if (p->buf) /* the pipe's bytes go first */
+		return p->n ? 0 : BULK_BUF - p->off - p->bn;
+	return PIPE_ROOM - p->n;
+}
+
+static size_t
+pump_held(const struct pump *p)
+{
+	return p->n + p->bn;
+}
+
+/* The n bytes from sent on, to a watch of their TLS records; the watch
+ * ends at the ServerHello (or at bytes it cannot follow). */
+#define WATCH_PEEK 16384
+static void
+pump_watch(struct pump *p, const uint8_t *b, size_t n)
+{
+	if (!p->watch)
+		return;
+	tls_server_feed(p->watch, b, n);
+	if (p->watch->server_hello || p->watch->server_odd)
+		p->watch = NULL;
+}
+
+/* From p->from into the pipe, room bytes at most, as splice() says.  A
+ * watched way's bytes are read first (MSG_PEEK), and only those move: the
+ * socket is this thread's alone, so the splice moves the bytes seen. */
+static ssize_t
+pump_fill(struct pump *p, size_t room)
+{
+	uint8_t seen[WATCH_PEEK];
+	ssize_t k, r;
+
+	if (!p->watch)
+		return splice(p->from, NULL, p->pipe[1], NULL, room,
+		    SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+	if ((k = recv(p->from, seen, room < sizeof(seen) ? room : sizeof(seen),
+	    MSG_PEEK | MSG_DONTWAIT)) <= 0)
+		return k;
+	r = splice(p->from, NULL, p->pipe[1], NULL, (size_t)k,
+	    SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+	if (r > 0)
+		pump_watch(p, seen, (size_t)r);
+	return r;
+}
+
+/* One move through the pipe; *more: from filled it (more may wait).
+ * 0, or the errno that ends the way. */
+static int
+pump_splice(struct pump *p, int *more)
+{
+	size_t room = pump_room(p);
+	ssize_t r;
+
+	*more = 0;
+	if (!p->eof && room) {
+		r = pump_fill(p, room);
+		if (r > 0) {
+			p->n += (size_t)r;
+			if ((*more = (size_t)r == room))
+				bulk_start(p);
+		} else if (r == 0) {
+			p->eof = 1;
+		} else if (errno != EAGAIN) {
+			return errno;
+		}
+	}
+	if (p->n) {
+		r = splice(p->pipe[0], NULL, p->to, NULL, p->n,
+		    SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+		if (r > 0)
+			p->n -= (size_t)r;
+		else if (r < 0 && errno != EAGAIN)
+			return errno;
+	}
+	return 0;
+}
+
+/* One move through the bulk buffer; *more: from filled it and to took it
+ * all.  0, or the errno that ends the way. */
+static int
+pump_copy(struct pump *p, int *more)
+{
+	size_t room;
+	ssize_t r;
+
+	*more = 0;
+	room = pump_room(p);
+	if (!p->eof && room) {
+		r = recv(p->from, p->buf + p->off + p->bn, room, MSG_DONTWAIT);
+		if (r > 0) {
+			pump_watch(p, p->buf + p->off + p->bn, (size_t)r);
+			p->bn += (size_t)r;
+			*more = (size_t)r == room;
+			if ((size_t)r >= BULK_LOWAT)
+				bulk_lowat(p, 1);
+		} else if (r == 0) {
+			p->eof = 1;
+		} else if (errno != EAGAIN) {
+			return errno;
+		}
+	}
+	if (p->bn) {
+		r = send(p->to, p->buf + p->off, p->bn, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (r > 0) {
+			p->off += (size_t)r;
+			p->bn -= (size_t)r;
+			if (!p->bn)
+				p->off = 0;
+		} else if (r < 0 && errno != EAGAIN) {
+			return errno;
+		}
+	}
+	*more = *more && !p->bn;
+	return 0;
+}
+
+/* Move what is ready on one checked way (while it moves, a few rounds:
+ * fewer polls); 0, or the errno that ends it. */
+static int
+pump_move(struct pump *p)
+{
+	int err = 0, more = 1;
+
+	for (int i = 0; more && !err && i < PUMP_ROUNDS; i++)
+		err = p->buf && !p->n ? pump_copy(p, &more) : pump_splice(p, &more);
+	if (err)
+		return err;
+	if (p->eof && !pump_held(p) && !p->shut) {
+		shutdown(p->to, SHUT_WR);
+		p->shut = 1;
+	}
+	return 0;
+}
+
+/* The command's bytes, held until vetted (not yet spliced): read what
+ * came.  0, or the errno that ends the tunnel. */
+static int
+tunnel_read(struct tunnel *t)
+{
+	ssize_t r;
+
+	if (!t->upward.eof && t->inlen < sizeof(t->in)) {
+		r = read(t->cmd, t->in + t->inlen, sizeof(t->in) - t->inlen);
+		if (r > 0)
+			t->inlen += (size_t)r;
+		else if (r == 0)
+			t->upward.eof = 1;
+		else if (errno != EAGAIN)
+			return errno;
+	}
+	return 0;
+}
+
+/* Write what is vetted of the bytes held.  0, or the errno that ends the
+ * tunnel. */
+static int
+tunnel_send(struct tunnel *t)
+{
+	ssize_t r;
+
+	if (t->ok && !t->up_connecting) {
+		r = send(t->up, t->in, t->ok, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (r < 0 && errno != EAGAIN)
+			return errno;
+		if (r > 0) {
+			memmove(t->in, t->in + r, t->inlen - (size_t)r);
+			t->inlen -= (size_t)r;
+			t->ok -= (size_t)r;
+		}
+	}
+	if (t->upward.eof && !t->inlen && !t->upward.shut && !t->up_connecting) {
+		shutdown(t->up, SHUT_WR);
+		t->upward.shut = 1;
+	}
+	return 0;
+}
+
+/* up's connect, under way (revents: what poll said of up): 0 when done
+ * or going on, else its errno. */
+static int
+tunnel_up_done(struct tunnel *t, short revents)
+{
+	socklen_t l = sizeof(int);
+	int err = 0;
+
+	if (!(revents & (POLLOUT | POLLERR | POLLHUP)))
+		return 0;
+	if (getsockopt(t->up, SOL_SOCKET, SO_ERROR, &err, &l))
+		err = errno;
+	t->up_connecting = 0;
+	return err;
+}
+
+static int
+pipe_failed(int err)
+{
+	warn_once("tunnel pipe", "cannot make a pipe for a connection whose "
+	    "names netpin checks (%s): it is reset", strerror(err));
+	return err;
+}
+
+static void
+tunnel_run(struct tunnel *t)
+{
+	long deadline = now_ms() + CHECK_WAIT_MS;
+	int err = 0, lowat = NOTSENT_LOWAT;
+
+	/* a socket of netpin's takes no more than this unsent: the relay
+	 * sends as the window opens, rather than the peer's acks sending
+	 * (on their CPU) a deep queue (a 1 GiB response: 553 -> 526 ms) */
+	setsockopt(t->cmd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat, sizeof(lowat));
+	setsockopt(t->up, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat, sizeof(lowat));
+	/* the pipes are made here, not in the connect's round trip; upward's
+	 * only once it is spliced (never for HTTP, whose heads are all read) */
+	if (pipe2(t->down.pipe, O_CLOEXEC | O_NONBLOCK))
+		err = pipe_failed(errno);
+	while (!err) {
+		int spliced = t->checked && !t->inlen;
+		struct pollfd p[2] = { { t->cmd, 0, 0 }, { t->up, 0, 0 } };
+		long wait = t->named || t->checked ? -1 : deadline - now_ms();
+		int n;
+
+		if (spliced && t->upward.pipe[0] < 0 &&
+		    pipe2(t->upward.pipe, O_CLOEXEC | O_NONBLOCK)) {
+			err = pipe_failed(errno);
+			break;
+		}
+		if (t->up_connecting)
+			p[1].events |= POLLOUT;
+		if (!t->upward.eof && (spliced ? pump_room(&t->upward) && !t->up_connecting :
+		    t->inlen < sizeof(t->in)))
+			p[0].events |= POLLIN;
+		if (pump_held(&t->down))
+			p[0].events |= POLLOUT;
+		if (!t->up_connecting && !t->down.eof && pump_room(&t->down))
+			p[1].events |= POLLIN;
+		if (!t->up_connecting && (spliced ? pump_held(&t->upward) : t->ok))
+			p[1].events |= POLLOUT;
+		if (wait != -1 && wait <= 0) {
+			tunnel_report(t, t->need & NEED_TLS ? "tls" : "http", NULL,
+			    "no host named in the first bytes within 10 s", NULL, NULL);
+			if (!opt_audit) {
+				reset_close(&t->cmd);
+				break;
+			}
+			t->checked = 1;
+			t->ok = t->inlen;
+			continue;
+		}
+		if ((t->down.lowat || t->upward.lowat) && (wait == -1 || wait > BULK_WAIT_MS))
+			wait = BULK_WAIT_MS;
+		if ((n = poll(p, 2, (int)wait)) < 0 && errno != EINTR)
+			break;
+		if (n == 0) { /* a bulk way's wait ended short of BULK_LOWAT */
+			bulk_lowat(&t->down, 0);
+			bulk_lowat(&t->upward, 0);
+		}
+		if (t->up_connecting && (err = tunnel_up_done(t, p[1].revents)))
+			break;
+		if (!t->up_connecting && (err = pump_move(&t->down)))
+			break;
+		if (spliced ? !t->up_connecting && (err = pump_move(&t->upward)) :
+		    (err = tunnel_read(t)) != 0)
+			break;
+		if (!spliced && tunnel_vet(t))
+			goto refused;
+		if (!spliced && (err = tunnel_send(t)))
+			break;
+		if (!t->named && !t->checked && t->upward.eof) {
+			tunnel_report(t, t->need & NEED_TLS ? "tls" : "http", NULL,
+			    "the connection ended before naming a host", NULL, NULL);
+			break;
+		}
+		if (t->upward.shut && t->down.shut)
+			break;
+		/* poll says hang-up with nothing to read: the way is over */
+		if ((p[0].revents & (POLLHUP | POLLERR)) && !(p[0].revents & POLLIN) &&
+		    !pump_held(&t->down))
+			break;
+		/* the destination reset: so is the command's end */
+		if ((p[1].revents & POLLERR) && !t->up_connecting) {
+			socklen_t l = sizeof(err);
+
+			if (getsockopt(t->up, SOL_SOCKET, SO_ERROR, &err, &l) || !err)
+				err = ECONNRESET;
+			break;
+		}
+	}
+	if (err) { /* a reset on one side is a reset on the other */
+		reset_close(&t->cmd);
+		reset_close(&t->up);
+	}
+refused:
+	tunnel_end(t);
+}
+
+/* An idle tunnel thread waits a while for the next tunnel (NULL: none). */
+static struct tunnel *
+tunnel_wait(void)
+{
+	struct timespec until;
+	struct tunnel *t;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += TUNNEL_IDLE_S;
+	pthread_mutex_lock(&tunnels_lock);
+	tunnel_idle++;
+	while (!tunnel_next &&
+	    pthread_cond_timedwait(&tunnel_ready, &tunnels_lock, &until) == 0)
+		;
+	t = tunnel_next;
+	tunnel_next = NULL;
+	tunnel_idle--;
+	pthread_mutex_unlock(&tunnels_lock);
+	return t;
+}
+
+static void *
+tunnel_thread(void *arg)
+{
+	for (struct tunnel *t = arg; t; t = tunnel_wait())
+		tunnel_run(t);
+	return NULL;
+}
+
+/* Carry t in an idle tunnel thread, or a new one; 0 or an errno. */
+static int
+tunnel_start(struct tunnel *t)
+{
+	pthread_mutex_lock(&tunnels_lock);
+	if (tunnel_idle && !tunnel_next) {
+		tunnel_next = t;
+		pthread_mutex_unlock(&tunnels_lock);
+		/* after the unlock: the thread woken does not wait for it */
+		pthread_cond_signal(&tunnel_ready);
+		return 0;
+	}
+	pthread_mutex_unlock(&tunnels_lock);
+	return thread_start(tunnel_thread, t, 256 * 1024);
+}
+
+/* A tunnel for call c, reaching for the destination; 0 or an errno. */
+static int
+tunnel_new(struct call *c, struct tunnel **out)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	struct tunnel *t;
+	int one = 1;
+
+	/* netpin reaches the destination from its own network namespace,
+	 * and the command's socket must reach netpin's listener in it */
+	if (socket_elsewhere(c)) {
+		warn_once("tunnel netns", "pid %d's socket is in a network namespace "
+		    "of its own: netpin cannot check the names in its connections: "
+		    "connect denied", (int)c->tid);
+		return EACCES;
+	}
+	pthread_mutex_lock(&tunnels_lock);
+	/* read only to learn a name (--audit): none free, it goes as it is */
+	if (ntunnels >= probed.tunnel_budget && (c->need & NEED_PROBE)) {
+		pthread_mutex_unlock(&tunnels_lock);
+		return ENOBUFS;
+	}
+	if (ntunnels >= probed.tunnel_budget) {
+		struct timespec until;
+
+		/* full: wait a while for tunnels to end (a closed one ends once
+		 * its destination has closed too; in the addfd mode, once a
+		 * scan lets go of netpin's reference to the command's socket) */
+		pthread_mutex_unlock(&tunnels_lock);
+		if (probed.addfd_mode)
+			held_scan(1, NULL);
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += HELD_WAIT_MS / 1000;
+		pthread_mutex_lock(&tunnels_lock);
+		while (ntunnels >= probed.tunnel_budget &&
+		    !pthread_cond_timedwait(&tunnels_done, &tunnels_lock, &until))
+			;
+	}
+	if (ntunnels >= probed.tunnel_budget) {
+		pthread_mutex_unlock(&tunnels_lock);
+		warn_once("tunnels full", "%u connections whose names netpin checks "
+		    "are open, the most it carries at once (%d descriptors each, "
+		    "half of its RLIMIT_NOFILE, %d at most): further ones are "
+		    "refused (ENOBUFS) until some close", probed.tunnel_budget,
+		    TUNNEL_FDS, TUNNELS_CAP);
+		return ENOBUFS;
+	}
+	ntunnels++;
+	if ((t = tunnels_spare)) {
+		tunnels_spare = t->next;
+		nspare--;
+	}
+	pthread_mutex_unlock(&tunnels_lock);
+	/* what a spare one held past inlen is never read */
+	if (t)
+		memset(t, 0, offsetof(struct tunnel, in));
+	else if (!(t = call_alloc(1, sizeof(*t))))
+		return tunnel_drop(NULL), ENOMEM;
+	t->cmd = t->up = -1;
+	t->down.pipe[0] = t->down.pipe[1] = t->upward.pipe[0] = t->upward.pipe[1] = -1;
+	t->d = c->dest;
+	t->need = c->need;
+	t->tid = c->tid;
+	*out = t;
+	if ((t->up = socket(t->d.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    IPPROTO_TCP)) < 0)
+		return step_failed("socket", c, -1, errno);
+	setsockopt(t->up, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	sl = dest_sockaddr(&t->d, t->d.family, &ss);
+	if (connect(t->up, (struct sockaddr *)&ss, sl) == 0)
+		return 0;
+	if (errno != EINPROGRESS)
+		return errno;
+	t->up_connecting = 1;
+	return 0;
+}
+
+/*
+ * Wait for the destination: the receiving thread a moment (UNDER_WAY: a
+ * worker goes on), a worker until it answers (a non-blocking connect:
+ * CONNECT_HOLD_MS at most, then on, with up still connecting).  Returns 0,
+ * the destination's errno (as the command's own connect would), EINTR for
+ * a signal the command takes, or CALL_GONE.
+ */
+static int
+tunnel_reach(struct call *c, struct tunnel *t, int may_block)
+{
+	long hold = socket_blocks(c->fd) ? -1 : now_ms() + CONNECT_HOLD_MS;
+
+	for (;;) {
+		struct pollfd p = { t->up, POLLOUT, 0 };
+		int n = poll(&p, 1, may_block ? WAIT_SLICE_MS : 20);
+
+		if (n > 0)
+			return tunnel_up_done(t, p.revents);
+		if (n < 0 && errno != EINTR)
+			return errno;
+		if (!may_block)
+			return UNDER_WAY;
+		if (!still_pending(c))
+			return CALL_GONE;
+		if (signal_waiting(c->tid))
+			return EINTR;
+		if (hold != -1 && now_ms() >= hold)
+			return 0;
+	}
+}
+
+/* Are two sockaddrs (of a connection's two ends) the same address and port? */
+static int
+same_end(const struct sockaddr_storage *a, socklen_t al,
+    const struct sockaddr_storage *b, socklen_t bl)
+{
+	struct dest x, y;
+
+	return sockaddr_dest(a, al, a->ss_family, 0, &x) == ADDR_DEST &&
+	    sockaddr_dest(b, bl, b->ss_family, 0, &y) == ADDR_DEST &&
+	    x.family == y.family && x.port == y.port && !memcmp(x.addr, y.addr, 16);
+}
+
+/* A listener on loopback for the command's socket (of family dom) to
+ * connect to; its address in ss.  The fd, or -1 with errno. */
+static int
+tunnel_listener(int dom, struct sockaddr_storage *ss, socklen_t *sl)
+{
+	/* an IPv6 socket reaches [::1], or 127.0.0.1 v4-mapped without it */
+	for (int v6 = dom == AF_INET6; v6 >= 0; v6--) {
+		struct dest lo = { .family = v6 ? AF_INET6 : AF_INET };
+		struct sockaddr_storage own;
+		socklen_t ol;
+		int l, e;
+
+		if (v6) {
+			lo.addr[15] = 1;
+		} else {
+			lo.addr[0] = 127;
+			lo.addr[3] = 1;
+		}
+		ol = dest_sockaddr(&lo, lo.family, &own);
+		if ((l = socket(lo.family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+			continue;
+		if (bind(l, (struct sockaddr *)&own, ol) == 0 && listen(l, 1) == 0 &&
+		    getsockname(l, (struct sockaddr *)&own, &ol) == 0 &&
+		    sockaddr_dest(&own, ol, lo.family, 0, &lo) == ADDR_DEST) {
+			*sl = dest_sockaddr(&lo, dom, ss);
+			return l;
+		}
+		e = errno;
+		close(l);
+		errno = e;
+	}
+	return -1;
+}
+
+/*
+ * Connect the command's socket to a listener made for it alone, take the
+ * one connection that is its own (another one, from anyone else on this
+ * machine, is closed), and start the tunnel's thread.  Returns 0 or
+ * EINPROGRESS (as the command's connect), or an errno.
+ */
+static int
+tunnel_join(struct call *c, struct tunnel *t)
+{
+	struct sockaddr_storage ss, peer, mine;
+	socklen_t sl, pl, ml = sizeof(mine), cl = sizeof(t->cookie);
+	long until = now_ms() + 2000;
+	int l, rc, err, off = 0;
+
+	if ((l = tunnel_listener(c->domain, &ss, &sl)) < 0) {
+		warn_once("tunnel listener", "cannot listen on loopback (%s): "
+		    "connections whose names netpin checks are refused (is lo up?)",
+		    strerror(errno));
+		return EACCES;
+	}
+	/* a connect with no SYN until the first write would never be accepted */
+	setsockopt(c->fd, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, &off, sizeof(off));
+	rc = connect(c->fd, (struct sockaddr *)&ss, sl) ? errno : 0;
+	if ((rc && rc != EINPROGRESS) ||
+	    getsockname(c->fd, (struct sockaddr *)&mine, &ml)) {
+		err = rc ? rc : errno;
+		close(l);
+		return err;
+	}
+	while (t->cmd < 0 && now_ms() < until) {
+		struct pollfd p = { l, POLLIN, 0 };
+		int fd;
+
+		pl = sizeof(peer);
+		if (poll(&p, 1, 100) <= 0 || (fd = accept4(l, (struct sockaddr *)&peer,
+		    &pl, SOCK_NONBLOCK | SOCK_CLOEXEC)) < 0)
+			continue;
+		if (same_end(&peer, pl, &mine, ml))
+			t->cmd = fd;
+		else
+			close(fd); /* not the command's: nobody else's to use */
+	}
+	close(l);
+	if (t->cmd < 0)
+		return step_failed("accept (checked connection)", c, -1, ETIMEDOUT);
+	if (getsockopt(c->fd, SOL_SOCKET, SO_COOKIE, &t->cookie, &cl))
+		t->cookie = 0;
+	t->down.from = t->up;
+	t->down.to = t->cmd;
+	/* a TLS server's retry request lets the client say hello again */
+	if (t->need & NEED_TLS)
+		t->down.watch = &t->tls;
+	t->upward.from = t->cmd;
+	t->upward.to = t->up;
+	pthread_mutex_lock(&tunnels_lock);
+	t->next = tunnels;
+	tunnels = t;
+	pthread_mutex_unlock(&tunnels_lock);
+	if ((err = tunnel_start(t))) {
+		pthread_mutex_lock(&tunnels_lock);
+		tunnels = t->next; /* put first above, under the same lock */
+		pthread_mutex_unlock(&tunnels_lock);
+		return step_failed("pthread_create (checked connection)", c, -1, err);
+	}
+	return rc;
+}
+
+/*
+ * connect() to a destination whose names the rules check (c->need): the
+ * destination first, then the command's socket to netpin.  Returns 1 when
+ * answered, 0 when a worker must go on waiting for the destination, -1
+ * when the connect is to be made as any other (--audit, read only to learn
+ * a name: no tunnel could be made; nothing was done).
+ */
+static int
+tunnel_open(struct call *c, int may_block)
+{
+	int err;
+
+	if (!c->tun && (err = tunnel_new(c, &c->tun))) {
+		if (c->need & NEED_PROBE) {
+			if (c->tun)
+				tunnel_drop(c->tun);
+			c->tun = NULL;
+			c->need = 0;
+			decide_dest(c->tid, "connect", P_TCP, &c->dest, 0);
+			return -1;
+		}
+		goto answer;
+	}
+	if (c->tun->up_connecting && (err = tunnel_reach(c, c->tun, may_block))) {
+		if (err == UNDER_WAY)
+			return 0;
+		if (err == CALL_GONE)
+			return 1;
+		goto answer;
+	}
+	err = tunnel_join(c, c->tun);
+	if (err == 0 || err == EINPROGRESS) {
+		c->tun = NULL; /* the tunnel's thread has it: it says the verdict */
+		answer_call(c, 0, err);
+		return 1;
+	}
+answer:
+	/* no tunnel carries it: its verdict is said here, once */
+	decide_dest(c->tid, "connect", P_TCP, &c->dest, 0);
+	answer_call(c, 0, err);
+	return 1;
+}
+
+/* At exit: the tunnels carry what they hold (up to 5 s).  The command is
+ * gone: netpin's references to its sockets (the addfd mode) go first, so
+ * that the tunnels see their ends close. */
+static void
+tunnels_drain(void)
+{
+	struct timespec until;
+
+	held_release_all();
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 5;
+	pthread_mutex_lock(&tunnels_lock);
+	while (ntunnels && !pthread_cond_timedwait(&tunnels_done, &tunnels_lock, &until))
+		;
+	pthread_mutex_unlock(&tunnels_lock);
+}
+
+/* getpeername() of a tunnelled socket: its destination, as the kernel
+ * would write it (truncated to the room given, the full length said). */
+static int
+write_peername(struct call *c)
+{
+	struct sockaddr_storage ss;
+	uint32_t sl = dest_sockaddr(&c->peer, c->domain, &ss), room;
+	int err;
+
+	if ((err = child_read(c, c->peer_buflen, &room, sizeof(room))))
+		return err;
+	if ((int32_t)room < 0)
+		return EINVAL;
+	if ((err = child_write(c, c->peer_buf, &ss, room < sl ? room : sl)))
+		return err;
+	return child_write(c, c->peer_buflen, &sl, sizeof(sl));
+}
+
 /* ---- pinned DNS --------------------------------------------------------- */
 
 /*
@@ -7997,913 +8861,6 @@ on_socket_call(struct call *c, const struct seccomp_data *a)
 	return on_socket(c, a);
 }
 
-/* ---- checked connections: names in the connection ----------------------- */
-
-/* The tunnel is over: out of the list, its descriptors closed. */
-static void
-tunnel_end(struct tunnel *t)
-{
-	pthread_mutex_lock(&tunnels_lock);
-	for (struct tunnel **p = &tunnels; *p; p = &(*p)->next)
-		if (*p == t) {
-			*p = t->next;
-			break;
-		}
-	ntunnels--;
-	pthread_cond_broadcast(&tunnels_done);
-	pthread_mutex_unlock(&tunnels_lock);
-	tunnel_free(t);
-}
-
-/* Close fd with a reset (SO_LINGER 0), as a peer that aborts. */
-static void
-reset_close(int *fd)
-{
-	struct linger l = { 1, 0 };
-
-	if (*fd < 0)
-		return;
-	setsockopt(*fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
-	close(*fd);
-	*fd = -1;
-}
-
-#define NOT_HERE "not allowed here"
-
-/*
- * Say what a checked connection asked: the one verdict of its connect (or
- * of a further HTTP request on it).  kind: "tls" or "http"; name: what it
- * asked (NULL: none could be read; why: the reason it is refused for its
- * shape); allow: the rule that allows it, or deny: the deny rule that
- * refuses it.  Allowed: in the log, and on stderr with -v.  A connection
- * read only to learn its name (--audit) that named none is said as a
- * plain connect: no name is involved.
- */
-static void
-tunnel_report(const struct tunnel *t, const char *kind, const char *name,
-    const char *why, const struct rule *allow, const struct rule *deny)
-{
-	char where[DEST_TEXT_MAX], a[INET6_ADDRSTRLEN], tip[360], key[400], rule[300];
-	const char *verdict = allow ? "allow" : opt_audit ? "audit" : "deny";
-	struct verdict v = { .verb = kind, .proto = P_TCP, .d = &t->d,
-		.stderr_too = 1, .tip = tip, .asked = name, .deny = deny };
-	struct jbuf b;
-	char comm[64];
-	pid_t pid;
-
-	if (!name && (t->need & NEED_PROBE)) {
-		decide_dest(t->tid, "connect", P_TCP, &t->d, 0);
-		return;
-	}
-	if (allow && log_fd < 0 && !opt_verbose)
-		return;
-	/* named now, not at the connect: most tunnels are never said */
-	pid = task_name(t->tid, comm, sizeof(comm));
-	format_dest(&t->d, where, sizeof(where));
-	format_addr(t->d.family, t->d.addr, a, sizeof(a));
-	/* as --learn writes it, the check kept (a plain NAME:PORT on a port
-	 * not checked by default lets every name on the address through) */
-	if (deny) {
-		snprintf(tip, sizeof(tip), "the deny rule %s refuses it", deny->text);
-	} else if (!name) {
-		snprintf(tip, sizeof(tip), "allow with raw: on the rule if the "
-		    "protocol names no host");
-	} else {
-		suggest_rule(kind, P_TCP, &t->d, name, rule, sizeof(rule));
-		snprintf(tip, sizeof(tip), "allow with --allow %s:%u", rule, t->d.port);
-		v.rule = rule;
-	}
-	if (!allow)
-		remember_refusal(&v, name);
-	if (log_fd >= 0) {
-		jcall(&b, "connect", verdict, pid, comm);
-		jstr(&b, "proto", "tcp");
-		jstr(&b, "addr", a);
-		jnum(&b, "port", t->d.port);
-		jstr(&b, !strcmp(kind, "tls") ? "sni" : "host", name);
-		jstr(&b, "why", why);
-		if (allow || deny)
-			jstr(&b, "rule", allow ? allow->text : deny->text);
-		if (!allow && !deny)
-			jstr(&b, "tip", tip + strlen("allow with "));
-		jend(&b);
-	}
-	if (allow ? !opt_verbose : opt_quiet && !opt_verbose)
-		return;
-	snprintf(key, sizeof(key), "%s %s %s", kind, where, name ? name : why);
-	if (!allow && seen_before(key))
-		return;
-	if (allow)
-		fprintf(stderr, "netpin: allowed %s to %s naming %s by %s[%d] (rule %s)\n",
-		    kind, where, name, comm, (int)pid, allow->text);
-	else
-		fprintf(stderr, "netpin: %s %s to %s/tcp %s%s%s by %s[%d] (%s)\n",
-		    opt_audit ? "audit: would deny" : "denied", kind, where,
-		    name ? "naming " : "", name ? name : "", name ? "" : why,
-		    comm, (int)pid, tip);
-}
-
-/*
- * The verdict on a name asked inside t (kind: NEED_TLS or NEED_HTTP),
- * said: 1 when it may pass (allowed, or --audit).
- */
-static int
-tunnel_name(struct tunnel *t, int kind, const char *name)
-{
-	const struct rule *deny, *allow = name_verdict(&t->d, kind, name, &deny);
-
-	tunnel_report(t, kind == NEED_TLS ? "tls" : "http", name,
-	    allow ? NULL : NOT_HERE, allow, deny);
-	return allow || opt_audit;
-}
-
-/*
- * Refuse the connection as its protocol would understand: a TLS alert
- * (access_denied), an HTTP 403 naming netpin and the host, else a reset.
- */
-static void
-tunnel_refuse(struct tunnel *t, const char *kind, const char *name)
-{
-	static const uint8_t alert[] = { 21, 3, 1, 0, 2, 2, 49 };
-	char body[320], resp[512];
-	int n;
-
-	reset_close(&t->up);
-	if (!strcmp(kind, "tls")) {
-		(void)!send(t->cmd, alert, sizeof(alert), MSG_NOSIGNAL);
-	} else if (!strcmp(kind, "http") && name) {
-		n = snprintf(body, sizeof(body), "netpin: this command may not ask "
-		    "for the host %s here\n", name);
-		n = snprintf(resp, sizeof(resp), "HTTP/1.1 403 Forbidden\r\n"
-		    "Content-Type: text/plain\r\nConnection: close\r\n"
-		    "Content-Length: %d\r\n\r\n%s", n, body);
-		(void)!send(t->cmd, resp, (size_t)n, MSG_NOSIGNAL);
-	} else {
-		reset_close(&t->cmd);
-		return;
-	}
-	shutdown(t->cmd, SHUT_WR);
-}
-
-/*
- * Move t->ok over what the HTTP request stream lets go: bodies as framed,
- * each request head only when its Host is allowed here.  Returns NULL, or
- * why the stream is refused (*name: the host asked, when one was).
- */
-static const char *
-http_vet(struct tunnel *t, char *name, size_t nlen)
-{
-	for (;;) {
-		const char *why = NULL;
-		size_t used, head;
-		enum wire w = http_stream_next(&t->hstream, t->in + t->ok,
-		    t->inlen - t->ok, &used, &head, name, nlen, &why);
-
-		t->ok += used;
-		if (w != WIRE_NAME)
-			return w == WIRE_REFUSE ? why : NULL;
-		t->named = 1;
-		if (!tunnel_name(t, NEED_HTTP, name))
-			return NOT_HERE;
-		t->ok += head;
-	}
-}
-
-/*
- * Move t->ok over what the client's TLS records let go: its handshake in
- * the clear (a first ClientHello only when its server name is allowed
- * here), then, once encrypted, all.  Returns NULL, or why the connection
- * is refused (*name: the name asked, when one was).
- */
-static const char *
-tls_vet(struct tunnel *t, char *name, size_t nlen)
-{
-	for (;;) {
-		const char *why = NULL;
-		size_t used, head;
-		enum wire w = tls_stream_next(&t->tls, t->in + t->ok, t->inlen - t->ok,
-		    &used, &head, name, nlen, &why);
-
-		t->ok += used;
-		if (w == WIRE_REFUSE)
-			tunnel_report(t, "tls", NULL, why, NULL, NULL);
-		if (w != WIRE_NAME)
-			return w == WIRE_REFUSE ? why : NULL;
-		t->named = 1;
-		if (!tunnel_name(t, NEED_TLS, name))
-			return NOT_HERE;
-		t->ok += head;
-	}
-}
-
-/*
- * The command's bytes the rules check: hold them until they name an
- * allowed host.  Returns 0 (go on), or 1 after refusing.
- */
-static int
-tunnel_vet(struct tunnel *t)
-{
-	char name[256];
-	const char *why = NULL;
-
-	if (t->checked) {
-		t->ok = t->inlen; /* allowed: what comes after goes as it is */
-		return 0;
-	}
-	if (!t->inlen)
-		return 0;
-	if (!t->named && !t->http &&
-	    (t->http = !(t->need & NEED_TLS) ||
-	    (t->need & NEED_HTTP && t->in[0] != TLS_HANDSHAKE)))
-		t->down.watch = NULL;
-	/* each name asked is said (and, allowed or not, reported) there; so
-	 * is a TLS connection refused for its shape */
-	why = t->http ? http_vet(t, name, sizeof(name)) : tls_vet(t, name, sizeof(name));
-	if (t->http && why && strcmp(why, NOT_HERE))
-		tunnel_report(t, "http", NULL, why, NULL, NULL);
-	if (!why && !t->http && t->tls.done)
-		t->checked = 1; /* encrypted from here on */
-	if (!why && !t->checked)
-		return 0;
-	if (!why || opt_audit) {
-		/* encrypted TLS, or --audit (said, and let through): carried as is */
-		t->checked = 1;
-		t->ok = t->inlen;
-		return 0;
-	}
-	/* bytes that are no TLS at all get a reset, as no HTTP does */
-	tunnel_refuse(t, t->http ? "http" :
-	    strncmp(why, NOT_TLS, strlen(NOT_TLS)) ? "tls" : "none",
-	    t->http && !strcmp(why, NOT_HERE) ? name : NULL);
-	return 1;
-}
-
-/*
- * Reads that come large (BULK_LOWAT or more): from wakes poll only for
- * BULK_LOWAT, and the tunnel's poll waits BULK_WAIT_MS at most, for what
- * is less (an end comes at once: FIN and errors wake poll).  A wait that
- * ends with less than that (the stream slowed down, or a last piece) puts
- * the way back to waking for a byte.
- */
-static void
-bulk_lowat(struct pump *p, int on)
-{
-	int v = on ? BULK_LOWAT : 1;
-
-	if (p->lowat == on)
-		return;
-	/* (should it fail to come off, the 1 ms waits go on, and so do tries) */
-	if (setsockopt(p->from, SOL_SOCKET, SO_RCVLOWAT, &v, sizeof(v)) == 0)
-		p->lowat = on;
-}
-
-/* What from may bring now; what waits for to. */
-static size_t
-pump_room(const struct pump *p)
-{
-	if (p->buf) /* the pipe's bytes go first */
-		return p->n ? 0 : BULK_BUF - p->off - p->bn;
-	return PIPE_ROOM - p->n;
-}
-
-static size_t
-pump_held(const struct pump *p)
-{
-	return p->n + p->bn;
-}
-
-/* The n bytes from sent on, to a watch of their TLS records; the watch
- * ends at the ServerHello (or at bytes it cannot follow). */
-#define WATCH_PEEK 16384
-static void
-pump_watch(struct pump *p, const uint8_t *b, size_t n)
-{
-	if (!p->watch)
-		return;
-	tls_server_feed(p->watch, b, n);
-	if (p->watch->server_hello || p->watch->server_odd)
-		p->watch = NULL;
-}
-
-/* From p->from into the pipe, room bytes at most, as splice() says.  A
- * watched way's bytes are read first (MSG_PEEK), and only those move: the
- * socket is this thread's alone, so the splice moves the bytes seen. */
-static ssize_t
-pump_fill(struct pump *p, size_t room)
-{
-	uint8_t seen[WATCH_PEEK];
-	ssize_t k, r;
-
-	if (!p->watch)
-		return splice(p->from, NULL, p->pipe[1], NULL, room,
-		    SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
-	if ((k = recv(p->from, seen, room < sizeof(seen) ? room : sizeof(seen),
-	    MSG_PEEK | MSG_DONTWAIT)) <= 0)
-		return k;
-	r = splice(p->from, NULL, p->pipe[1], NULL, (size_t)k,
-	    SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
-	if (r > 0)
-		pump_watch(p, seen, (size_t)r);
-	return r;
-}
-
-/* One move through the pipe; *more: from filled it (more may wait).
- * 0, or the errno that ends the way. */
-static int
-pump_splice(struct pump *p, int *more)
-{
-	size_t room = pump_room(p);
-	ssize_t r;
-
-	*more = 0;
-	if (!p->eof && room) {
-		r = pump_fill(p, room);
-		if (r > 0) {
-			p->n += (size_t)r;
-			if ((*more = (size_t)r == room))
-				bulk_start(p);
-		} else if (r == 0) {
-			p->eof = 1;
-		} else if (errno != EAGAIN) {
-			return errno;
-		}
-	}
-	if (p->n) {
-		r = splice(p->pipe[0], NULL, p->to, NULL, p->n,
-		    SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
-		if (r > 0)
-			p->n -= (size_t)r;
-		else if (r < 0 && errno != EAGAIN)
-			return errno;
-	}
-	return 0;
-}
-
-/* One move through the bulk buffer; *more: from filled it and to took it
- * all.  0, or the errno that ends the way. */
-static int
-pump_copy(struct pump *p, int *more)
-{
-	size_t room;
-	ssize_t r;
-
-	*more = 0;
-	room = pump_room(p);
-	if (!p->eof && room) {
-		r = recv(p->from, p->buf + p->off + p->bn, room, MSG_DONTWAIT);
-		if (r > 0) {
-			pump_watch(p, p->buf + p->off + p->bn, (size_t)r);
-			p->bn += (size_t)r;
-			*more = (size_t)r == room;
-			if ((size_t)r >= BULK_LOWAT)
-				bulk_lowat(p, 1);
-		} else if (r == 0) {
-			p->eof = 1;
-		} else if (errno != EAGAIN) {
-			return errno;
-		}
-	}
-	if (p->bn) {
-		r = send(p->to, p->buf + p->off, p->bn, MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (r > 0) {
-			p->off += (size_t)r;
-			p->bn -= (size_t)r;
-			if (!p->bn)
-				p->off = 0;
-		} else if (r < 0 && errno != EAGAIN) {
-			return errno;
-		}
-	}
-	*more = *more && !p->bn;
-	return 0;
-}
-
-/* Move what is ready on one checked way (while it moves, a few rounds:
- * fewer polls); 0, or the errno that ends it. */
-static int
-pump_move(struct pump *p)
-{
-	int err = 0, more = 1;
-
-	for (int i = 0; more && !err && i < PUMP_ROUNDS; i++)
-		err = p->buf && !p->n ? pump_copy(p, &more) : pump_splice(p, &more);
-	if (err)
-		return err;
-	if (p->eof && !pump_held(p) && !p->shut) {
-		shutdown(p->to, SHUT_WR);
-		p->shut = 1;
-	}
-	return 0;
-}
-
-/* The command's bytes, held until vetted (not yet spliced): read what
- * came.  0, or the errno that ends the tunnel. */
-static int
-tunnel_read(struct tunnel *t)
-{
-	ssize_t r;
-
-	if (!t->upward.eof && t->inlen < sizeof(t->in)) {
-		r = read(t->cmd, t->in + t->inlen, sizeof(t->in) - t->inlen);
-		if (r > 0)
-			t->inlen += (size_t)r;
-		else if (r == 0)
-			t->upward.eof = 1;
-		else if (errno != EAGAIN)
-			return errno;
-	}
-	return 0;
-}
-
-/* Write what is vetted of the bytes held.  0, or the errno that ends the
- * tunnel. */
-static int
-tunnel_send(struct tunnel *t)
-{
-	ssize_t r;
-
-	if (t->ok && !t->up_connecting) {
-		r = send(t->up, t->in, t->ok, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (r < 0 && errno != EAGAIN)
-			return errno;
-		if (r > 0) {
-			memmove(t->in, t->in + r, t->inlen - (size_t)r);
-			t->inlen -= (size_t)r;
-			t->ok -= (size_t)r;
-		}
-	}
-	if (t->upward.eof && !t->inlen && !t->upward.shut && !t->up_connecting) {
-		shutdown(t->up, SHUT_WR);
-		t->upward.shut = 1;
-	}
-	return 0;
-}
-
-/* up's connect, under way (revents: what poll said of up): 0 when done
- * or going on, else its errno. */
-static int
-tunnel_up_done(struct tunnel *t, short revents)
-{
-	socklen_t l = sizeof(int);
-	int err = 0;
-
-	if (!(revents & (POLLOUT | POLLERR | POLLHUP)))
-		return 0;
-	if (getsockopt(t->up, SOL_SOCKET, SO_ERROR, &err, &l))
-		err = errno;
-	t->up_connecting = 0;
-	return err;
-}
-
-static int
-pipe_failed(int err)
-{
-	warn_once("tunnel pipe", "cannot make a pipe for a connection whose "
-	    "names netpin checks (%s): it is reset", strerror(err));
-	return err;
-}
-
-static void
-tunnel_run(struct tunnel *t)
-{
-	long deadline = now_ms() + CHECK_WAIT_MS;
-	int err = 0, lowat = NOTSENT_LOWAT;
-
-	/* a socket of netpin's takes no more than this unsent: the relay
-	 * sends as the window opens, rather than the peer's acks sending
-	 * (on their CPU) a deep queue (a 1 GiB response: 553 -> 526 ms) */
-	setsockopt(t->cmd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat, sizeof(lowat));
-	setsockopt(t->up, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat, sizeof(lowat));
-	/* the pipes are made here, not in the connect's round trip; upward's
-	 * only once it is spliced (never for HTTP, whose heads are all read) */
-	if (pipe2(t->down.pipe, O_CLOEXEC | O_NONBLOCK))
-		err = pipe_failed(errno);
-	while (!err) {
-		int spliced = t->checked && !t->inlen;
-		struct pollfd p[2] = { { t->cmd, 0, 0 }, { t->up, 0, 0 } };
-		long wait = t->named || t->checked ? -1 : deadline - now_ms();
-		int n;
-
-		if (spliced && t->upward.pipe[0] < 0 &&
-		    pipe2(t->upward.pipe, O_CLOEXEC | O_NONBLOCK)) {
-			err = pipe_failed(errno);
-			break;
-		}
-		if (t->up_connecting)
-			p[1].events |= POLLOUT;
-		if (!t->upward.eof && (spliced ? pump_room(&t->upward) && !t->up_connecting :
-		    t->inlen < sizeof(t->in)))
-			p[0].events |= POLLIN;
-		if (pump_held(&t->down))
-			p[0].events |= POLLOUT;
-		if (!t->up_connecting && !t->down.eof && pump_room(&t->down))
-			p[1].events |= POLLIN;
-		if (!t->up_connecting && (spliced ? pump_held(&t->upward) : t->ok))
-			p[1].events |= POLLOUT;
-		if (wait != -1 && wait <= 0) {
-			tunnel_report(t, t->need & NEED_TLS ? "tls" : "http", NULL,
-			    "no host named in the first bytes within 10 s", NULL, NULL);
-			if (!opt_audit) {
-				reset_close(&t->cmd);
-				break;
-			}
-			t->checked = 1;
-			t->ok = t->inlen;
-			continue;
-		}
-		if ((t->down.lowat || t->upward.lowat) && (wait == -1 || wait > BULK_WAIT_MS))
-			wait = BULK_WAIT_MS;
-		if ((n = poll(p, 2, (int)wait)) < 0 && errno != EINTR)
-			break;
-		if (n == 0) { /* a bulk way's wait ended short of BULK_LOWAT */
-			bulk_lowat(&t->down, 0);
-			bulk_lowat(&t->upward, 0);
-		}
-		if (t->up_connecting && (err = tunnel_up_done(t, p[1].revents)))
-			break;
-		if (!t->up_connecting && (err = pump_move(&t->down)))
-			break;
-		if (spliced ? !t->up_connecting && (err = pump_move(&t->upward)) :
-		    (err = tunnel_read(t)) != 0)
-			break;
-		if (!spliced && tunnel_vet(t))
-			goto refused;
-		if (!spliced && (err = tunnel_send(t)))
-			break;
-		if (!t->named && !t->checked && t->upward.eof) {
-			tunnel_report(t, t->need & NEED_TLS ? "tls" : "http", NULL,
-			    "the connection ended before naming a host", NULL, NULL);
-			break;
-		}
-		if (t->upward.shut && t->down.shut)
-			break;
-		/* poll says hang-up with nothing to read: the way is over */
-		if ((p[0].revents & (POLLHUP | POLLERR)) && !(p[0].revents & POLLIN) &&
-		    !pump_held(&t->down))
-			break;
-		/* the destination reset: so is the command's end */
-		if ((p[1].revents & POLLERR) && !t->up_connecting) {
-			socklen_t l = sizeof(err);
-
-			if (getsockopt(t->up, SOL_SOCKET, SO_ERROR, &err, &l) || !err)
-				err = ECONNRESET;
-			break;
-		}
-	}
-	if (err) { /* a reset on one side is a reset on the other */
-		reset_close(&t->cmd);
-		reset_close(&t->up);
-	}
-refused:
-	tunnel_end(t);
-}
-
-/* An idle tunnel thread waits a while for the next tunnel (NULL: none). */
-static struct tunnel *
-tunnel_wait(void)
-{
-	struct timespec until;
-	struct tunnel *t;
-
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += TUNNEL_IDLE_S;
-	pthread_mutex_lock(&tunnels_lock);
-	tunnel_idle++;
-	while (!tunnel_next &&
-	    pthread_cond_timedwait(&tunnel_ready, &tunnels_lock, &until) == 0)
-		;
-	t = tunnel_next;
-	tunnel_next = NULL;
-	tunnel_idle--;
-	pthread_mutex_unlock(&tunnels_lock);
-	return t;
-}
-
-static void *
-tunnel_thread(void *arg)
-{
-	for (struct tunnel *t = arg; t; t = tunnel_wait())
-		tunnel_run(t);
-	return NULL;
-}
-
-/* Carry t in an idle tunnel thread, or a new one; 0 or an errno. */
-static int
-tunnel_start(struct tunnel *t)
-{
-	pthread_mutex_lock(&tunnels_lock);
-	if (tunnel_idle && !tunnel_next) {
-		tunnel_next = t;
-		pthread_mutex_unlock(&tunnels_lock);
-		/* after the unlock: the thread woken does not wait for it */
-		pthread_cond_signal(&tunnel_ready);
-		return 0;
-	}
-	pthread_mutex_unlock(&tunnels_lock);
-	return thread_start(tunnel_thread, t, 256 * 1024);
-}
-
-/* A tunnel for call c, reaching for the destination; 0 or an errno. */
-static int
-tunnel_new(struct call *c, struct tunnel **out)
-{
-	struct sockaddr_storage ss;
-	socklen_t sl;
-	struct tunnel *t;
-	int one = 1;
-
-	/* netpin reaches the destination from its own network namespace,
-	 * and the command's socket must reach netpin's listener in it */
-	if (socket_elsewhere(c)) {
-		warn_once("tunnel netns", "pid %d's socket is in a network namespace "
-		    "of its own: netpin cannot check the names in its connections: "
-		    "connect denied", (int)c->tid);
-		return EACCES;
-	}
-	pthread_mutex_lock(&tunnels_lock);
-	/* read only to learn a name (--audit): none free, it goes as it is */
-	if (ntunnels >= probed.tunnel_budget && (c->need & NEED_PROBE)) {
-		pthread_mutex_unlock(&tunnels_lock);
-		return ENOBUFS;
-	}
-	if (ntunnels >= probed.tunnel_budget) {
-		struct timespec until;
-
-		/* full: wait a while for tunnels to end (a closed one ends once
-		 * its destination has closed too; in the addfd mode, once a
-		 * scan lets go of netpin's reference to the command's socket) */
-		pthread_mutex_unlock(&tunnels_lock);
-		if (probed.addfd_mode)
-			held_scan(1, NULL);
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += HELD_WAIT_MS / 1000;
-		pthread_mutex_lock(&tunnels_lock);
-		while (ntunnels >= probed.tunnel_budget &&
-		    !pthread_cond_timedwait(&tunnels_done, &tunnels_lock, &until))
-			;
-	}
-	if (ntunnels >= probed.tunnel_budget) {
-		pthread_mutex_unlock(&tunnels_lock);
-		warn_once("tunnels full", "%u connections whose names netpin checks "
-		    "are open, the most it carries at once (%d descriptors each, "
-		    "half of its RLIMIT_NOFILE, %d at most): further ones are "
-		    "refused (ENOBUFS) until some close", probed.tunnel_budget,
-		    TUNNEL_FDS, TUNNELS_CAP);
-		return ENOBUFS;
-	}
-	ntunnels++;
-	if ((t = tunnels_spare)) {
-		tunnels_spare = t->next;
-		nspare--;
-	}
-	pthread_mutex_unlock(&tunnels_lock);
-	/* what a spare one held past inlen is never read */
-	if (t)
-		memset(t, 0, offsetof(struct tunnel, in));
-	else if (!(t = call_alloc(1, sizeof(*t))))
-		return tunnel_drop(NULL), ENOMEM;
-	t->cmd = t->up = -1;
-	t->down.pipe[0] = t->down.pipe[1] = t->upward.pipe[0] = t->upward.pipe[1] = -1;
-	t->d = c->dest;
-	t->need = c->need;
-	t->tid = c->tid;
-	*out = t;
-	if ((t->up = socket(t->d.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    IPPROTO_TCP)) < 0)
-		return step_failed("socket", c, -1, errno);
-	setsockopt(t->up, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	sl = dest_sockaddr(&t->d, t->d.family, &ss);
-	if (connect(t->up, (struct sockaddr *)&ss, sl) == 0)
-		return 0;
-	if (errno != EINPROGRESS)
-		return errno;
-	t->up_connecting = 1;
-	return 0;
-}
-
-/*
- * Wait for the destination: the receiving thread a moment (UNDER_WAY: a
- * worker goes on), a worker until it answers (a non-blocking connect:
- * CONNECT_HOLD_MS at most, then on, with up still connecting).  Returns 0,
- * the destination's errno (as the command's own connect would), EINTR for
- * a signal the command takes, or CALL_GONE.
- */
-static int
-tunnel_reach(struct call *c, struct tunnel *t, int may_block)
-{
-	long hold = socket_blocks(c->fd) ? -1 : now_ms() + CONNECT_HOLD_MS;
-
-	for (;;) {
-		struct pollfd p = { t->up, POLLOUT, 0 };
-		int n = poll(&p, 1, may_block ? WAIT_SLICE_MS : 20);
-
-		if (n > 0)
-			return tunnel_up_done(t, p.revents);
-		if (n < 0 && errno != EINTR)
-			return errno;
-		if (!may_block)
-			return UNDER_WAY;
-		if (!still_pending(c))
-			return CALL_GONE;
-		if (signal_waiting(c->tid))
-			return EINTR;
-		if (hold != -1 && now_ms() >= hold)
-			return 0;
-	}
-}
-
-/* Are two sockaddrs (of a connection's two ends) the same address and port? */
-static int
-same_end(const struct sockaddr_storage *a, socklen_t al,
-    const struct sockaddr_storage *b, socklen_t bl)
-{
-	struct dest x, y;
-
-	return sockaddr_dest(a, al, a->ss_family, 0, &x) == ADDR_DEST &&
-	    sockaddr_dest(b, bl, b->ss_family, 0, &y) == ADDR_DEST &&
-	    x.family == y.family && x.port == y.port && !memcmp(x.addr, y.addr, 16);
-}
-
-/* A listener on loopback for the command's socket (of family dom) to
- * connect to; its address in ss.  The fd, or -1 with errno. */
-static int
-tunnel_listener(int dom, struct sockaddr_storage *ss, socklen_t *sl)
-{
-	/* an IPv6 socket reaches [::1], or 127.0.0.1 v4-mapped without it */
-	for (int v6 = dom == AF_INET6; v6 >= 0; v6--) {
-		struct dest lo = { .family = v6 ? AF_INET6 : AF_INET };
-		struct sockaddr_storage own;
-		socklen_t ol;
-		int l, e;
-
-		if (v6) {
-			lo.addr[15] = 1;
-		} else {
-			lo.addr[0] = 127;
-			lo.addr[3] = 1;
-		}
-		ol = dest_sockaddr(&lo, lo.family, &own);
-		if ((l = socket(lo.family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-			continue;
-		if (bind(l, (struct sockaddr *)&own, ol) == 0 && listen(l, 1) == 0 &&
-		    getsockname(l, (struct sockaddr *)&own, &ol) == 0 &&
-		    sockaddr_dest(&own, ol, lo.family, 0, &lo) == ADDR_DEST) {
-			*sl = dest_sockaddr(&lo, dom, ss);
-			return l;
-		}
-		e = errno;
-		close(l);
-		errno = e;
-	}
-	return -1;
-}
-
-/*
- * Connect the command's socket to a listener made for it alone, take the
- * one connection that is its own (another one, from anyone else on this
- * machine, is closed), and start the tunnel's thread.  Returns 0 or
- * EINPROGRESS (as the command's connect), or an errno.
- */
-static int
-tunnel_join(struct call *c, struct tunnel *t)
-{
-	struct sockaddr_storage ss, peer, mine;
-	socklen_t sl, pl, ml = sizeof(mine), cl = sizeof(t->cookie);
-	long until = now_ms() + 2000;
-	int l, rc, err, off = 0;
-
-	if ((l = tunnel_listener(c->domain, &ss, &sl)) < 0) {
-		warn_once("tunnel listener", "cannot listen on loopback (%s): "
-		    "connections whose names netpin checks are refused (is lo up?)",
-		    strerror(errno));
-		return EACCES;
-	}
-	/* a connect with no SYN until the first write would never be accepted */
-	setsockopt(c->fd, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, &off, sizeof(off));
-	rc = connect(c->fd, (struct sockaddr *)&ss, sl) ? errno : 0;
-	if ((rc && rc != EINPROGRESS) ||
-	    getsockname(c->fd, (struct sockaddr *)&mine, &ml)) {
-		err = rc ? rc : errno;
-		close(l);
-		return err;
-	}
-	while (t->cmd < 0 && now_ms() < until) {
-		struct pollfd p = { l, POLLIN, 0 };
-		int fd;
-
-		pl = sizeof(peer);
-		if (poll(&p, 1, 100) <= 0 || (fd = accept4(l, (struct sockaddr *)&peer,
-		    &pl, SOCK_NONBLOCK | SOCK_CLOEXEC)) < 0)
-			continue;
-		if (same_end(&peer, pl, &mine, ml))
-			t->cmd = fd;
-		else
-			close(fd); /* not the command's: nobody else's to use */
-	}
-	close(l);
-	if (t->cmd < 0)
-		return step_failed("accept (checked connection)", c, -1, ETIMEDOUT);
-	if (getsockopt(c->fd, SOL_SOCKET, SO_COOKIE, &t->cookie, &cl))
-		t->cookie = 0;
-	t->down.from = t->up;
-	t->down.to = t->cmd;
-	/* a TLS server's retry request lets the client say hello again */
-	if (t->need & NEED_TLS)
-		t->down.watch = &t->tls;
-	t->upward.from = t->cmd;
-	t->upward.to = t->up;
-	pthread_mutex_lock(&tunnels_lock);
-	t->next = tunnels;
-	tunnels = t;
-	pthread_mutex_unlock(&tunnels_lock);
-	if ((err = tunnel_start(t))) {
-		pthread_mutex_lock(&tunnels_lock);
-		tunnels = t->next; /* put first above, under the same lock */
-		pthread_mutex_unlock(&tunnels_lock);
-		return step_failed("pthread_create (checked connection)", c, -1, err);
-	}
-	return rc;
-}
-
-
-/*
- * connect() to a destination whose names the rules check (c->need): the
- * destination first, then the command's socket to netpin.  Returns 1 when
- * answered, 0 when a worker must go on waiting for the destination, -1
- * when the connect is to be made as any other (--audit, read only to learn
- * a name: no tunnel could be made; nothing was done).
- */
-static int
-tunnel_open(struct call *c, int may_block)
-{
-	int err;
-
-	if (!c->tun && (err = tunnel_new(c, &c->tun))) {
-		if (c->need & NEED_PROBE) {
-			if (c->tun)
-				tunnel_drop(c->tun);
-			c->tun = NULL;
-			c->need = 0;
-			decide_dest(c->tid, "connect", P_TCP, &c->dest, 0);
-			return -1;
-		}
-		goto answer;
-	}
-	if (c->tun->up_connecting && (err = tunnel_reach(c, c->tun, may_block))) {
-		if (err == UNDER_WAY)
-			return 0;
-		if (err == CALL_GONE)
-			return 1;
-		goto answer;
-	}
-	err = tunnel_join(c, c->tun);
-	if (err == 0 || err == EINPROGRESS) {
-		c->tun = NULL; /* the tunnel's thread has it: it says the verdict */
-		answer_call(c, 0, err);
-		return 1;
-	}
-answer:
-	/* no tunnel carries it: its verdict is said here, once */
-	decide_dest(c->tid, "connect", P_TCP, &c->dest, 0);
-	answer_call(c, 0, err);
-	return 1;
-}
-
-/* At exit: the tunnels carry what they hold (up to 5 s).  The command is
- * gone: netpin's references to its sockets (the addfd mode) go first, so
- * that the tunnels see their ends close. */
-static void
-tunnels_drain(void)
-{
-	struct timespec until;
-
-	held_release_all();
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += 5;
-	pthread_mutex_lock(&tunnels_lock);
-	while (ntunnels && !pthread_cond_timedwait(&tunnels_done, &tunnels_lock, &until))
-		;
-	pthread_mutex_unlock(&tunnels_lock);
-}
-
-/* getpeername() of a tunnelled socket: its destination, as the kernel
- * would write it (truncated to the room given, the full length said). */
-static int
-write_peername(struct call *c)
-{
-	struct sockaddr_storage ss;
-	uint32_t sl = dest_sockaddr(&c->peer, c->domain, &ss), room;
-	int err;
-
-	if ((err = child_read(c, c->peer_buflen, &room, sizeof(room))))
-		return err;
-	if ((int32_t)room < 0)
-		return EINVAL;
-	if ((err = child_write(c, c->peer_buf, &ss, room < sl ? room : sl)))
-		return err;
-	return child_write(c, c->peer_buflen, &sl, sizeof(sl));
-}
-
 /* ---- performing --------------------------------------------------------- */
 
 static void
@@ -9404,6 +9361,48 @@ run_call(struct call *c, int may_block)
 		return run_recv(c, may_block);
 	}
 	return 1;
+}
+
+static struct call *
+call_new(const struct seccomp_notif *n)
+{
+	struct call *c = call_alloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL; /* the caller answers ENOMEM */
+	c->id = n->id;
+	c->tid = (pid_t)n->pid;
+	c->nr = n->data.nr;
+	c->pidfd = -1;
+	c->fd = -1;
+	return c;
+}
+
+static void
+call_free(struct call *c)
+{
+	for (unsigned i = 0; c->op == OP_SEND && i < c->nmsg; i++) {
+		for (int j = 0; j < c->msg[i].nfds; j++)
+			close(c->msg[i].fds[j]);
+		free(c->msg[i].fds);
+		free(c->msg[i].data);
+		free(c->msg[i].control);
+	}
+	if (c->op == OP_SEND)
+		free(c->msg);
+	if (c->op == OP_CONNECT && c->tun)
+		tunnel_drop(c->tun);
+	if (c->fd >= 0)
+		close(c->fd);
+	pidfd_release(c);
+	free(c);
+}
+
+static void
+fail_call(struct call *c, int err)
+{
+	answer_call(c, 0, err);
+	call_free(c);
 }
 
 /*
