@@ -35,7 +35,6 @@
  *   JSON log
  *   rules and pins
  *   DNS wire format
- *   TLS and HTTP wire format
  *   resolver
  *   filter and Landlock
  *       BPF filter
@@ -49,6 +48,10 @@
  *       acting as the command: unix and netlink calls
  *   reporting verdicts
  *       what was refused: the summary at exit and --learn
+ *   checked connections: the relay
+ *       TLS and HTTP wire format
+ *       tunnels: their state
+ *       tunnels: reading, checking, carrying
  *   pinned DNS
  *   vetting
  *       on netpin's copies, after still_pending()
@@ -56,6 +59,7 @@
  *   handlers
  *       one handler per system call
  *       calls netpin cannot mediate: refused, and said
+ *       socket options and peer names: mediated
  *       calls aimed at netpin
  *   performing
  *       sockets netpin makes for the command (the addfd mode)
@@ -67,11 +71,15 @@
  *       the command's process
  *       receivers and the supervisor
  *       main
+ * (tests/areas/04-source.sh holds this table against the banners.)
  *
- * The parts follow the life of a call as far as C allows: each uses only
- * what comes before it.  So what every stage calls comes early (the log,
- * the decision, reporting a verdict), and the DNS parts come before the
- * supervisor (vetting sends the command's DNS to pinned DNS).  A handler
+ * How to read it: callee-first.  Each part uses only what comes before
+ * it, so a call is followed from the end of the file upwards: main, then
+ * supervise and the receivers, dispatch, a handler, vetting, performing.
+ * The parts follow the life of a call as far as C allows.  So what every
+ * stage calls comes early (the log, the decision, reporting a verdict),
+ * and the DNS parts come before the supervisor (vetting sends the
+ * command's DNS to pinned DNS).  A handler
  * decodes and vets its call and returns 0 (perform it as c->op says) or
  * the errno to refuse it with; dispatch, near the end, does either.  The
  * mediation path returns 0 or a positive errno and never calls die().
@@ -5287,6 +5295,19 @@ decide_dest(pid_t tid, const char *verb, int proto, const struct dest *d,
 	return report(tid, &v);
 }
 
+/* ---- checked connections: the relay ------------------------------------- */
+
+/*
+ * The relay: a TCP connection whose names the rules check runs through
+ * netpin (see "tunnels: their state").  The rest of netpin reaches it
+ * through a few names only: names_needed() (in "rules and pins": what a
+ * connection to a destination must name), tunnel_open() (performing such a
+ * connect), tunnel_drop() (a call that ends holding a tunnel not started),
+ * tunnel_peer() (getpeername() of a tunnelled socket), tunnels_drain() (at
+ * exit) and the budget probed.tunnel_budget (set in main).  A reader of
+ * the core can pass over this part whole.
+ */
+
 /* ---- TLS and HTTP wire format ------------------------------------------- */
 
 /*
@@ -6039,7 +6060,7 @@ http_stream_next(struct http_stream *h, const uint8_t *b, size_t n,
 	}
 }
 
-/* ---- checked connections: state ---------------------------------------- */
+/* ---- tunnels: their state ----------------------------------------------- */
 
 /*
  * A TCP connection that only name rules allow runs through netpin, so that
@@ -6202,7 +6223,7 @@ tunnel_drop(struct tunnel *t)
 		tunnel_free(t);
 }
 
-/* ---- checked connections: names in the connection ----------------------- */
+/* ---- tunnels: reading, checking, carrying ------------------------------- */
 
 /* The tunnel is over: out of the list, its descriptors closed. */
 static void
@@ -8560,6 +8581,8 @@ on_io_uring(struct call *c, const struct seccomp_data *a)
 	    "its operations would bypass netpin; programs fall back to plain "
 	    "system calls", ENOSYS);
 }
+
+/* ---- socket options and peer names: mediated ---------------------------- */
 
 /* A rule allows UDP to this group (or source) address, whatever its ports. */
 static const struct pin *
