@@ -990,8 +990,12 @@ ports_match(const struct portrange *r, int n, unsigned port)
 	return 0;
 }
 
-/* An address literal with an optional /len.  Returns 0, or -1. */
-static int
+/*
+ * An address literal with an optional /len, into r: LIT_ADDR; LIT_NONE
+ * when s is no address (it may be a name); else what is wrong with it.
+ */
+enum literal { LIT_ADDR, LIT_NONE, LIT_BAD_LEN, LIT_BAD_ZONE, LIT_NO_LINK };
+static enum literal
 parse_addr_prefix(const char *s, int bracketed, struct rule *r)
 {
 	char buf[64];
@@ -1002,7 +1006,7 @@ parse_addr_prefix(const char *s, int bracketed, struct rule *r)
 	char *zone;
 
 	if (alen == 0 || alen >= sizeof(buf))
-		return -1;
+		return LIT_NONE;
 	memcpy(buf, s, alen);
 	buf[alen] = '\0';
 	/* fe80::1%eth0: a link-local address names its link */
@@ -1010,11 +1014,11 @@ parse_addr_prefix(const char *s, int bracketed, struct rule *r)
 		*zone++ = '\0';
 		if (inet_pton(AF_INET6, buf, r->addr) != 1 ||
 		    !is_link_local6(AF_INET6, r->addr) || !*zone)
-			return -3;
+			return LIT_BAD_ZONE;
 		r->scope = strspn(zone, "0123456789") == strlen(zone) ?
 		    (uint32_t)strtoul(zone, NULL, 10) : (uint32_t)if_nametoindex(zone);
 		if (!r->scope)
-			return -4;
+			return LIT_NO_LINK;
 	}
 	if (!bracketed && inet_pton(AF_INET, buf, r->addr) == 1) {
 		r->family = AF_INET;
@@ -1026,14 +1030,14 @@ parse_addr_prefix(const char *s, int bracketed, struct rule *r)
 		if (unmap_v4(&r->family, r->addr))
 			r->plen = 32;
 	} else {
-		return -1;
+		return LIT_NONE;
 	}
 	if (slash) {
 		if (parse_number(slash + 1, slash + strlen(slash), 0, r->plen, &plen))
-			return -2;
+			return LIT_BAD_LEN;
 		r->plen = (int)plen;
 	}
-	return 0;
+	return LIT_ADDR;
 }
 
 /* A label inet_aton reads as a number: decimal, octal (0...) or hex (0x...). */
@@ -1197,21 +1201,23 @@ parse_rule(const char *text, struct rule *r)
 		goto out;
 	}
 	switch (parse_addr_prefix(host, bracketed, r)) {
-	case 0:
+	case LIT_ADDR:
 		r->kind = R_ADDR;
 		if (r->check != CHECK_DEFAULT)
 			err = "tls:, http: and raw: say how a name is checked in the "
 			    "connection: they go with host names, not addresses";
 		goto out;
-	case -2:
+	case LIT_BAD_LEN:
 		err = "bad prefix length";
 		goto out;
-	case -3:
+	case LIT_BAD_ZONE:
 		err = "a zone (%) goes only with a link-local IPv6 address (fe80::/10)";
 		goto out;
-	case -4:
+	case LIT_NO_LINK:
 		err = "no such network interface for the zone";
 		goto out;
+	case LIT_NONE:
+		break; /* a name, perhaps */
 	}
 	if (bracketed || strchr(host, ':') || strchr(host, '/')) {
 		err = "not an IPv4 or IPv6 address";
@@ -1411,7 +1417,7 @@ pin_from_hosts(const struct rule *r)
 		if (!tok)
 			continue;
 		memset(&lit, 0, sizeof(lit));
-		if (parse_addr_prefix(tok, 0, &lit) != 0 || strchr(tok, '/'))
+		if (parse_addr_prefix(tok, 0, &lit) != LIT_ADDR || strchr(tok, '/'))
 			continue;
 		while ((tok = strtok_r(NULL, " \t\r", &save))) {
 			if (strcasecmp(tok, r->name))
@@ -1522,14 +1528,21 @@ port_needs(unsigned port)
 	return port == 443 ? NEED_TLS : port == 80 ? NEED_HTTP : 0;
 }
 
+/* What a verdict is about: a call, or a name asked inside a checked
+ * connection (V_TLS, V_HTTP); verb_name[] is how logs and messages say it. */
+enum verb { V_CONNECT, V_SENDTO, V_SENDMSG, V_BIND, V_LISTEN, V_JOIN,
+	V_TLS, V_HTTP };
+static const char *const verb_name[] = { "connect", "sendto", "sendmsg",
+	"bind", "listen", "join", "tls", "http" };
+
 /* The prefix a name rule needs to allow a name asked inside a connection
- * (verb "tls" or "http") on port, the check kept: the verb, or NULL
- * where a rule with no prefix checks that already. */
+ * (V_TLS or V_HTTP) on port, the check kept: tls or http, or NULL where a
+ * rule with no prefix checks that already. */
 static const char *
-inside_prefix(const char *verb, unsigned port)
+inside_prefix(enum verb verb, unsigned port)
 {
-	return port_needs(port) == (!strcmp(verb, "tls") ? NEED_TLS : NEED_HTTP) ?
-	    NULL : verb;
+	return port_needs(port) == (verb == V_TLS ? NEED_TLS : NEED_HTTP) ?
+	    NULL : verb_name[verb];
 }
 
 static int
@@ -3095,9 +3108,11 @@ still_pending(const struct call *c)
 	return ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
 }
 
-/* A mediation step failed: say why, once per kind, and deny (fail closed). */
+/* A mediation step failed: say why (and hint, if given), once per kind,
+ * and deny (fail closed). */
 static int
-step_failed(const char *what, const struct call *c, int fd, int err)
+step_failed_hint(const char *what, const struct call *c, int fd, int err,
+    const char *hint)
 {
 	char key[64];
 
@@ -3109,11 +3124,15 @@ step_failed(const char *what, const struct call *c, int fd, int err)
 		    strerror(err));
 	else
 		warnx("%s(pid %d): %s; call denied", what, (int)c->tid, strerror(err));
-	if (err == EPERM && !strcmp(what, "pidfd_getfd"))
-		fprintf(stderr, "hint: a seccomp profile refuses pidfd_getfd (Docker's "
-		    "and Podman's default do without CAP_SYS_PTRACE): run with "
-		    "--cap-add SYS_PTRACE\n");
+	if (hint)
+		fprintf(stderr, "hint: %s\n", hint);
 	return EACCES;
+}
+
+static int
+step_failed(const char *what, const struct call *c, int fd, int err)
+{
+	return step_failed_hint(what, c, fd, err, NULL);
 }
 
 /*
@@ -3914,7 +3933,9 @@ take_fd(struct call *c, int fd, int *out)
 		if (errno != ESRCH || !c->pidfd_kept)
 			break;
 	}
-	return step_failed("pidfd_getfd", c, fd, errno);
+	return step_failed_hint("pidfd_getfd", c, fd, errno, errno != EPERM ? NULL :
+	    "a seccomp profile refuses pidfd_getfd (Docker's and Podman's "
+	    "default do without CAP_SYS_PTRACE): run with --cap-add SYS_PTRACE");
 }
 
 /* ---- reading the command ------------------------------------------------ */
@@ -4668,8 +4689,7 @@ format_dest(const struct dest *d, char *buf, size_t len)
 }
 
 struct verdict {
-	const char *verb;         /* connect, bind, listen, sendto, sendmsg;
-	                           * inside a checked connection: tls, http */
+	enum verb verb;
 	int proto;
 	const struct dest *d;
 	const struct pin *pin;    /* the pin that allowed it, if any */
@@ -4694,7 +4714,7 @@ struct refusal {
 	                           * tls, http): one per name asked, and none
 	                           * learned for no name (an address rule would
 	                           * let every name there through unchecked) */
-	const char *verb;
+	enum verb verb;
 	unsigned long count;
 	const char *deny;         /* the deny rule that refused it: not learned */
 	const char *rule;         /* the rule that allows it, its ports aside
@@ -4708,15 +4728,15 @@ static unsigned long refusals_lost; /* under refusals_lock */
 static pthread_mutex_t refusals_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static int
-is_local_verb(const char *verb)
+is_local_verb(enum verb verb)
 {
-	return !strcmp(verb, "bind") || !strcmp(verb, "listen");
+	return verb == V_BIND || verb == V_LISTEN;
 }
 
 static int
-is_inside_verb(const char *verb)
+is_inside_verb(enum verb verb)
 {
-	return !strcmp(verb, "tls") || !strcmp(verb, "http");
+	return verb == V_TLS || verb == V_HTTP;
 }
 
 /*
@@ -4741,7 +4761,7 @@ hosts_name(const struct dest *d, char *buf, size_t len)
 			*hash = '\0';
 		memset(&lit, 0, sizeof(lit));
 		if (!(tok = strtok_r(line, " \t\r", &save)) || strchr(tok, '/') ||
-		    parse_addr_prefix(tok, 0, &lit) != 0)
+		    parse_addr_prefix(tok, 0, &lit) != LIT_ADDR)
 			continue;
 		unmap_v4(&lit.family, lit.addr);
 		if (lit.family != d->family || memcmp(lit.addr, d->addr, 16))
@@ -4768,7 +4788,7 @@ hosts_name(const struct dest *d, char *buf, size_t len)
  * protocol.
  */
 static void
-suggest_rule(const char *verb, int proto, const struct dest *d,
+suggest_rule(enum verb verb, int proto, const struct dest *d,
     const char *asked, char *buf, size_t len)
 {
 	char a[INET6_ADDRSTRLEN], hn[256];
@@ -4781,7 +4801,7 @@ suggest_rule(const char *verb, int proto, const struct dest *d,
 		name = hn;
 	if (name) {
 		snprintf(buf, len, "%s:%s", asked && inside_prefix(verb, d->port) ?
-		    verb : proto_name(proto), name);
+		    verb_name[verb] : proto_name(proto), name);
 		return;
 	}
 	format_addr(d->family, d->addr, a, sizeof(a));
@@ -4918,7 +4938,7 @@ report(pid_t tid, const struct verdict *v)
 	format_dest(v->d, where, sizeof(where));
 	format_addr(v->d->family, v->d->addr, a, sizeof(a));
 	if (log_fd >= 0) {
-		jcall(&b, v->verb, verdict, pid, comm);
+		jcall(&b, verb_name[v->verb], verdict, pid, comm);
 		jstr(&b, "proto", proto_name(v->proto));
 		jstr(&b, "addr", a);
 		jnum(&b, "port", v->d->port);
@@ -4933,15 +4953,16 @@ report(pid_t tid, const struct verdict *v)
 		goto out;
 	if (v->allowed) {
 		fprintf(stderr, "netpin: allowed %s %s %s/%s by %s[%d] (rule %s)\n",
-		    v->verb, prep, where, proto_name(v->proto), comm, (int)pid,
+		    verb_name[v->verb], prep, where, proto_name(v->proto), comm, (int)pid,
 		    v->pin ? v->pin->rule->text : "--bind");
 		goto out;
 	}
-	snprintf(key, sizeof(key), "%s %s/%s", v->verb, where, proto_name(v->proto));
+	snprintf(key, sizeof(key), "%s %s/%s", verb_name[v->verb], where,
+	    proto_name(v->proto));
 	if (seen_before(key))
 		goto out;
 	fprintf(stderr, "netpin: %s %s %s %s/%s by %s[%d]",
-	    opt_audit ? "audit: would deny" : "denied", v->verb, prep, where,
+	    opt_audit ? "audit: would deny" : "denied", verb_name[v->verb], prep, where,
 	    proto_name(v->proto), comm, (int)pid);
 	if (v->tip)
 		fprintf(stderr, v->deny ? " (%s)" : " (allow with %s)", v->tip);
@@ -4956,6 +4977,7 @@ out:
 /* ---- what was refused: the summary at exit and --learn ------------------ */
 
 struct learned {
+	int bind;                 /* a --bind line, not a rule */
 	char host[300];           /* "tcp:127.0.0.3", "udp:[::1]", "tcp:name" */
 	uint16_t ports[64];
 	int nports;
@@ -4992,6 +5014,7 @@ format_ports(struct learned *l, char *buf, size_t len)
 	}
 }
 
+/* A port for the rule of host (NULL: the --bind line). */
 static void
 learn_add(struct learned *ls, int *n, const char *host, uint16_t port,
     unsigned long count)
@@ -4999,12 +5022,13 @@ learn_add(struct learned *ls, int *n, const char *host, uint16_t port,
 	struct learned *l = NULL;
 
 	for (int i = 0; i < *n && !l; i++)
-		if (!strcmp(ls[i].host, host))
+		if (host ? !ls[i].bind && !strcmp(ls[i].host, host) : ls[i].bind)
 			l = &ls[i];
 	if (!l) {
 		l = &ls[(*n)++];
 		memset(l, 0, sizeof(*l));
-		snprintf(l->host, sizeof(l->host), "%s", host);
+		l->bind = !host;
+		snprintf(l->host, sizeof(l->host), "%s", host ? host : "");
 	}
 	l->count += count;
 	for (int i = 0; i < l->nports; i++)
@@ -5027,7 +5051,7 @@ learn_rules(struct learned *ls)
 
 		if (r->proto == 0) {
 			if (r->d.port)
-				learn_add(ls, &n, "--bind", r->d.port, r->count);
+				learn_add(ls, &n, NULL, r->d.port, r->count);
 			continue;
 		}
 		/* a deny rule refuses it, or no host was named inside a
@@ -5045,7 +5069,7 @@ format_learned(struct learned *l, char *buf, size_t len)
 	char ports[400];
 
 	format_ports(l, ports, sizeof(ports));
-	if (!strcmp(l->host, "--bind"))
+	if (l->bind)
 		snprintf(buf, len, "--bind %s", ports);
 	else if (l->all_ports)
 		snprintf(buf, len, "%s", l->host);
@@ -5086,7 +5110,7 @@ print_summary(void)
 
 		format_dest(&r->d, where, sizeof(where));
 		fprintf(stderr, "netpin:   %s/%s (%s) %lu time%s%s%s%s%s\n", where,
-		    proto_name(r->sock_proto), r->verb, r->count,
+		    proto_name(r->sock_proto), verb_name[r->verb], r->count,
 		    r->count == 1 ? "" : "s", r->name ? ", name " :
 		    r->inside ? ", no host named (not learned: raw: on its rule "
 		    "if its protocol names none)" : "",
@@ -5098,7 +5122,7 @@ print_summary(void)
 		fprintf(stderr, "netpin: to allow them:");
 	for (int i = 0; i < n; i++) {
 		format_learned(&ls[i], line, sizeof(line));
-		fprintf(stderr, " %s%s", strncmp(line, "--", 2) ? "--allow " : "", line);
+		fprintf(stderr, " %s%s", ls[i].bind ? "" : "--allow ", line);
 	}
 	if (n)
 		fputc('\n', stderr);
@@ -5253,7 +5277,7 @@ write_learned(char **argv)
  * or with --audit to learn its name), and its verdict is said there, once.
  */
 static int
-decide_dest(pid_t tid, const char *verb, int proto, const struct dest *d,
+decide_dest(pid_t tid, enum verb verb, int proto, const struct dest *d,
     int checked)
 {
 	char tip[DEST_TEXT_MAX + 600], rule[300];
@@ -5262,7 +5286,7 @@ decide_dest(pid_t tid, const char *verb, int proto, const struct dest *d,
 		.verb = verb, .proto = proto, .d = d, .tip = tip,
 		.deny = dp ? dp->rule : NULL,
 		/* glibc connects UDP sockets only to sort addresses: -v only */
-		.stderr_too = !(proto == P_UDP && !strcmp(verb, "connect")),
+		.stderr_too = !(proto == P_UDP && verb == V_CONNECT),
 	};
 
 	/* pin_allowing(), with the deny rule kept to name it */
@@ -5313,10 +5337,11 @@ decide_dest(pid_t tid, const char *verb, int proto, const struct dest *d,
 /*
  * Names in the connection: the first bytes of a TCP connection that only
  * name rules allow are held until they name a host.  What a reading says:
- * more bytes are needed, a name was found, or the connection is refused
- * (why: a message).  Everything here is bounded by the bytes given.
+ * more bytes are needed, a name was found, the connection is refused for
+ * its shape (why: a message), or the bytes are not this protocol at all.
+ * Everything here is bounded by the bytes given.
  */
-enum wire { WIRE_MORE, WIRE_NAME, WIRE_REFUSE };
+enum wire { WIRE_MORE, WIRE_NAME, WIRE_REFUSE, WIRE_ALIEN };
 #define FIRST_FLIGHT_MAX 32768    /* bytes held for one check */
 #define TLS_HANDSHAKE 22
 #define TLS_EXT_SERVER_NAME 0
@@ -5419,7 +5444,6 @@ hs_length(const uint8_t *h)
  * it.  It may span records, and must end where a record ends (no client
  * sends more in the records of its hello).
  */
-#define NOT_TLS "not TLS" /* a reason's start: the bytes are no TLS at all */
 static enum wire
 tls_server_name(const uint8_t *b, size_t len, char *name, size_t nlen,
     int *ech, size_t *reclen, const char **why)
@@ -5427,15 +5451,16 @@ tls_server_name(const uint8_t *b, size_t len, char *name, size_t nlen,
 	uint8_t hs[FIRST_FLIGHT_MAX];
 	size_t off = 0, hl = 0;
 
-	*why = NOT_TLS;
+	*why = "not TLS";
 	if (len > 0 && b[0] != TLS_HANDSHAKE)
-		return WIRE_REFUSE;
+		return WIRE_ALIEN;
 	while (off + 5 <= len) {
 		size_t rl = get16(b + off + 3);
 
+		if (hl && (b[off] != TLS_HANDSHAKE || b[off + 1] != 3))
+			return *why = "a ClientHello broken by another record", WIRE_REFUSE;
 		if (b[off] != TLS_HANDSHAKE || b[off + 1] != 3)
-			return *why = hl ? "a ClientHello broken by another record" :
-			    NOT_TLS " (a record that is no handshake)", WIRE_REFUSE;
+			return *why = "not TLS (a record that is no handshake)", WIRE_ALIEN;
 		if (rl == 0 || rl > 16384 || hl + rl > sizeof(hs))
 			return *why = "a malformed TLS record", WIRE_REFUSE;
 		if (off + 5 + rl > len)
@@ -5905,7 +5930,7 @@ http_request_host(const uint8_t *b, size_t len, char *host, size_t hlen,
 		if (!isupper((unsigned char)s[i]) && s[i] != '-' && s[i] != '_') {
 			if (s[i] == ' ' && i > 0)
 				break;
-			return *why = "not HTTP", WIRE_REFUSE;
+			return *why = "not HTTP", WIRE_ALIEN;
 		}
 	for (int first = 1;; first = 0, off += l + 2) {
 		switch (http_line(s + off, len - off, FIRST_FLIGHT_MAX, &l)) {
@@ -6254,11 +6279,9 @@ reset_close(int *fd)
 	*fd = -1;
 }
 
-#define NOT_HERE "not allowed here"
-
 /*
  * Say what a checked connection asked: the one verdict of its connect (or
- * of a further HTTP request on it).  kind: "tls" or "http"; name: what it
+ * of a further HTTP request on it).  kind: V_TLS or V_HTTP; name: what it
  * asked (NULL: none could be read; why: the reason it is refused for its
  * shape); allow: the rule that allows it, or deny: the deny rule that
  * refuses it.  Allowed: in the log, and on stderr with -v.  A connection
@@ -6266,7 +6289,7 @@ reset_close(int *fd)
  * plain connect: no name is involved.
  */
 static void
-tunnel_report(const struct tunnel *t, const char *kind, const char *name,
+tunnel_report(const struct tunnel *t, enum verb kind, const char *name,
     const char *why, const struct rule *allow, const struct rule *deny)
 {
 	char where[DEST_TEXT_MAX], a[INET6_ADDRSTRLEN], tip[360], key[400], rule[300];
@@ -6278,7 +6301,7 @@ tunnel_report(const struct tunnel *t, const char *kind, const char *name,
 	pid_t pid;
 
 	if (!name && (t->need & NEED_PROBE)) {
-		decide_dest(t->tid, "connect", P_TCP, &t->d, 0);
+		decide_dest(t->tid, V_CONNECT, P_TCP, &t->d, 0);
 		return;
 	}
 	if (allow && log_fd < 0 && !opt_verbose)
@@ -6306,7 +6329,7 @@ tunnel_report(const struct tunnel *t, const char *kind, const char *name,
 		jstr(&b, "proto", "tcp");
 		jstr(&b, "addr", a);
 		jnum(&b, "port", t->d.port);
-		jstr(&b, !strcmp(kind, "tls") ? "sni" : "host", name);
+		jstr(&b, kind == V_TLS ? "sni" : "host", name);
 		jstr(&b, "why", why);
 		if (allow || deny)
 			jstr(&b, "rule", allow ? allow->text : deny->text);
@@ -6316,18 +6339,26 @@ tunnel_report(const struct tunnel *t, const char *kind, const char *name,
 	}
 	if (allow ? !opt_verbose : opt_quiet && !opt_verbose)
 		return;
-	snprintf(key, sizeof(key), "%s %s %s", kind, where, name ? name : why);
+	snprintf(key, sizeof(key), "%s %s %s", verb_name[kind], where, name ? name : why);
 	if (!allow && seen_before(key))
 		return;
 	if (allow)
 		fprintf(stderr, "netpin: allowed %s to %s naming %s by %s[%d] (rule %s)\n",
-		    kind, where, name, comm, (int)pid, allow->text);
+		    verb_name[kind], where, name, comm, (int)pid, allow->text);
 	else
 		fprintf(stderr, "netpin: %s %s to %s/tcp %s%s%s by %s[%d] (%s)\n",
-		    opt_audit ? "audit: would deny" : "denied", kind, where,
+		    opt_audit ? "audit: would deny" : "denied", verb_name[kind], where,
 		    name ? "naming " : "", name ? name : "", name ? "" : why,
 		    comm, (int)pid, tip);
 }
+
+/*
+ * What a checked connection's reading comes to, for now: nothing refused
+ * (go on), or refused, each already said: a name asked is not allowed
+ * here, the bytes have a shape that is refused, or they are not the
+ * protocol at all.
+ */
+enum vet { VET_ON, VET_NAME, VET_SHAPE, VET_ALIEN };
 
 /*
  * The verdict on a name asked inside t (kind: NEED_TLS or NEED_HTTP),
@@ -6338,26 +6369,28 @@ tunnel_name(struct tunnel *t, int kind, const char *name)
 {
 	const struct rule *deny, *allow = name_verdict(&t->d, kind, name, &deny);
 
-	tunnel_report(t, kind == NEED_TLS ? "tls" : "http", name,
-	    allow ? NULL : NOT_HERE, allow, deny);
+	tunnel_report(t, kind == NEED_TLS ? V_TLS : V_HTTP, name,
+	    allow ? NULL : "not allowed here", allow, deny);
 	return allow || opt_audit;
 }
 
 /*
- * Refuse the connection as its protocol would understand: a TLS alert
- * (access_denied), an HTTP 403 naming netpin and the host, else a reset.
+ * Refuse the connection as its protocol would understand: TLS, a TLS
+ * alert (access_denied); an HTTP request asking for a name not allowed
+ * here, a 403 naming netpin and the host; anything else, or bytes that
+ * are no such protocol at all, a reset.
  */
 static void
-tunnel_refuse(struct tunnel *t, const char *kind, const char *name)
+tunnel_refuse(struct tunnel *t, enum verb kind, enum vet how, const char *name)
 {
 	static const uint8_t alert[] = { 21, 3, 1, 0, 2, 2, 49 };
 	char body[320], resp[512];
 	int n;
 
 	reset_close(&t->up);
-	if (!strcmp(kind, "tls")) {
+	if (how != VET_ALIEN && kind == V_TLS) {
 		(void)!send(t->cmd, alert, sizeof(alert), MSG_NOSIGNAL);
-	} else if (!strcmp(kind, "http") && name) {
+	} else if (how == VET_NAME && kind == V_HTTP) {
 		n = snprintf(body, sizeof(body), "netpin: this command may not ask "
 		    "for the host %s here\n", name);
 		n = snprintf(resp, sizeof(resp), "HTTP/1.1 403 Forbidden\r\n"
@@ -6371,12 +6404,20 @@ tunnel_refuse(struct tunnel *t, const char *kind, const char *name)
 	shutdown(t->cmd, SHUT_WR);
 }
 
+/* A reading that refuses the bytes (w: WIRE_REFUSE or WIRE_ALIEN), said. */
+static enum vet
+tunnel_shape(struct tunnel *t, enum verb kind, enum wire w, const char *why)
+{
+	tunnel_report(t, kind, NULL, why, NULL, NULL);
+	return w == WIRE_ALIEN ? VET_ALIEN : VET_SHAPE;
+}
+
 /*
  * Move t->ok over what the HTTP request stream lets go: bodies as framed,
- * each request head only when its Host is allowed here.  Returns NULL, or
- * why the stream is refused (*name: the host asked, when one was).
+ * each request head only when its Host is allowed here (*name: the host
+ * asked).
  */
-static const char *
+static enum vet
 http_vet(struct tunnel *t, char *name, size_t nlen)
 {
 	for (;;) {
@@ -6386,11 +6427,13 @@ http_vet(struct tunnel *t, char *name, size_t nlen)
 		    t->inlen - t->ok, &used, &head, name, nlen, &why);
 
 		t->ok += used;
+		if (w == WIRE_MORE)
+			return VET_ON;
 		if (w != WIRE_NAME)
-			return w == WIRE_REFUSE ? why : NULL;
+			return tunnel_shape(t, V_HTTP, w, why);
 		t->named = 1;
 		if (!tunnel_name(t, NEED_HTTP, name))
-			return NOT_HERE;
+			return VET_NAME;
 		t->ok += head;
 	}
 }
@@ -6398,10 +6441,9 @@ http_vet(struct tunnel *t, char *name, size_t nlen)
 /*
  * Move t->ok over what the client's TLS records let go: its handshake in
  * the clear (a first ClientHello only when its server name is allowed
- * here), then, once encrypted, all.  Returns NULL, or why the connection
- * is refused (*name: the name asked, when one was).
+ * here), then, once encrypted, all (*name: the name asked).
  */
-static const char *
+static enum vet
 tls_vet(struct tunnel *t, char *name, size_t nlen)
 {
 	for (;;) {
@@ -6411,13 +6453,13 @@ tls_vet(struct tunnel *t, char *name, size_t nlen)
 		    &used, &head, name, nlen, &why);
 
 		t->ok += used;
-		if (w == WIRE_REFUSE)
-			tunnel_report(t, "tls", NULL, why, NULL, NULL);
+		if (w == WIRE_MORE)
+			return VET_ON;
 		if (w != WIRE_NAME)
-			return w == WIRE_REFUSE ? why : NULL;
+			return tunnel_shape(t, V_TLS, w, why);
 		t->named = 1;
 		if (!tunnel_name(t, NEED_TLS, name))
-			return NOT_HERE;
+			return VET_NAME;
 		t->ok += head;
 	}
 }
@@ -6430,7 +6472,7 @@ static int
 tunnel_vet(struct tunnel *t)
 {
 	char name[256];
-	const char *why = NULL;
+	enum vet how;
 
 	if (t->checked) {
 		t->ok = t->inlen; /* allowed: what comes after goes as it is */
@@ -6442,26 +6484,18 @@ tunnel_vet(struct tunnel *t)
 	    (t->http = !(t->need & NEED_TLS) ||
 	    (t->need & NEED_HTTP && t->in[0] != TLS_HANDSHAKE)))
 		t->down.watch = NULL;
-	/* each name asked is said (and, allowed or not, reported) there; so
-	 * is a TLS connection refused for its shape */
-	why = t->http ? http_vet(t, name, sizeof(name)) : tls_vet(t, name, sizeof(name));
-	if (t->http && why && strcmp(why, NOT_HERE))
-		tunnel_report(t, "http", NULL, why, NULL, NULL);
-	if (!why && !t->http && t->tls.done)
-		t->checked = 1; /* encrypted from here on */
-	if (!why && !t->checked)
+	/* each name asked, and each refusal, is said there */
+	how = t->http ? http_vet(t, name, sizeof(name)) : tls_vet(t, name, sizeof(name));
+	if (how == VET_ON && (t->http || !t->tls.done))
 		return 0;
-	if (!why || opt_audit) {
-		/* encrypted TLS, or --audit (said, and let through): carried as is */
-		t->checked = 1;
-		t->ok = t->inlen;
-		return 0;
+	if (how != VET_ON && !opt_audit) {
+		tunnel_refuse(t, t->http ? V_HTTP : V_TLS, how, name);
+		return 1;
 	}
-	/* bytes that are no TLS at all get a reset, as no HTTP does */
-	tunnel_refuse(t, t->http ? "http" :
-	    strncmp(why, NOT_TLS, strlen(NOT_TLS)) ? "tls" : "none",
-	    t->http && !strcmp(why, NOT_HERE) ? name : NULL);
-	return 1;
+	/* encrypted TLS, or --audit (said, and let through): carried as is */
+	t->checked = 1;
+	t->ok = t->inlen;
+	return 0;
 }
 
 /*
@@ -6727,7 +6761,7 @@ tunnel_run(struct tunnel *t)
 		if (!t->up_connecting && (spliced ? pump_held(&t->upward) : t->ok))
 			p[1].events |= POLLOUT;
 		if (wait != -1 && wait <= 0) {
-			tunnel_report(t, t->need & NEED_TLS ? "tls" : "http", NULL,
+			tunnel_report(t, t->need & NEED_TLS ? V_TLS : V_HTTP, NULL,
 			    "no host named in the first bytes within 10 s", NULL, NULL);
 			if (!opt_audit) {
 				reset_close(&t->cmd);
@@ -6757,7 +6791,7 @@ tunnel_run(struct tunnel *t)
 		if (!spliced && (err = tunnel_send(t)))
 			break;
 		if (!t->named && !t->checked && t->upward.eof) {
-			tunnel_report(t, t->need & NEED_TLS ? "tls" : "http", NULL,
+			tunnel_report(t, t->need & NEED_TLS ? V_TLS : V_HTTP, NULL,
 			    "the connection ended before naming a host", NULL, NULL);
 			break;
 		}
@@ -7069,7 +7103,7 @@ tunnel_open(struct call *c, int may_block)
 				tunnel_drop(c->tun);
 			c->tun = NULL;
 			c->need = 0;
-			decide_dest(c->tid, "connect", P_TCP, &c->dest, 0);
+			decide_dest(c->tid, V_CONNECT, P_TCP, &c->dest, 0);
 			return -1;
 		}
 		goto answer;
@@ -7089,7 +7123,7 @@ tunnel_open(struct call *c, int may_block)
 	}
 answer:
 	/* no tunnel carries it: its verdict is said here, once */
-	decide_dest(c->tid, "connect", P_TCP, &c->dest, 0);
+	decide_dest(c->tid, V_CONNECT, P_TCP, &c->dest, 0);
 	answer_call(c, 0, err);
 	return 1;
 }
@@ -7916,7 +7950,7 @@ vet_connect(struct call *c)
 	    port_needs(d.port) && !pin_allowing(&d, P_TCP) &&
 	    !deny_pin(&d, P_TCP, 0, NULL) && !deny_pin(&d, P_TCP, 1, NULL))
 		need = port_needs(d.port) | NEED_PROBE;
-	if ((rc = decide_dest(c->tid, "connect", proto, &d, need != 0)))
+	if ((rc = decide_dest(c->tid, V_CONNECT, proto, &d, need != 0)))
 		return rc;
 	if ((c->need = need))
 		c->dest = d;
@@ -7938,7 +7972,7 @@ vet_bind(struct call *c)
 {
 	char tip[32];
 	struct dest d;
-	struct verdict v = { .verb = "bind", .d = &d, .stderr_too = 1, .tip = tip };
+	struct verdict v = { .verb = V_BIND, .d = &d, .stderr_too = 1, .tip = tip };
 	int rc;
 
 	if ((v.proto = call_kind(c, &c->addr, c->addrlen)) == P_LOCAL)
@@ -7986,7 +8020,7 @@ vet_listen(struct call *c)
 	socklen_t len = sizeof(ss);
 	char tip[32];
 	struct dest d;
-	struct verdict v = { .verb = "listen", .d = &d, .stderr_too = 1, .tip = tip };
+	struct verdict v = { .verb = V_LISTEN, .d = &d, .stderr_too = 1, .tip = tip };
 
 	if ((v.proto = call_kind(c, NULL, 0)) == P_LOCAL)
 		return 0;
@@ -8006,7 +8040,7 @@ vet_listen(struct call *c)
 
 /* The address of one message to send. */
 static int
-vet_msg_name(struct call *c, struct msgbuf *m, const char *verb)
+vet_msg_name(struct call *c, struct msgbuf *m, enum verb verb)
 {
 	struct dest d;
 	int proto, rc;
@@ -8047,7 +8081,7 @@ vet_msg_name(struct call *c, struct msgbuf *m, const char *verb)
 	if (proto == P_TCP && !opt_audit && names_needed(&d)) {
 		warn_once("fastopen checked", "pid %d sends with MSG_FASTOPEN to %s, "
 		    "whose names netpin checks: refused (EOPNOTSUPP); a plain "
-		    "connect works", (int)c->tid, verb);
+		    "connect works", (int)c->tid, verb_name[verb]);
 		return EOPNOTSUPP;
 	}
 	return 0;
@@ -8422,7 +8456,7 @@ on_sendto(struct call *c, const struct seccomp_data *a)
 		return err;
 	if (!still_pending(c))
 		return ENOENT; /* gone: answered in vain */
-	if ((err = vet_msg_name(c, m, "sendto")))
+	if ((err = vet_msg_name(c, m, V_SENDTO)))
 		return err;
 	return 0;
 }
@@ -8445,7 +8479,7 @@ on_sendmsg(struct call *c, const struct seccomp_data *a)
 		return err;
 	if (!still_pending(c))
 		return ENOENT; /* gone: answered in vain */
-	if ((err = vet_msg_name(c, &c->msg[0], "sendmsg")))
+	if ((err = vet_msg_name(c, &c->msg[0], V_SENDMSG)))
 		return err;
 	return 0;
 }
@@ -8492,7 +8526,7 @@ sendmmsg_with(struct call *c, const struct seccomp_data *a, struct kmmsghdr *vec
 			err = c->late_err;
 			break;
 		}
-		if ((err = vet_msg_name(c, &c->msg[c->nsend], "sendmsg")))
+		if ((err = vet_msg_name(c, &c->msg[c->nsend], V_SENDMSG)))
 			break;
 	}
 	return c->nsend == 0 ? err : 0;
@@ -8684,7 +8718,7 @@ on_setsockopt(struct call *c, const struct seccomp_data *a)
 		return err;
 	for (int i = 0; i < n; i++) {
 		struct dest d;
-		struct verdict vd = { .verb = "join", .proto = P_UDP, .d = &d,
+		struct verdict vd = { .verb = V_JOIN, .proto = P_UDP, .d = &d,
 			.stderr_too = 1, .tip = tip, .rule = tip + 8 };
 
 		if (sockaddr_dest(&ss[i], sizeof(ss[i]), ss[i].ss_family, 0, &d) !=

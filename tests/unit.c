@@ -1968,6 +1968,9 @@ tls_row(const char *what, const uint8_t *b, size_t len, const char *want)
 	case WIRE_REFUSE:
 		snprintf(got, sizeof(got), "refuse: %s", why);
 		break;
+	case WIRE_ALIEN:
+		snprintf(got, sizeof(got), "alien: %s", why);
+		break;
 	}
 	check("tls", what, got, want);
 }
@@ -2033,9 +2036,9 @@ test_tls(void)
 	n = client_hello(hello, ext, e, 1);
 	hello[n - e - 1] ^= 0x40; /* the extensions' length */
 	tls_row("a wrong extensions length", hello, n, "refuse: a malformed ClientHello");
-	tls_row("plain HTTP", (const uint8_t *)"GET / HTTP/1.1\r\n", 16, "refuse: not TLS");
+	tls_row("plain HTTP", (const uint8_t *)"GET / HTTP/1.1\r\n", 16, "alien: not TLS");
 	tls_row("an alert record", (const uint8_t *)"\x15\x03\x01\x00\x02\x02\x28", 7,
-	    "refuse: not TLS");
+	    "alien: not TLS");
 	tls_row("a record too long", (const uint8_t *)"\x16\x03\x01\x48\x01", 5,
 	    "refuse: a malformed TLS record");
 }
@@ -2206,9 +2209,10 @@ test_tls_stream(void)
 				at += head;
 			snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s%s%s",
 			    *got ? ", " : "", w == WIRE_NAME ? "name " : w == WIRE_REFUSE ?
-			    "refuse: " : s.done ? "done" : "more",
-			    w == WIRE_NAME ? name : "", w == WIRE_REFUSE ? why : "");
-			if (w == WIRE_REFUSE)
+			    "refuse: " : w == WIRE_ALIEN ? "alien: " : s.done ? "done" : "more",
+			    w == WIRE_NAME ? name : "", w == WIRE_REFUSE || w == WIRE_ALIEN ?
+			    why : "");
+			if (w == WIRE_REFUSE || w == WIRE_ALIEN)
 				break;
 		}
 		check("tls stream", tls_stream_rows[i].what, got, tls_stream_rows[i].want);
@@ -2241,7 +2245,7 @@ static const struct { const char *what, *req, *want; } http_rows[] = {
 	{ "OPTIONS *", "OPTIONS * HTTP/1.1\r\nHost: a.example\r\n\r\n", "a.example head 39" },
 	{ "GET *", "GET * HTTP/1.1\r\nHost: a.example\r\n\r\n", "refuse: a request target * that is not OPTIONS" },
 	{ "HTTP/1.2", "GET / HTTP/1.2\r\nHost: a.example\r\n\r\n", "refuse: not an HTTP/1 request" },
-	{ "an empty line first", "\r\nGET / HTTP/1.1\r\nHost: a.example\r\n\r\n", "refuse: not HTTP" },
+	{ "an empty line first", "\r\nGET / HTTP/1.1\r\nHost: a.example\r\n\r\n", "alien: not HTTP" },
 	{ "absolute form, the same host", "GET http://a.example/x HTTP/1.1\r\nHost: a.example\r\n\r\n", "a.example head 52" },
 	{ "not all there", "GET / HTTP/1.1\r\nHost: a.exa", "more" },
 	{ "no Host", "GET / HTTP/1.1\r\nAccept: */*\r\n\r\n", "refuse: no Host" },
@@ -2261,8 +2265,8 @@ static const struct { const char *what, *req, *want; } http_rows[] = {
 	{ "HTTP/2 prior knowledge", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "refuse: not an HTTP/1 request" },
 	{ "a bare LF", "GET / HTTP/1.1\nHost: a.example\r\n\r\n", "refuse: a CR, LF or control byte out of place in the request head" },
 	{ "a bare CR in a line", "GET / HTTP/1.1\r\nHost: a.example\rX: 1\r\n\r\n", "refuse: a CR, LF or control byte out of place in the request head" },
-	{ "TLS", "\x16\x03\x01\x00\x10", "refuse: not HTTP" },
-	{ "lower-case method", "get / HTTP/1.1\r\nHost: a.example\r\n\r\n", "refuse: not HTTP" },
+	{ "TLS", "\x16\x03\x01\x00\x10", "alien: not HTTP" },
+	{ "lower-case method", "get / HTTP/1.1\r\nHost: a.example\r\n\r\n", "alien: not HTTP" },
 };
 
 static void
@@ -2289,6 +2293,9 @@ test_http(void)
 			break;
 		case WIRE_REFUSE:
 			snprintf(got, sizeof(got), "refuse: %s", why);
+			break;
+		case WIRE_ALIEN:
+			snprintf(got, sizeof(got), "alien: %s", why);
 			break;
 		}
 		check("http", http_rows[i].what, got, http_rows[i].want);
@@ -2376,8 +2383,9 @@ stream_names(const char *s, size_t len, size_t step, char *got, size_t glen)
 			done += head;
 			continue;
 		}
-		if (w == WIRE_REFUSE) {
-			snprintf(got + o, glen - o, "%srefuse: %s", o ? " " : "", why);
+		if (w == WIRE_REFUSE || w == WIRE_ALIEN) {
+			snprintf(got + o, glen - o, "%s%s: %s", o ? " " : "",
+			    w == WIRE_ALIEN ? "alien" : "refuse", why);
 			return;
 		}
 		if (have == len) {
