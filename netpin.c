@@ -6715,12 +6715,129 @@ tunnel_up_done(struct tunnel *t, short revents)
 	return err;
 }
 
+/* What a round of a tunnel comes to. */
+enum round { ROUND_ON, ROUND_OVER };
+
 static int
 pipe_failed(int err)
 {
 	warn_once("tunnel pipe", "cannot make a pipe for a connection whose "
 	    "names netpin checks (%s): it is reset", strerror(err));
 	return err;
+}
+
+/* The events a tunnel waits for: on the command's end (p[0]) and on the
+ * destination's (p[1]).  spliced: the command's way is carried unread. */
+static void
+tunnel_events(const struct tunnel *t, int spliced, struct pollfd p[2])
+{
+	p[0] = (struct pollfd){ .fd = t->cmd };
+	p[1] = (struct pollfd){ .fd = t->up };
+	if (pump_held(&t->down))
+		p[0].events |= POLLOUT;
+	if (!t->upward.eof && (spliced ? pump_room(&t->upward) && !t->up_connecting :
+	    t->inlen < sizeof(t->in)))
+		p[0].events |= POLLIN;
+	if (t->up_connecting) {
+		p[1].events |= POLLOUT;
+		return;
+	}
+	if (!t->down.eof && pump_room(&t->down))
+		p[1].events |= POLLIN;
+	if (spliced ? pump_held(&t->upward) : t->ok)
+		p[1].events |= POLLOUT;
+}
+
+/* No host named within CHECK_WAIT_MS: said; the command's end reset
+ * (--audit: let through unread). */
+static enum round
+tunnel_too_late(struct tunnel *t)
+{
+	tunnel_report(t, t->need & NEED_TLS ? V_TLS : V_HTTP, NULL,
+	    "no host named in the first bytes within 10 s", NULL, NULL);
+	if (!opt_audit) {
+		reset_close(&t->cmd);
+		return ROUND_OVER;
+	}
+	t->checked = 1;
+	t->ok = t->inlen;
+	return ROUND_ON;
+}
+
+/* The tunnel's ends after a round, as poll said (p): ROUND_OVER when it is
+ * over (*err: the destination's reset, passed on), else ROUND_ON. */
+static enum round
+tunnel_ended(struct tunnel *t, const struct pollfd p[2], int *err)
+{
+	socklen_t l = sizeof(*err);
+
+	if (!t->named && !t->checked && t->upward.eof) {
+		tunnel_report(t, t->need & NEED_TLS ? V_TLS : V_HTTP, NULL,
+		    "the connection ended before naming a host", NULL, NULL);
+		return ROUND_OVER;
+	}
+	if (t->upward.shut && t->down.shut)
+		return ROUND_OVER;
+	/* poll says hang-up with nothing to read: the way is over */
+	if ((p[0].revents & (POLLHUP | POLLERR)) && !(p[0].revents & POLLIN) &&
+	    !pump_held(&t->down))
+		return ROUND_OVER;
+	/* the destination reset: so is the command's end */
+	if ((p[1].revents & POLLERR) && !t->up_connecting) {
+		if (getsockopt(t->up, SOL_SOCKET, SO_ERROR, err, &l) || !*err)
+			*err = ECONNRESET;
+		return ROUND_OVER;
+	}
+	return ROUND_ON;
+}
+
+/*
+ * One round of a tunnel: wait for what either end can do (the name, by
+ * deadline), then do it: the destination's connect, the way down, then
+ * the command's bytes (carried unread once spliced, else read, vetted and
+ * sent).  ROUND_ON to go on; ROUND_OVER when it is over (*err: the errno
+ * of a reset, passed on to both ends, or 0).
+ */
+static enum round
+tunnel_round(struct tunnel *t, long deadline, int *err)
+{
+	int spliced = t->checked && !t->inlen, n;
+	long wait = t->named || t->checked ? -1 : deadline - now_ms();
+	struct pollfd p[2];
+
+	if (spliced && t->upward.pipe[0] < 0 &&
+	    pipe2(t->upward.pipe, O_CLOEXEC | O_NONBLOCK)) {
+		*err = pipe_failed(errno);
+		return ROUND_OVER;
+	}
+	if (wait != -1 && wait <= 0)
+		return tunnel_too_late(t);
+	tunnel_events(t, spliced, p);
+	if ((t->down.lowat || t->upward.lowat) && (wait == -1 || wait > BULK_WAIT_MS))
+		wait = BULK_WAIT_MS;
+	n = poll(p, 2, (int)wait);
+	if (n < 0)
+		return errno == EINTR ? ROUND_ON : ROUND_OVER;
+	if (n == 0) { /* a bulk way's wait ended short of BULK_LOWAT */
+		bulk_lowat(&t->down, 0);
+		bulk_lowat(&t->upward, 0);
+	}
+	if (t->up_connecting && (*err = tunnel_up_done(t, p[1].revents)))
+		return ROUND_OVER;
+	if (!t->up_connecting && (*err = pump_move(&t->down)))
+		return ROUND_OVER;
+	if (spliced) {
+		if (!t->up_connecting && (*err = pump_move(&t->upward)))
+			return ROUND_OVER;
+	} else {
+		if ((*err = tunnel_read(t)))
+			return ROUND_OVER;
+		if (tunnel_vet(t))
+			return ROUND_OVER; /* refused: its ends are dealt with */
+		if ((*err = tunnel_send(t)))
+			return ROUND_OVER;
+	}
+	return tunnel_ended(t, p, err);
 }
 
 static void
@@ -6738,83 +6855,13 @@ tunnel_run(struct tunnel *t)
 	 * only once it is spliced (never for HTTP, whose heads are all read) */
 	if (pipe2(t->down.pipe, O_CLOEXEC | O_NONBLOCK))
 		err = pipe_failed(errno);
-	while (!err) {
-		int spliced = t->checked && !t->inlen;
-		struct pollfd p[2] = { { t->cmd, 0, 0 }, { t->up, 0, 0 } };
-		long wait = t->named || t->checked ? -1 : deadline - now_ms();
-		int n;
-
-		if (spliced && t->upward.pipe[0] < 0 &&
-		    pipe2(t->upward.pipe, O_CLOEXEC | O_NONBLOCK)) {
-			err = pipe_failed(errno);
-			break;
-		}
-		if (t->up_connecting)
-			p[1].events |= POLLOUT;
-		if (!t->upward.eof && (spliced ? pump_room(&t->upward) && !t->up_connecting :
-		    t->inlen < sizeof(t->in)))
-			p[0].events |= POLLIN;
-		if (pump_held(&t->down))
-			p[0].events |= POLLOUT;
-		if (!t->up_connecting && !t->down.eof && pump_room(&t->down))
-			p[1].events |= POLLIN;
-		if (!t->up_connecting && (spliced ? pump_held(&t->upward) : t->ok))
-			p[1].events |= POLLOUT;
-		if (wait != -1 && wait <= 0) {
-			tunnel_report(t, t->need & NEED_TLS ? V_TLS : V_HTTP, NULL,
-			    "no host named in the first bytes within 10 s", NULL, NULL);
-			if (!opt_audit) {
-				reset_close(&t->cmd);
-				break;
-			}
-			t->checked = 1;
-			t->ok = t->inlen;
-			continue;
-		}
-		if ((t->down.lowat || t->upward.lowat) && (wait == -1 || wait > BULK_WAIT_MS))
-			wait = BULK_WAIT_MS;
-		if ((n = poll(p, 2, (int)wait)) < 0 && errno != EINTR)
-			break;
-		if (n == 0) { /* a bulk way's wait ended short of BULK_LOWAT */
-			bulk_lowat(&t->down, 0);
-			bulk_lowat(&t->upward, 0);
-		}
-		if (t->up_connecting && (err = tunnel_up_done(t, p[1].revents)))
-			break;
-		if (!t->up_connecting && (err = pump_move(&t->down)))
-			break;
-		if (spliced ? !t->up_connecting && (err = pump_move(&t->upward)) :
-		    (err = tunnel_read(t)) != 0)
-			break;
-		if (!spliced && tunnel_vet(t))
-			goto refused;
-		if (!spliced && (err = tunnel_send(t)))
-			break;
-		if (!t->named && !t->checked && t->upward.eof) {
-			tunnel_report(t, t->need & NEED_TLS ? V_TLS : V_HTTP, NULL,
-			    "the connection ended before naming a host", NULL, NULL);
-			break;
-		}
-		if (t->upward.shut && t->down.shut)
-			break;
-		/* poll says hang-up with nothing to read: the way is over */
-		if ((p[0].revents & (POLLHUP | POLLERR)) && !(p[0].revents & POLLIN) &&
-		    !pump_held(&t->down))
-			break;
-		/* the destination reset: so is the command's end */
-		if ((p[1].revents & POLLERR) && !t->up_connecting) {
-			socklen_t l = sizeof(err);
-
-			if (getsockopt(t->up, SOL_SOCKET, SO_ERROR, &err, &l) || !err)
-				err = ECONNRESET;
-			break;
-		}
-	}
+	else
+		while (tunnel_round(t, deadline, &err) == ROUND_ON)
+			;
 	if (err) { /* a reset on one side is a reset on the other */
 		reset_close(&t->cmd);
 		reset_close(&t->up);
 	}
-refused:
 	tunnel_end(t);
 }
 
@@ -10115,17 +10162,83 @@ set_sync_wake(void)
 	    (unsigned long)SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) == 0;
 }
 
-/* Serve notifications until the command exits; returns netpin's status. */
+/*
+ * The addfd mode: let go of sockets the command closed, at most every
+ * SCAN_MS (longer when a scan costs more than SCAN_SHARE of the time, while
+ * netpin holds less than half its budget).  How long the loop may wait
+ * for the next scan (ms), or -1: no scans.  *next_scan: when it is due.
+ */
+static int
+scan_wait(long *next_scan)
+{
+	long t = now_ms(), space = SCAN_MS, wait;
+
+	if (!probed.addfd_mode)
+		return -1;
+	if (t >= *next_scan) {
+		long cpu = 0;
+
+		if (__atomic_load_n(&nheld, __ATOMIC_RELAXED))
+			held_scan(0, &cpu);
+		cpu = cpu * SCAN_SHARE / 1000;
+		if (cpu > space &&
+		    __atomic_load_n(&nheld, __ATOMIC_RELAXED) < probed.held_budget / 2)
+			space = cpu;
+		*next_scan = now_ms() + space;
+	}
+	wait = *next_scan - now_ms();
+	return wait < 0 ? 0 : (int)wait;
+}
+
+/* A signal netpin got: the command's end (its status, returned), or one
+ * to pass on (-1). */
+static int
+supervise_signal(int sfd, int exec_errno, const char *cmd)
+{
+	struct signalfd_siginfo si;
+	int st;
+
+	if (read(sfd, &si, sizeof(si)) != (ssize_t)sizeof(si))
+		return -1;
+	if (si.ssi_signo != SIGCHLD) {
+		/* the terminal signals the command itself */
+		if (si.ssi_code != SI_KERNEL)
+			kill(child_pid, (int)si.ssi_signo);
+		return -1;
+	}
+	/* as a subreaper (addfd mode), the command's orphans too */
+	for (pid_t p; (p = waitpid(probed.addfd_mode ? -1 : child_pid, &st,
+	    WNOHANG)) > 0;) {
+		int status;
+
+		if (p != child_pid)
+			continue;
+		status = exit_status(st, exec_errno, cmd);
+		log_exit(status);
+		return status;
+	}
+	return -1;
+}
+
+/*
+ * Serve what is not the command's calls (the receivers serve those) until
+ * the command exits: signals, the exec's outcome, pinned DNS, the addfd
+ * mode's scans.  Returns netpin's status.
+ */
+enum slot { SLOT_SIGNALS, SLOT_EXEC, SLOT_DNS_UDP4, SLOT_DNS_UDP6,
+	SLOT_DNS_TCP4, SLOT_DNS_TCP6, NSLOTS };
 static int
 supervise(int sock, int sfd, const char *cmd)
 {
-	/* the listener is the receivers'; this loop serves the rest */
-	struct pollfd pfd[7] = {
-		{ -1, POLLIN, 0 }, { sfd, POLLIN, 0 }, { sock, POLLIN, 0 },
-		{ dns_udp[0], POLLIN, 0 }, { dns_udp[1], POLLIN, 0 },
-		{ dns_tcp[0], POLLIN, 0 }, { dns_tcp[1], POLLIN, 0 },
+	struct pollfd pfd[NSLOTS] = {
+		[SLOT_SIGNALS] = { sfd, POLLIN, 0 },
+		[SLOT_EXEC] = { sock, POLLIN, 0 },
+		[SLOT_DNS_UDP4] = { dns_udp[0], POLLIN, 0 },
+		[SLOT_DNS_UDP6] = { dns_udp[1], POLLIN, 0 },
+		[SLOT_DNS_TCP4] = { dns_tcp[0], POLLIN, 0 },
+		[SLOT_DNS_TCP6] = { dns_tcp[1], POLLIN, 0 },
 	};
-	int exec_errno = 0;
+	int exec_errno = 0, status;
 	long next_scan = 0;
 
 	pthread_mutex_lock(&receivers_lock);
@@ -10135,73 +10248,30 @@ supervise(int sock, int sfd, const char *cmd)
 	pthread_mutex_unlock(&receivers_lock);
 
 	for (;;) {
-		/* the addfd mode: let go of sockets the command closed (a worker
-		 * may make the first one: the loop wakes up to look) */
-		int wait = -1;
-
-		if (probed.addfd_mode) {
-			long t = now_ms(), space = SCAN_MS;
-
-			if (t >= next_scan) {
-				long cpu = 0;
-
-				if (__atomic_load_n(&nheld, __ATOMIC_RELAXED))
-					held_scan(0, &cpu);
-				cpu = cpu * SCAN_SHARE / 1000;
-				if (cpu > space &&
-				    __atomic_load_n(&nheld, __ATOMIC_RELAXED) < probed.held_budget / 2)
-					space = cpu;
-				next_scan = now_ms() + space;
-			}
-			wait = (int)(next_scan - now_ms());
-			if (wait < 0)
-				wait = 0;
-		}
-		if (poll(pfd, 7, wait) < 0) {
+		if (poll(pfd, NSLOTS, scan_wait(&next_scan)) < 0) {
 			/* out of memory for a moment: the command is served on */
 			if (errno == ENOMEM)
 				usleep(10000);
 			continue;
 		}
-		for (int i = 3; i < 5; i++)
+		for (int i = SLOT_DNS_UDP4; i <= SLOT_DNS_UDP6; i++)
 			if (pfd[i].revents & POLLIN)
 				responder_udp(pfd[i].fd);
-		for (int i = 5; i < 7; i++)
+		for (int i = SLOT_DNS_TCP4; i <= SLOT_DNS_TCP6; i++)
 			if (pfd[i].revents & POLLIN)
 				responder_accept(pfd[i].fd);
-		if (pfd[2].revents) {
+		if (pfd[SLOT_EXEC].revents) {
 			int e;
 
 			/* exec failed: the errno; exec succeeded: end of file */
 			if (read(sock, &e, sizeof(e)) == (ssize_t)sizeof(e))
 				exec_errno = e;
 			else
-				pfd[2].fd = -1;
+				pfd[SLOT_EXEC].fd = -1;
 		}
-		if (pfd[1].revents & POLLIN) {
-			struct signalfd_siginfo si;
-			int st;
-
-			if (read(sfd, &si, sizeof(si)) != (ssize_t)sizeof(si))
-				continue;
-			if (si.ssi_signo != SIGCHLD) {
-				/* the terminal signals the command itself */
-				if (si.ssi_code != SI_KERNEL)
-					kill(child_pid, (int)si.ssi_signo);
-				continue;
-			}
-			/* as a subreaper (addfd mode), the command's orphans too */
-			for (pid_t p; (p = waitpid(probed.addfd_mode ? -1 : child_pid, &st,
-			    WNOHANG)) > 0;) {
-				int status;
-
-				if (p != child_pid)
-					continue;
-				status = exit_status(st, exec_errno, cmd);
-				log_exit(status);
-				return status;
-			}
-		}
+		if ((pfd[SLOT_SIGNALS].revents & POLLIN) &&
+		    (status = supervise_signal(sfd, exec_errno, cmd)) >= 0)
+			return status;
 	}
 }
 
