@@ -2982,8 +2982,22 @@ struct msgbuf {
  */
 enum {
 	CALL_GONE = -2,           /* gone, or answered: nothing more to answer */
-	UNDER_WAY = -3            /* still going on: a worker finishes it */
+	UNDER_WAY = -3,           /* still going on: a worker finishes it */
+	GO_PLAIN = -4             /* not done here: made as any other (the
+	                           * relay, for a connection it need not read) */
 };
+
+/*
+ * What performing a call comes to: its answer (val, and err: 0 or a
+ * positive errno), or err UNDER_WAY (a worker goes on with it) or
+ * CALL_GONE (nothing to answer).  settle() answers it, in one place.
+ */
+struct result {
+	int64_t val;
+	int err;
+};
+#define RESULT(v, e) ((struct result){ .val = (v), .err = (e) })
+#define ERRNO_RESULT(e) RESULT(0, (e))
 
 /*
  * One notification, from its arrival to its answer.  What only one kind
@@ -3874,9 +3888,9 @@ take_held(struct call *c, int fd, int *out)
 }
 
 /*
- * Put netpin's new socket fd into the calling thread (and, with send, answer
- * the call with its number).  netpin keeps fd.  Returns the command's fd
- * number or -1 with errno.
+ * Put netpin's new socket fd into the calling thread (answered after,
+ * with its number).  netpin keeps fd.  Returns the command's fd number or
+ * -1 with errno.
  *
  * Never with SECCOMP_ADDFD_FLAG_SEND (5.14): that marks the call answered
  * before the fd is in, and when a signal interrupts netpin's ioctl (a stop,
@@ -3886,7 +3900,7 @@ take_held(struct call *c, int fd, int *out)
  * 5.19), so nothing but its death comes between them.
  */
 static int
-install_fd(struct call *c, int fd, int cloexec, int send)
+install_fd(struct call *c, int fd, int cloexec)
 {
 	struct seccomp_notif_addfd a = { 0 };
 	ino_t ino = held_add(fd, 0); /* no scan drops it meanwhile */
@@ -3911,8 +3925,6 @@ install_fd(struct call *c, int fd, int cloexec, int send)
 		return -1;
 	}
 	held_installed(ino, 1);
-	if (send)
-		answer_call(c, rc, 0);
 	return rc;
 }
 
@@ -7134,45 +7146,38 @@ tunnel_join(struct call *c, struct tunnel *t)
 
 /*
  * connect() to a destination whose names the rules check (c->need): the
- * destination first, then the command's socket to netpin.  Returns 1 when
- * answered, 0 when a worker must go on waiting for the destination, -1
- * when the connect is to be made as any other (--audit, read only to learn
- * a name: no tunnel could be made; nothing was done).
+ * destination first, then the command's socket to netpin.  Returns the
+ * connect's errno (0, EINPROGRESS...), UNDER_WAY (a worker goes on waiting
+ * for the destination), CALL_GONE, or GO_PLAIN: the connect is to be made
+ * as any other (--audit, read only to learn a name: no tunnel could be
+ * made; nothing was done).
  */
 static int
 tunnel_open(struct call *c, int may_block)
 {
-	int err;
+	int err = 0;
 
-	if (!c->tun && (err = tunnel_new(c, &c->tun))) {
-		if (c->need & NEED_PROBE) {
-			if (c->tun)
-				tunnel_drop(c->tun);
-			c->tun = NULL;
-			c->need = 0;
-			decide_dest(c->tid, V_CONNECT, P_TCP, &c->dest, 0);
-			return -1;
-		}
-		goto answer;
+	if (!c->tun)
+		err = tunnel_new(c, &c->tun);
+	if (err && (c->need & NEED_PROBE)) {
+		if (c->tun)
+			tunnel_drop(c->tun);
+		c->tun = NULL;
+		c->need = 0;
+		decide_dest(c->tid, V_CONNECT, P_TCP, &c->dest, 0);
+		return GO_PLAIN;
 	}
-	if (c->tun->up_connecting && (err = tunnel_reach(c, c->tun, may_block))) {
-		if (err == UNDER_WAY)
-			return 0;
-		if (err == CALL_GONE)
-			return 1;
-		goto answer;
-	}
-	err = tunnel_join(c, c->tun);
-	if (err == 0 || err == EINPROGRESS) {
+	if (!err && c->tun->up_connecting)
+		err = tunnel_reach(c, c->tun, may_block);
+	if (err == UNDER_WAY || err == CALL_GONE)
+		return err;
+	if (!err)
+		err = tunnel_join(c, c->tun);
+	if (err == 0 || err == EINPROGRESS)
 		c->tun = NULL; /* the tunnel's thread has it: it says the verdict */
-		answer_call(c, 0, err);
-		return 1;
-	}
-answer:
-	/* no tunnel carries it: its verdict is said here, once */
-	decide_dest(c->tid, V_CONNECT, P_TCP, &c->dest, 0);
-	answer_call(c, 0, err);
-	return 1;
+	else /* no tunnel carries it: its verdict is said here, once */
+		decide_dest(c->tid, V_CONNECT, P_TCP, &c->dest, 0);
+	return err;
 }
 
 /* At exit: the tunnels carry what they hold (up to 5 s).  The command is
@@ -7860,8 +7865,8 @@ name_original_server(const struct call *c, struct sockaddr_storage *from,
 	*fl = dest_sockaddr(&d, c->domain, from);
 }
 
-/* recvfrom() for a redirected socket.  Returns 1 when answered, 0 to wait. */
-static int
+/* recvfrom() for a redirected socket (UNDER_WAY: it would block). */
+static struct result
 run_recv(struct call *c, int may_block)
 {
 	struct sockaddr_storage from;
@@ -7872,18 +7877,16 @@ run_recv(struct call *c, int may_block)
 	ssize_t n;
 	int err = 0;
 
-	if (!buf) {
-		answer_call(c, 0, ENOMEM);
-		return 1;
-	}
+	if (!buf)
+		return ERRNO_RESULT(ENOMEM);
 	flags |= MSG_DONTWAIT; /* a worker waits in wait_socket() */
 	while ((n = recvfrom(c->fd, buf, c->recv_len, flags, (struct sockaddr *)&from,
 	    &fl)) < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && blocks) {
 		int w;
 
 		if (!may_block || (w = wait_socket(c, POLLIN, SO_RCVTIMEO)) < 0) {
-			free(buf);
-			return may_block; /* 0: finish in a worker; 1: gone */
+			free(buf); /* inline: a worker finishes it; else gone */
+			return ERRNO_RESULT(may_block ? CALL_GONE : UNDER_WAY);
 		}
 		if (w) {
 			errno = w;
@@ -7892,28 +7895,26 @@ run_recv(struct call *c, int may_block)
 		fl = sizeof(from);
 	}
 	if (n < 0) {
-		answer_call(c, 0, errno);
+		err = errno;
 		free(buf);
-		return 1;
+		return ERRNO_RESULT(err);
 	}
 	name_original_server(c, &from, &fl);
 	/* the thread id names the caller only while its call is pending */
 	if (!still_pending(c)) {
 		free(buf);
-		return 1;
+		return ERRNO_RESULT(CALL_GONE);
 	}
 	if ((size_t)n > c->recv_len && !(c->flags & MSG_TRUNC))
 		n = (ssize_t)c->recv_len;
-	if ((err = child_write(c, c->recv_buf, buf,
-	    (size_t)n < c->recv_len ? (size_t)n : c->recv_len)) ||
-	    (err = child_read(c, c->recv_alen, &alen, sizeof(alen))) ||
+	err = child_write(c, c->recv_buf, buf,
+	    (size_t)n < c->recv_len ? (size_t)n : c->recv_len);
+	free(buf);
+	if (err || (err = child_read(c, c->recv_alen, &alen, sizeof(alen))) ||
 	    (err = child_write(c, c->recv_from, &from, alen < fl ? alen : fl)) ||
 	    (err = child_write(c, c->recv_alen, &fl, sizeof(uint32_t))))
-		answer_call(c, 0, err);
-	else
-		answer_call(c, n, 0);
-	free(buf);
-	return 1;
+		return ERRNO_RESULT(err);
+	return RESULT(n, 0);
 }
 
 static int
@@ -9070,8 +9071,8 @@ send_blocks(const struct call *c, int *known)
 	return *known;
 }
 
-/* Returns 1 when answered, 0 when it would block (inline only). */
-static int
+/* The sends of a send call (UNDER_WAY: it would block, inline only). */
+static struct result
 run_send(struct call *c, int may_block)
 {
 	int blocks = -1;          /* asked when it matters: most sends do not */
@@ -9081,7 +9082,7 @@ run_send(struct call *c, int may_block)
 
 	if (!may_block) {
 		if ((c->flags & MSG_FASTOPEN) && send_blocks(c, &blocks))
-			return 0; /* a blocking fast-open connect */
+			return ERRNO_RESULT(UNDER_WAY); /* a blocking fast-open connect */
 		flags |= MSG_DONTWAIT;
 	} else if (!(c->flags & MSG_FASTOPEN)) {
 		flags |= MSG_DONTWAIT; /* a worker waits in wait_socket() */
@@ -9110,10 +9111,10 @@ run_send(struct call *c, int may_block)
 				err = errno;
 				break;
 			}
-			if (!may_block)
-				return 0; /* full buffer: finish in a worker */
+			if (!may_block) /* full buffer: finish in a worker */
+				return ERRNO_RESULT(UNDER_WAY);
 			if ((w = wait_socket(c, POLLOUT, SO_SNDTIMEO)) < 0)
-				return 1; /* the caller is gone */
+				return ERRNO_RESULT(CALL_GONE);
 			if (w) {
 				err = w;
 				break;
@@ -9130,7 +9131,7 @@ run_send(struct call *c, int may_block)
 		if (m->done < m->len && c->type == SOCK_STREAM &&
 		    send_blocks(c, &blocks)) {
 			if (!may_block)
-				return 0;
+				return ERRNO_RESULT(UNDER_WAY);
 			continue;
 		}
 		c->next++;
@@ -9141,32 +9142,26 @@ run_send(struct call *c, int may_block)
 		send_sigpipe(c);
 	if (c->is_mmsg) {
 		write_back_lengths(c, c->next);
-		if (c->next > 0)
-			answer_call(c, c->next, 0);
-		else
-			answer_call(c, 0, err);
-		return 1;
+		return c->next > 0 ? RESULT(c->next, 0) : ERRNO_RESULT(err);
 	}
 	if (c->msg[0].done > 0 || !err)
-		answer_call(c, (int64_t)c->msg[0].done, 0);
-	else
-		answer_call(c, 0, err);
-	return 1;
+		return RESULT((int64_t)c->msg[0].done, 0);
+	return ERRNO_RESULT(err);
 }
 
 /* ---- sockets netpin makes for the command (the addfd mode) -------------- */
 
-static int
+static struct result
 run_socket(struct call *c)
 {
-	int fd = socket(c->domain, c->type | SOCK_CLOEXEC, c->protocol);
+	int fd = socket(c->domain, c->type | SOCK_CLOEXEC, c->protocol), theirs;
 
-	if (fd < 0 || install_fd(c, fd, c->type & SOCK_CLOEXEC, 1) < 0)
-		answer_call(c, 0, errno);
-	return 1;
+	if (fd < 0 || (theirs = install_fd(c, fd, c->type & SOCK_CLOEXEC)) < 0)
+		return ERRNO_RESULT(errno);
+	return RESULT(theirs, 0);
 }
 
-static int
+static struct result
 run_socketpair(struct call *c)
 {
 	int sv[2], theirs[2], cloexec = c->type & SOCK_CLOEXEC;
@@ -9174,28 +9169,21 @@ run_socketpair(struct call *c)
 	/* like the kernel, put nothing in the command when sv is not
 	 * writable: write back what is there, to find out */
 	if (child_read(c, c->pair, theirs, sizeof(theirs)) ||
-	    child_write(c, c->pair, theirs, sizeof(theirs))) {
-		answer_call(c, 0, EFAULT);
-		return 1;
-	}
-	if (socketpair(c->domain, c->type | SOCK_CLOEXEC, c->protocol, sv)) {
-		answer_call(c, 0, errno);
-		return 1;
-	}
-	if ((theirs[0] = install_fd(c, sv[0], cloexec, 0)) < 0) {
+	    child_write(c, c->pair, theirs, sizeof(theirs)))
+		return ERRNO_RESULT(EFAULT);
+	if (socketpair(c->domain, c->type | SOCK_CLOEXEC, c->protocol, sv))
+		return ERRNO_RESULT(errno);
+	if ((theirs[0] = install_fd(c, sv[0], cloexec)) < 0) {
 		int e = errno;
 
 		close(sv[1]);
-		answer_call(c, 0, e);
-		return 1;
+		return ERRNO_RESULT(e);
 	}
-	if ((theirs[1] = install_fd(c, sv[1], cloexec, 0)) < 0)
-		answer_call(c, 0, errno);
-	else if (child_write(c, c->pair, theirs, sizeof(theirs)))
-		answer_call(c, 0, EFAULT);
-	else
-		answer_call(c, 0, 0);
-	return 1;
+	if ((theirs[1] = install_fd(c, sv[1], cloexec)) < 0)
+		return ERRNO_RESULT(errno);
+	if (child_write(c, c->pair, theirs, sizeof(theirs)))
+		return ERRNO_RESULT(EFAULT);
+	return RESULT(0, 0);
 }
 
 /* ---- calls that block: wake timers, accept, connect --------------------- */
@@ -9287,38 +9275,37 @@ wake_end(void)
 }
 
 static int
-accept_waiting(struct call *c, struct sockaddr_storage *ss, socklen_t *len)
+accept_waiting(struct call *c, struct sockaddr_storage *ss, socklen_t *len,
+    int *err)
 {
-	int fd, err, pidfd = open_task(c->tid);
+	int fd, pidfd = open_task(c->tid);
 
-	if ((err = wake_arm(1))) {
-		answer_call(c, 0, step_failed("timer_create", c, -1, err));
+	if ((*err = wake_arm(1))) {
+		*err = step_failed("timer_create", c, -1, *err);
 		if (pidfd >= 0)
 			close(pidfd);
-		return CALL_GONE;
+		return -1;
 	}
 	for (;;) {
 		struct pollfd p[2] = { { c->fd, POLLIN, 0 }, { pidfd, POLLIN, 0 } };
 		int n = poll(p, pidfd >= 0 ? 2 : 1, -1);
 
 		fd = -1;
+		*err = errno;
 		if (n < 0 && errno != EINTR)
 			break;
 		errno = EINTR;
 		if (n > 0 && p[0].revents && !p[1].revents && still_pending(c))
 			fd = accept4(c->fd, (struct sockaddr *)ss, len,
 			    (c->flags & SOCK_NONBLOCK) | SOCK_CLOEXEC);
-		if (fd >= 0 || errno != EINTR)
+		if (fd >= 0 || (*err = errno) != EINTR)
 			break;
 		if (!still_pending(c)) {
 			fd = CALL_GONE;
 			break;
 		}
-		if (signal_waiting(c->tid)) {
-			answer_call(c, 0, EINTR);
-			fd = CALL_GONE;
-			break;
-		}
+		if (signal_waiting(c->tid))
+			break; /* -1, EINTR */
 	}
 	wake_arm(0);
 	if (pidfd >= 0)
@@ -9360,44 +9347,43 @@ connect_blocking(struct call *c, int may_block)
 	return err;
 }
 
-static int
+static struct result
 run_accept(struct call *c, int may_block)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
-	int fd;
+	int fd, err = 0, theirs;
 
 	if (socket_blocks(c->fd)) {
 		if (!may_block)
-			return 0;
-		if ((fd = accept_waiting(c, &ss, &len)) == CALL_GONE)
-			return 1;
-	} else {
-		fd = accept4(c->fd, (struct sockaddr *)&ss, &len,
-		    (c->flags & SOCK_NONBLOCK) | SOCK_CLOEXEC);
+			return ERRNO_RESULT(UNDER_WAY);
+		if ((fd = accept_waiting(c, &ss, &len, &err)) == CALL_GONE)
+			return ERRNO_RESULT(CALL_GONE);
+	} else if ((fd = accept4(c->fd, (struct sockaddr *)&ss, &len,
+	    (c->flags & SOCK_NONBLOCK) | SOCK_CLOEXEC)) < 0) {
+		err = errno;
 	}
 	if (fd < 0 || c->peer_err) {
-		answer_call(c, 0, fd < 0 ? errno : c->peer_err);
 		if (fd >= 0)
 			close(fd); /* the kernel, too, drops the connection */
-		return 1;
+		return ERRNO_RESULT(fd < 0 ? err : c->peer_err);
 	}
 	if (c->peer_addr && (child_write(c, c->peer_addr, &ss,
 	    len < c->peer_len ? len : c->peer_len) ||
 	    child_write(c, c->peer_alen, &len, sizeof(len)))) {
 		close(fd); /* the kernel, too, drops the connection */
-		answer_call(c, 0, EFAULT);
-		return 1;
+		return ERRNO_RESULT(EFAULT);
 	}
-	if (install_fd(c, fd, c->flags & SOCK_CLOEXEC, 1) < 0)
-		answer_call(c, 0, errno);
-	return 1;
+	if ((theirs = install_fd(c, fd, c->flags & SOCK_CLOEXEC)) < 0)
+		return ERRNO_RESULT(errno);
+	return RESULT(theirs, 0);
 }
 
 /* ---- the call, in the receiving thread or a worker ---------------------- */
 
-static int
-run_call(struct call *c, int may_block)
+/* Make the call on netpin's copies, as c->op says: what it comes to. */
+static struct result
+run_op(struct call *c, int may_block)
 {
 	int rc, err;
 
@@ -9415,55 +9401,60 @@ run_call(struct call *c, int may_block)
 		if (err == EADDRINUSE && probed.addfd_mode && held_scan(1, NULL))
 			err = bind(c->fd, (struct sockaddr *)&c->addr, c->addrlen) ?
 			    errno : 0;
-		answer_call(c, 0, err);
-		return 1;
+		return ERRNO_RESULT(err);
 	case OP_UNSET:
-		answer_call(c, 0, ENOSYS); /* fail closed */
-		return 1;
+	case OP_CONTINUE: /* (answered by run_call) */
+		return ERRNO_RESULT(ENOSYS); /* fail closed */
 	case OP_NONE:
-		answer_call(c, 0, 0);
-		return 1;
-	case OP_CONTINUE:
-		answer_continue(c);
-		return 1;
+		return RESULT(0, 0);
 	case OP_PEERNAME:
-		answer_call(c, 0, write_peername(c));
-		return 1;
+		return ERRNO_RESULT(write_peername(c));
 	case OP_SETSOCKOPT:
 		rc = setsockopt(c->fd, c->opt_level, c->opt_name, c->opt_val, c->opt_len);
-		answer_call(c, 0, rc < 0 ? errno : 0);
-		return 1;
+		return ERRNO_RESULT(rc < 0 ? errno : 0);
 	case OP_LISTEN:
 		rc = listen(c->fd, c->backlog);
-		answer_call(c, 0, rc < 0 ? errno : 0);
-		return 1;
+		return ERRNO_RESULT(rc < 0 ? errno : 0);
 	case OP_SIGNAL:
 		rc = (int)syscall(SYS_pidfd_send_signal, c->fd, c->sig,
 		    c->has_info ? &c->info : NULL, c->sig_flags);
-		answer_call(c, 0, rc < 0 ? errno : 0);
-		return 1;
+		return ERRNO_RESULT(rc < 0 ? errno : 0);
 	case OP_CONNECT:
-		if (c->need && (rc = tunnel_open(c, may_block)) >= 0)
-			return rc;
-		if (ndeny_unix && c->as_task && unix_path_named(&c->addr, c->addrlen)) {
-			answer_call(c, 0, connect_unix_checked(c));
-			return 1;
-		}
-		if (c->connecting || socket_blocks(c->fd)) {
-			if ((rc = connect_blocking(c, may_block)) == UNDER_WAY)
-				return 0;
-			if (rc != CALL_GONE)
-				answer_call(c, 0, rc);
-			return 1;
-		}
+		if (c->need && (err = tunnel_open(c, may_block)) != GO_PLAIN)
+			return ERRNO_RESULT(err);
+		if (ndeny_unix && c->as_task && unix_path_named(&c->addr, c->addrlen))
+			return ERRNO_RESULT(connect_unix_checked(c));
+		if (c->connecting || socket_blocks(c->fd))
+			return ERRNO_RESULT(connect_blocking(c, may_block));
 		rc = connect(c->fd, (struct sockaddr *)&c->addr, c->addrlen);
-		answer_call(c, 0, rc < 0 ? errno : 0);
-		return 1;
+		return ERRNO_RESULT(rc < 0 ? errno : 0);
 	case OP_SEND:
 		return run_send(c, may_block);
 	case OP_RECV:
 		return run_recv(c, may_block);
 	}
+	return ERRNO_RESULT(ENOSYS);
+}
+
+/*
+ * Perform the call (may_block: in a worker) and answer it, in this one
+ * place: 1 when it is done (answered, or gone), 0 when a worker must go
+ * on with it.
+ */
+static int
+run_call(struct call *c, int may_block)
+{
+	struct result r;
+
+	if (c->op == OP_CONTINUE) {
+		answer_continue(c);
+		return 1;
+	}
+	r = run_op(c, may_block);
+	if (r.err == UNDER_WAY)
+		return 0;
+	if (r.err != CALL_GONE)
+		answer_call(c, r.val, r.err);
 	return 1;
 }
 
