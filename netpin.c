@@ -994,7 +994,8 @@ ports_match(const struct portrange *r, int n, unsigned port)
  * An address literal with an optional /len, into r: LIT_ADDR; LIT_NONE
  * when s is no address (it may be a name); else what is wrong with it.
  */
-enum literal { LIT_ADDR, LIT_NONE, LIT_BAD_LEN, LIT_BAD_ZONE, LIT_NO_LINK };
+enum literal { LIT_ADDR, LIT_NONE, LIT_BAD_LEN, LIT_HOST_BITS, LIT_BAD_ZONE,
+	LIT_NO_LINK };
 static enum literal
 parse_addr_prefix(const char *s, int bracketed, struct rule *r)
 {
@@ -1033,9 +1034,18 @@ parse_addr_prefix(const char *s, int bracketed, struct rule *r)
 		return LIT_NONE;
 	}
 	if (slash) {
+		uint8_t net[16];
+
 		if (parse_number(slash + 1, slash + strlen(slash), 0, r->plen, &plen))
 			return LIT_BAD_LEN;
 		r->plen = (int)plen;
+		/* 10.0.0.1/8: the network or the host?  Not guessed */
+		memset(net, 0, sizeof(net));
+		memcpy(net, r->addr, (size_t)(r->plen + 7) / 8);
+		if (r->plen % 8)
+			net[r->plen / 8] &= (uint8_t)(0xff00 >> (r->plen % 8));
+		if (memcmp(net, r->addr, r->family == AF_INET ? 4 : 16))
+			return LIT_HOST_BITS;
 	}
 	return LIT_ADDR;
 }
@@ -1210,6 +1220,10 @@ parse_rule(const char *text, struct rule *r)
 	case LIT_BAD_LEN:
 		err = "bad prefix length";
 		goto out;
+	case LIT_HOST_BITS:
+		err = "bits set past the prefix length: write the network by its "
+		    "first address (10.0.0.0/8, not 10.0.0.1/8), or the host alone";
+		goto out;
 	case LIT_BAD_ZONE:
 		err = "a zone (%) goes only with a link-local IPv6 address (fe80::/10)";
 		goto out;
@@ -1218,6 +1232,15 @@ parse_rule(const char *text, struct rule *r)
 		goto out;
 	case LIT_NONE:
 		break; /* a name, perhaps */
+	}
+	if (!bracketed && strchr(host, '/') && !strchr(host, ':')) {
+		char *slash = strchr(host, '/');
+
+		*slash = '\0';
+		err = valid_hostname(host) ? "a rule takes a host, not a URL's path "
+		    "(for example.com/path write example.com)" :
+		    "not an IPv4 or IPv6 address";
+		goto out;
 	}
 	if (bracketed || strchr(host, ':') || strchr(host, '/')) {
 		err = "not an IPv4 or IPv6 address";
@@ -8642,14 +8665,59 @@ socket_refusal(const struct seccomp_data *a)
 	return 0;
 }
 
+/* A number's name in a table of (number, name), else "what N". */
+struct named { int n; const char *name; };
+static const char *
+number_name(const struct named *t, size_t nt, int n, const char *what,
+    char *buf, size_t len)
+{
+	for (size_t i = 0; i < nt; i++)
+		if (t[i].n == n)
+			return t[i].name;
+	snprintf(buf, len, "%s %d", what, n);
+	return buf;
+}
+
+/* "AF_INET, SOCK_RAW, ICMP": a socket() call's arguments, as names. */
+static void
+socket_text(int family, int type, int proto, char *buf, size_t len)
+{
+	static const struct named families[] = {
+		{ AF_UNIX, "AF_UNIX" }, { AF_INET, "AF_INET" }, { AF_INET6, "AF_INET6" },
+		{ AF_NETLINK, "AF_NETLINK" }, { AF_PACKET, "AF_PACKET" },
+		{ 15, "AF_KEY" }, { 21, "AF_RDS" }, { 29, "AF_CAN" }, { 30, "AF_TIPC" },
+		{ 31, "AF_BLUETOOTH" }, { 38, "AF_ALG" }, { 40, "AF_VSOCK" },
+		{ 42, "AF_QIPCRTR" }, { 43, "AF_SMC" }, { 44, "AF_XDP" }, { 45, "AF_MCTP" },
+	}, types[] = {
+		{ SOCK_STREAM, "SOCK_STREAM" }, { SOCK_DGRAM, "SOCK_DGRAM" },
+		{ SOCK_RAW, "SOCK_RAW" }, { SOCK_RDM, "SOCK_RDM" },
+		{ SOCK_SEQPACKET, "SOCK_SEQPACKET" }, { SOCK_PACKET, "SOCK_PACKET" },
+	}, protos[] = {  /* IP protocol numbers: for AF_INET and AF_INET6 */
+		{ 0, "0" }, { IPPROTO_ICMP, "ICMP" }, { IPPROTO_IGMP, "IGMP" },
+		{ IPPROTO_TCP, "TCP" }, { IPPROTO_UDP, "UDP" }, { IPPROTO_ICMPV6, "ICMPV6" },
+		{ IPPROTO_SCTP, "SCTP" }, { IPPROTO_UDPLITE, "UDPLITE" },
+		{ IPPROTO_RAW, "RAW" }, { 262, "MPTCP" },
+	};
+	char f[24], t[24], p[24];
+	int ip = family == AF_INET || family == AF_INET6;
+
+	snprintf(buf, len, "%s, %s, %s",
+	    number_name(families, sizeof(families) / sizeof(families[0]), family,
+	    "family", f, sizeof(f)),
+	    number_name(types, sizeof(types) / sizeof(types[0]), type, "type", t,
+	    sizeof(t)),
+	    ip ? number_name(protos, sizeof(protos) / sizeof(protos[0]), proto,
+	    "protocol", p, sizeof(p)) : (snprintf(p, sizeof(p), "protocol %d",
+	    proto), p));
+}
+
 static int
 on_refused_socket(struct call *c, const struct seccomp_data *a, int err)
 {
 	char what[96];
 
-	snprintf(what, sizeof(what), "family %d, type %d, protocol %d",
-	    (int)a->args[0], (int)a->args[1] & ~(SOCK_NONBLOCK | SOCK_CLOEXEC),
-	    (int)a->args[2]);
+	socket_text((int)a->args[0], (int)a->args[1] & ~(SOCK_NONBLOCK | SOCK_CLOEXEC),
+	    (int)a->args[2], what, sizeof(what));
 	return report_unmediated(c, a->nr == SYS_socketpair ? "socketpair" :
 	    "socket", what, "netpin mediates TCP and UDP over IPv4 and IPv6 (and "
 	    "unix and netlink sockets) only", err);
@@ -9980,11 +10048,25 @@ run_child(char **argv, int sock, pid_t parent, const sigset_t *mask)
 
 /* ---- receivers and the supervisor --------------------------------------- */
 
+/* Why the command could not be run, as a shell says it. */
+static const char *
+exec_failure(const char *cmd, int err)
+{
+	struct stat st;
+
+	if (err == ENOENT && !strchr(cmd, '/'))
+		return "command not found";
+	if (err == EACCES && strchr(cmd, '/') && stat(cmd, &st) == 0 &&
+	    S_ISDIR(st.st_mode))
+		return "is a directory";
+	return strerror(err);
+}
+
 static int
 exit_status(int st, int exec_errno, const char *cmd)
 {
 	if (exec_errno) {
-		warnx("%s: %s", cmd, strerror(exec_errno));
+		warnx("%s: %s", cmd, exec_failure(cmd, exec_errno));
 		return exec_errno == ENOENT ? 127 : 126;
 	}
 	if (WIFEXITED(st))

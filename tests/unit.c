@@ -340,6 +340,18 @@ static const struct text_row rule_rows[] = {
 	{ "10.0.0.0/-1", "error: bad prefix length" },
 	{ "10.0.0.0/8/8", "error: bad prefix length" },
 	{ "1.2.3.4/x:80", "error: bad prefix length" },
+	/* bits past the prefix: the network or the host?  Not guessed */
+	{ "10.0.0.1/8", "error: bits set past the prefix length: write the network "
+	    "by its first address (10.0.0.0/8, not 10.0.0.1/8), or the host alone" },
+	{ "10.0.0.128/25", "addr tcp,udp 10.0.0.128/25 *" },
+	{ "10.0.0.129/25", "error: bits set past the prefix length: write the network "
+	    "by its first address (10.0.0.0/8, not 10.0.0.1/8), or the host alone" },
+	{ "[2001:db8::1]/32", "error: bits set past the prefix length: write the network "
+	    "by its first address (10.0.0.0/8, not 10.0.0.1/8), or the host alone" },
+	/* a URL's path */
+	{ "example.com/path", "error: a rule takes a host, not a URL's path (for "
+	    "example.com/path write example.com)" },
+	{ "300.1.1.1/8", "error: not an IPv4 or IPv6 address" },
 	/* IPv6 */
 	{ "::1", "addr tcp,udp ::1/128 *" },
 	{ "2001:db8::1", "addr tcp,udp 2001:db8::1/128 *" },

@@ -12,6 +12,15 @@ run -a 127.0.0.2 -- "$T/does-not-exist"
 [ "$rc" = 127 ] && [ -n "$err" ] && pass "exit status: 127 for a command not found" || fail "exit status: 127 for a command not found" "rc $rc"
 run -a 127.0.0.2 -- "$DATA/hosts"
 [ "$rc" = 126 ] && pass "exit status: 126 for a command not executable" || fail "exit status: 126 for a command not executable" "rc $rc"
+# said as a shell says it
+run -a 127.0.0.2 -- no-such-command-here
+[ "$rc:$err" = "127:netpin: no-such-command-here: command not found" ] &&
+	pass "a command not in PATH: 'command not found' (127)" ||
+	fail "a command not in PATH: 'command not found' (127)" "rc $rc err $err"
+run -a 127.0.0.2 -- "$T"
+[ "$rc:$err" = "126:netpin: $T: is a directory" ] &&
+	pass "a directory for a command: 'is a directory' (126)" ||
+	fail "a directory for a command: 'is a directory' (126)" "rc $rc err $err"
 bad_rule() {
 	local rule=$1 what=$2
 	run -a "$rule" -- true

@@ -35,8 +35,9 @@ if command -v busybox >/dev/null 2>&1; then
 	n_lines=$(grep -c 'refused socket(' "$T/err")
 	n_events=$(grep -c '"event":"refused".*"call":"socket"' "$T/refused.log")
 	if [ "$n_lines" = 1 ] && [ "$n_events" -ge 2 ] &&
+		grep -Eq 'refused socket\(AF_INET, SOCK_(RAW|DGRAM), ICMP\) by busybox' "$T/err" &&
 		grep -q 'summary: [0-9]* calls netpin cannot mediate refused' "$T/err"; then
-		pass "a refused socket (busybox ping): one line, each in the log, the summary counts it"
+		pass "a refused socket (busybox ping): one line naming it (AF_INET, SOCK_RAW, ICMP), each in the log, the summary counts it"
 	else
 		fail "a refused socket (busybox ping): one line, each in the log, the summary counts it" \
 			"lines $n_lines events $n_events err $err"
