@@ -7996,6 +7996,39 @@ call_kind(struct call *c, const struct sockaddr_storage *ss, socklen_t len)
 	return 0;
 }
 
+/*
+ * A call on a unix socket by path is made as the command (its root,
+ * directory and credentials, read in /proc).  With no /proc of netpin's
+ * own it cannot be: a path that does not exist answers ENOENT, as the
+ * kernel would (but for bind, which makes it); any other such call is
+ * refused (EACCES), and said.  Returns 0 when /proc is there (or no path
+ * is named), else the errno.
+ */
+static int
+unix_without_proc(const struct call *c, enum verb verb,
+    const struct sockaddr_storage *ss, socklen_t len)
+{
+	const struct sockaddr_un *sun = (const void *)ss;
+	char path[sizeof(sun->sun_path) + 1];
+	size_t n = len - offsetof(struct sockaddr_un, sun_path);
+	struct stat st;
+
+	if (probed.proc_own || !unix_path_named(ss, len))
+		return 0;
+	if (n > sizeof(sun->sun_path))
+		n = sizeof(sun->sun_path);
+	memcpy(path, sun->sun_path, n);
+	path[n] = '\0';
+	if (verb != V_BIND && path[0] == '/' && lstat(path, &st) && errno == ENOENT)
+		return ENOENT;
+	make_printable(path);
+	warn_once("unix without proc", "%s(unix socket %s) by pid %d: a call on "
+	    "a unix socket by path is made as the command (its root, directory "
+	    "and credentials), which needs a /proc of netpin's own: call denied",
+	    verb_name[verb], path, (int)c->tid);
+	return EACCES;
+}
+
 static int
 vet_connect(struct call *c)
 {
@@ -8003,7 +8036,7 @@ vet_connect(struct call *c)
 	int proto, rc, need = 0;
 
 	if ((proto = call_kind(c, &c->addr, c->addrlen)) == P_LOCAL)
-		return 0;
+		return unix_without_proc(c, V_CONNECT, &c->addr, c->addrlen);
 	if (!proto)
 		return EACCES;
 	rc = sockaddr_dest(&c->addr, c->addrlen, c->domain, 0, &d);
@@ -8047,7 +8080,7 @@ vet_bind(struct call *c)
 	int rc;
 
 	if ((v.proto = call_kind(c, &c->addr, c->addrlen)) == P_LOCAL)
-		return 0;
+		return unix_without_proc(c, V_BIND, &c->addr, c->addrlen);
 	if (!v.proto)
 		return EACCES;
 	rc = sockaddr_dest(&c->addr, c->addrlen, c->domain, 1, &d);
@@ -8118,7 +8151,7 @@ vet_msg_name(struct call *c, struct msgbuf *m, enum verb verb)
 
 	proto = call_kind(c, m->namelen ? &m->name : NULL, m->namelen);
 	if (proto == P_LOCAL)
-		return 0;
+		return m->namelen ? unix_without_proc(c, verb, &m->name, m->namelen) : 0;
 	if (m->namelen == 0)
 		return 0; /* the connected peer, vetted at connect */
 	if (!proto)

@@ -8,7 +8,8 @@
 only_mode pidfd_getfd
 if [ "$(id -u)" != 0 ] || ! unshare -m --propagation private true 2>/dev/null; then
 	for t in "an allowed connect" "a denied connect" "sendmmsg lengths written back" \
-		"threads" "pinned DNS (recvfrom written back)" "the addfd mode says it needs /proc"; do
+		"threads" "pinned DNS (recvfrom written back)" "a unix socket by path" \
+		"the addfd mode says it needs /proc"; do
 		skip "no /proc: $t" "needs root and a mount namespace"
 	done
 	exit 0
@@ -45,6 +46,19 @@ if [ -x "$ROOT/tests/netop-musl" ]; then
 else
 	skip "no /proc: pinned DNS answers musl's resolver" "tests/netop-musl not built (no musl-gcc)"
 fi
+# a unix socket by path is made as the command (root, directory,
+# credentials: /proc); without /proc, a path that is not there answers
+# ENOENT as the kernel would (glibc's try of nscd), any other is refused
+# and said, naming the call and the path
+python3 "$HELPERS/unix_listen.py" "$T/noproc.sock" </dev/null >/dev/null 2>&1 &
+background $!
+wait_until test -S "$T/noproc.sock"
+noproc_run -a 127.0.0.2 -- python3 "$HELPERS/unix_connect.py" "$T/no-such.sock" "$T/noproc.sock"
+[ "$out" = "ENOENT EACCES" ] &&
+	[[ $err == *"connect(unix socket $T/noproc.sock) by pid "*"needs a /proc of netpin's own: call denied"* ]] &&
+	[[ $err != *"read /proc/PID/status"* ]] &&
+	pass "no /proc: a unix socket by path that is not there answers ENOENT; another is refused, naming the call and the path" ||
+	fail "no /proc: a unix socket by path that is not there answers ENOENT; another is refused, naming the call and the path" "rc $rc out '$out' err $err"
 "${NOPROC[@]}" "$ROOT/tests/np-addfd" -a 127.0.0.2 -- true >"$T/out" 2>"$T/err"
 rc=$?
 case "$rc:$(cat "$T/err")" in
