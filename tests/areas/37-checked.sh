@@ -153,9 +153,12 @@ smark
 run "${N[@]}" -a good.example:80 -- "${CURL[@]}" -H 'Host: evil.example' http://good.example/t14
 case "$out:$err" in
 *"netpin: this command may not ask for the host evil.example here"*"denied http to 127.0.0.2:80/tcp naming evil.example"*)
-	nothing_reached 80 && pass "http: another Host gets a 403 from netpin, nothing reaches the server" ||
-		fail "http: another Host gets a 403 from netpin, nothing reaches the server" "server $(snew)" ;;
-*) fail "http: another Host gets a 403 from netpin, nothing reaches the server" "rc $rc out '$out' err $err" ;;
+	# the body is a line: it ends in a newline
+	[ "$(tail -c 1 "$T/out" | od -An -tx1 | tr -d ' ')" = 0a ] && nothing_reached 80 &&
+		pass "http: another Host gets a 403 from netpin (a body that ends in a newline), nothing reaches the server" ||
+		fail "http: another Host gets a 403 from netpin (a body that ends in a newline), nothing reaches the server" \
+			"server $(snew) body end $(tail -c 1 "$T/out" | od -An -tx1)" ;;
+*) fail "http: another Host gets a 403 from netpin (a body that ends in a newline), nothing reaches the server" "rc $rc out '$out' err $err" ;;
 esac
 smark
 run "${N[@]}" -a good.example:80 -- "$HELPERS/rawreq.py" 127.0.0.2 80 \
