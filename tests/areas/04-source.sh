@@ -58,3 +58,34 @@ else
 		pass "README: the binary's size it gives is the built one's (about $said KiB; built: $kib KiB)" ||
 		fail "README: the binary's size it gives is the built one's" "README says about $said KiB, the binary is $kib KiB"
 fi
+
+# ---- README and netpin.1 say the same of the names checked in a connection -----
+# (by default TLS's server name on port 443 and HTTP's Host on port 80:
+# port_needs() in netpin.c; tests/unit.c holds the code to it)
+section() { awk -v h="$2" '$0 ~ "^" h { on = 1; next } on && /^[A-Z][A-Za-z ,:-]*$/ && prev == "" { exit } on { print } { prev = $0 }' "$1"; }
+readme_names=$(section "$ROOT/README" "Names in the connection")
+if command -v mandoc >/dev/null 2>&1; then
+	mandoc -T ascii "$ROOT/netpin.1" 2>/dev/null | sed 's/.\x08//g' >"$T/man.txt"
+	man_names=$(awk '/^NAMES IN THE CONNECTION/ { on = 1; next } on && /^[A-Z][A-Z ]+$/ { exit } on' "$T/man.txt")
+	man_security=$(awk '/^SECURITY CONSIDERATIONS/ { on = 1; next } on && /^[A-Z][A-Z ]+$/ { exit } on' "$T/man.txt" | tr -s ' \n' '  ')
+	says() { tr -s ' \n' '  ' <<<"$1" | grep -q -- "$2"; }
+	if says "$readme_names" "port 443: the server name" && says "$readme_names" "port 80: the .Host:" &&
+		says "$man_names" "On port 443 (or with tls:) that is the server name" &&
+		says "$man_names" "on port 80 (or with http:) the Host"; then
+		pass "README and netpin.1: a name rule checks TLS's server name on 443 and HTTP's Host on 80"
+	else
+		fail "README and netpin.1: a name rule checks TLS's server name on 443 and HTTP's Host on 80" \
+			"README: $(head -c 300 <<<"$readme_names") | netpin.1: $(head -c 300 <<<"$man_names")"
+	fi
+	# where netpin.1 says a name rule lets every site on its addresses
+	# through, it says on which ports (not 443 and 80, which it checks)
+	if grep -o '[^.]*allows every site[^.]*' <<<"$man_security" | grep -qv 'other than 443 and 80'; then
+		fail "netpin.1: 'a name rule allows every site' only for the ports it does not check" \
+			"$(grep -o '[^.]*allows every site[^.]*' <<<"$man_security")"
+	else
+		pass "netpin.1: 'a name rule allows every site' only for the ports it does not check"
+	fi
+else
+	skip "README and netpin.1: a name rule checks TLS's server name on 443 and HTTP's Host on 80" "mandoc is not installed"
+	skip "netpin.1: 'a name rule allows every site' only for the ports it does not check" "mandoc is not installed"
+fi
