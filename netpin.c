@@ -684,7 +684,7 @@ enum { P_TCP = 1, P_UDP = 2, P_LOCAL = 4 };
 static int opt_verbose;
 static int opt_quiet;
 static int opt_dry_run;
-static int opt_strict;
+static int opt_strict;          /* --strict: the default; conflicts only */
 static int opt_audit;
 static const char *opt_learn;
 static const char *opt_hosts = "/etc/hosts";
@@ -699,6 +699,7 @@ static int opt_dns_given;         /* --dns: no resolv.conf */
 static const char *opt_resolv = "/etc/resolv.conf";
 static long opt_timeout_ms = 5000;
 static int opt_private_dns;       /* --allow-private-dns */
+static int opt_skip_unresolved;   /* --skip-unresolved */
 static int opt_allow_ech;         /* --allow-ech */
 static int opt_no_sysres;         /* --no-system-resolver */
 static int log_fd = -1;           /* opened at start */
@@ -863,6 +864,8 @@ struct rule {
 	uint32_t scope;       /* R_ADDR, link-local IPv6: the zone; 0: none */
 	int deny;             /* --deny RULE, "!RULE": refuses what it matches */
 	enum rule_check check; /* R_NAME, R_WILDCARD */
+	int private_ok;       /* private: its name may resolve to private
+	                       * addresses (R_NAME, R_WILDCARD) */
 };
 
 struct pin {
@@ -871,7 +874,8 @@ struct pin {
 	int plen;
 	uint32_t scope;       /* its rule's zone */
 	const struct rule *rule;
-	const char *source;   /* "rule", "hosts" */
+	const char *source;   /* "rule", "hosts", "dns" */
+	const char *private_why; /* a private address DNS gave, kept: why */
 };
 
 /* written at start, read-only after */
@@ -1151,6 +1155,11 @@ parse_rule(const char *text, struct rule *r)
 	memset(r, 0, sizeof(*r));
 	r->text = xstrdup(text);
 	r->protos = P_TCP | P_UDP;
+	/* private:RULE: its name may resolve to private addresses */
+	if (!strncasecmp(text, "private:", 8)) {
+		r->private_ok = 1;
+		text += 8;
+	}
 	if ((err = rule_shape_error(text)))
 		return err;
 	s = xstrdup(text);
@@ -1216,6 +1225,10 @@ parse_rule(const char *text, struct rule *r)
 		if (r->check != CHECK_DEFAULT)
 			err = "tls:, http: and raw: say how a name is checked in the "
 			    "connection: they go with host names, not addresses";
+		else if (r->private_ok)
+			err = "private: says a name may resolve to private addresses: "
+			    "it goes with host names (an address rule allows its "
+			    "address already)";
 		goto out;
 	case LIT_BAD_LEN:
 		err = "bad prefix length";
@@ -1392,7 +1405,7 @@ add_rules_from_file(const char *path)
 
 static void
 add_pin(int family, const uint8_t *addr, int plen, const struct rule *r,
-    const char *source)
+    const char *source, const char *private_why)
 {
 	for (int i = 0; i < npins; i++)
 		if (pins[i].rule == r && pins[i].family == family &&
@@ -1414,6 +1427,7 @@ add_pin(int family, const uint8_t *addr, int plen, const struct rule *r,
 	pins[npins].scope = r->scope;
 	pins[npins].rule = r;
 	pins[npins].source = source;
+	pins[npins].private_why = private_why;
 	__atomic_store_n(&npins, npins + 1, __ATOMIC_RELEASE);
 }
 
@@ -1445,7 +1459,7 @@ pin_from_hosts(const struct rule *r)
 		while ((tok = strtok_r(NULL, " \t\r", &save))) {
 			if (strcasecmp(tok, r->name))
 				continue;
-			add_pin(lit.family, lit.addr, lit.plen, r, "hosts");
+			add_pin(lit.family, lit.addr, lit.plen, r, "hosts", NULL);
 			found = 1;
 		}
 	}
@@ -1893,7 +1907,10 @@ print_pin_table(FILE *f)
 		fprintf(f, "  %-28s %s/%d", p->rule->text, a, p->plen);
 		if (p->rule->name)
 			fprintf(f, "  name %s", p->rule->name);
-		fprintf(f, "  (%s)\n", p->source);
+		if (p->private_why)
+			fprintf(f, "  (%s; private, kept: %s)\n", p->source, p->private_why);
+		else
+			fprintf(f, "  (%s)\n", p->source);
 	}
 	for (int i = 0; i < nrules; i++) {
 		int has = 0;
@@ -1934,6 +1951,7 @@ log_pins_of(const struct rule *r)
 		jstr(&b, "addr", a);
 		jnum(&b, "prefix", pins[i].plen);
 		jstr(&b, "source", pins[i].source);
+		jstr(&b, "private", pins[i].private_why);
 		jend(&b);
 	}
 }
@@ -2170,6 +2188,11 @@ struct nameserver {
 /* written at start (--dns, resolv.conf), read-only after */
 static struct nameserver servers[DNS_MAXSERVERS];
 static int nservers;
+/* the search domains of the resolv.conf read (search, domain): written
+ * at start */
+#define SEARCH_MAX 8
+static char *search_domains[SEARCH_MAX];
+static int nsearch;
 static int resolv_timeout = 5, resolv_attempts = 2;
 
 /* A sockaddr for ADDR[:PORT] or [IPv6]:PORT or a bare IPv6 address. */
@@ -2225,8 +2248,10 @@ add_server(const char *s, const char *where)
 }
 
 /* nameserver lines and "options timeout:N attempts:N" of resolv.conf */
+/* resolv.conf: its nameservers and options (servers_too), and its search
+ * domains always (with --dns too: they are the network's). */
 static void
-read_resolv_conf(void)
+read_resolv_conf(int servers_too)
 {
 	FILE *f = fopen(opt_resolv, "re");
 	char line[1024], where[PATH_MAX + 32];
@@ -2243,7 +2268,8 @@ read_resolv_conf(void)
 		lineno++;
 		if (!key || *key == '#' || *key == ';')
 			continue;
-		if (!strcmp(key, "nameserver") && (v = strtok_r(NULL, " \t\r\n", &save))) {
+		if (!strcmp(key, "nameserver") && servers_too &&
+		    (v = strtok_r(NULL, " \t\r\n", &save))) {
 			char *pct = strchr(v, '%'); /* a scope id: not supported */
 
 			if (pct)
@@ -2251,7 +2277,15 @@ read_resolv_conf(void)
 			snprintf(where, sizeof(where), "%s:%d", opt_resolv, lineno);
 			if (nservers < DNS_MAXSERVERS)
 				add_server(v, where);
-		} else if (!strcmp(key, "options")) {
+		} else if (!strcmp(key, "search") || !strcmp(key, "domain")) {
+			/* the last such line is the one a resolver uses */
+			while (nsearch)
+				free(search_domains[--nsearch]);
+			while ((v = strtok_r(NULL, " \t\r\n", &save)) && nsearch < SEARCH_MAX)
+				if (strcmp(v, ".") && (v[strlen(v) - 1] == '.' ?
+				    (v[strlen(v) - 1] = '\0', 1) : 1) && valid_hostname(v))
+					search_domains[nsearch++] = xstrdup(v);
+		} else if (!strcmp(key, "options") && servers_too) {
 			while ((v = strtok_r(NULL, " \t\r\n", &save))) {
 				if (!strncmp(v, "timeout:", 8))
 					resolv_timeout = atoi(v + 8) > 0 ? atoi(v + 8) : 1;
@@ -2261,6 +2295,41 @@ read_resolv_conf(void)
 		}
 	}
 	fclose(f);
+}
+
+/* Is name under domain (at a label boundary), or domain itself? */
+static int
+name_under(const char *name, const char *domain)
+{
+	size_t nl = strlen(name), dl = strlen(domain);
+
+	return nl >= dl && !strcasecmp(name + nl - dl, domain) &&
+	    (nl == dl || name[nl - dl - 1] == '.');
+}
+
+/*
+ * Why rule r's name may resolve to private addresses, or NULL: the rebinding
+ * guard applies.  Its rule says so (private:), --allow-private-dns says so
+ * of all, or nobody can register the name publicly: under .internal
+ * (reserved for private use), .home.arpa, .localhost, or a search domain
+ * of the resolv.conf netpin reads.
+ */
+static const char *
+private_reason(const struct rule *r)
+{
+	static const char *const reserved[] = { "internal", "home.arpa", "localhost" };
+
+	if (opt_private_dns)
+		return "--allow-private-dns";
+	if (r->private_ok)
+		return "its rule says private:";
+	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
+		if (name_under(r->name, reserved[i]))
+			return reserved[i];
+	for (int i = 0; i < nsearch; i++)
+		if (name_under(r->name, search_domains[i]))
+			return search_domains[i];
+	return NULL;
 }
 
 /* Addresses that DNS must not be trusted to return (rebinding guard). */
@@ -2486,20 +2555,21 @@ pin_from_answer(const struct query *q)
 
 	for (int i = 0; i < q->ans.naddrs; i++) {
 		const uint8_t *addr = q->ans.addrs[i];
+		const char *why = is_private(family, addr) ? private_reason(q->rule) : NULL;
 
-		if (!opt_private_dns && is_private(family, addr)) {
+		if (is_private(family, addr) && !why) {
 			format_addr(family, addr, a, sizeof(a));
 			warnx("warning: rule '%s': DNS answered %s for %s, a private, "
-			    "loopback or special address: dropped (rebinding guard; "
-			    "--allow-private-dns keeps it)", q->rule->text, a,
-			    q->rule->name);
+			    "loopback or special address: dropped (rebinding guard; a "
+			    "rule private:%s keeps it for this name)", q->rule->text, a,
+			    q->rule->name, q->rule->name);
 			continue;
 		}
 		pinned = family;
 		memset(a16, 0, sizeof(a16));
 		memcpy(a16, addr, family == AF_INET ? 4 : 16);
 		unmap_v4(&pinned, a16);
-		add_pin(pinned, a16, pinned == AF_INET ? 32 : 128, q->rule, "dns");
+		add_pin(pinned, a16, pinned == AF_INET ? 32 : 128, q->rule, "dns", why);
 		added = 1;
 	}
 	return added;
@@ -2551,7 +2621,7 @@ outcome_text(enum name_outcome o, char *buf, size_t len)
 		return "no such name (NXDOMAIN)";
 	case N_GUARD:
 		return "DNS gave only private or special addresses, dropped by the "
-		    "rebinding guard (--allow-private-dns keeps them)";
+		    "rebinding guard";
 	case N_NODATA:
 		return "DNS has no A or AAAA record for it";
 	case N_FAILED:
@@ -2614,6 +2684,33 @@ resolve_by_dns(const struct rule **names, int nnames, int *found,
 	free(qs);
 }
 
+/*
+ * A name rule that pins nothing allows nothing: an allow rule stops netpin
+ * (125), saying why and what to write, unless --skip-unresolved; a deny
+ * rule is said, and refuses its name still (DNS, and in connections).
+ */
+static void
+name_pins_nothing(const struct rule *r, enum name_outcome o)
+{
+	char buf[400];
+	const char *why = outcome_text(o, buf, sizeof(buf));
+
+	if (r->deny || opt_skip_unresolved) {
+		warnx("warning: rule '%s': %s does not resolve (%s); it %s nothing",
+		    r->text, r->name, why, r->deny ? "refuses" : "allows");
+		return;
+	}
+	if (o == N_GUARD)
+		die("rule '%s': %s does not resolve: %s\nhint: if %s is a name of "
+		    "your own network, write the rule private:%s (for this name "
+		    "alone), or give --allow-private-dns (for every rule); "
+		    "--skip-unresolved runs without it", r->text, r->name, why,
+		    r->name, r->text);
+	die("rule '%s': %s does not resolve: %s\nhint: check the name and the "
+	    "DNS servers (--dns, --resolv), or --skip-unresolved runs without the "
+	    "rule", r->text, r->name, why);
+}
+
 static void
 build_pin_table(void)
 {
@@ -2627,7 +2724,7 @@ build_pin_table(void)
 
 		switch (r->kind) {
 		case R_ADDR:
-			add_pin(r->family, r->addr, r->plen, r, "rule");
+			add_pin(r->family, r->addr, r->plen, r, "rule", NULL);
 			break;
 		case R_NAME:
 			/* the hosts file first; DNS only for what it does not name */
@@ -2641,8 +2738,7 @@ build_pin_table(void)
 			break; /* pinned DNS pins its names when the command asks */
 		}
 	}
-	if (!opt_dns_given)
-		read_resolv_conf();
+	read_resolv_conf(!opt_dns_given);
 	if (opt_verbose && nnames) {
 		char sv[256];
 
@@ -2650,19 +2746,9 @@ build_pin_table(void)
 		fprintf(stderr, "netpin: asking DNS: %s\n", *sv ? sv : "(no server)");
 	}
 	resolve_by_dns(names, nnames, found, NULL);
-	for (int i = 0; i < nrules; i++) {
-		char buf[400];
-		const char *why;
-
-		if (rules[i].kind != R_NAME || found[i] == N_FOUND)
-			continue;
-		why = outcome_text((enum name_outcome)found[i], buf, sizeof(buf));
-		if (opt_strict)
-			die("rule '%s': %s does not resolve: %s", rules[i].text,
-			    rules[i].name, why);
-		warnx("warning: rule '%s': %s does not resolve (%s); it %s nothing",
-		    rules[i].text, rules[i].name, why, rules[i].deny ? "refuses" : "allows");
-	}
+	for (int i = 0; i < nrules; i++)
+		if (rules[i].kind == R_NAME && found[i] != N_FOUND)
+			name_pins_nothing(&rules[i], (enum name_outcome)found[i]);
 	/* a deny rule must not silently take away another name's grant */
 	for (int i = 0; i < nrules; i++) {
 		const struct pin *dp;
@@ -3040,6 +3126,11 @@ struct call {
 	int domain, type, protocol;
 	int flags;                /* the flags argument (send, recv, accept4) */
 	int as_task;              /* made by a worker that becomes the command */
+	int shared_fs;            /* as_task, but with netpin's fs_struct (a
+	                           * profile refused unshare): unix paths made
+	                           * absolute through cwd_fd, umask around bind */
+	int cwd_fd;               /* shared_fs: the command's directory (O_PATH) */
+	int task_umask;           /* shared_fs: the command's umask, or -1 */
 	struct call *queue_next;  /* in the workers' queue */
 	union {
 		struct {          /* OP_CONNECT, OP_BIND */
@@ -4664,19 +4755,87 @@ take_credentials(const struct identity *id)
 	return syscall(SYS_capset, &hdr, data) ? errno : 0;
 }
 
+/*
+ * A unix socket's relative path, made absolute through the command's
+ * directory (c->cwd_fd): "/proc/self/fd/N/PATH" (the shared_fs way, where
+ * this thread cannot take the command's directory).  0 or an errno.
+ */
+static int
+unix_path_absolute(const struct call *c, struct sockaddr_storage *ss,
+    socklen_t *len)
+{
+	struct sockaddr_un *sun = (void *)ss;
+	char rel[sizeof(sun->sun_path) + 1] = "";
+	size_t n = *len - offsetof(struct sockaddr_un, sun_path);
+	int o;
+
+	if (!unix_path_named(ss, *len) || sun->sun_path[0] == '/')
+		return 0;
+	memcpy(rel, sun->sun_path, n < sizeof(sun->sun_path) ? n : sizeof(sun->sun_path));
+	o = snprintf(sun->sun_path, sizeof(sun->sun_path), "/proc/self/fd/%d/%s",
+	    c->cwd_fd, rel);
+	if (o < 0 || (size_t)o >= sizeof(sun->sun_path))
+		return ENAMETOOLONG;
+	*len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + (size_t)o + 1);
+	return 0;
+}
+
+/*
+ * become_task() where a seccomp profile refuses unshare() (Docker's and
+ * containerd's defaults): the thread keeps netpin's root, directory and
+ * umask (shared with every thread), so the command's directory is reached
+ * through an fd (unix_path_absolute) and its umask is set around a bind
+ * (under umask_lock); a command in another root cannot be acted for.
+ */
+static pthread_mutex_t umask_lock = PTHREAD_MUTEX_INITIALIZER;
+static int
+become_task_shared_fs(struct call *c, const struct identity *id)
+{
+	struct stat st;
+	char path[64];
+	int err = 0;
+
+	proc_task_path(path, sizeof(path), c->tid, "root"); /* read_identity: own */
+	if (stat(path, &st) || st.st_dev != probed.root.st_dev ||
+	    st.st_ino != probed.root.st_ino)
+		return step_failed_hint("a call as the command, in a root of its own",
+		    c, -1, EPERM, "a seccomp profile refuses unshare(CLONE_FS), so "
+		    "netpin cannot take another root for a call on a unix socket by path");
+	proc_task_path(path, sizeof(path), c->tid, "cwd");
+	if ((c->cwd_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return step_failed("open /proc/PID/cwd", c, -1, errno);
+	c->shared_fs = 1;
+	c->task_umask = id->umask;
+	if (c->op == OP_CONNECT || c->op == OP_BIND)
+		err = unix_path_absolute(c, &c->addr, &c->addrlen);
+	for (unsigned i = 0; c->op == OP_SEND && i < c->nmsg && !err; i++)
+		if (c->msg[i].namelen)
+			err = unix_path_absolute(c, &c->msg[i].name, &c->msg[i].namelen);
+	if (err)
+		return err;
+	if (!same_credentials(id, &probed.identity) && (err = take_credentials(id)))
+		return step_failed("setresuid (acting as the command)", c, -1, err);
+	return 0;
+}
+
 /* In a worker thread of its own: become the command.  0 or an errno. */
 static int
-become_task(const struct call *c)
+become_task(struct call *c)
 {
 	struct identity id;
 	struct stat st;
 	char path[64];
-	int cwd, err;
+	int cwd, err, shared = 0;
 
-	if (unshare(CLONE_FS))
-		return step_failed("unshare(CLONE_FS)", c, -1, errno);
+	if (unshare(CLONE_FS)) {
+		if (errno != EPERM)
+			return step_failed("unshare(CLONE_FS)", c, -1, errno);
+		shared = 1; /* a seccomp profile's refusal */
+	}
 	if ((err = read_identity(c->tid, &id)))
 		return step_failed("read /proc/PID/status", c, -1, err);
+	if (shared)
+		return become_task_shared_fs(c, &id);
 	proc_task_path(path, sizeof(path), c->tid, "cwd"); /* read_identity: own */
 	if ((cwd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return step_failed("open /proc/PID/cwd", c, -1, errno);
@@ -9117,8 +9276,13 @@ unix_path_pinned(const struct call *c, const char *verb,
 			    "a unix socket you refused (--deny-unix)", EACCES);
 	memset(ss, 0, sizeof(*ss));
 	sun->sun_family = AF_UNIX;
-	snprintf(sun->sun_path, sizeof(sun->sun_path), "%d", *fd);
 	*len = sizeof(*sun);
+	/* netpin's root and directory (shared_fs): its /proc/self/fd, named */
+	if (c->shared_fs) {
+		snprintf(sun->sun_path, sizeof(sun->sun_path), "/proc/self/fd/%d", *fd);
+		return 0;
+	}
+	snprintf(sun->sun_path, sizeof(sun->sun_path), "%d", *fd);
 	/* this thread's directory is its own (unshared): netpin's fd table */
 	return fchdir(proc_fd_dir) ? errno : 0;
 }
@@ -9571,6 +9735,7 @@ call_new(const struct seccomp_notif *n)
 	c->nr = n->data.nr;
 	c->pidfd = -1;
 	c->fd = -1;
+	c->cwd_fd = -1;
 	return c;
 }
 
@@ -9590,6 +9755,8 @@ call_free(struct call *c)
 		tunnel_drop(c->tun);
 	if (c->fd >= 0)
 		close(c->fd);
+	if (c->cwd_fd >= 0)
+		close(c->cwd_fd);
 	pidfd_release(c);
 	free(c);
 }
@@ -9637,17 +9804,36 @@ next_call(void)
 	return c;
 }
 
+/* A call made as the command, by a thread that becomes it first (with
+ * netpin's fs_struct, the command's umask around a bind: umask_lock). */
+static void
+run_as_task(struct call *c)
+{
+	mode_t old;
+	int err;
+
+	if ((err = become_task(c))) {
+		answer_call(c, 0, err);
+		return;
+	}
+	if (!c->shared_fs || c->op != OP_BIND || c->task_umask < 0) {
+		run_call(c, 1);
+		return;
+	}
+	pthread_mutex_lock(&umask_lock);
+	old = umask((mode_t)c->task_umask);
+	run_call(c, 1);
+	umask(old);
+	pthread_mutex_unlock(&umask_lock);
+}
+
 static void *
 worker_main(void *arg)
 {
 	struct call *c = arg;
-	int err;
 
 	if (c->as_task) {
-		if ((err = become_task(c)))
-			answer_call(c, 0, err);
-		else
-			run_call(c, 1);
+		run_as_task(c);
 		call_free(c);
 		c = NULL;
 	}
@@ -10657,11 +10843,17 @@ usage(FILE *f)
 "      --no-system-resolver  refuse connects to the system's name services\n"
 "                          (nscd, systemd-resolved, the D-Bus system bus),\n"
 "                          which would resolve names around pinned DNS\n"
-"      --strict            a name that does not resolve is an error\n"
+"      --skip-unresolved   run on when a name rule pins nothing (a warning;\n"
+"                          by default netpin stops)\n"
+"      --strict            a name rule that pins nothing stops netpin (the\n"
+"                          default; for scripts that say so)\n"
 "  -h, --help              this text\n"
 "  -V, --version           netpin's version\n"
 "\n"
-"RULE  = [PREFIX:]HOST[:PORTS]        (no prefix: tcp and udp)\n"
+"RULE  = [private:][PREFIX:]HOST[:PORTS]   (no prefix: tcp and udp)\n"
+"private: the rule's name may resolve to private addresses (as names\n"
+"                          under .internal, .home.arpa and the search domains\n"
+"                          of resolv.conf may): the rebinding guard spares it\n"
 "PREFIX = tcp | udp | tls | http | raw  tls:, http: check the name a TCP\n"
 "                          connection asks for (TLS server name, HTTP Host) on\n"
 "                          every port of a name rule (by default: 443, 80);\n"
@@ -10678,7 +10870,7 @@ usage(FILE *f)
 enum {
 	OPT_BIND = 256, OPT_HOSTS, OPT_STRICT, OPT_AUDIT, OPT_LEARN, OPT_RESOLV,
 	OPT_DNS, OPT_TIMEOUT, OPT_PRIVATE_DNS, OPT_DENY_UNIX, OPT_NO_SYSRES, OPT_ECH,
-	OPT_DENY_ERRNO, OPT_DENY,
+	OPT_DENY_ERRNO, OPT_DENY, OPT_SKIP_UNRESOLVED,
 };
 
 static const struct option long_options[] = {
@@ -10691,6 +10883,7 @@ static const struct option long_options[] = {
 	{ "dry-run", no_argument, NULL, 'n' },
 	{ "hosts", required_argument, NULL, OPT_HOSTS },
 	{ "strict", no_argument, NULL, OPT_STRICT },
+	{ "skip-unresolved", no_argument, NULL, OPT_SKIP_UNRESOLVED },
 	{ "audit", no_argument, NULL, OPT_AUDIT },
 	{ "learn", required_argument, NULL, OPT_LEARN },
 	{ "resolv", required_argument, NULL, OPT_RESOLV },
@@ -10779,6 +10972,9 @@ parse_options(int argc, char **argv)
 		case OPT_STRICT:
 			opt_strict = 1;
 			break;
+		case OPT_SKIP_UNRESOLVED:
+			opt_skip_unresolved = 1;
+			break;
 		case OPT_RESOLV:
 			opt_resolv = optarg;
 			break;
@@ -10830,6 +11026,8 @@ parse_options(int argc, char **argv)
 	/* option conflicts, all in one place */
 	if (opt_quiet && opt_verbose)
 		die("-q and -v cannot be used together");
+	if (opt_strict && opt_skip_unresolved)
+		die("--strict and --skip-unresolved cannot be used together");
 	if (optind >= argc && !opt_dry_run)
 		die("no command given (see netpin --help)");
 }

@@ -906,6 +906,12 @@ static const char *const world_rules[] = {
 	"198.18.0.5:443",
 	"udp:quic.example:443",
 	"198.18.0.7:443",
+	/* names that may resolve privately, and names that may not */
+	"private:corp-host.example",
+	"mirror.internal",
+	"a.xinternal",
+	"db.corp.test",
+	"dbcorp.test",
 };
 
 /* deny rules: by the name inside the connection where names are read (a
@@ -948,6 +954,9 @@ load_world(void)
 	opt_hosts = hosts_path;
 	opt_dns_given = 1;
 	nservers = 0;
+	/* the names the hosts file does not give are said, not fatal here */
+	opt_skip_unresolved = 1;
+	opt_resolv = "/dev/null"; /* no search domain of this machine's */
 	stderr_begin();
 	for (size_t i = 0; i < NROWS(world_rules); i++)
 		add_rule(world_rules[i], NULL, 0);
@@ -955,9 +964,9 @@ load_world(void)
 		add_rule(world_deny[i], NULL, 1);
 	build_pin_table();
 	warnings = stderr_end(text, sizeof(text));
-	/* no DNS server, and one name rule that the hosts file does not name */
-	check("hosts", "warnings: no DNS server, one name does not resolve",
-	    warnings == 2 && strstr(text, "no DNS server") &&
+	/* no DNS server, and six name rules that the hosts file does not name */
+	check("hosts", "warnings: no DNS server, six names do not resolve",
+	    warnings == 7 && strstr(text, "no DNS server") &&
 	    strstr(text, "unresolved.example does not resolve") ? "yes" : text, "yes");
 }
 
@@ -983,6 +992,9 @@ pins_of(const struct rule *r, int from, char *out, size_t len)
 			format_addr(pins[i].family, pins[i].addr, a, sizeof(a));
 			o += (size_t)snprintf(out + o, len - o, "%s%s/%d", o ? " " : "",
 			    a, pins[i].plen);
+			if (pins[i].private_why && o < len)
+				o += (size_t)snprintf(out + o, len - o, " (%s)",
+				    pins[i].private_why);
 		}
 }
 
@@ -1248,32 +1260,76 @@ run_private_rows(const char *area, const struct private_row *r, size_t n)
 }
 
 /* what DNS answered a name rule, less what the guard drops */
-static const struct { const char *what; uint16_t type; const char *addrs; int private_ok; const char *want; } guard_rows[] = {
+static const struct { const char *what; uint16_t type; const char *addrs; int private_ok; const char *want; const char *rule; } guard_rows[] = {
 	{ "public addresses are pinned", T_A, "93.184.216.34 1.1.1.1", 0,
-	    "pinned 93.184.216.34/32 1.1.1.1/32, 0 warnings" },
+	    "pinned 93.184.216.34/32 1.1.1.1/32, 0 warnings", NULL },
+	/* names that may resolve privately: said in the pin table */
+	{ "private: on its rule keeps them for that name", T_A, "10.0.0.1 127.0.0.1", 0,
+	    "pinned 10.0.0.1/32 (its rule says private:) 127.0.0.1/32 (its rule says "
+	    "private:), 0 warnings", "private:corp-host.example" },
+	{ "a name under .internal keeps them", T_A, "10.0.0.1", 0,
+	    "pinned 10.0.0.1/32 (internal), 0 warnings", "mirror.internal" },
+	{ "a name that only ends in 'internal' does not", T_A, "10.0.0.1", 0,
+	    "pinned , 1 warnings", "a.xinternal" },
+	{ "a name under a search domain keeps them", T_AAAA, "fd00::1", 0,
+	    "pinned fd00::1/128 (corp.test), 0 warnings", "db.corp.test" },
+	{ "a name that only ends in a search domain does not", T_A, "10.0.0.1", 0,
+	    "pinned , 1 warnings", "dbcorp.test" },
 	{ "a private address is dropped with a warning", T_A, "10.0.0.1 93.184.216.34", 0,
-	    "pinned 93.184.216.34/32, 1 warnings" },
+	    "pinned 93.184.216.34/32, 1 warnings", NULL },
 	{ "loopback and link-local are dropped", T_A, "127.0.0.1 169.254.169.254", 0,
-	    "pinned , 2 warnings" },
+	    "pinned , 2 warnings", NULL },
 	{ "--allow-private-dns keeps them", T_A, "127.0.0.1 10.0.0.1", 1,
-	    "pinned 127.0.0.1/32 10.0.0.1/32, 0 warnings" },
+	    "pinned 127.0.0.1/32 (--allow-private-dns) 10.0.0.1/32 (--allow-private-dns), 0 warnings", NULL },
 	{ "IPv6 ULA is dropped", T_AAAA, "fd00::1 2001:db8::1", 0,
-	    "pinned 2001:db8::1/128, 1 warnings" },
+	    "pinned 2001:db8::1/128, 1 warnings", NULL },
 	{ "an IPv4-mapped AAAA is pinned as IPv4", T_AAAA, "::ffff:93.184.216.34", 0,
-	    "pinned 93.184.216.34/32, 0 warnings" },
+	    "pinned 93.184.216.34/32, 0 warnings", NULL },
 	{ "an IPv4-mapped private AAAA is dropped", T_AAAA, "::ffff:192.168.0.1", 0,
-	    "pinned , 1 warnings" },
-	{ "::1 as AAAA is dropped", T_AAAA, "::1", 0, "pinned , 1 warnings" },
+	    "pinned , 1 warnings", NULL },
+	{ "::1 as AAAA is dropped", T_AAAA, "::1", 0, "pinned , 1 warnings", NULL },
 };
+
+/* A name rule that pins nothing stops netpin, saying what to write. */
+static const struct { const char *what, *rule; enum name_outcome o; const char *want; } unpinned_rows[] = {
+	{ "only private answers: says private:", "priv.example:80", N_GUARD,
+	    "exit 125: netpin: rule 'priv.example:80': priv.example does not resolve: "
+	    "DNS gave only private or special addresses, dropped by the rebinding guard" },
+	{ "no such name", "gone.example", N_NXDOMAIN,
+	    "exit 125: netpin: rule 'gone.example': gone.example does not resolve: "
+	    "no such name (NXDOMAIN)" },
+	{ "a deny rule that pins nothing: said, not fatal", "!gone.example", N_NXDOMAIN,
+	    "done" },
+};
+
+static void
+unpinned_child(const void *arg, char *out, size_t len)
+{
+	const __typeof__(unpinned_rows[0]) *row = arg;
+	struct rule r;
+
+	opt_skip_unresolved = 0;
+	opt_quiet = 1;
+	if (parse_rule(row->rule[0] == '!' ? row->rule + 1 : row->rule, &r)) {
+		snprintf(out, len, "bad row");
+		return;
+	}
+	r.deny = row->rule[0] == '!';
+	name_pins_nothing(&r, row->o);
+	snprintf(out, len, "done");
+}
 
 static void
 test_guard(void)
 {
-	const struct rule *r = world_rule("unresolved.example");
 	char got[OUT], pinned[OUT];
 
+	search_domains[0] = "corp.test";
+	nsearch = 1;
 	for (size_t i = 0; i < NROWS(guard_rows); i++) {
 		struct query *q = xcalloc(1, sizeof(*q));
+		const struct rule *r = world_rule(guard_rows[i].rule ? guard_rows[i].rule :
+		    "unresolved.example");
 		int before = npins, warnings;
 		char list[OUT], *save = NULL;
 
@@ -1293,6 +1349,11 @@ test_guard(void)
 		check("rebinding guard", guard_rows[i].what, got, guard_rows[i].want);
 		npins = before; /* the next row starts from the same table */
 		free(q);
+	}
+	nsearch = 0;
+	for (size_t i = 0; i < NROWS(unpinned_rows); i++) {
+		in_child(unpinned_child, &unpinned_rows[i], got, sizeof(got));
+		check("unresolved", unpinned_rows[i].what, got, unpinned_rows[i].want);
 	}
 }
 
@@ -1784,6 +1845,8 @@ world_child(const void *arg, char *out, size_t len)
 	opt_dns_given = 1;
 	nservers = 0;
 	opt_quiet = 1;
+	opt_skip_unresolved = 1;
+	opt_resolv = "/dev/null";
 	add_rule(row->rule, NULL, 0);
 	build_pin_table();
 	if (!row->query) {

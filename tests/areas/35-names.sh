@@ -14,8 +14,14 @@ expect_denied "a name allows only its own addresses" 127.0.0.3:9000 \
 	--resolv "$T/resolv.empty" --hosts "$HOSTS" -a allowed.test -- "$OP" tcp 127.0.0.3 9000 t-name-deny
 run --resolv "$T/resolv.empty" --hosts "$HOSTS" -a missing.test -- "$OP" tcp 127.0.0.2 9000 t-missing
 case "$rc:$out:$err" in
-1:"$DENY":*"missing.test does not resolve"*) pass "an unresolved name warns and the command runs" ;;
-*) fail "an unresolved name warns and the command runs" "rc $rc out $out err $err" ;;
+125::*"rule 'missing.test': missing.test does not resolve"*"hint: "*"--skip-unresolved"*)
+	pass "a name rule that pins nothing stops netpin (125), saying what to do" ;;
+*) fail "a name rule that pins nothing stops netpin (125), saying what to do" "rc $rc out $out err $err" ;;
+esac
+run --skip-unresolved --resolv "$T/resolv.empty" --hosts "$HOSTS" -a missing.test -- "$OP" tcp 127.0.0.2 9000 t-missing
+case "$rc:$out:$err" in
+1:"$DENY":*"missing.test does not resolve"*) pass "--skip-unresolved: an unresolved name warns and the command runs" ;;
+*) fail "--skip-unresolved: an unresolved name warns and the command runs" "rc $rc out $out err $err" ;;
 esac
 run --strict --resolv "$T/resolv.empty" --hosts "$HOSTS" -a missing.test -- "$OP" tcp 127.0.0.2 9000 t-strict
 [ "$rc" = 125 ] && [ -z "$out" ] && pass "--strict: an unresolved name is an error (125)" ||

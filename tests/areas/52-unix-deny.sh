@@ -63,3 +63,35 @@ run -a 127.0.0.2 -- python3 "$HELPERS/unix_dgram.py" send "$T/u/dgram.sock" allo
 sleep 0.3
 [ "$out" = ok ] && grep -q allowed-dgram "$T/u/dgram.rec" && pass "without --deny-unix the datagram arrives" ||
 	fail "without --deny-unix the datagram arrives" "out '$out' rec $(cat "$T/u/dgram.rec")"
+
+# ---- where a profile refuses unshare (Docker's, containerd's defaults) --------
+# netpin cannot give the thread that acts as the command a directory of its
+# own: relative paths go through the command's directory by an fd, its umask
+# is set around a bind; --deny-unix holds the same.  An outer filter refuses
+# unshare to netpin and the command (tests/refuse NR -- ...).
+case $(uname -m) in x86_64) NR_UNSHARE=272 ;; aarch64) NR_UNSHARE=97 ;; *) NR_UNSHARE= ;; esac
+if [ -z "$NR_UNSHARE" ] || [ ! -x "$ROOT/tests/refuse" ]; then
+	skip "unshare refused: unix sockets by path" "no unshare number for $(uname -m), or no tests/refuse"
+else
+	NOUNSHARE=("$ROOT/tests/refuse" "$NR_UNSHARE" --)
+	nu_run() {
+		"${NOUNSHARE[@]}" "$NP" "$@" >"$T/out" 2>"$T/err"
+		rc=$?
+		out=$(cat "$T/out")
+		err=$(cat "$T/err")
+	}
+	nu_run -a 127.0.0.2 -- sh -c "cd '$T/u/d' && python3 '$UC' ../other.sock '$T/u/other.sock' ../nonexistent.sock"
+	[ "$out" = "ok ok ENOENT" ] &&
+		pass "unshare refused: a unix socket by relative and absolute path is reached, a missing one is ENOENT" ||
+		fail "unshare refused: a unix socket by relative and absolute path is reached, a missing one is ENOENT" "rc $rc out '$out' err $err"
+	nu_run --deny-unix "$T/u/resolver.sock" -a 127.0.0.2 -- sh -c "cd '$T/u/d' && python3 '$UC' link.sock ../resolver.sock ../other.sock"
+	[ "$out" = "EACCES EACCES ok" ] &&
+		pass "unshare refused: --deny-unix still refuses the socket by a symlink and a relative path" ||
+		fail "unshare refused: --deny-unix still refuses the socket by a symlink and a relative path" "rc $rc out '$out' err $err"
+	rm -f "$T/u/d/bound.sock"
+	nu_run -a 127.0.0.2 -- sh -c "cd '$T/u/d' && umask 077 && python3 -c 'import socket; socket.socket(socket.AF_UNIX).bind(\"bound.sock\"); print(\"bound\")'"
+	mode=$(stat -c %a "$T/u/d/bound.sock" 2>/dev/null)
+	[ "$out:$mode" = "bound:700" ] &&
+		pass "unshare refused: a bind by relative path makes the socket in the command's directory, with its umask" ||
+		fail "unshare refused: a bind by relative path makes the socket in the command's directory, with its umask" "rc $rc out '$out' mode '$mode' err $err"
+fi
