@@ -700,6 +700,7 @@ static const char *opt_resolv = "/etc/resolv.conf";
 static long opt_timeout_ms = 5000;
 static int opt_private_dns;       /* --allow-private-dns */
 static int opt_skip_unresolved;   /* --skip-unresolved */
+static int opt_wait_all;          /* --wait-all */
 static int opt_allow_ech;         /* --allow-ech */
 static int opt_no_sysres;         /* --no-system-resolver */
 static int log_fd = -1;           /* opened at start */
@@ -4921,6 +4922,22 @@ static int nrefusals;             /* under refusals_lock */
 static unsigned long refusals_lost; /* under refusals_lock */
 static pthread_mutex_t refusals_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* DNS names refused (no rule allows them): for the summary and --learn */
+#define DNS_REFUSALS_MAX 256
+#define LEARNED_MAX (REFUSALS_MAX + DNS_REFUSALS_MAX) /* rules learned */
+#define DNS_A 1                   /* the types asked: A, AAAA, another */
+#define DNS_AAAA 2
+#define DNS_OTHER 4
+struct dns_refusal {
+	char name[256];
+	unsigned types;
+	unsigned long count;
+	const char *deny;         /* the deny rule that names it: not learned */
+};
+static struct dns_refusal *dns_refusals;  /* under refusals_lock */
+static int ndns_refusals;                 /* under refusals_lock */
+static unsigned long dns_refusals_lost;   /* under refusals_lock */
+
 static int
 is_local_verb(enum verb verb)
 {
@@ -5051,6 +5068,49 @@ remember_refusal(const struct verdict *v, const char *name)
 	pthread_mutex_unlock(&refusals_lock);
 }
 
+/* A name pinned DNS refused (type: the query's), as it was asked: only
+ * host names (anything else is never learned, nor said as a rule). */
+static void
+remember_dns_refusal(const char *name, unsigned qtype)
+{
+	unsigned type = qtype == 1 ? DNS_A : qtype == 28 ? DNS_AAAA : DNS_OTHER;
+	const char *deny = NULL;
+	struct dns_refusal *d = NULL;
+
+	if (strlen(name) >= sizeof(d->name) || !valid_hostname(name))
+		return;
+	for (int i = 0; i < nrules && !deny; i++)
+		if (rules[i].deny && rule_names(&rules[i], name, strlen(name)))
+			deny = rules[i].text;
+	pthread_mutex_lock(&refusals_lock);
+	for (int i = 0; i < ndns_refusals && !d; i++)
+		if (!strcasecmp(dns_refusals[i].name, name))
+			d = &dns_refusals[i];
+	if (!d && ndns_refusals < DNS_REFUSALS_MAX && (dns_refusals ||
+	    (dns_refusals = call_alloc(DNS_REFUSALS_MAX, sizeof(*dns_refusals))))) {
+		d = &dns_refusals[ndns_refusals++];
+		memcpy(d->name, name, strlen(name) + 1); /* shorter: checked above */
+		d->deny = deny;
+	}
+	if (d) {
+		d->types |= type;
+		d->count++;
+	} else {
+		dns_refusals_lost++;
+	}
+	pthread_mutex_unlock(&refusals_lock);
+}
+
+/* "A, AAAA": the types a refused name was asked as */
+static void
+dns_types_text(unsigned types, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s%s%s%s", types & DNS_A ? "A" : "",
+	    types & DNS_A && types & (DNS_AAAA | DNS_OTHER) ? ", " : "",
+	    types & DNS_AAAA ? "AAAA" : "", types & DNS_AAAA && types & DNS_OTHER ?
+	    ", " : "", types & DNS_OTHER ? "another" : "");
+}
+
 /* A thread's process id and name (printable), for messages and the log. */
 static pid_t
 task_name(pid_t tid, char *comm, size_t len)
@@ -5172,6 +5232,8 @@ out:
 
 struct learned {
 	int bind;                 /* a --bind line, not a rule */
+	unsigned dns;             /* a name refused in DNS (its types): its
+	                           * ports are not known */
 	char host[300];           /* "tcp:127.0.0.3", "udp:[::1]", "tcp:name" */
 	uint16_t ports[64];
 	int nports;
@@ -5253,6 +5315,14 @@ learn_rules(struct learned *ls)
 		if (r->rule)
 			learn_add(ls, &n, r->rule, r->d.port, r->count);
 	}
+	/* a name refused in DNS: its ports are not known (every port) */
+	for (int i = 0; i < ndns_refusals; i++) {
+		if (dns_refusals[i].deny)
+			continue;
+		learn_add(ls, &n, dns_refusals[i].name, 0, dns_refusals[i].count);
+		ls[n - 1].all_ports = 1;
+		ls[n - 1].dns |= dns_refusals[i].types;
+	}
 	return n;
 }
 
@@ -5281,6 +5351,30 @@ refused_calls(void)
 	return total;
 }
 
+/* The names pinned DNS refused, in the summary. */
+static void
+print_dns_summary(void)
+{
+	unsigned long queries = dns_refusals_lost;
+	char types[32];
+
+	if (!ndns_refusals)
+		return;
+	for (int i = 0; i < ndns_refusals; i++)
+		queries += dns_refusals[i].count;
+	fprintf(stderr, "netpin: summary: %lu DNS quer%s refused, %d name%s:\n",
+	    queries, queries == 1 ? "y" : "ies", ndns_refusals,
+	    ndns_refusals == 1 ? "" : "s");
+	for (int i = 0; i < ndns_refusals; i++) {
+		const struct dns_refusal *d = &dns_refusals[i];
+
+		dns_types_text(d->types, types, sizeof(types));
+		fprintf(stderr, "netpin:   %s (%s) %lu quer%s%s%s\n", d->name, types,
+		    d->count, d->count == 1 ? "y" : "ies", d->deny ? ", deny rule " : "",
+		    d->deny ? d->deny : "");
+	}
+}
+
 static void
 print_summary(void)
 {
@@ -5293,12 +5387,13 @@ print_summary(void)
 	if (unmediated)
 		warnx("summary: %lu call%s netpin cannot mediate refused (see the "
 		    "lines above)", unmediated, unmediated == 1 ? "" : "s");
-	if (nrefusals == 0)
+	if (nrefusals == 0 && ndns_refusals == 0)
 		return;
-	fprintf(stderr, "netpin: summary: %lu call%s %s, %d destination%s:\n",
-	    refused_calls(), refused_calls() == 1 ? "" : "s",
-	    opt_audit ? "that the rules would deny (audit)" : "denied",
-	    nrefusals, nrefusals == 1 ? "" : "s");
+	if (nrefusals)
+		fprintf(stderr, "netpin: summary: %lu call%s %s, %d destination%s:\n",
+		    refused_calls(), refused_calls() == 1 ? "" : "s",
+		    opt_audit ? "that the rules would deny (audit)" : "denied",
+		    nrefusals, nrefusals == 1 ? "" : "s");
 	for (int i = 0; i < nrefusals; i++) {
 		const struct refusal *r = &refusals[i];
 
@@ -5311,7 +5406,8 @@ print_summary(void)
 		    r->name ? r->name : "", r->deny ? ", deny rule " : "",
 		    r->deny ? r->deny : "");
 	}
-	ls = xcalloc(REFUSALS_MAX, sizeof(*ls));
+	print_dns_summary();
+	ls = xcalloc(LEARNED_MAX, sizeof(*ls));
 	if ((n = learn_rules(ls)))
 		fprintf(stderr, "netpin: to allow them:");
 	for (int i = 0; i < n; i++) {
@@ -5405,7 +5501,7 @@ write_learned(char **argv)
 		    "too large for a rules file" : strerror(errno));
 		return -1;
 	}
-	if (*old && nrefusals == 0 && !refusals_lost) {
+	if (*old && nrefusals == 0 && ndns_refusals == 0 && !refusals_lost) {
 		free(old); /* nothing to add to it */
 		return 0;
 	}
@@ -5433,13 +5529,22 @@ write_learned(char **argv)
 	}
 	fprintf(f, "\n# %lu call%s, %d destination%s\n", refused_calls(),
 	    refused_calls() == 1 ? "" : "s", nrefusals, nrefusals == 1 ? "" : "s");
-	ls = xcalloc(REFUSALS_MAX, sizeof(*ls));
+	ls = xcalloc(LEARNED_MAX, sizeof(*ls));
 	n = learn_rules(ls);
 	for (int i = 0; i < n; i++) {
 		format_learned(&ls[i], line, sizeof(line));
 		if (learn_has(old, line))
 			continue;
 		added++;
+		if (ls[i].dns) {
+			char types[32];
+
+			dns_types_text(ls[i].dns, types, sizeof(types));
+			fprintf(f, "%-40s # refused in DNS (%s), %lu quer%s: its ports "
+			    "are not known, narrow them\n", line, types, ls[i].count,
+			    ls[i].count == 1 ? "y" : "ies");
+			continue;
+		}
 		fprintf(f, "%-40s # %lu call%s\n", line, ls[i].count,
 		    ls[i].count == 1 ? "" : "s");
 	}
@@ -7424,8 +7529,16 @@ static struct sockaddr_storage dns_udp_addr[2], dns_tcp_addr[2];
 /* UDP sockets whose DNS went to the responder, the server they asked, and
  * their own address: the only source the responder answers.  Written by
  * the receivers, read by them and by the main thread: under redirect_lock. */
+/* The process whose socket asks pinned DNS (named when it was redirected,
+ * while its call was pending: never a process that came after). */
+struct asker {
+	pid_t pid;
+	char comm[16];
+};
+
 struct redirect {
 	int proto;                /* P_UDP, P_TCP */
+	struct asker who;
 	dev_t dev;
 	ino_t ino;
 	struct sockaddr_storage server;
@@ -7575,9 +7688,10 @@ is_loopback_source(const struct dest *s)
 }
 
 /* Did this query (over proto) come from a socket whose DNS netpin
- * redirected? */
+ * redirected?  *who: whose it is. */
 static int
-redirected_source(const struct sockaddr_storage *from, socklen_t fl, int proto)
+redirected_source(const struct sockaddr_storage *from, socklen_t fl, int proto,
+    struct asker *who)
 {
 	static const uint8_t zero[16];
 	struct dest s;
@@ -7595,6 +7709,8 @@ redirected_source(const struct sockaddr_storage *from, socklen_t fl, int proto)
 		/* an unbound socket's DNS comes from the responder's address */
 		found = !memcmp(l->addr, zero, 16) ? is_loopback_source(&s) :
 		    l->family == s.family && !memcmp(l->addr, s.addr, 16);
+		if (found)
+			*who = redirects[i].who;
 	}
 	pthread_mutex_unlock(&redirect_lock);
 	return found;
@@ -7622,14 +7738,18 @@ redirect_dns(struct call *c, const struct dest *d, int proto,
 	{
 		struct redirect *r;
 		struct dest local;
+		struct asker who;
 		int err;
 
 		if ((err = dns_socket_address(c, &local)) || fstat(c->fd, &st))
 			return err ? err : EACCES;
+		/* named now: the call is pending, so the thread is the caller */
+		who.pid = task_name(c->tid, who.comm, sizeof(who.comm));
 		pthread_mutex_lock(&redirect_lock);
 		if (!(r = redirect_find(&st)))
 			r = &redirects[nredirects++ % REDIRECTS_MAX];
 		r->proto = proto;
+		r->who = who;
 		r->dev = st.st_dev;
 		r->ino = st.st_ino;
 		r->local = local;
@@ -7780,14 +7900,14 @@ qtype_name(uint16_t t, char *buf, size_t len)
 
 static void
 log_dns(const char *name, const char *type, const struct rule *r,
-    const char *answers, int rcode)
+    const char *answers, int rcode, const struct asker *who)
 {
 	struct jbuf b;
 	char key[DNS_TEXT_MAX + 8];
 
 	if (log_fd >= 0) {
-		jbegin(&b, "dns");
-		jstr(&b, "verdict", !r ? "deny" : r->protos ? "allow" : "audit");
+		jcall(&b, "dns", !r ? "deny" : r->protos ? "allow" : "audit",
+		    who->pid, who->comm);
 		jstr(&b, "name", name);
 		jstr(&b, "type", type);
 		if (r && r->protos)
@@ -7800,7 +7920,8 @@ log_dns(const char *name, const char *type, const struct rule *r,
 		return;
 	snprintf(key, sizeof(key), "dns %s", name);
 	if (!seen_before(key))
-		warnx("refused DNS name %s (%s): no rule allows it", name, type);
+		warnx("refused DNS name %s (%s) asked by %s[%d]: no rule allows it",
+		    name, type, who->comm, (int)who->pid);
 }
 
 /*
@@ -7808,7 +7929,8 @@ log_dns(const char *name, const char *type, const struct rule *r,
  * to drop the query (not a query at all).
  */
 static size_t
-dns_answer(const uint8_t *q, size_t n, uint8_t *out, size_t cap)
+dns_answer(const uint8_t *q, size_t n, uint8_t *out, size_t cap,
+    const struct asker *who)
 {
 	char name[DNS_TEXT_MAX], tbuf[8], answers[DNS_ANSWERS_MAX * (INET6_ADDRSTRLEN + 1)] = "";
 	const struct rule *r = NULL;
@@ -7865,7 +7987,9 @@ dns_answer(const uint8_t *q, size_t n, uint8_t *out, size_t cap)
 	}
 	out[3] |= (uint8_t)rcode;
 	put16(out + 6, count);
-	log_dns(name, qtype_name(qtype, tbuf, sizeof(tbuf)), r, answers, rcode);
+	if (!r)
+		remember_dns_refusal(name, qtype);
+	log_dns(name, qtype_name(qtype, tbuf, sizeof(tbuf)), r, answers, rcode, who);
 	return o;
 }
 
@@ -7896,6 +8020,7 @@ struct udp_query {
 	int fd;
 	struct sockaddr_storage from;
 	socklen_t fl;
+	struct asker who;
 	size_t n;
 	uint8_t q[1500];
 };
@@ -7904,7 +8029,7 @@ static void
 answer_udp(struct udp_query *u)
 {
 	uint8_t a[512];
-	size_t len = dns_answer(u->q, u->n, a, sizeof(a));
+	size_t len = dns_answer(u->q, u->n, a, sizeof(a), &u->who);
 
 	if (len)
 		sendto(u->fd, a, len, 0, (struct sockaddr *)&u->from, u->fl);
@@ -7942,7 +8067,7 @@ responder_udp(int fd)
 	u->n = (size_t)n;
 	/* answers go only to the sockets whose DNS netpin redirected: no
 	 * query can aim a reply at another address */
-	if (!redirected_source(&u->from, u->fl, P_UDP)) {
+	if (!redirected_source(&u->from, u->fl, P_UDP, &u->who)) {
 		free(u);
 		return;
 	}
@@ -7977,12 +8102,18 @@ read_full(int fd, uint8_t *buf, size_t len, long deadline)
 }
 
 /* One TCP DNS connection, in a thread of its own: queries until EOF. */
+struct tcp_query {
+	int fd;
+	struct asker who;
+};
 static void *
 responder_tcp_conn(void *arg)
 {
-	int fd = (int)(intptr_t)arg;
+	struct tcp_query tq = *(struct tcp_query *)arg;
+	int fd = tq.fd;
 	uint8_t q[65535], a[2 + 4096];
 
+	free(arg);
 	for (;;) {
 		uint8_t hdr[2];
 		size_t qlen, alen;
@@ -7993,7 +8124,7 @@ responder_tcp_conn(void *arg)
 		if (read_full(fd, hdr, 2, until) || (qlen = get16(hdr)) == 0 ||
 		    read_full(fd, q, qlen, until))
 			break;
-		if (!(alen = dns_answer(q, qlen, a + 2, sizeof(a) - 2)))
+		if (!(alen = dns_answer(q, qlen, a + 2, sizeof(a) - 2, &tq.who)))
 			break;
 		put16(a, (unsigned)alen);
 		if (send(fd, a, alen + 2, MSG_NOSIGNAL) != (ssize_t)(alen + 2))
@@ -8010,23 +8141,29 @@ responder_accept(int lfd)
 	struct sockaddr_storage peer;
 	socklen_t pl = sizeof(peer);
 	int fd = accept4(lfd, (struct sockaddr *)&peer, &pl, SOCK_CLOEXEC);
+	struct tcp_query *tq;
 
 	if (fd < 0)
 		return;
 	/* only the command's sockets whose DNS netpin sent here: nobody
 	 * else on this machine is answered, or holds a connection */
-	if (!redirected_source(&peer, pl, P_TCP)) {
+	if (!(tq = call_alloc(1, sizeof(*tq))) ||
+	    !redirected_source(&peer, pl, P_TCP, &tq->who)) {
+		free(tq);
 		close(fd);
 		return;
 	}
+	tq->fd = fd;
 	/* a bounded number of TCP DNS connections at once; more are closed */
 	if (__atomic_add_fetch(&tcp_dns_conns, 1, __ATOMIC_RELAXED) > TCP_DNS_MAX) {
 		__atomic_sub_fetch(&tcp_dns_conns, 1, __ATOMIC_RELAXED);
+		free(tq);
 		close(fd);
 		return;
 	}
-	if (thread_start(responder_tcp_conn, (void *)(intptr_t)fd, 256 * 1024)) {
+	if (thread_start(responder_tcp_conn, tq, 256 * 1024)) {
 		__atomic_sub_fetch(&tcp_dns_conns, 1, __ATOMIC_RELAXED);
+		free(tq);
 		close(fd);
 	}
 }
@@ -10482,34 +10619,80 @@ scan_wait(long *next_scan)
 	return wait < 0 ? 0 : (int)wait;
 }
 
-/* A signal netpin got: the command's end (its status, returned), or one
- * to pass on (-1). */
+/*
+ * A signal netpin got: passed on to the command, or SIGCHLD: the ends of
+ * the command (its status into *status) and of its orphans (netpin is
+ * their subreaper).  Returns 1 when netpin's supervision is over: the
+ * command has ended (and, with --wait-all, every process it started).
+ */
 static int
-supervise_signal(int sfd, int exec_errno, const char *cmd)
+supervise_signal(int sfd, int exec_errno, const char *cmd, int *status)
 {
 	struct signalfd_siginfo si;
+	pid_t p;
 	int st;
 
 	if (read(sfd, &si, sizeof(si)) != (ssize_t)sizeof(si))
-		return -1;
+		return 0;
 	if (si.ssi_signo != SIGCHLD) {
 		/* the terminal signals the command itself */
-		if (si.ssi_code != SI_KERNEL)
+		if (si.ssi_code != SI_KERNEL && *status < 0)
 			kill(child_pid, (int)si.ssi_signo);
+		return 0;
+	}
+	while ((p = waitpid(-1, &st, WNOHANG)) > 0)
+		if (p == child_pid) {
+			*status = exit_status(st, exec_errno, cmd);
+			log_exit(*status);
+		}
+	/* -1 (ECHILD): no process of the command is left */
+	return *status >= 0 && (!opt_wait_all || p < 0);
+}
+
+/*
+ * How many processes of the command still run once it has ended: netpin's
+ * children (the orphans it is subreaper of) and theirs.  0: none; -1:
+ * some, but how many cannot be told (no /proc, or no children files).
+ */
+static long
+processes_left(void)
+{
+	struct inoset pids = { 0 };
+	char pid[24];
+	pid_t p;
+	long n;
+
+	while ((p = waitpid(-1, NULL, WNOHANG)) > 0)
+		; /* ended meanwhile */
+	if (p < 0)
+		return 0; /* ECHILD: no child left */
+	if (access("/proc/self/task", F_OK) || scan_children("self", &pids)) {
+		free(pids.v);
 		return -1;
 	}
-	/* as a subreaper (addfd mode), the command's orphans too */
-	for (pid_t p; (p = waitpid(probed.addfd_mode ? -1 : child_pid, &st,
-	    WNOHANG)) > 0;) {
-		int status;
-
-		if (p != child_pid)
-			continue;
-		status = exit_status(st, exec_errno, cmd);
-		log_exit(status);
-		return status;
+	for (size_t i = 0; i < pids.n; i++) {
+		snprintf(pid, sizeof(pid), "%lu", (unsigned long)pids.v[i]);
+		scan_children(pid, &pids);
 	}
-	return -1;
+	n = pids.failed || !pids.n ? -1 : (long)pids.n;
+	free(pids.v);
+	return n;
+}
+
+/* Say that processes of the command still run as netpin exits. */
+static void
+say_processes_left(void)
+{
+	long n = processes_left();
+	char many[32] = "some";
+
+	if (!n || opt_quiet)
+		return;
+	if (n > 0)
+		snprintf(many, sizeof(many), "%ld", n);
+	warnx("%s process%s of the command still run%s: their network calls fail "
+	    "from now on (--wait-all keeps netpin until they end)", many,
+	    n == 1 ? "" : "es", n == 1 ? "s" : "");
 }
 
 /*
@@ -10530,7 +10713,7 @@ supervise(int sock, int sfd, const char *cmd)
 		[SLOT_DNS_TCP4] = { dns_tcp[0], POLLIN, 0 },
 		[SLOT_DNS_TCP6] = { dns_tcp[1], POLLIN, 0 },
 	};
-	int exec_errno = 0, status;
+	int exec_errno = 0, status = -1;
 	long next_scan = 0;
 
 	pthread_mutex_lock(&receivers_lock);
@@ -10562,7 +10745,7 @@ supervise(int sock, int sfd, const char *cmd)
 				pfd[SLOT_EXEC].fd = -1;
 		}
 		if ((pfd[SLOT_SIGNALS].revents & POLLIN) &&
-		    (status = supervise_signal(sfd, exec_errno, cmd)) >= 0)
+		    supervise_signal(sfd, exec_errno, cmd, &status))
 			return status;
 	}
 }
@@ -10622,8 +10805,9 @@ choose_mode(int sock, int childfd)
 	else
 		die_errno("pidfd_getfd(pid %d, fd %d)", (int)child_pid, childfd);
 	close(pfd);
-	/* the command's orphans stay netpin's: their sockets are seen */
-	if (probed.addfd_mode && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0))
+	/* the command's orphans stay netpin's: their sockets are seen (the
+	 * addfd mode), they are counted, and waited for (--wait-all) */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0))
 		die_errno("prctl(PR_SET_CHILD_SUBREAPER)");
 	set_budgets();
 	if (write(sock, &probed.addfd_mode, sizeof(probed.addfd_mode)) != (ssize_t)sizeof(probed.addfd_mode))
@@ -10845,6 +11029,8 @@ usage(FILE *f)
 "                          which would resolve names around pinned DNS\n"
 "      --skip-unresolved   run on when a name rule pins nothing (a warning;\n"
 "                          by default netpin stops)\n"
+"      --wait-all          supervise until every process the command started\n"
+"                          has ended, not only the command\n"
 "      --strict            a name rule that pins nothing stops netpin (the\n"
 "                          default; for scripts that say so)\n"
 "  -h, --help              this text\n"
@@ -10870,7 +11056,7 @@ usage(FILE *f)
 enum {
 	OPT_BIND = 256, OPT_HOSTS, OPT_STRICT, OPT_AUDIT, OPT_LEARN, OPT_RESOLV,
 	OPT_DNS, OPT_TIMEOUT, OPT_PRIVATE_DNS, OPT_DENY_UNIX, OPT_NO_SYSRES, OPT_ECH,
-	OPT_DENY_ERRNO, OPT_DENY, OPT_SKIP_UNRESOLVED,
+	OPT_DENY_ERRNO, OPT_DENY, OPT_SKIP_UNRESOLVED, OPT_WAIT_ALL,
 };
 
 static const struct option long_options[] = {
@@ -10884,6 +11070,7 @@ static const struct option long_options[] = {
 	{ "hosts", required_argument, NULL, OPT_HOSTS },
 	{ "strict", no_argument, NULL, OPT_STRICT },
 	{ "skip-unresolved", no_argument, NULL, OPT_SKIP_UNRESOLVED },
+	{ "wait-all", no_argument, NULL, OPT_WAIT_ALL },
 	{ "audit", no_argument, NULL, OPT_AUDIT },
 	{ "learn", required_argument, NULL, OPT_LEARN },
 	{ "resolv", required_argument, NULL, OPT_RESOLV },
@@ -10974,6 +11161,9 @@ parse_options(int argc, char **argv)
 			break;
 		case OPT_SKIP_UNRESOLVED:
 			opt_skip_unresolved = 1;
+			break;
+		case OPT_WAIT_ALL:
+			opt_wait_all = 1;
 			break;
 		case OPT_RESOLV:
 			opt_resolv = optarg;
@@ -11124,6 +11314,7 @@ main(int argc, char **argv)
 		    "sockets; a pidfd per thread)" : "pidfd_getfd (netpin takes the "
 		    "command's sockets; a pidfd per process)");
 	status = supervise(sp[0], sfd, argv[0]);
+	say_processes_left();
 	tunnels_drain();
 	print_summary();
 	/* a learn file that could not be written fails a run that succeeded */

@@ -123,3 +123,26 @@ if [ "$(id -u)" = 0 ]; then
 else
 	skip "a root command has no CAP_SYS_PTRACE (bounding set included), other capabilities kept" "needs root"
 fi
+
+# ---- processes of the command that outlive it ----------------------------------
+# netpin says how many still run as it exits (their calls fail from then on);
+# --wait-all supervises until every one has ended
+run -a 127.0.0.2:9000 -- sh -c "(sleep 2; '$OP' tcp 127.0.0.3 9000 t-late) >'$T/late.out' 2>&1 & exit 0"
+case "$rc:$err" in
+0:*"process"*"of the command still run"*"--wait-all keeps netpin until they end"*)
+	pass "processes of the command still running as netpin exits are counted and said" ;;
+*) fail "processes of the command still running as netpin exits are counted and said" "rc $rc err $err" ;;
+esac
+sleep 2.5
+[ "$(cat "$T/late.out" 2>/dev/null)" = ENOSYS ] &&
+	pass "their network calls fail after netpin has gone (ENOSYS), never through" ||
+	fail "their network calls fail after netpin has gone (ENOSYS), never through" "out '$(cat "$T/late.out" 2>/dev/null)'"
+mark
+run --wait-all -a 127.0.0.2:9000 -- sh -c "(sleep 1; '$OP' tcp 127.0.0.3 9000 t-late2; '$OP' tcp 127.0.0.2 9000 t-late3) & exit 3"
+case "$rc:$err" in
+3:*"denied connect to 127.0.0.3:9000/tcp"*)
+	got t-late3 && [[ $err != *"still run"* ]] &&
+		pass "--wait-all: netpin supervises until the last process ends (a late call is still decided), and exits with the command's status" ||
+		fail "--wait-all: netpin supervises until the last process ends (a late call is still decided), and exits with the command's status" "err $err" ;;
+*) fail "--wait-all: netpin supervises until the last process ends (a late call is still decided), and exits with the command's status" "rc $rc err $err" ;;
+esac

@@ -73,7 +73,7 @@ run "${PDNS[@]}" -a '*.wild.test:9000' -- python3 -c "$WILD"
 	pass "a wildcard name is resolved once by netpin, pinned, and its connect works" ||
 	fail "a wildcard name is resolved once by netpin, pinned, and its connect works" "rc $rc $out $err $(dns_q a.wild.test)"
 run "${PDNS[@]}" -a '*.wild.test:9000' -l "$T/dnslog" -- python3 -c "$WILD"
-grep -q '"event":"dns","time":"[^"]*","verdict":"allow","name":"a.wild.test","type":"A","rule":"\*.wild.test:9000","answers":"127.0.0.2"' "$T/dnslog" &&
+grep -q '"event":"dns","time":"[^"]*","verdict":"allow","pid":[0-9]*,"comm":"python3","name":"a.wild.test","type":"A","rule":"\*.wild.test:9000","answers":"127.0.0.2"' "$T/dnslog" &&
 	grep -q '"event":"pin".*"name":"a.wild.test".*"source":"dns"' "$T/dnslog" &&
 	pass "JSON log: dns events with name, type, verdict, answers; the wildcard pin" ||
 	fail "JSON log: dns events with name, type, verdict, answers; the wildcard pin" "$(cat "$T/dnslog")"
@@ -147,3 +147,22 @@ case $out in
 "closed after "[0-5]" s") pass "a TCP DNS connection that stops mid-query is ended within seconds ($out)" ;;
 *) fail "a TCP DNS connection that stops mid-query is ended within seconds" "rc $rc out '$out' err $err" ;;
 esac
+
+# ---- what is refused is visible ------------------------------------------------
+# a refused name (A and AAAA) is in the summary and the learn file, and the
+# log's dns events name the process that asked
+rm -f "$T/dnslearn" "$T/dnsvis.json"
+run "${PDNS[@]}" -l "$T/dnsvis.json" --learn "$T/dnslearn" -a pinned.test -- \
+	sh -c 'python3 "$1" 127.0.0.3 53 notallowed.test >/dev/null; getent ahosts notallowed.test >/dev/null; getent hosts pinned.test >/dev/null; true' - "$HELPERS/rawdns.py"
+case $err in
+*"refused DNS name notallowed.test (A) asked by python3["*"summary: "*" DNS queries refused, 1 name:"*"notallowed.test (A, AAAA) "*" queries"*"to allow them: --allow notallowed.test"*)
+	pass "a refused DNS name is in the summary (A and AAAA), with the process that asked and a tip" ;;
+*) fail "a refused DNS name is in the summary (A and AAAA), with the process that asked and a tip" "rc $rc err $err" ;;
+esac
+grep -q '^notallowed.test  *# refused in DNS (A, AAAA), [0-9]* queries: its ports are not known' "$T/dnslearn" &&
+	pass "--learn writes a refused DNS name, saying its ports are not known" ||
+	fail "--learn writes a refused DNS name, saying its ports are not known" "$(cat "$T/dnslearn" 2>/dev/null)"
+grep -q '"event":"dns","time":"[^"]*","verdict":"deny","pid":[0-9]*,"comm":"python3","name":"notallowed.test"' "$T/dnsvis.json" &&
+	grep -q '"event":"dns","time":"[^"]*","verdict":"allow","pid":[0-9]*,"comm":"getent","name":"pinned.test"' "$T/dnsvis.json" &&
+	pass "dns events in the log carry the pid and comm of the process that asked" ||
+	fail "dns events in the log carry the pid and comm of the process that asked" "$(grep '"dns"' "$T/dnsvis.json")"
