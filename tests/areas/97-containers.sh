@@ -18,8 +18,9 @@
 # and the attacks of tests/escape, each judged by what a denied server
 # received:
 #   docker             Docker's default profile, root
-#   docker-restricted  Docker, OpenShift restricted-v2's way: uid
-#                      1000680000, group 0, --cap-drop ALL, no-new-privileges,
+#   docker-restricted  Docker, OpenShift restricted-v2's way, with the
+#                      options of README's docker run line: uid 1000680000,
+#                      group 0, --cap-drop ALL, no-new-privileges,
 #                      --read-only (a tmpfs on /tmp), --pids-limit
 #   docker-unconfined  Docker, --security-opt seccomp=unconfined: netpin
 #                      must take the pidfd_getfd mode
@@ -248,8 +249,6 @@ rm -f "$T/image.tar"
 echo "# $AREA: image built and imported in $SECONDS s"
 
 # ---- the cases, side by side ----------------------------------------------------------
-RESTRICTED=(--user "$POD_UID:$POD_GID" --cap-drop ALL --security-opt no-new-privileges
-	--read-only --tmpfs /tmp --pids-limit 512)
 DRIVER=(/bin/sh /tests/run.sh)
 # CASE RUNTIME LABEL EXPECT: runtime args come from case_cmd
 CASES=(
@@ -266,7 +265,7 @@ case_cmd() {
 	case $name in
 	docker) CMD=(docker run --rm --name "$ID-$name" --network none --user 0:0 --entrypoint /bin/sh
 		"$IMAGE" /tests/run.sh "$label" "$expect") ;;
-	docker-restricted) CMD=(docker run --rm --name "$ID-$name" --network none "${RESTRICTED[@]}"
+	docker-restricted) CMD=(docker run --rm --name "$ID-$name" --network none "${RECIPE_OPTS[@]}"
 		--entrypoint /bin/sh "$IMAGE" /tests/run.sh "$label" "$expect") ;;
 	docker-unconfined) CMD=(docker run --rm --name "$ID-$name" --network none --user 0:0
 		--security-opt seccomp=unconfined --entrypoint /bin/sh "$IMAGE" /tests/run.sh "$label" "$expect") ;;

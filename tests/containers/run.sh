@@ -152,6 +152,33 @@ esac
 what="Landlock: netpin reports the layers the runtime lets it have (landlock_create_ruleset here: $ABI)"
 if [ "$LAYER2" = "$want" ]; then pass "$what"; else fail "$what" "netpin says 'layer 2: $LAYER2', not '$want'"; fi
 
+# netpin --check (issue 24, item 4), where netpin has it: one line per
+# finding, "NAME: VALUE (why)", the same as -v and the probe say
+check_word() { sed -n "s/^$1: \([^ ]*\).*/\1/p" /tmp/out | head -1; }
+run $NP --check
+CHECK=1
+case $err in *"unknown option '--check'"*) CHECK=0 ;; esac
+what="netpin --check says the mode, the Landlock ABI and a free listener, as -v and the probe do"
+if [ $CHECK = 0 ]; then
+	skip "$what" "this netpin has no --check"
+else
+	note "netpin --check: $(tr '\n' ';' </tmp/out)"
+	why=
+	[ $rc = 0 ] || why="$why exit $rc;"
+	[ "$(check_word mediation)" = "$MODE" ] || why="$why mediation: $(check_word mediation), -v: $MODE;"
+	case $ABI in
+	[0-9]*) [ "$(sed -n 's/^landlock: ABI \([0-9]*\).*/\1/p' /tmp/out)" = "$ABI" ] || why="$why landlock: not ABI $ABI;" ;;
+	*) [ "$(check_word landlock)" = unavailable ] || why="$why landlock: not unavailable;" ;;
+	esac
+	[ "$(check_word listener)" = free ] || why="$why listener: $(check_word listener);"
+	case $(probed unshare_fs) in ok) want=yes ;; *) want=no ;; esac
+	[ "$(check_word 'unix sockets by path')" = $want ] || why="$why unix sockets by path: not $want;"
+	if [ -z "$why" ]; then pass "$what"; else fail "$what" "${why# }; out: $(tr '\n' ';' </tmp/out) err: $err"; fi
+	run /bin/refuse listener -- $NP --check
+	what="netpin --check under a seccomp listener: listener: taken, and it says it cannot enforce (125)"
+	if [ $rc = 125 ] && [ "$(check_word listener)" = taken ]; then pass "$what"; else fail "$what" "exit $rc; out: $(tr '\n' ';' </tmp/out) err: $err"; fi
+fi
+
 # ---- the basic calls ----------------------------------------------------------------
 basics() {
 	how=$1
