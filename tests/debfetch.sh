@@ -45,23 +45,27 @@ apt_run() {
 		-o Acquire::Languages=none -o Acquire::PDiffs=false \
 		-o APT::Sandbox::User=root "$@"
 }
+# The lists' update and the downloads hold $CACHE/fetch.lock (flock): the
+# vm area, started early, and the containers area may fetch at once.
 # apt_lists SUITE: its package lists, renewed when older than a day; why not on stdout
 declare -A LISTS_OK=()
 apt_lists() {
 	local suite=$1 d=$CACHE/apt/$1
 	[ -n "${LISTS_OK[$suite]:-}" ] && return 0
 	mkdir -p "$d/lists/partial" "$d/cache/archives/partial" || return 1
-	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $MIRROR $suite main" >"$d/sources.list"
-	if [ -z "$(find "$d/lists" -maxdepth 1 -name '*_Packages*' -mtime -1 2>/dev/null)" ]; then
+	(
+		flock 9 || exit 1
+		echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $MIRROR $suite main" >"$d/sources.list"
+		[ -z "$(find "$d/lists" -maxdepth 1 -name '*_Packages*' -mtime -1 2>/dev/null)" ] || exit 0
 		if ! apt_run "$suite" apt-get update >"$d/update.log" 2>&1 ||
 			grep -q '^[WE]: ' "$d/update.log"; then
 			if ! ls "$d/lists/"*_Packages* >/dev/null 2>&1; then
 				echo "apt-get update of $suite failed: $(grep -m1 '^[WE]: ' "$d/update.log" | head -c 200)"
-				return 1
+				exit 1
 			fi
 			note "apt-get update of $suite failed; using its lists of $(find "$d/lists" -maxdepth 1 -name '*_Packages*' -printf '%TF\n' | head -1)" >&2
 		fi
-	fi
+	) 9>"$CACHE/fetch.lock" || return 1
 	LISTS_OK[$suite]=1
 }
 # fetch SUITE PACKAGE[:ARCH]: the .deb's path on stdout (downloaded once);
@@ -73,9 +77,10 @@ fetch() {
 	ver=$(apt_run "$suite" apt-cache show --no-all-versions "$pkg" 2>/dev/null | sed -n 's/^Version: //p' | head -1)
 	[ -n "$ver" ] || { echo "E: no $pkg in Debian's $suite" >"$WORK/download.log"; return 1; }
 	file=$CACHE/debs/${pkg%%:*}_${ver//:/%3a}_$arch.deb
-	if [ ! -s "$file" ]; then
-		mkdir -p "$CACHE/debs" || return 1
-		(cd "$CACHE/debs" && apt_run "$suite" apt-get download "$pkg=$ver") >"$WORK/download.log" 2>&1 || return 1
-	fi
+	mkdir -p "$CACHE/debs" || return 1
+	(
+		flock 9 || exit 1
+		[ -s "$file" ] || (cd "$CACHE/debs" && apt_run "$suite" apt-get download "$pkg=$ver")
+	) 9>"$CACHE/fetch.lock" >"$WORK/download.log" 2>&1 || return 1
 	[ -s "$file" ] && echo "$file"
 }
