@@ -114,11 +114,11 @@ else
 fi
 if ! command -v podman >/dev/null; then
 	WHY_PODMAN="no podman (Debian: podman)"
-elif ! v=$(timeout 30 podman info --format '{{.Version.Version}} {{.Host.OCIRuntime.Name}} {{.Host.OCIRuntime.Version}}' 2>&1); then
+elif ! v=$(timeout 30 podman info --format '{{.Version.Version}} ({{.Host.OCIRuntime.Package}}); profile: {{.Host.Security.SECCOMPProfilePath}}' 2>&1); then
 	WHY_PODMAN="podman info: $(tail -1 <<<"$v")"
 else
 	HAVE_PODMAN=1
-	echo "# $AREA: Podman $(head -1 <<<"$v" | cut -c1-200); profile: $(podman info --format '{{.Host.Security.SECCOMPProfilePath}}' 2>/dev/null) ($(dpkg-query -W -f '${Package} ${Version}' golang-github-containers-common 2>/dev/null))"
+	echo "# $AREA: Podman $(head -1 <<<"$v" | cut -c1-200) ($(dpkg-query -W -f '${Package} ${Version}' golang-github-containers-common 2>/dev/null))"
 fi
 echo "# $AREA: kernel $(uname -r); Landlock ABI here: $(make -s tests/static/probe >/dev/null 2>&1 && tests/static/probe | tr ' ' '\n' | sed -n 's/^landlock=//p')"
 if [ -z "$HAVE_DOCKER$HAVE_CTR$HAVE_PODMAN" ]; then
