@@ -66,6 +66,46 @@ netpin-asan: netpin.c
 # with musl-gcc there, a static musl client too (musl's resolver)
 helpers: $(HELPERS) $(if $(shell command -v musl-gcc),tests/netop-musl)
 
+# the containers area's image is FROM scratch: it holds the test programs,
+# the attacks of tests/escape and make bench's loops, linked statically
+# (with glibc: they use the kernel's headers, which musl-gcc does not see),
+# in tests/static/ (tests/areas/97-containers.sh, tests/containers/)
+STATIC_HELPERS = tests/static/netop tests/static/refuse tests/static/recorder \
+	tests/static/asuser tests/static/probe tests/static/bench
+STATIC_ESCAPE = $(patsubst tests/escape/%.c,tests/static/escape/%,$(wildcard tests/escape/*.c))
+STATIC_CC = $(TEST_CC) -static -O2 $(WARN)
+
+# (with musl where netpin is: its resolver needs no file of a libc's)
+tests/static/netop: tests/netop.c
+	@mkdir -p $(@D)
+	$(NETPIN_CC) -static -O2 $(WARN) -o $@ tests/netop.c -pthread
+
+tests/static/refuse: tests/refuse.c
+	@mkdir -p $(@D)
+	$(STATIC_CC) -o $@ tests/refuse.c
+
+tests/static/recorder: tests/vm/recorder.c
+	@mkdir -p $(@D)
+	$(STATIC_CC) -o $@ tests/vm/recorder.c
+
+tests/static/asuser: tests/vm/asuser.c
+	@mkdir -p $(@D)
+	$(STATIC_CC) -o $@ tests/vm/asuser.c
+
+tests/static/probe: tests/containers/probe.c
+	@mkdir -p $(@D)
+	$(STATIC_CC) -o $@ tests/containers/probe.c
+
+tests/static/bench: tests/bench/bench.c
+	@mkdir -p $(@D)
+	$(STATIC_CC) -o $@ tests/bench/bench.c -pthread
+
+tests/static/escape/%: tests/escape/%.c tests/escape/common.h
+	@mkdir -p $(@D)
+	$(STATIC_CC) -Itests/escape -o $@ $< -pthread
+
+static-helpers: $(STATIC_HELPERS) $(STATIC_ESCAPE)
+
 fuzzers: tests/fuzz
 
 # a longer fuzzing run than the tests' (FUZZ_SECONDS each)
@@ -97,6 +137,6 @@ install: netpin
 	install -D -m 0644 netpin.1 $(DESTDIR)$(PREFIX)/share/man/man1/netpin.1
 
 clean:
-	rm -rf netpin netpin-asan $(HELPERS) tests/fuzz tests/fuzz-*.corpus
+	rm -rf netpin netpin-asan $(HELPERS) tests/fuzz tests/fuzz-*.corpus tests/static
 
-.PHONY: all helpers fuzzers fuzz test demo bench vm-test install clean
+.PHONY: all helpers static-helpers fuzzers fuzz test demo bench vm-test install clean

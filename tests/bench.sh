@@ -50,6 +50,13 @@
 # (unshare -n, lo up: tests/netns.sh), as test.sh does; every server and
 # destination is on loopback (127.0.0.1).
 #
+# In Docker (where its daemon answers): a TCP connect and startup in a
+# container of Docker's default profile, where netpin runs in the addfd
+# mode, against the same program in the same container without netpin: an
+# image FROM scratch with netpin and bench.c built static (make
+# tests/static/bench), a container whose one process is the server, and
+# `docker exec` for each run (its own cost is outside the timed loops).
+#
 # Environment: BENCH_REPEAT (7), BENCH_CPU (0), BENCH_NICE (-20; empty = do
 # not change the priority), BENCH_RAW (non-empty: print every repetition),
 # BENCH_PROFILE (non-empty: netpin's system calls per mediated connect, in
@@ -85,11 +92,17 @@ esac
 
 T=$(mktemp -d /tmp/netpin-bench.XXXXXX) || exit 1
 SERVER_PIDS=
+# Docker's container and image (section 7), named after this run
+DOCKER_C=netpin-bench-$$ DOCKER_IMAGE=netpin-bench:$$ DOCKER_MADE=
 # shellcheck disable=SC2317
 cleanup() {
 	# shellcheck disable=SC2086
 	[ -n "$SERVER_PIDS" ] && kill $SERVER_PIDS 2>/dev/null
 	wait 2>/dev/null
+	if [ -n "$DOCKER_MADE" ]; then
+		docker rm -f "$DOCKER_C" >/dev/null 2>&1
+		docker rmi -f "$DOCKER_IMAGE" >/dev/null 2>&1
+	fi
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -238,9 +251,13 @@ noise() { # numbers...
 # The variant wraps the helper, except for "spawn", whose every spawned
 # command it wraps (startup: the whole process under each variant).
 variant_cmd() {
-	local pre=()
+	local pre=() outer=() b=$B
 	case $1 in
 	bare) ;;
+	# in the container of section 7 (its helper is /bin/bench)
+	docker-bare) outer=(docker exec "$DOCKER_C") b=/bin/bench ;;
+	docker-netpin) outer=(docker exec "$DOCKER_C") b=/bin/bench
+		pre=(/usr/local/bin/netpin -a 127.0.0.1 --) ;;
 	netpin) pre=("$NP" -a 127.0.0.1 --) ;;
 	addfd) pre=("$REFUSE" docker -- "$NP" -a 127.0.0.1 --) ;;
 	# names in the connection: a name rule that checks HTTP's Host there
@@ -262,9 +279,9 @@ variant_cmd() {
 	esac
 	shift
 	if [ "$1" = spawn ]; then
-		CMD=("$B" spawn "$2" "${pre[@]}" "${@:3}")
+		CMD=("${outer[@]}" "$b" spawn "$2" "${pre[@]}" "${@:3}")
 	else
-		CMD=("${pre[@]}" "$B" "$@")
+		CMD=("${outer[@]}" "${pre[@]}" "$b" "$@")
 	fi
 }
 
@@ -565,7 +582,59 @@ row "binary size ($(basename "$NP"))" - - "$size B" - - "<= 128 KiB" \
 	"$([ "$size" -le 131072 ] && echo ok || echo MISSED)" \
 	"$(awk -v s="$size" 'BEGIN { printf "%.1f KiB", s / 1024 }')"
 
-# 6. optional (BENCH_PROFILE=1; strace, and the right to trace netpin:
+# 6. in Docker: its default profile refuses pidfd_getfd, so netpin runs
+# in the addfd mode there; a connect and startup against the same program
+# in the same container without netpin (unpinned, as containers run)
+# docker_setup: the image and its container (the server), DOCKER_PORT its
+# port; why not on stdout
+docker_setup() {
+	local d=$T/docker port
+	command -v docker >/dev/null || { echo "no docker client"; return 1; }
+	timeout 20 docker version >/dev/null 2>&1 || { echo "nothing answers on Docker's socket"; return 1; }
+	make -s tests/static/bench >"$T/build.log" 2>&1 || { echo "make tests/static/bench: $(tail -1 "$T/build.log")"; return 1; }
+	mkdir -p "$d" && cp "$NP" "$d/netpin" && cp tests/static/bench "$d/bench" || return 1
+	printf 'FROM scratch\nCOPY netpin /usr/local/bin/netpin\nCOPY bench /bin/bench\n' >"$d/Dockerfile"
+	DOCKER_MADE=1
+	if ! DOCKER_BUILDKIT=0 docker build -q -t "$DOCKER_IMAGE" "$d" >"$T/docker.log" 2>&1 ||
+		! docker run -d --name "$DOCKER_C" --network none --user 0:0 "$DOCKER_IMAGE" \
+			/bin/bench tcp-server 127.0.0.1 /port accept >>"$T/docker.log" 2>&1; then
+		echo "docker: $(tail -1 "$T/docker.log")"
+		return 1
+	fi
+	for _ in $(seq 100); do
+		port=$(docker cp "$DOCKER_C:/port" - 2>/dev/null | tar -xO 2>/dev/null) && [ -n "$port" ] &&
+			{ DOCKER_PORT=$port; return 0; }
+		sleep 0.1
+	done
+	echo "the server in the container did not start: $(docker logs "$DOCKER_C" 2>&1 | tail -1)"
+	return 1
+}
+# docker_figure NAME COUNT NOTE: docker-netpin against docker-bare
+docker_figure() {
+	row "$1" "$(fmt_ns $((MED[docker-bare] / $2)))" - "$(fmt_ns $((MED[docker-netpin] / $2)))" \
+		"$(ratio "${MED[docker-netpin]}" "${MED[docker-bare]}")" - - info \
+		"$3; noise +-${SPREAD[docker-bare]}%/+-${SPREAD[docker-netpin]}%"
+}
+if docker_setup >"$T/docker.why"; then
+	echo "# in Docker $(docker version --format '{{.Server.Version}}' 2>/dev/null), its default profile:" \
+		"$(docker exec "$DOCKER_C" /usr/local/bin/netpin -v -a 127.0.0.1 -- /bin/bench true 2>&1 |
+			sed -n 's/^netpin: mediation: //p')"
+	N=2000
+	measure "docker tcp connect" unpinned "docker-bare docker-netpin" connect 127.0.0.1 "$DOCKER_PORT" $N
+	docker_figure "docker: tcp connect+close" $N \
+		"bare: the same program in the same container; netpin in the addfd mode"
+	N=20
+	measure "docker startup" unpinned "docker-bare docker-netpin" spawn $N /bin/bench true
+	row "docker: startup: netpin -- true" "$(fmt_ns $((MED[docker-bare] / N)))" - \
+		"$(fmt_ns $((MED[docker-netpin] / N)))" \
+		"+$(awk -v b="${MED[docker-bare]}" -v u="${MED[docker-netpin]}" -v n=$N 'BEGIN { printf "%.2f", (u - b) / n / 1e6 }') ms" \
+		- - info "per run, process start included (true: bench true, static); noise +-${SPREAD[docker-bare]}%/+-${SPREAD[docker-netpin]}%"
+else
+	row "docker: tcp connect+close" - - - - - - skipped "$(cat "$T/docker.why")"
+	row "docker: startup: netpin -- true" - - - - - - skipped "$(cat "$T/docker.why")"
+fi
+
+# 7. optional (BENCH_PROFILE=1; strace, and the right to trace netpin:
 # root): netpin's own system calls per mediated connect, in each mode.
 # strace -c -f attaches to netpin while the command waits on a FIFO, so
 # only netpin's calls are counted; strace slows every call, so only the

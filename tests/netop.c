@@ -114,6 +114,8 @@ static void usage(void)
 		"  forkexec HOST PORT MSG\n"
 		"  scm-rights\n"
 		"  unix-dgram PATH MSG\n"
+		"  unix-echo PATH          (bind, listen, connect and accept by PATH)\n"
+		"  tls-hello HOST PORT NAME   (a ClientHello naming NAME, then EOF)\n"
 		"  hang HOST PORT SECONDS\n"
 		"  sleep-then-tcp SECONDS HOST PORT\n"
 		"  race-connect ALLOWHOST DENYHOST PORT ITER\n"
@@ -866,6 +868,117 @@ static int op_unix_dgram(int argc, char **argv)
 	return report(err);
 }
 
+/*
+ * A unix stream socket by path, within the process: bind PATH, listen,
+ * connect a second socket to it, accept, and one line through.  Local IPC,
+ * which no rule needs to allow (PATH is removed before and after).
+ */
+static int op_unix_echo(int argc, char **argv)
+{
+	struct sockaddr_un sun;
+	socklen_t slen;
+	size_t plen;
+	int l = -1, c = -1, a = -1, err = 0;
+	char buf[8];
+
+	if (argc != 3)
+		return -1;
+	plen = strlen(argv[2]);
+	if (plen == 0 || plen >= sizeof(sun.sun_path)) {
+		fprintf(stderr, "netop: bad unix socket path\n");
+		return -1;
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, argv[2], plen);
+	slen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + plen + 1);
+	unlink(argv[2]);
+	if ((l = socket(AF_UNIX, SOCK_STREAM, 0)) < 0 ||
+	    bind(l, (struct sockaddr *)&sun, slen) < 0 || listen(l, 1) < 0 ||
+	    (c = socket(AF_UNIX, SOCK_STREAM, 0)) < 0 ||
+	    connect(c, (struct sockaddr *)&sun, slen) < 0 ||
+	    (a = accept(l, NULL, NULL)) < 0)
+		err = errno;
+	else if (send_all(c, "ping\n", 5) == 0 && read(a, buf, sizeof(buf)) != 5)
+		err = EPROTO;
+	if (a >= 0)
+		close(a);
+	if (c >= 0)
+		close(c);
+	if (l >= 0)
+		close(l);
+	unlink(argv[2]);
+	return report(err);
+}
+
+/*
+ * A TLS ClientHello (TLS 1.3's shape: one cipher suite, an X25519 key
+ * share, supported_versions) that names NAME in its server_name, sent on
+ * a TCP connection to HOST:PORT, then a half-close and a read until EOF.
+ * No handshake follows: what reached the server is the test.  Prints "ok"
+ * and what came back: "eof", "alert" (a TLS alert record), "bytes" or an
+ * errno ("ok ECONNRESET"); or the connect's or the send's errno alone.
+ */
+static int op_tls_hello(int argc, char **argv)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	unsigned char h[512], *p = h;
+	size_t nl, n;
+	ssize_t got;
+	int fd, err;
+
+	if (argc != 5 || parse_addr(argv[2], argv[3], &ss, &len) < 0)
+		return -1;
+	nl = strlen(argv[4]);
+	if (nl == 0 || nl > 253)
+		return -1;
+#define PUT8(v) (*p++ = (unsigned char)(v))
+#define PUT16(v) (PUT8((v) >> 8), PUT8(v))
+	PUT8(22), PUT16(0x0301), PUT16(0);          /* record, its length below */
+	PUT8(1), PUT8(0), PUT16(0);                 /* ClientHello, its length */
+	PUT16(0x0303);                              /* legacy_version */
+	for (int i = 0; i < 32; i++)                /* random */
+		PUT8(i * 7 + 1);
+	PUT8(32);                                   /* legacy_session_id */
+	for (int i = 0; i < 32; i++)
+		PUT8(i);
+	PUT16(2), PUT16(0x1301);                    /* TLS_AES_128_GCM_SHA256 */
+	PUT8(1), PUT8(0);                           /* null compression */
+	n = 9 + nl + 7 + 8 + 8 + 42;                /* the extensions */
+	PUT16(n);
+	PUT16(0), PUT16(nl + 5), PUT16(nl + 3), PUT8(0), PUT16(nl);  /* SNI */
+	memcpy(p, argv[4], nl);
+	p += nl;
+	PUT16(43), PUT16(3), PUT8(2), PUT16(0x0304);         /* versions */
+	PUT16(10), PUT16(4), PUT16(2), PUT16(29);            /* groups: x25519 */
+	PUT16(13), PUT16(4), PUT16(2), PUT16(0x0804);        /* rsa_pss_rsae */
+	PUT16(51), PUT16(38), PUT16(36), PUT16(29), PUT16(32);  /* key share */
+	for (int i = 0; i < 32; i++)
+		PUT8(9);
+#undef PUT16
+#undef PUT8
+	n = (size_t)(p - h);
+	h[3] = (unsigned char)((n - 5) >> 8), h[4] = (unsigned char)(n - 5);
+	h[7] = (unsigned char)((n - 9) >> 8), h[8] = (unsigned char)(n - 9);
+	if ((fd = socket(ss.ss_family, SOCK_STREAM, 0)) < 0)
+		return report(errno);
+	set_timeout(fd, SO_RCVTIMEO, 5);
+	if (connect(fd, (struct sockaddr *)&ss, len) < 0 ||
+	    (err = send_all(fd, (const char *)h, n)) != 0) {
+		err = errno;
+		close(fd);
+		return report(err);
+	}
+	shutdown(fd, SHUT_WR);
+	got = recv(fd, h, sizeof(h), 0);
+	err = errno;
+	close(fd);
+	printf("ok %s\n", got == 0 ? "eof" : got < 0 ? errname(err) :
+	    h[0] == 21 ? "alert" : "bytes");
+	return 0;
+}
+
 static int op_hang(int argc, char **argv)
 {
 	struct sockaddr_storage ss;
@@ -1333,6 +1446,8 @@ int main(int argc, char **argv)
 		{ "forkexec", op_forkexec },
 		{ "scm-rights", op_scm_rights },
 		{ "unix-dgram", op_unix_dgram },
+		{ "unix-echo", op_unix_echo },
+		{ "tls-hello", op_tls_hello },
 		{ "hang", op_hang },
 		{ "sleep-then-tcp", op_sleep_then_tcp },
 		{ "race-connect", op_race_connect },

@@ -15,11 +15,11 @@
 # arm64-6.12      trixie               linux-image-cloud-arm64        aarch64, TCG
 #
 # Kernel packages and busybox-static (for both architectures) are fetched
-# with `apt-get download` through an apt configuration of this script's own:
-# its sources list, lists and archive cache are under the cache folder
-# (tests/vm-cache/, ignored by git; NETPIN_VM_CACHE=DIR moves it), and the
-# machine's own apt sources and state are left alone.  The lists are renewed
-# once a day; the packages stay there between runs.  Debian's cloud kernels
+# with `apt-get download` through an apt configuration of the tests' own
+# (tests/debfetch.sh): its sources list, lists and archive cache are under
+# the cache folder (tests/vm-cache/, ignored by git; NETPIN_VM_CACHE=DIR
+# moves it), and the machine's own apt sources and state are left alone.
+# The lists are renewed once a day; the packages stay there between runs.  Debian's cloud kernels
 # have the serial console, the initramfs's gzip and everything the guests
 # use built in: no modules are needed.
 #
@@ -115,53 +115,10 @@ mkdir -p "$CACHE/debs" "$CACHE/kernels" "$CACHE/console" || exit 1
 SECONDS=0
 note() { echo "# vm: $*"; }
 
-# ---- fetching: a private apt configuration per suite ----------------------------
-# apt_run SUITE apt-get|apt-cache ARGS...  (NETPIN_VM_APT_NETNS=/proc/PID/ns/net:
-# apt runs in that network namespace, the one that reaches the mirror)
-apt_run() {
-	local suite=$1 tool=$2 d=$CACHE/apt/$1 ns=()
-	shift 2
-	[ -n "${NETPIN_VM_APT_NETNS:-}" ] && ns=(nsenter --net="$NETPIN_VM_APT_NETNS")
-	"${ns[@]}" "$tool" -q -o Dir::Etc::sourcelist="$d/sources.list" -o Dir::Etc::sourceparts=- \
-		-o Dir::State::Lists="$d/lists" -o Dir::Cache="$d/cache" \
-		-o Dir::State::status=/dev/null -o Debug::NoLocking=1 \
-		-o APT::Architecture=amd64 -o APT::Architectures=amd64,arm64 \
-		-o Acquire::Languages=none -o Acquire::PDiffs=false \
-		-o APT::Sandbox::User=root "$@"
-}
-# apt_lists SUITE: its package lists, renewed when older than a day; why not on stdout
-declare -A LISTS_OK=()
-apt_lists() {
-	local suite=$1 d=$CACHE/apt/$1
-	[ -n "${LISTS_OK[$suite]:-}" ] && return 0
-	mkdir -p "$d/lists/partial" "$d/cache/archives/partial" || return 1
-	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $MIRROR $suite main" >"$d/sources.list"
-	if [ -z "$(find "$d/lists" -maxdepth 1 -name '*_Packages*' -mtime -1 2>/dev/null)" ]; then
-		if ! apt_run "$suite" apt-get update >"$d/update.log" 2>&1 ||
-			grep -q '^[WE]: ' "$d/update.log"; then
-			if ! ls "$d/lists/"*_Packages* >/dev/null 2>&1; then
-				echo "apt-get update of $suite failed: $(grep -m1 '^[WE]: ' "$d/update.log" | head -c 200)"
-				return 1
-			fi
-			note "apt-get update of $suite failed; using its lists of $(find "$d/lists" -maxdepth 1 -name '*_Packages*' -printf '%TF\n' | head -1)" >&2
-		fi
-	fi
-	LISTS_OK[$suite]=1
-}
-# fetch SUITE PACKAGE[:ARCH]: the .deb's path on stdout (downloaded once);
-# why not in $WORK/download.log, its line starting with "E: "
-fetch() {
-	local suite=$1 pkg=$2 file ver arch=amd64 why
-	case $pkg in *:*) arch=${pkg#*:} ;; esac
-	why=$(apt_lists "$suite") || { echo "E: $why" >"$WORK/download.log"; return 1; }
-	ver=$(apt_run "$suite" apt-cache show --no-all-versions "$pkg" 2>/dev/null | sed -n 's/^Version: //p' | head -1)
-	[ -n "$ver" ] || { echo "E: no $pkg in Debian's $suite" >"$WORK/download.log"; return 1; }
-	file=$CACHE/debs/${pkg%%:*}_${ver//:/%3a}_$arch.deb
-	if [ ! -s "$file" ]; then
-		(cd "$CACHE/debs" && apt_run "$suite" apt-get download "$pkg=$ver") >"$WORK/download.log" 2>&1 || return 1
-	fi
-	[ -s "$file" ] && echo "$file"
-}
+# ---- fetching: a private apt configuration per suite (apt_run, fetch) -----------
+# shellcheck source=tests/debfetch.sh
+. "$ROOT/tests/debfetch.sh"
+
 # kernel NAME ARCH SUITE META: $CACHE/kernels/NAME/{vmlinuz,release}; why not on stdout
 kernel() {
 	local name=$1 arch=$2 suite=$3 meta=$4 image deb d=$CACHE/kernels/$1 why

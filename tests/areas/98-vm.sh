@@ -6,8 +6,9 @@
 # fetched or booted, or whose qemu is missing, is a SKIP line saying why; a
 # guest that never reaches its init is a boot failure, not a test failure.
 # tests/vm.sh fetches the kernels from Debian's mirror with apt-get: as root,
-# through the network namespace test.sh was started in (nsenter; the area's
-# own has no way out); the guests themselves have no network device.
+# through the network namespace test.sh was started in (tests/debfetch.sh
+# enters it; the area's own has no way out); the guests themselves have no
+# network device.
 # The five guests take about 3 min (under TCG, on 2 cores), mostly waiting:
 # test.sh starts this area early, beside the areas before it (the line
 # below), so that the suite does not wait for it.
@@ -16,23 +17,6 @@
 . "$(dirname "$0")/../libtest.sh"
 only_mode pidfd_getfd
 
-# outer_netns: the network namespace test.sh was started in, that of the
-# nearest ancestor whose namespace is not this area's (tests/netns.sh put
-# test.sh in a namespace of its own, which has no way out)
-outer_netns() {
-	local p=$$ mine ns
-	mine=$(readlink /proc/self/ns/net) || return 1
-	while p=$(awk '/^PPid:/ { print $2 }' "/proc/$p/status" 2>/dev/null) && [ "${p:-0}" -gt 1 ]; do
-		ns=$(readlink "/proc/$p/ns/net" 2>/dev/null) || continue
-		[ "$ns" != "$mine" ] || continue
-		nsenter --net="/proc/$p/ns/net" true 2>/dev/null && echo "/proc/$p/ns/net"
-		return
-	done
-	return 1
-}
-if [ "$NETPIN_NETNS" != none ] && ns=$(outer_netns); then
-	export NETPIN_VM_APT_NETNS=$ns
-fi
 # shellcheck disable=SC2086 # (a list of kernel names)
 TMPDIR=$T tests/vm.sh ${NETPIN_VM_KERNELS:-} >"$T/vm.out" 2>"$T/vm.err"
 rc=$?
