@@ -684,6 +684,7 @@ enum { P_TCP = 1, P_UDP = 2, P_LOCAL = 4 };
 static int opt_verbose;
 static int opt_quiet;
 static int opt_dry_run;
+static int opt_check;             /* --check: what netpin gets here */
 static int opt_strict;          /* --strict: the default; conflicts only */
 static int opt_audit;
 static const char *opt_learn;
@@ -11031,6 +11032,9 @@ usage(FILE *f)
 "                          by default netpin stops)\n"
 "      --wait-all          supervise until every process the command started\n"
 "                          has ended, not only the command\n"
+"      --check             say what this machine or container gives netpin\n"
+"                          (mediation, Landlock, /proc, a listener), run\n"
+"                          nothing; exit 0 when netpin can enforce here\n"
 "      --strict            a name rule that pins nothing stops netpin (the\n"
 "                          default; for scripts that say so)\n"
 "  -h, --help              this text\n"
@@ -11056,7 +11060,7 @@ usage(FILE *f)
 enum {
 	OPT_BIND = 256, OPT_HOSTS, OPT_STRICT, OPT_AUDIT, OPT_LEARN, OPT_RESOLV,
 	OPT_DNS, OPT_TIMEOUT, OPT_PRIVATE_DNS, OPT_DENY_UNIX, OPT_NO_SYSRES, OPT_ECH,
-	OPT_DENY_ERRNO, OPT_DENY, OPT_SKIP_UNRESOLVED, OPT_WAIT_ALL,
+	OPT_DENY_ERRNO, OPT_DENY, OPT_SKIP_UNRESOLVED, OPT_WAIT_ALL, OPT_CHECK,
 };
 
 static const struct option long_options[] = {
@@ -11071,6 +11075,7 @@ static const struct option long_options[] = {
 	{ "strict", no_argument, NULL, OPT_STRICT },
 	{ "skip-unresolved", no_argument, NULL, OPT_SKIP_UNRESOLVED },
 	{ "wait-all", no_argument, NULL, OPT_WAIT_ALL },
+	{ "check", no_argument, NULL, OPT_CHECK },
 	{ "audit", no_argument, NULL, OPT_AUDIT },
 	{ "learn", required_argument, NULL, OPT_LEARN },
 	{ "resolv", required_argument, NULL, OPT_RESOLV },
@@ -11165,6 +11170,9 @@ parse_options(int argc, char **argv)
 		case OPT_WAIT_ALL:
 			opt_wait_all = 1;
 			break;
+		case OPT_CHECK:
+			opt_check = 1;
+			break;
 		case OPT_RESOLV:
 			opt_resolv = optarg;
 			break;
@@ -11218,8 +11226,148 @@ parse_options(int argc, char **argv)
 		die("-q and -v cannot be used together");
 	if (opt_strict && opt_skip_unresolved)
 		die("--strict and --skip-unresolved cannot be used together");
-	if (optind >= argc && !opt_dry_run)
+	if (optind >= argc && !opt_dry_run && !opt_check)
 		die("no command given (see netpin --help)");
+}
+
+/*
+ * --check's child: as the command would, a filter with a listener (one
+ * that allows every call), handed to netpin; then it waits to be probed.
+ * It says the filter's errno first (0: the listener follows).
+ */
+static void __attribute__((noreturn))
+check_child(int sock)
+{
+	struct sock_filter allow = RET(ALLOW);
+	struct sock_fprog prog = { 1, &allow };
+	char byte;
+	int lfd = -1, e = 0;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	/* pidfd_getfd is tried on this process, as on the command */
+	prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
+	    (lfd = sys_seccomp(SECCOMP_SET_MODE_FILTER,
+	    SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog)) < 0)
+		e = errno;
+	if (write(sock, &e, sizeof(e)) != (ssize_t)sizeof(e) || (!e && send_fd(sock, lfd)))
+		_exit(EXIT_SETUP);
+	(void)!read(sock, &byte, 1); /* until netpin is done */
+	_exit(0);
+}
+
+/* One finding of --check: "NAME: VALUE (why)". */
+static void __attribute__((format(printf, 2, 3)))
+check_line(const char *name, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%s: ", name);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+/*
+ * --check: what this machine (or container) gives netpin, one line each,
+ * with no command run: the mediation mode it would use and why, Landlock,
+ * synchronous wake-ups, /proc, a free seccomp listener, unix sockets by
+ * path; last whether netpin can enforce its rules here.  Returns the exit
+ * status: 0 when it can, else EXIT_SETUP.
+ */
+static int
+run_check(void)
+{
+	struct seccomp_notif_sizes sizes;
+	struct seccomp_notif_addfd a = { 0 };
+	const char *cannot = NULL;
+	int sp[2], e = EIO, lfd = -1, pfd, fd, abi, addfd = 0, getfd_err = 0;
+	pid_t pid;
+
+	probed.pid = getpid();
+	probe_proc();
+	printf("netpin %s: what this machine gives netpin\n", NETPIN_VERSION);
+	if (sys_seccomp(SECCOMP_GET_NOTIF_SIZES, 0, &sizes) < 0) {
+		check_line("seccomp", "unavailable (%s: netpin needs seccomp user "
+		    "notification, Linux >= 5.0)", strerror(errno));
+		cannot = "no seccomp user notification";
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) || (pid = fork()) < 0)
+		die_errno("--check: socketpair, fork");
+	if (pid == 0) {
+		close(sp[0]);
+		check_child(sp[1]);
+	}
+	close(sp[1]);
+	if (read(sp[0], &e, sizeof(e)) == (ssize_t)sizeof(e) && !e)
+		lfd = recv_fd(sp[0]);
+	/* the mode: pidfd_getfd on the child, as on the command */
+	if ((pfd = sys_pidfd_open(pid, 0)) < 0 ||
+	    (fd = sys_pidfd_getfd(pfd, sp[1])) < 0)
+		getfd_err = errno;
+	else
+		close(fd);
+	if (pfd >= 0)
+		close(pfd);
+	a.id = UINT64_MAX;
+	a.srcfd = (uint32_t)sp[0];
+	addfd = lfd >= 0 && (ioctl(lfd, SECCOMP_IOCTL_NOTIF_ADDFD, &a) == 0 ||
+	    errno == ENOENT);
+	if (!getfd_err) {
+		fd = sys_pidfd_open(getpid(), PIDFD_THREAD);
+		check_line("mediation", "pidfd_getfd (%s)", fd >= 0 ?
+		    "a pidfd per thread" : "a pidfd per process");
+		if (fd >= 0)
+			close(fd);
+	}
+	else if (addfd && probed.proc_own)
+		check_line("mediation", "addfd (pidfd_getfd: %s)", strerror(getfd_err));
+	else if (lfd >= 0)
+		check_line("mediation", "none (pidfd_getfd: %s; the addfd mode needs %s)",
+		    strerror(getfd_err), addfd ? "a /proc of netpin's own" :
+		    "SECCOMP_IOCTL_NOTIF_ADDFD, Linux >= 5.9"),
+		    cannot = cannot ? cannot : "netpin can neither take nor make the "
+		    "command's sockets";
+	if ((abi = landlock_probe()) > 0)
+		check_line("landlock", "ABI %d (%s%s)", abi, abi >= 4 ?
+		    "direct TCP connect and bind refused by the kernel" :
+		    "no TCP rules: the seccomp supervisor alone", abi >= 6 ?
+		    "; scopes: signals, abstract unix sockets" : "");
+	else
+		check_line("landlock", "unavailable (landlock_create_ruleset: %s: "
+		    "the seccomp supervisor alone)", strerror(errno));
+	if (lfd >= 0)
+		check_line("sync wake-up", "%s", ioctl(lfd, SECCOMP_IOCTL_NOTIF_SET_FLAGS,
+		    (unsigned long)SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) == 0 ? "yes" :
+		    "no (Linux < 6.6: slower mediated calls)");
+	check_line("proc", "%s", probed.proc_own ? "own" : access("/proc/self", F_OK) ?
+	    "none (process names unknown; the addfd mode needs one)" :
+	    "foreign (another PID namespace's: not read)");
+	if (lfd >= 0) {
+		check_line("listener", "free");
+	} else {
+		check_line("listener", "%s (seccomp(NEW_LISTENER): %s)",
+		    e == EBUSY ? "taken" : "refused", strerror(e));
+		cannot = cannot ? cannot : e == EBUSY ? "a seccomp listener is taken "
+		    "already (netpin under netpin, or a runtime's agent)" :
+		    "no seccomp listener can be had";
+	}
+	if (!unshare(CLONE_FS))
+		check_line("unix sockets by path", "yes");
+	else if (errno == EPERM)
+		check_line("unix sockets by path", "yes (through the command's directory: "
+		    "unshare refused; not for a command in a root of its own)");
+	else
+		check_line("unix sockets by path", "no (unshare(CLONE_FS): %s)",
+		    strerror(errno));
+	check_line("enforce", cannot ? "no (%s)" : "yes", cannot);
+	close(sp[0]);
+	if (lfd >= 0)
+		close(lfd);
+	waitpid(pid, NULL, 0);
+	fflush(stdout);
+	return cannot ? EXIT_SETUP : 0;
 }
 
 int
@@ -11231,6 +11379,8 @@ main(int argc, char **argv)
 	parse_options(argc, argv);
 	argv += optind;
 	argc -= optind;
+	if (opt_check)
+		return run_check();
 	/* what netpin will write, checked before anything is resolved or run */
 	open_log();
 	learn_check();
