@@ -47,6 +47,7 @@
  *       destinations
  *       acting as the command: unix and netlink calls
  *   reporting verdicts
+ *       asking while the command runs (--ask)
  *       what was refused: the summary at exit and --learn
  *   checked connections: the relay
  *       TLS and HTTP wire format
@@ -104,6 +105,7 @@
 #include <sched.h>
 #include <pthread.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -263,6 +265,7 @@ _Static_assert(sizeof(struct kmmsghdr) == 64, "mmsghdr ABI");
 #define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP 1
 
 #define LANDLOCK_CREATE_RULESET_VERSION (1U << 0)
+#define LANDLOCK_ACCESS_FS_MAKE_BLOCK (1ULL << 11)
 #define LANDLOCK_ACCESS_NET_BIND_TCP (1ULL << 0)
 #define LANDLOCK_ACCESS_NET_CONNECT_TCP (1ULL << 1)
 #define LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET (1ULL << 0)
@@ -702,6 +705,8 @@ static long opt_timeout_ms = 5000;
 static int opt_private_dns;       /* --allow-private-dns */
 static int opt_skip_unresolved;   /* --skip-unresolved */
 static int opt_wait_all;          /* --wait-all */
+static const char *opt_ask;       /* --ask PROGRAM */
+static long opt_ask_timeout_ms = 60000; /* --ask-timeout */
 static int opt_allow_ech;         /* --allow-ech */
 static int opt_no_sysres;         /* --no-system-resolver */
 static int log_fd = -1;           /* opened at start */
@@ -781,7 +786,8 @@ jstr(struct jbuf *b, const char *key, const char *val)
 			esc[0] = '\\';
 			esc[1] = (char)*p;
 			esc[2] = '\0';
-		} else if (*p < 0x20 || *p == 0x7f) {
+		} else if (*p < 0x20 || *p >= 0x7f) {
+			/* ASCII only: a byte that is no character is no UTF-8 */
 			snprintf(esc, sizeof(esc), "\\u%04x", *p);
 		} else {
 			esc[0] = (char)*p;
@@ -2835,12 +2841,16 @@ build_pin_table(void)
  * socketpair() and accept() come to it too.  Returns the number of
  * instructions written to out.
  */
+#define FILTER_ADDFD 1            /* socket(), socketpair(), accept() notified */
+#define FILTER_ASK 2              /* signals to other processes notified */
 static unsigned
-filter_build(struct sock_filter *out, pid_t self, pid_t pgid, int addfd)
+filter_build(struct sock_filter *out, pid_t self, pid_t pgid, int flags)
 {
 	const uint32_t me = (uint32_t)self, group = (uint32_t)-pgid;
 	const uint32_t all = (uint32_t)-1;
-	const uint32_t made = addfd ? NOTIFY : ALLOW; /* a new socket */
+	const uint32_t made = flags & FILTER_ADDFD ? NOTIFY : ALLOW; /* a new socket */
+	/* --ask: signals to other processes may be aimed at an asker */
+	const uint32_t signal = flags & FILTER_ASK ? NOTIFY : ALLOW;
 	const uint32_t peer = names_checked_anywhere ? NOTIFY : ALLOW;
 	const struct sock_filter prog[] = {
 		/* only native system calls: i386, x32 and the rest kill */
@@ -2951,12 +2961,12 @@ filter_build(struct sock_filter *out, pid_t self, pid_t pgid, int addfd)
 		ON_SYSCALL(SYS_kill,
 		    EPERM_IF_ARG(0, me), EPERM_IF_ARG(0, all),
 		    EPERM_IF_ARG(0, group), LD_ARG(0),
-		    RET_IF_SET(0x80000000U, ALLOW), RET(NOTIFY)),
+		    RET_IF_SET(0x80000000U, signal), RET(NOTIFY)),
 		/* a thread id may be one of netpin's threads: checked */
 		ON_SYSCALL(SYS_tkill, EPERM_IF_ARG(0, me), RET(NOTIFY)),
-		ON_SYSCALL(SYS_tgkill, EPERM_IF_ARG(0, me), RET(ALLOW)),
-		ON_SYSCALL(SYS_rt_sigqueueinfo, EPERM_IF_ARG(0, me), RET(ALLOW)),
-		ON_SYSCALL(SYS_rt_tgsigqueueinfo, EPERM_IF_ARG(0, me), RET(ALLOW)),
+		ON_SYSCALL(SYS_tgkill, EPERM_IF_ARG(0, me), RET(signal)),
+		ON_SYSCALL(SYS_rt_sigqueueinfo, EPERM_IF_ARG(0, me), RET(signal)),
+		ON_SYSCALL(SYS_rt_tgsigqueueinfo, EPERM_IF_ARG(0, me), RET(signal)),
 		/* a pidfd or a /proc/PID directory may name netpin: checked */
 		ON_SYSCALL(SYS_pidfd_send_signal, RET(NOTIFY)),
 		/* a second notifier would let the command answer itself */
@@ -3010,7 +3020,8 @@ landlock_describe(FILE *f)
 	    "; no scopes (ABI < 6)");
 }
 
-/* In the child: handle TCP connect/bind with no port allowed; scopes. */
+/* In the child: handle TCP connect/bind with no port allowed; scopes;
+ * with --ask, a domain on any ABI. */
 static int
 landlock_apply(int abi)
 {
@@ -3033,6 +3044,12 @@ landlock_apply(int abi)
 	case 3:
 	case 2:
 	case 1:
+		/* --ask: a domain, so that the command cannot trace PROGRAM
+		 * (no block device is made by anyone here) */
+		if (!opt_ask)
+			return 0;
+		attr.handled_access_fs = LANDLOCK_ACCESS_FS_MAKE_BLOCK;
+		break;
 	case 0:
 		return 0;
 	}
@@ -3094,8 +3111,10 @@ struct msgbuf {
 enum {
 	CALL_GONE = -2,           /* gone, or answered: nothing more to answer */
 	UNDER_WAY = -3,           /* still going on: a worker finishes it */
-	GO_PLAIN = -4             /* not done here: made as any other (the
+	GO_PLAIN = -4,            /* not done here: made as any other (the
 	                           * relay, for a connection it need not read) */
+	ASK_LATER = -5            /* held for a question (--ask): a worker,
+	                           * which may wait, vets it again */
 };
 
 /*
@@ -3133,6 +3152,7 @@ struct call {
 	                           * absolute through cwd_fd, umask around bind */
 	int cwd_fd;               /* shared_fs: the command's directory (O_PATH) */
 	int task_umask;           /* shared_fs: the command's umask, or -1 */
+	int ask_later;            /* vetted again by a worker (ASK_LATER) */
 	struct call *queue_next;  /* in the workers' queue */
 	union {
 		struct {          /* OP_CONNECT, OP_BIND */
@@ -4896,6 +4916,7 @@ struct verdict {
 	                           * ("tcp:NAME", suggest_rule): learned */
 	const struct rule *deny;  /* the deny rule that refused it */
 	const char *asked;        /* tls, http: the name asked (NULL: none) */
+	const char *by;           /* allowed by no pin: what allowed it */
 };
 
 /* What was denied (or, with --audit, would have been): for the summary
@@ -5198,8 +5219,9 @@ report(pid_t tid, const struct verdict *v)
 		jstr(&b, "addr", a);
 		jnum(&b, "port", v->d->port);
 		jstr(&b, "name", name);
-		if (v->pin || v->deny)
-			jstr(&b, "rule", v->pin ? v->pin->rule->text : v->deny->text);
+		if (v->pin || v->deny || v->by)
+			jstr(&b, "rule", v->pin ? v->pin->rule->text :
+			    v->deny ? v->deny->text : v->by);
 		if (!v->allowed)
 			jstr(&b, "tip", v->tip);
 		jend(&b);
@@ -5209,7 +5231,7 @@ report(pid_t tid, const struct verdict *v)
 	if (v->allowed) {
 		fprintf(stderr, "netpin: allowed %s %s %s/%s by %s[%d] (rule %s)\n",
 		    verb_name[v->verb], prep, where, proto_name(v->proto), comm, (int)pid,
-		    v->pin ? v->pin->rule->text : "--bind");
+		    v->pin ? v->pin->rule->text : v->by ? v->by : "--bind");
 		goto out;
 	}
 	snprintf(key, sizeof(key), "%s %s/%s", verb_name[v->verb], where,
@@ -5227,6 +5249,593 @@ out:
 		return 0;
 	/* bind and listen: EACCES; connects and sends: what clients give up on */
 	return is_local_verb(v->verb) ? EACCES : opt_deny_errno;
+}
+
+/* ---- asking while the command runs (--ask) ------------------------------ */
+
+/*
+ * --ask PROGRAM: a call that no rule allows (and no deny rule refuses) is
+ * held, and netpin runs PROGRAM with one JSON question on its standard
+ * input; PROGRAM answers one line on its standard output: once (this
+ * call), always (a rule for the rest of the run, and for --learn) or
+ * deny.  Anything else, a non-zero exit, or no answer by --ask-timeout is
+ * deny.  PROGRAM is netpin's child in a process group of its own, with
+ * sockets for its standard input and output (no /proc/PID/fd opens them):
+ * the command's calls aimed at it are refused as those aimed at netpin,
+ * and a Landlock domain or Yama keeps the command's ptrace and
+ * /proc/PID/mem off it (main checks).
+ *
+ * A question is asked only by a thread that may wait (ask_here: workers,
+ * tunnels, DNS threads); a receiver that meets one hands its call to a
+ * worker (ASK_LATER).  The same question is asked once at a time: calls
+ * that would ask it meanwhile wait for its answer.  A deny is kept for
+ * the run; a budget of questions, and of questions at once, bounds what a
+ * command can make netpin ask.
+ */
+#define ASKS_MAX 1024             /* questions in one run */
+#define ASKING_MAX 8              /* questions at once */
+#define ASK_ANSWER_MAX 64         /* bytes of PROGRAM's answer read */
+
+enum answer { ANSWER_DENY, ANSWER_ONCE, ANSWER_ALWAYS };
+
+/* One question, from its asking to the last call that waits for it. */
+struct question {
+	char key[DNS_TEXT_MAX + 64]; /* what is asked, and its rule */
+	int done;                 /* under ask_lock: answer is given */
+	enum answer answer;
+	int waiters;              /* under ask_lock: calls waiting for it */
+	int listed;               /* under ask_lock: in questions */
+	struct question *next;
+};
+
+/* One run of PROGRAM: its process group, till it is reaped. */
+struct asker_run {
+	pid_t pid;                /* and its process group's id */
+	int ended, status;        /* under ask_lock: reaped, and how */
+	struct asker_run *next;
+};
+
+/* A rule PROGRAM answered always to, pinned (under pins_lock). */
+struct approval {
+	struct rule rule;         /* R_ADDR, R_NAME; or a port (bind_port) */
+	unsigned bind_port;       /* a --bind port, not a rule */
+	struct approval *next;
+};
+
+static pthread_mutex_t ask_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t ask_changed = PTHREAD_COND_INITIALIZER;
+static struct question *questions;    /* under ask_lock */
+static struct asker_run *asker_runs;  /* under ask_lock */
+static int nasked, nasking;           /* under ask_lock */
+static struct approval *approvals;    /* under pins_lock; never freed */
+static __thread int ask_here;         /* this thread may wait for PROGRAM */
+
+/* Is pgid the process group of a PROGRAM still running? */
+static int
+is_asker_group(pid_t pgid)
+{
+	int found = 0;
+
+	if (!opt_ask || pgid <= 0)
+		return 0;
+	pthread_mutex_lock(&ask_lock);
+	for (struct asker_run *r = asker_runs; r && !found; r = r->next)
+		found = r->pid == pgid;
+	pthread_mutex_unlock(&ask_lock);
+	return found;
+}
+
+/* A child netpin reaped (supervise_signal, processes_left): a PROGRAM's
+ * status is kept for the thread that waits for it.  1: it was one. */
+static int
+asker_reaped(pid_t pid, int status)
+{
+	int found = 0;
+
+	if (!opt_ask)
+		return 0;
+	pthread_mutex_lock(&ask_lock);
+	for (struct asker_run *r = asker_runs; r && !found; r = r->next)
+		if (r->pid == pid) {
+			r->ended = found = 1;
+			r->status = status;
+			pthread_cond_broadcast(&ask_changed);
+		}
+	pthread_mutex_unlock(&ask_lock);
+	return found;
+}
+
+/* At exit: no PROGRAM outlives netpin. */
+static void
+askers_end(void)
+{
+	pthread_mutex_lock(&ask_lock);
+	for (struct asker_run *r = asker_runs; r; r = r->next)
+		kill(-r->pid, SIGKILL);
+	pthread_mutex_unlock(&ask_lock);
+}
+
+/* Wait, with ask_lock held, till deadline (now_ms()); 0: the time is up. */
+static int
+ask_wait(long deadline)
+{
+	struct timespec until;
+	long left = deadline - now_ms();
+
+	if (left <= 0)
+		return 0;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += left / 1000;
+	until.tv_nsec += (left % 1000) * 1000000;
+	if (until.tv_nsec >= 1000000000) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000;
+	}
+	return pthread_cond_timedwait(&ask_changed, &ask_lock, &until) != ETIMEDOUT ||
+	    now_ms() < deadline;
+}
+
+/* Start PROGRAM on its two sockets (*in: its standard input, *out: its
+ * output, netpin's ends); its id, or -1 with errno. */
+static pid_t
+asker_spawn(int *in, int *out)
+{
+	int a[2] = { -1, -1 }, b[2] = { -1, -1 }, err;
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t none, all;
+	char *argv[] = { (char *)opt_ask, NULL };
+	pid_t pid = -1;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, a) ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, b))
+		goto fail;
+	sigemptyset(&none);
+	sigfillset(&all);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawnattr_init(&attr);
+	posix_spawn_file_actions_adddup2(&fa, a[1], 0);
+	posix_spawn_file_actions_adddup2(&fa, b[1], 1);
+	posix_spawnattr_setpgroup(&attr, 0);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &all);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP |
+	    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	/* listed before it runs: the command cannot signal it meanwhile
+	 * (a group id that is not in use yet names nobody) */
+	pthread_mutex_lock(&ask_lock);
+	err = posix_spawnp(&pid, opt_ask, &fa, &attr, argv, environ);
+	if (!err) {
+		struct asker_run *r = xcalloc(1, sizeof(*r));
+
+		r->pid = pid;
+		r->next = asker_runs;
+		asker_runs = r;
+	}
+	pthread_mutex_unlock(&ask_lock);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	if (err) {
+		errno = err;
+		goto fail;
+	}
+	close(a[1]);
+	close(b[1]);
+	*in = a[0];
+	*out = b[0];
+	return pid;
+fail:
+	err = errno;
+	for (int i = 0; i < 2; i++) {
+		if (a[i] >= 0)
+			close(a[i]);
+		if (b[i] >= 0)
+			close(b[i]);
+	}
+	errno = err;
+	return -1;
+}
+
+/*
+ * Run PROGRAM on one question (text: a JSON line).  Its answer; *why: what
+ * made it deny when PROGRAM did not say deny.
+ */
+static enum answer
+asker_answer(const char *text, const char **why)
+{
+	char line[ASK_ANSWER_MAX + 1];
+	long deadline = now_ms() + opt_ask_timeout_ms;
+	size_t got = 0, len = strlen(text), sent = 0;
+	struct asker_run **rp, *r;
+	int in, out, status = -1;
+	pid_t pid;
+
+	if ((pid = asker_spawn(&in, &out)) < 0) {
+		warn_once("ask spawn", "--ask %s: %s: every question is answered deny",
+		    opt_ask, strerror(errno));
+		return *why = "PROGRAM could not be run", ANSWER_DENY;
+	}
+	*why = NULL;
+	/* the question, then its answer: one line, by the deadline */
+	while (sent < len || got < ASK_ANSWER_MAX) {
+		struct pollfd p[2] = { { sent < len ? in : -1, POLLOUT, 0 },
+			{ out, POLLIN, 0 } };
+		long wait = deadline - now_ms();
+		ssize_t n;
+
+		if (wait <= 0 || poll(p, 2, (int)wait) <= 0) {
+			if (wait > 0 && errno == EINTR)
+				continue;
+			*why = "no answer in time (--ask-timeout)";
+			break;
+		}
+		if (p[0].revents) {
+			n = send(in, text + sent, len - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+			if (n < 0 && errno != EAGAIN) {
+				sent = len; /* it does not read: its answer may come */
+				shutdown(in, SHUT_WR);
+			} else if (n > 0 && (sent += (size_t)n) == len) {
+				shutdown(in, SHUT_WR);
+			}
+		}
+		if (p[1].revents) {
+			n = recv(out, line + got, ASK_ANSWER_MAX - got, MSG_DONTWAIT);
+			if (n <= 0 && !(n < 0 && errno == EAGAIN))
+				break; /* end of its output */
+			if (n > 0)
+				got += (size_t)n;
+		}
+		if (memchr(line, '\n', got))
+			break;
+	}
+	close(in);
+	close(out);
+	line[got] = '\0';
+	/* its exit, by the same deadline: reaped by the supervisor's loop */
+	pthread_mutex_lock(&ask_lock);
+	for (r = asker_runs; r->pid != pid; r = r->next)
+		;
+	while (!r->ended && !*why && ask_wait(deadline))
+		;
+	if (r->ended)
+		status = r->status;
+	else if (!*why)
+		*why = "no answer in time (--ask-timeout)";
+	/* what it left behind goes with it; then it is off the list */
+	kill(-pid, SIGKILL);
+	for (rp = &asker_runs; *rp != r; rp = &(*rp)->next)
+		;
+	*rp = r->next;
+	pthread_mutex_unlock(&ask_lock);
+	if (!r->ended)
+		kill(pid, SIGKILL); /* reaped by the loop, as a stranger now */
+	free(r);
+	if (*why)
+		return ANSWER_DENY;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return *why = "PROGRAM did not exit 0", ANSWER_DENY;
+	line[strcspn(line, "\r\n")] = '\0';
+	if (!strcmp(line, "once"))
+		return ANSWER_ONCE;
+	if (!strcmp(line, "always"))
+		return ANSWER_ALWAYS;
+	if (strcmp(line, "deny"))
+		*why = "an answer that is not once, always or deny";
+	return ANSWER_DENY;
+}
+
+/* What a question says of the process that asks: "pid", "comm" (NULL:
+ * read now), "exe" (its first 512 bytes: a question fits its buffer). */
+static void
+ask_caller(struct jbuf *b, pid_t tid, const char *comm)
+{
+	char name[64], path[64], exe[513];
+	pid_t pid = tid;
+	ssize_t n = -1;
+
+	if (!comm) {
+		pid = task_name(tid, name, sizeof(name));
+		comm = name;
+	}
+	jnum(b, "pid", pid);
+	jstr(b, "comm", comm);
+	if (!proc_task_path(path, sizeof(path), pid, "exe"))
+		n = readlink(path, exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		jstr(b, "exe", exe);
+	}
+}
+
+/* The always answer: rule text (perhaps "--bind PORT") for the rest of
+ * the run, pinned as at start; a name is pinned to the addresses netpin
+ * pinned it to already, and to d's (the one it was asked at).  The rule,
+ * or NULL (said). */
+static const struct rule *
+approve(const char *text, const struct dest *d)
+{
+	struct approval *a = xcalloc(1, sizeof(*a));
+	const struct rule *one[1] = { &a->rule };
+	const char *err = NULL;
+	int pinned = 0;
+
+	if (!strncmp(text, "--bind ", 7))
+		a->bind_port = (unsigned)atoi(text + 7);
+	else if ((err = parse_rule(text, &a->rule)) || a->rule.kind == R_WILDCARD) {
+		warnx("--ask: cannot add the rule %s: %s", text,
+		    err ? err : "a wildcard");
+		return NULL; /* (a is lost: this does not happen) */
+	}
+	if (a->bind_port)
+		a->rule.text = xstrdup(text);
+	pthread_mutex_lock(&pins_lock);
+	if (a->rule.kind == R_ADDR && !a->bind_port)
+		add_pin(a->rule.family, a->rule.addr, a->rule.plen, &a->rule, "ask",
+		    NULL);
+	if (a->rule.kind == R_NAME) {
+		int n = npins;
+
+		for (int i = 0; i < n; i++)
+			if (pins[i].rule->kind == R_NAME && !pins[i].rule->deny &&
+			    !strcasecmp(pins[i].rule->name, a->rule.name)) {
+				add_pin(pins[i].family, pins[i].addr, pins[i].plen, &a->rule,
+				    "ask", pins[i].private_why);
+				pinned = 1;
+			}
+		if (d) {
+			add_pin(d->family, d->addr, d->family == AF_INET ? 32 : 128,
+			    &a->rule, "ask", NULL);
+			pinned = 1;
+		}
+		if (!pinned)
+			pinned = pin_from_hosts(&a->rule) > 0;
+	}
+	a->next = approvals;
+	approvals = a;
+	pthread_mutex_unlock(&pins_lock);
+	/* a name nobody pinned yet: netpin's resolver, as for a wildcard */
+	if (a->rule.kind == R_NAME && !pinned)
+		resolve_by_dns(one, 1, NULL, &pins_lock);
+	log_pins_of(&a->rule);
+	return &a->rule;
+}
+
+/* A name rule PROGRAM answered always to, for name; or NULL. */
+static const struct rule *
+approved_name(const char *name)
+{
+	const struct rule *found = NULL;
+
+	pthread_mutex_lock(&pins_lock);
+	for (struct approval *a = approvals; a && !found; a = a->next)
+		if (!a->bind_port && a->rule.kind == R_NAME &&
+		    rule_names(&a->rule, name, strlen(name)))
+			found = &a->rule;
+	pthread_mutex_unlock(&pins_lock);
+	return found;
+}
+
+/* Was port approved for bind and listen? */
+static int
+approved_port(unsigned port)
+{
+	int found = 0;
+
+	pthread_mutex_lock(&pins_lock);
+	for (struct approval *a = approvals; a && !found; a = a->next)
+		found = a->bind_port == port;
+	pthread_mutex_unlock(&pins_lock);
+	return found;
+}
+
+/*
+ * One question (text: its JSON line, key: what makes it the same
+ * question), asked, or waited for when it is asked already.  The answer;
+ * ASK_LATER where this thread may not wait.
+ */
+static int
+ask(const char *key, const char *text, const char *rule, const struct dest *d,
+    const struct rule **added)
+{
+	struct question *q;
+	const char *why = NULL;
+	enum answer a;
+	struct jbuf b;
+
+	*added = NULL;
+	if (!ask_here)
+		return ASK_LATER;
+	pthread_mutex_lock(&ask_lock);
+	for (q = questions; q && strcmp(q->key, key); q = q->next)
+		;
+	if (q) { /* asked now, or denied before */
+		q->waiters++;
+		while (!q->done)
+			pthread_cond_wait(&ask_changed, &ask_lock);
+		a = q->answer;
+		if (!--q->waiters && !q->listed)
+			free(q);
+		pthread_mutex_unlock(&ask_lock);
+		return a;
+	}
+	if (nasked >= ASKS_MAX || nasking >= ASKING_MAX) {
+		int all = nasked >= ASKS_MAX;
+
+		pthread_mutex_unlock(&ask_lock);
+		warn_once(all ? "asks max" : "asking max", all ? "--ask: %d questions "
+		    "asked, the most in one run: calls no rule allows are denied from "
+		    "now on" : "--ask: %d questions at once, the most: a further one "
+		    "is denied without asking", all ? ASKS_MAX : ASKING_MAX);
+		return ANSWER_DENY;
+	}
+	q = xcalloc(1, sizeof(*q));
+	snprintf(q->key, sizeof(q->key), "%s", key);
+	q->listed = 1;
+	q->next = questions;
+	questions = q;
+	nasked++;
+	nasking++;
+	pthread_mutex_unlock(&ask_lock);
+
+	a = asker_answer(text, &why);
+	if (a == ANSWER_ALWAYS && !(*added = approve(rule, d)))
+		a = ANSWER_ONCE;
+	if (log_fd >= 0) {
+		jbegin(&b, "ask");
+		jstr(&b, "verdict", a == ANSWER_DENY ? "deny" : a == ANSWER_ONCE ?
+		    "once" : "always");
+		jstr(&b, "question", key);
+		jstr(&b, "rule", rule);
+		jstr(&b, "why", why);
+		jend(&b);
+	}
+	if (why)
+		warnx("--ask: %s: denied (%s)", key, why);
+
+	pthread_mutex_lock(&ask_lock);
+	q->answer = a;
+	q->done = 1;
+	nasking--;
+	/* a deny stays for the run; once and always are over */
+	if (a != ANSWER_DENY) {
+		struct question **qp;
+
+		for (qp = &questions; *qp != q; qp = &(*qp)->next)
+			;
+		*qp = q->next;
+		q->listed = 0;
+		if (!q->waiters)
+			free(q);
+	}
+	pthread_cond_broadcast(&ask_changed);
+	pthread_mutex_unlock(&ask_lock);
+	return a;
+}
+
+/* The question's first fields: what is asked (the verb), by whom. */
+static void
+question_begin(struct jbuf *b, const char *what, pid_t tid, const char *comm)
+{
+	b->n = 0;
+	b->s[0] = '\0';
+	jraw(b, "{");
+	jstr(b, "ask", what);
+	ask_caller(b, tid, comm);
+}
+
+/* The question's end: the rule that an always answer adds. */
+static const char *
+question_end(struct jbuf *b, const char *rule)
+{
+	jstr(b, "rule", rule);
+	jraw(b, "}\n");
+	return b->s;
+}
+
+/*
+ * Ask about a call to d (verb, proto) that no rule allows; rule: the one
+ * that would (with its port).  0 (allowed: *by, what allowed it), the
+ * errno to deny with (EACCES), or ASK_LATER.
+ */
+static int
+ask_dest(pid_t tid, enum verb verb, int proto, const struct dest *d,
+    const char *rule, const char **by)
+{
+	char a[INET6_ADDRSTRLEN], key[DNS_TEXT_MAX + 64];
+	const struct pin *named = pin_naming(d);
+	const struct rule *added;
+	struct jbuf b;
+	int ans;
+
+	if (!ask_here)
+		return ASK_LATER;
+	format_addr(d->family, d->addr, a, sizeof(a));
+	question_begin(&b, verb_name[verb], tid, NULL);
+	jstr(&b, "proto", proto_name(proto));
+	if (!is_local_verb(verb))
+		jstr(&b, "addr", a);
+	jnum(&b, "port", d->port);
+	if (named && !is_local_verb(verb))
+		jstr(&b, "name", named->rule->name);
+	snprintf(key, sizeof(key), "%s %s", verb_name[verb], rule);
+	ans = ask(key, question_end(&b, rule), rule, is_local_verb(verb) ? NULL : d,
+	    &added);
+	if (ans == ASK_LATER || ans == ANSWER_DENY)
+		return ans == ASK_LATER ? ASK_LATER : EACCES;
+	*by = added ? added->text : "--ask once";
+	return 0;
+}
+
+/* Ask about name, asked inside a checked connection to d (kind: NEED_TLS
+ * or NEED_HTTP) by tid; the rule that allows it (always), or one that
+ * says once, or NULL (denied). */
+static const struct rule *
+ask_inside(pid_t tid, int kind, const struct dest *d, const char *name)
+{
+	static const struct rule once = { .text = "--ask once" };
+	enum verb verb = kind == NEED_TLS ? V_TLS : V_HTTP;
+	char a[INET6_ADDRSTRLEN], rule[300], key[DNS_TEXT_MAX + 64];
+	const struct rule *added;
+	struct jbuf b;
+	int ans;
+
+	suggest_rule(verb, P_TCP, d, name, rule, sizeof(rule));
+	snprintf(rule + strlen(rule), sizeof(rule) - strlen(rule), ":%u", d->port);
+	format_addr(d->family, d->addr, a, sizeof(a));
+	question_begin(&b, verb_name[verb], tid, NULL);
+	jstr(&b, "proto", "tcp");
+	jstr(&b, "addr", a);
+	jnum(&b, "port", d->port);
+	jstr(&b, "name", name);
+	snprintf(key, sizeof(key), "%s %s %s", verb_name[verb], rule, a);
+	ans = ask(key, question_end(&b, rule), rule, d, &added);
+	if (ans != ANSWER_ONCE && ans != ANSWER_ALWAYS)
+		return NULL;
+	return added ? added : &once;
+}
+
+/*
+ * Ask about a DNS name no rule allows (type: the query's), asked by the
+ * process pid (comm) whose DNS was redirected: 1 when it is answered
+ * (*added: always, the rule for the name on every port; once, NULL: the
+ * name is pinned and its calls asked about), or 0 (denied).
+ */
+static int
+ask_dns(const char *name, const char *type, pid_t pid, const char *comm,
+    const struct rule **added)
+{
+	char key[DNS_TEXT_MAX + 64];
+	struct jbuf b;
+	int ans;
+
+	question_begin(&b, "dns", pid, comm);
+	jstr(&b, "name", name);
+	jstr(&b, "type", type);
+	snprintf(key, sizeof(key), "dns %s", name);
+	ans = ask(key, question_end(&b, name), name, NULL, added);
+	return ans == ANSWER_ONCE || ans == ANSWER_ALWAYS;
+}
+
+/* Ask about bind or listen (verb) on port: 0, EACCES or ASK_LATER. */
+static int
+ask_port(pid_t tid, enum verb verb, int proto, unsigned port)
+{
+	char rule[32], key[64];
+	const struct rule *added;
+	struct jbuf b;
+	int ans;
+
+	if (!ask_here)
+		return ASK_LATER;
+	snprintf(rule, sizeof(rule), "--bind %u", port);
+	question_begin(&b, verb_name[verb], tid, NULL);
+	jstr(&b, "proto", proto_name(proto));
+	jnum(&b, "port", port);
+	snprintf(key, sizeof(key), "%s", rule);
+	ans = ask(key, question_end(&b, rule), rule, NULL, &added);
+	if (ans == ASK_LATER)
+		return ASK_LATER;
+	return ans == ANSWER_ONCE || ans == ANSWER_ALWAYS ? 0 : EACCES;
 }
 
 /* ---- what was refused: the summary at exit and --learn ------------------ */
@@ -5485,6 +6094,26 @@ learn_old_text(void)
 	return text;
 }
 
+/* The rules --ask's PROGRAM answered always to, oldest first, that the
+ * old file does not hold yet. */
+static void
+learn_approvals(FILE *f, const char *old)
+{
+	struct approval *list = NULL;
+
+	/* (the run is over: no lock) */
+	for (struct approval *a = approvals, *next; a; a = next) {
+		next = a->next;
+		a->next = list;
+		list = a;
+	}
+	approvals = list;
+	for (struct approval *a = approvals; a; a = a->next)
+		if (!learn_has(old, a->rule.text))
+			fprintf(f, "%-40s # approved while it ran (--ask: always)\n",
+			    a->rule.text);
+}
+
 /* Returns 0, or -1 after saying why. */
 static int
 write_learned(char **argv)
@@ -5502,7 +6131,8 @@ write_learned(char **argv)
 		    "too large for a rules file" : strerror(errno));
 		return -1;
 	}
-	if (*old && nrefusals == 0 && ndns_refusals == 0 && !refusals_lost) {
+	if (*old && nrefusals == 0 && ndns_refusals == 0 && !refusals_lost &&
+	    !approvals) {
 		free(old); /* nothing to add to it */
 		return 0;
 	}
@@ -5551,6 +6181,7 @@ write_learned(char **argv)
 	}
 	if (n && !added)
 		fprintf(f, "# (the file already holds every rule)\n");
+	learn_approvals(f, old);
 	for (int i = 0; i < nrefusals; i++)
 		if (refusals[i].proto == 0 && refusals[i].d.port == 0)
 			fprintf(f, "# %lu listen() on an ephemeral port: bind a fixed "
@@ -5573,8 +6204,9 @@ write_learned(char **argv)
 
 /*
  * The decision for a destination of thread tid's call: 0 (allowed) or
- * EACCES.  checked: the connection's names are read on its way (allowed,
- * or with --audit to learn its name), and its verdict is said there, once.
+ * EACCES (or ASK_LATER: --ask, in a receiver).  checked: the connection's
+ * names are read on its way (allowed, or with --audit to learn its name),
+ * and its verdict is said there, once.
  */
 static int
 decide_dest(pid_t tid, enum verb verb, int proto, const struct dest *d,
@@ -5615,6 +6247,18 @@ decide_dest(pid_t tid, enum verb verb, int proto, const struct dest *d,
 	} else {
 		suggest_rule(verb, proto, d, NULL, rule, sizeof(rule));
 		snprintf(tip, sizeof(tip), "--allow %s:%u", rule, d->port);
+	}
+	if (opt_ask) {
+		char full[sizeof(rule) + 8];
+		int err;
+
+		snprintf(full, sizeof(full), "%s:%u", rule, d->port);
+		if ((err = ask_dest(tid, verb, proto, d, full, &v.by)) == ASK_LATER)
+			return ASK_LATER;
+		if (!err) {
+			v.allowed = 1;
+			v.pin = pin_granting(d, proto); /* always: the rule added */
+		}
 	}
 	return report(tid, &v);
 }
@@ -6669,6 +7313,8 @@ tunnel_name(struct tunnel *t, int kind, const char *name)
 {
 	const struct rule *deny, *allow = name_verdict(&t->d, kind, name, &deny);
 
+	if (!allow && !deny && opt_ask)
+		allow = ask_inside(t->tid, kind, &t->d, name);
 	tunnel_report(t, kind == NEED_TLS ? V_TLS : V_HTTP, name,
 	    allow ? NULL : "not allowed here", allow, deny);
 	return allow || opt_audit;
@@ -7189,6 +7835,7 @@ tunnel_wait(void)
 static void *
 tunnel_thread(void *arg)
 {
+	ask_here = 1;
 	for (struct tunnel *t = arg; t; t = tunnel_wait())
 		tunnel_run(t);
 	return NULL;
@@ -7803,11 +8450,12 @@ addr_denied(int family, const uint8_t *addr)
 }
 
 static const struct rule *
-rule_for_name(const char *name)
+rule_for_name(const char *name, const char *type, const struct asker *who)
 {
-	const struct rule *wild = NULL;
+	const struct rule *wild = NULL, *approved;
 	struct dyn_rule *dr;
 	size_t nl = strlen(name);
+	int once = 0;
 
 	/* a deny rule for the name wins: NXDOMAIN */
 	for (int i = 0; i < nrules; i++)
@@ -7823,12 +8471,27 @@ rule_for_name(const char *name)
 		if (r->kind == R_WILDCARD && rule_names(r, name, nl) && !wild)
 			wild = r;
 	}
-	/* --audit: any name is resolved upstream and pinned, allowing nothing
-	 * by itself, so that what the command reaches has a name.  Only host
-	 * names: anything else (escaped bytes, a numeric last label) is
-	 * neither asked nor learned. */
-	if ((!wild && !opt_audit) || !valid_hostname(name))
+	/* --audit, and --ask once: any name is resolved upstream and pinned,
+	 * allowing nothing by itself, so that what the command reaches has a
+	 * name.  Only host names: anything else (escaped bytes, a numeric
+	 * last label) is neither asked nor learned. */
+	if ((!wild && !opt_audit && !opt_ask) || !valid_hostname(name))
 		return NULL;
+	if (!wild && opt_ask) {
+		if ((approved = approved_name(name)))
+			return approved;
+		pthread_mutex_lock(&pins_lock);
+		for (dr = dyn_rules; dr; dr = dr->next)
+			if (!strcasecmp(dr->rule.name, name))
+				break;
+		pthread_mutex_unlock(&pins_lock);
+		/* asked once already: pinned, and its calls asked about */
+		if (!dr && !ask_dns(name, type, who->pid, who->comm, &approved))
+			return NULL;
+		if (approved)
+			return approved;
+		once = 1;
+	}
 	pthread_mutex_lock(&pins_lock);
 	for (dr = dyn_rules; dr; dr = dr->next)
 		if (!strcasecmp(dr->rule.name, name))
@@ -7859,7 +8522,7 @@ rule_for_name(const char *name)
 			dr->rule = *wild;
 			dr->rule.name = n2;
 		} else {
-			dr->rule.text = "(audit)";
+			dr->rule.text = once ? "(--ask once)" : "(audit)";
 			dr->rule.protos = 0; /* allows nothing */
 		}
 		dr->rule.kind = R_NAME;
@@ -7907,11 +8570,11 @@ log_dns(const char *name, const char *type, const struct rule *r,
 	char key[DNS_TEXT_MAX + 8];
 
 	if (log_fd >= 0) {
-		jcall(&b, "dns", !r ? "deny" : r->protos ? "allow" : "audit",
-		    who->pid, who->comm);
+		jcall(&b, "dns", !r ? "deny" : r->protos || !opt_audit ? "allow" :
+		    "audit", who->pid, who->comm);
 		jstr(&b, "name", name);
 		jstr(&b, "type", type);
-		if (r && r->protos)
+		if (r && (r->protos || !opt_audit))
 			jstr(&b, "rule", r->text);
 		jstr(&b, "answers", answers);
 		jnum(&b, "rcode", rcode);
@@ -7959,7 +8622,7 @@ dns_answer(const uint8_t *q, size_t n, uint8_t *out, size_t cap,
 	memcpy(out + 12, q + 12, off - 12); /* the question, as asked */
 	out[5] = 1;
 	o = off;
-	if (!(r = rule_for_name(name))) {
+	if (!(r = rule_for_name(name, qtype_name(qtype, tbuf, sizeof(tbuf)), who))) {
 		rcode = 3; /* NXDOMAIN */
 	} else if (qtype == T_A || qtype == T_AAAA) {
 		family = qtype == T_A ? AF_INET : AF_INET6;
@@ -8036,11 +8699,16 @@ answer_udp(struct udp_query *u)
 		sendto(u->fd, a, len, 0, (struct sockaddr *)&u->from, u->fl);
 }
 
+static int udp_dns_threads;        /* atomics: answering in threads */
+#define UDP_DNS_THREADS_MAX 64
+
 static void *
 answer_udp_thread(void *arg)
 {
+	ask_here = 1;
 	answer_udp(arg);
 	free(arg);
+	__atomic_sub_fetch(&udp_dns_threads, 1, __ATOMIC_RELAXED);
 	return NULL;
 }
 
@@ -8072,13 +8740,21 @@ responder_udp(int fd)
 		free(u);
 		return;
 	}
-	if (needs_upstream(u->q, u->n) &&
-	    thread_start(answer_udp_thread, u, 256 * 1024) == 0)
-		u = NULL;
-	if (u) {
-		answer_udp(u);
-		free(u);
+	if (needs_upstream(u->q, u->n)) {
+		/* a bounded number at once (a question may take a minute):
+		 * past it, a query is dropped, as if lost, and asked again */
+		if (__atomic_add_fetch(&udp_dns_threads, 1, __ATOMIC_RELAXED) >
+		    UDP_DNS_THREADS_MAX || thread_start(answer_udp_thread, u, 256 * 1024)) {
+			__atomic_sub_fetch(&udp_dns_threads, 1, __ATOMIC_RELAXED);
+			warn_once("udp dns threads", "pinned DNS: %d queries are being "
+			    "answered at once, the most: further ones are dropped till "
+			    "then", UDP_DNS_THREADS_MAX);
+			free(u);
+		}
+		return;
 	}
+	answer_udp(u);
+	free(u);
 }
 
 /* len bytes from fd by the deadline (now_ms()); 0, or -1. */
@@ -8115,6 +8791,7 @@ responder_tcp_conn(void *arg)
 	uint8_t q[65535], a[2 + 4096];
 
 	free(arg);
+	ask_here = 1;
 	for (;;) {
 		uint8_t hdr[2];
 		size_t qlen, alen;
@@ -8353,6 +9030,9 @@ vet_connect(struct call *c)
 		need = port_needs(d.port) | NEED_PROBE;
 	if ((rc = decide_dest(c->tid, V_CONNECT, proto, &d, need != 0)))
 		return rc;
+	/* an always answer's rule may read names here, as any other */
+	if (opt_ask && proto == P_TCP && !need)
+		need = names_needed(&d);
 	if ((c->need = need))
 		c->dest = d;
 	return 0;
@@ -8398,8 +9078,15 @@ vet_bind(struct call *c)
 	}
 	if (d.port == 0)
 		return 0; /* an ephemeral port: always */
-	v.allowed = nbind_ports > 0 && ports_match(bind_ports, nbind_ports, d.port);
+	v.allowed = (nbind_ports > 0 && ports_match(bind_ports, nbind_ports,
+	    d.port)) || (opt_ask && approved_port(d.port));
 	snprintf(tip, sizeof(tip), "--bind %u", d.port);
+	if (!v.allowed && opt_ask) {
+		if ((rc = ask_port(c->tid, V_BIND, v.proto, d.port)) == ASK_LATER)
+			return ASK_LATER;
+		v.allowed = rc == 0;
+		v.by = "--ask";
+	}
 	if (report(c->tid, &v))
 		return EACCES;
 	/* never bind for the command a port the kernel would refuse it */
@@ -8430,12 +9117,21 @@ vet_listen(struct call *c)
 	if (getsockname(c->fd, (struct sockaddr *)&ss, &len) ||
 	    sockaddr_dest(&ss, len, c->domain, 0, &d) != ADDR_DEST)
 		return step_failed("getsockname", c, c->fd, errno ? errno : EINVAL);
-	v.allowed = d.port && nbind_ports > 0 &&
-	    ports_match(bind_ports, nbind_ports, d.port);
+	v.allowed = d.port && ((nbind_ports > 0 &&
+	    ports_match(bind_ports, nbind_ports, d.port)) ||
+	    (opt_ask && approved_port(d.port)));
 	if (d.port)
 		snprintf(tip, sizeof(tip), "--bind %u", d.port);
 	else
 		snprintf(tip, sizeof(tip), "bind a --bind port first");
+	if (!v.allowed && d.port && opt_ask) {
+		int rc = ask_port(c->tid, V_LISTEN, v.proto, d.port);
+
+		if (rc == ASK_LATER)
+			return ASK_LATER;
+		v.allowed = rc == 0;
+		v.by = "--ask";
+	}
 	return report(c->tid, &v);
 }
 
@@ -8486,6 +9182,48 @@ vet_msg_name(struct call *c, struct msgbuf *m, enum verb verb)
 		return EOPNOTSUPP;
 	}
 	return 0;
+}
+
+/*
+ * sendmmsg's messages from c->nsend on: send only the vetted messages
+ * before the first bad or denied one (a message held for a question
+ * holds the call: ASK_LATER).
+ */
+static int
+vet_mmsg(struct call *c)
+{
+	int err = 0;
+
+	for (; c->nsend < c->nmsg; c->nsend++) {
+		if (c->late_err && c->nsend == c->nmsg - 1) {
+			err = c->late_err;
+			break;
+		}
+		if ((err = vet_msg_name(c, &c->msg[c->nsend], V_SENDMSG)))
+			break;
+	}
+	return c->nsend == 0 || err == ASK_LATER ? err : 0;
+}
+
+/* A call held for a question (ASK_LATER), vetted again where it may wait. */
+static int
+vet_again(struct call *c)
+{
+	switch (c->nr) {
+	case SYS_connect:
+		return vet_connect(c);
+	case SYS_bind:
+		return vet_bind(c);
+	case SYS_listen:
+		return vet_listen(c);
+	case SYS_sendto:
+		return vet_msg_name(c, &c->msg[0], V_SENDTO);
+	case SYS_sendmsg:
+		return vet_msg_name(c, &c->msg[0], V_SENDMSG);
+	case SYS_sendmmsg:
+		return vet_mmsg(c);
+	}
+	return ENOSYS; /* fail closed */
 }
 
 /* ---- reading messages out of the command -------------------------------- */
@@ -8921,16 +9659,8 @@ sendmmsg_with(struct call *c, const struct seccomp_data *a, struct kmmsghdr *vec
 	}
 	if (!still_pending(c))
 		return ENOENT; /* gone: answered in vain */
-	/* send only the vetted messages before the first bad or denied one */
-	for (c->nsend = 0; c->nsend < c->nmsg; c->nsend++) {
-		if (c->late_err && c->nsend == c->nmsg - 1) {
-			err = c->late_err;
-			break;
-		}
-		if ((err = vet_msg_name(c, &c->msg[c->nsend], V_SENDMSG)))
-			break;
-	}
-	return c->nsend == 0 ? err : 0;
+	c->nsend = 0;
+	return vet_mmsg(c);
 }
 
 static int
@@ -9211,11 +9941,13 @@ on_getpeername(struct call *c, const struct seccomp_data *a)
 
 /* ---- calls aimed at netpin ---------------------------------------------- */
 
-/* Is tid one of netpin's own threads (its process included)? */
+/* Is tid one of netpin's own threads (its process included), or of an
+ * asker (--ask: netpin's, out of the command's reach)? */
 static int
 is_netpin_thread(pid_t tid)
 {
-	return tid > 0 && syscall(SYS_tgkill, probed.pid, tid, 0) == 0;
+	return tid > 0 && (syscall(SYS_tgkill, probed.pid, tid, 0) == 0 ||
+	    is_asker_group(getpgid(tid)));
 }
 
 /* Is this process group, or this user, netpin's? (0: the caller's) */
@@ -9225,7 +9957,7 @@ names_netpin_group(const struct call *c, int user, uint64_t who)
 	char uid[64];
 
 	if (!user)
-		return (pid_t)who == getpgid(0) ||
+		return (pid_t)who == getpgid(0) || is_asker_group((pid_t)who) ||
 		    (who == 0 && getpgid(c->tid) == getpgid(0));
 	if (who == 0) {
 		if (task_status(c->tid, "Uid", uid, sizeof(uid)))
@@ -9262,8 +9994,9 @@ on_aimed(struct call *c, const struct seccomp_data *a)
 	case SYS_ptrace:
 		netpin = is_netpin_thread((pid_t)a->args[1]);
 		break;
-	case SYS_kill: /* 0: the caller's process group */
+	case SYS_kill: /* 0: the caller's process group; -N: group N */
 		netpin = (pid_t)a->args[0] == 0 ? names_netpin_group(c, 0, 0) :
+		    (pid_t)a->args[0] < 0 ? is_asker_group(-(pid_t)a->args[0]) :
 		    is_netpin_thread((pid_t)a->args[0]);
 		break;
 	default: /* the target is the first argument */
@@ -9965,18 +10698,43 @@ run_as_task(struct call *c)
 	pthread_mutex_unlock(&umask_lock);
 }
 
+/*
+ * A call held for a question: vetted again here, where asking may wait
+ * (as netpin, before any becoming the command).  1 when that ended it
+ * (denied and answered, or gone meanwhile).
+ */
+static int
+ask_first(struct call *c)
+{
+	int err;
+
+	if (!c->ask_later)
+		return 0;
+	c->ask_later = 0;
+	ask_here = 1;
+	err = vet_again(c);
+	ask_here = 0;
+	if (!err && !still_pending(c))
+		return 1; /* gone while it was asked about: nothing is made */
+	if (err)
+		answer_call(c, 0, err == ASK_LATER ? EACCES : err);
+	return err != 0;
+}
+
 static void *
 worker_main(void *arg)
 {
 	struct call *c = arg;
 
 	if (c->as_task) {
-		run_as_task(c);
+		if (!ask_first(c))
+			run_as_task(c);
 		call_free(c);
 		c = NULL;
 	}
 	while (c) {
-		run_call(c, 1);
+		if (!ask_first(c))
+			run_call(c, 1);
 		call_free(c);
 		pthread_mutex_lock(&workers_lock);
 		c = next_call();
@@ -10194,6 +10952,9 @@ static const struct handler {
 	{ SYS_process_vm_readv, "process_vm_readv", on_aimed },
 	{ SYS_process_vm_writev, "process_vm_writev", on_aimed },
 	{ SYS_kill, "kill", on_aimed },
+	{ SYS_tgkill, "tgkill", on_aimed },
+	{ SYS_rt_sigqueueinfo, "rt_sigqueueinfo", on_aimed },
+	{ SYS_rt_tgsigqueueinfo, "rt_tgsigqueueinfo", on_aimed },
 	{ SYS_pidfd_send_signal, "pidfd_send_signal", on_pidfd_signal },
 };
 
@@ -10218,7 +10979,11 @@ on_notification(const struct seccomp_notif *n)
 	if (!h)
 		return fail_call(c, ENOSYS); /* the filter sends nothing else */
 	c->name = h->name;
-	if ((err = h->fn(c, &n->data)))
+	if ((err = h->fn(c, &n->data)) == ASK_LATER) {
+		c->ask_later = 1; /* asked by a worker, which may wait */
+		return finish_elsewhere(c);
+	}
+	if (err)
 		return fail_call(c, err);
 	perform(c);
 }
@@ -10376,7 +11141,8 @@ run_child(char **argv, int sock, pid_t parent, const sigset_t *mask)
 		child_fail("pipe2");
 	if ((errno = pthread_create(&t, NULL, listener_sender, &l)))
 		child_fail("pthread_create");
-	fprog.len = (unsigned short)filter_build(prog, parent, getpgid(parent), addfd);
+	fprog.len = (unsigned short)filter_build(prog, parent, getpgid(parent),
+	    (addfd ? FILTER_ADDFD : 0) | (opt_ask ? FILTER_ASK : 0));
 	fprog.filter = prog;
 	lfd = sys_seccomp(SECCOMP_SET_MODE_FILTER, flags, &fprog);
 	if (lfd < 0 && errno == EINVAL) {
@@ -10642,7 +11408,7 @@ supervise_signal(int sfd, int exec_errno, const char *cmd, int *status)
 		return 0;
 	}
 	while ((p = waitpid(-1, &st, WNOHANG)) > 0)
-		if (p == child_pid) {
+		if (!asker_reaped(p, st) && p == child_pid) {
 			*status = exit_status(st, exec_errno, cmd);
 			log_exit(*status);
 		}
@@ -10662,9 +11428,10 @@ processes_left(void)
 	char pid[24];
 	pid_t p;
 	long n;
+	int st;
 
-	while ((p = waitpid(-1, NULL, WNOHANG)) > 0)
-		; /* ended meanwhile */
+	while ((p = waitpid(-1, &st, WNOHANG)) > 0)
+		asker_reaped(p, st); /* ended meanwhile */
 	if (p < 0)
 		return 0; /* ECHILD: no child left */
 	if (access("/proc/self/task", F_OK) || scan_children("self", &pids)) {
@@ -10938,6 +11705,26 @@ sysctl_uint(const char *path, unsigned def)
 	return v;
 }
 
+/*
+ * --ask: PROGRAM is out of the command's reach only if its ptrace,
+ * /proc/PID/mem and pidfd_getfd are: a Landlock domain (the child applies
+ * one) or Yama's ptrace_scope 1 or more.  PROGRAM itself must run.
+ */
+static void
+ask_check(void)
+{
+	if (!opt_ask)
+		return;
+	if (!probed.landlock_abi &&
+	    sysctl_uint("/proc/sys/kernel/yama/ptrace_scope", 0) < 1)
+		die("--ask: neither Landlock nor Yama (ptrace_scope 1 or more) is "
+		    "there to keep the command from tracing PROGRAM and answering "
+		    "in its place\nhint: Linux >= 5.13 with \"landlock\" in the lsm= "
+		    "boot parameter, or sysctl kernel.yama.ptrace_scope=1");
+	if (strchr(opt_ask, '/') && access(opt_ask, X_OK))
+		die_errno("--ask %s", opt_ask);
+}
+
 static void
 read_sysctls(void)
 {
@@ -11032,6 +11819,10 @@ usage(FILE *f)
 "                          by default netpin stops)\n"
 "      --wait-all          supervise until every process the command started\n"
 "                          has ended, not only the command\n"
+"      --ask PROGRAM       hold a call no rule allows and run PROGRAM: a JSON\n"
+"                          question on its input, its answer one line: once,\n"
+"                          always (a rule for the rest of the run) or deny\n"
+"      --ask-timeout SECONDS  no answer by then is deny (default 60)\n"
 "      --check             say what this machine or container gives netpin\n"
 "                          (mediation, Landlock, /proc, a listener), run\n"
 "                          nothing; exit 0 when netpin can enforce here\n"
@@ -11061,6 +11852,7 @@ enum {
 	OPT_BIND = 256, OPT_HOSTS, OPT_STRICT, OPT_AUDIT, OPT_LEARN, OPT_RESOLV,
 	OPT_DNS, OPT_TIMEOUT, OPT_PRIVATE_DNS, OPT_DENY_UNIX, OPT_NO_SYSRES, OPT_ECH,
 	OPT_DENY_ERRNO, OPT_DENY, OPT_SKIP_UNRESOLVED, OPT_WAIT_ALL, OPT_CHECK,
+	OPT_ASK, OPT_ASK_TIMEOUT,
 };
 
 static const struct option long_options[] = {
@@ -11076,6 +11868,8 @@ static const struct option long_options[] = {
 	{ "skip-unresolved", no_argument, NULL, OPT_SKIP_UNRESOLVED },
 	{ "wait-all", no_argument, NULL, OPT_WAIT_ALL },
 	{ "check", no_argument, NULL, OPT_CHECK },
+	{ "ask", required_argument, NULL, OPT_ASK },
+	{ "ask-timeout", required_argument, NULL, OPT_ASK_TIMEOUT },
 	{ "audit", no_argument, NULL, OPT_AUDIT },
 	{ "learn", required_argument, NULL, OPT_LEARN },
 	{ "resolv", required_argument, NULL, OPT_RESOLV },
@@ -11092,8 +11886,9 @@ static const struct option long_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/* --timeout, --ask-timeout: seconds, into *ms */
 static void
-set_timeout(const char *s)
+set_timeout(const char *opt, const char *s, long *ms)
 {
 	char *end;
 	double t;
@@ -11101,10 +11896,10 @@ set_timeout(const char *s)
 	errno = 0;
 	t = strtod(s, &end);
 	if (errno || end == s || *end || !(t > 0 && t <= 3600))
-		die("bad --timeout '%s': seconds, more than 0 and at most 3600", s);
-	opt_timeout_ms = (long)(t * 1000);
-	if (opt_timeout_ms < 1)
-		opt_timeout_ms = 1;
+		die("bad %s '%s': seconds, more than 0 and at most 3600", opt, s);
+	*ms = (long)(t * 1000);
+	if (*ms < 1)
+		*ms = 1;
 }
 
 static void
@@ -11181,7 +11976,13 @@ parse_options(int argc, char **argv)
 			add_server(optarg, "--dns");
 			break;
 		case OPT_TIMEOUT:
-			set_timeout(optarg);
+			set_timeout("--timeout", optarg, &opt_timeout_ms);
+			break;
+		case OPT_ASK:
+			opt_ask = optarg;
+			break;
+		case OPT_ASK_TIMEOUT:
+			set_timeout("--ask-timeout", optarg, &opt_ask_timeout_ms);
 			break;
 		case OPT_ECH:
 			opt_allow_ech = 1;
@@ -11226,6 +12027,11 @@ parse_options(int argc, char **argv)
 		die("-q and -v cannot be used together");
 	if (opt_strict && opt_skip_unresolved)
 		die("--strict and --skip-unresolved cannot be used together");
+	if (opt_ask && opt_audit)
+		die("--ask and --audit cannot be used together (--audit allows "
+		    "everything: there is nothing to ask)");
+	if (opt_ask && !*opt_ask)
+		die("--ask needs a program");
 	if (optind >= argc && !opt_dry_run && !opt_check)
 		die("no command given (see netpin --help)");
 }
@@ -11397,6 +12203,7 @@ main(int argc, char **argv)
 		die_errno("prctl(PR_SET_DUMPABLE)");
 	probe_kernel();
 	read_sysctls();
+	ask_check();
 	deny_unix_setup();
 	if (opt_verbose) {
 		print_pin_table(stderr);
@@ -11464,6 +12271,7 @@ main(int argc, char **argv)
 		    "sockets; a pidfd per thread)" : "pidfd_getfd (netpin takes the "
 		    "command's sockets; a pidfd per process)");
 	status = supervise(sp[0], sfd, argv[0]);
+	askers_end();
 	say_processes_left();
 	tunnels_drain();
 	print_summary();
