@@ -191,21 +191,6 @@ udp_try4(const char *ip, int port, const char *tag)
 	return e;
 }
 
-/* A racing thread counts its rounds; racer_ran() waits (a little) until it
- * has gone round since the last call, so that a loaded machine cannot leave
- * it without CPU for a whole attack. */
-static __attribute__((unused)) atomic_int racer_rounds;
-
-static __attribute__((unused)) void
-racer_ran(void)
-{
-	static int seen;
-
-	for (int i = 0; i < 1000 && atomic_load(&racer_rounds) == seen; i++)
-		sched_yield();
-	seen = atomic_load(&racer_rounds);
-}
-
 /* the four basic probes: "allowed_tcp=ok denied_tcp=EACCES ..." */
 static __attribute__((unused)) void
 probe_all(char *out, size_t len, const char *tag)

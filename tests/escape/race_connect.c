@@ -5,7 +5,7 @@
  * a UDP socket then sends a datagram to whatever it is connected to.
  * usage: race_connect PORT [UDPPORT] [tcp|udp]
  */
-#include "common.h"
+#include "race.h"
 
 static struct sockaddr_in target;
 static atomic_int stop;

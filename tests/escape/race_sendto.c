@@ -5,7 +5,7 @@
  * checks the server's record).
  * usage: race_sendto PORT [UDPPORT]
  */
-#include "common.h"
+#include "race.h"
 
 static struct sockaddr_in target;
 static atomic_int stop;
