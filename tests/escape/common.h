@@ -64,6 +64,14 @@ ename(int e)
 	return buf[slot];
 }
 
+/* an errno netpin refuses a connect or send with: EHOSTUNREACH (its
+ * --deny-errno default) or EACCES */
+static __attribute__((unused)) int
+denied_errno(int e)
+{
+	return e == EHOSTUNREACH || e == EACCES;
+}
+
 /* result of a call that returns -1 on error: "ok" or the errno name */
 #define RES(expr) ((expr) < 0 ? ename(errno) : "ok")
 

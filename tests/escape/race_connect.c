@@ -47,7 +47,7 @@ main(int argc, char **argv)
 			}
 			if (send(fd, "race-connect", 12, MSG_NOSIGNAL) < 0)
 				lasterr = errno;
-		} else if (e == EACCES || e == EHOSTUNREACH) {
+		} else if (denied_errno(e)) {
 			eacces++;
 		} else {
 			other++;

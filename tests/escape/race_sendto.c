@@ -31,7 +31,7 @@ main(int argc, char **argv)
 		if (sendto(fd, "race-sendto", 11, 0, (struct sockaddr *)&target,
 		    sizeof(target)) == 11)
 			ok++;
-		else if (errno == EACCES || errno == EHOSTUNREACH)
+		else if (denied_errno(errno))
 			eacces++;
 		else {
 			other++;
