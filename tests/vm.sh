@@ -251,6 +251,7 @@ build() {
 	done
 	install -m 755 "$ROOT/tests/vm/init" "$r/init"
 	install -m 644 "$ROOT/tests/vm/guest.sh" "$ROOT/tests/vm/escape.sh" "$r/"
+	install -m 644 "$ROOT/tests/escape/judge.sh" "$r/escape/"
 	(cd "$r" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet | gzip -1) >"$WORK/initramfs-$arch.cpio.gz" ||
 		{ echo "cpio/gzip of the $arch initramfs failed"; return 1; }
 }
