@@ -1950,6 +1950,17 @@ sni_ext(uint8_t *out, const char *a, const char *b)
 	return o;
 }
 
+/* what the tables say for a parser's outcome other than a name: "more",
+ * "refuse: WHY" or "alien: WHY" */
+static void
+wire_not_name(char *got, size_t len, enum wire w, const char *why)
+{
+	if (w == WIRE_MORE)
+		snprintf(got, len, "more");
+	else
+		snprintf(got, len, "%s: %s", w == WIRE_ALIEN ? "alien" : "refuse", why);
+}
+
 static void
 tls_row(const char *what, const uint8_t *b, size_t len, const char *want)
 {
@@ -1957,21 +1968,12 @@ tls_row(const char *what, const uint8_t *b, size_t len, const char *want)
 	const char *why = "";
 	size_t reclen;
 	int ech;
+	enum wire w = tls_server_name(b, len, name, sizeof(name), &ech, &reclen, &why);
 
-	switch (tls_server_name(b, len, name, sizeof(name), &ech, &reclen, &why)) {
-	case WIRE_MORE:
-		snprintf(got, sizeof(got), "more");
-		break;
-	case WIRE_NAME:
+	if (w == WIRE_NAME)
 		snprintf(got, sizeof(got), "name %s", name);
-		break;
-	case WIRE_REFUSE:
-		snprintf(got, sizeof(got), "refuse: %s", why);
-		break;
-	case WIRE_ALIEN:
-		snprintf(got, sizeof(got), "alien: %s", why);
-		break;
-	}
+	else
+		wire_not_name(got, sizeof(got), w, why);
 	check("tls", what, got, want);
 }
 
@@ -2278,25 +2280,17 @@ test_http(void)
 		const char *why = "";
 		struct http_body body;
 		size_t head = 0;
+		enum wire w = http_request_host((const uint8_t *)http_rows[i].req,
+		    strlen(http_rows[i].req), host, sizeof(host), &head, &body, &why);
 
-		switch (http_request_host((const uint8_t *)http_rows[i].req,
-		    strlen(http_rows[i].req), host, sizeof(host), &head, &body, &why)) {
-		case WIRE_MORE:
-			snprintf(got, sizeof(got), "more");
-			break;
-		case WIRE_NAME:
+		if (w == WIRE_NAME) {
 			snprintf(got, sizeof(got), "%s head %zu%s%s", host, head,
 			    body.chunked ? " chunked" : "", body.length ? " length " : "");
 			if (body.length)
 				snprintf(got + strlen(got), sizeof(got) - strlen(got),
 				    "%llu", (unsigned long long)body.length);
-			break;
-		case WIRE_REFUSE:
-			snprintf(got, sizeof(got), "refuse: %s", why);
-			break;
-		case WIRE_ALIEN:
-			snprintf(got, sizeof(got), "alien: %s", why);
-			break;
+		} else {
+			wire_not_name(got, sizeof(got), w, why);
 		}
 		check("http", http_rows[i].what, got, http_rows[i].want);
 	}
