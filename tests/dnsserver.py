@@ -68,12 +68,14 @@ import argparse
 import ipaddress
 import os
 import random
-import signal
 import socket
 import struct
 import sys
 import threading
 import time
+
+from libserver import (Log, accept_forever, make_socket, recv_forever,
+                       serve_until_stopped, spawn)
 
 TTL = 60
 POISON_A = socket.inet_pton(socket.AF_INET, "6.6.6.6")
@@ -379,17 +381,14 @@ class Server:
     def __init__(self, args, zone, modes):
         self.zone = zone
         self.modes = modes
-        self.loglock = threading.Lock()
-        self.log = open(args.log, "a", encoding="ascii", newline="\n")
+        self.log = Log(args.log, "ascii")
         self.udp = None
         self.udp_alt = None
         self.tcp = None
 
     def record(self, proto, qname, qtype):
         t = TYPE_NAMES.get(qtype, str(qtype))
-        with self.loglock:
-            self.log.write("%s %s %s\n" % (proto, qname, t))
-            self.log.flush()
+        self.log.line("%s %s %s" % (proto, qname, t))
 
     def handle(self, data, proto, send):
         """Process one query; send(bytes, alt=False) transmits a reply."""
@@ -434,17 +433,8 @@ class Server:
         except Exception as e:  # keep serving whatever happens
             print("dnsserver.py: udp: %r" % e, file=sys.stderr)
 
-    def udp_loop(self):
-        while True:
-            try:
-                data, peer = self.udp.recvfrom(65535)
-            except (InterruptedError, ConnectionError):
-                continue
-            except OSError as e:
-                print("dnsserver.py: recvfrom: %s" % e, file=sys.stderr)
-                time.sleep(0.1)
-                continue
-            spawn(self.udp_query, data, peer)
+    def udp_datagram(self, data, peer):
+        spawn(self.udp_query, data, peer)
 
     # TCP ----------------------------------------------------------------
     def tcp_conn(self, conn):
@@ -476,18 +466,6 @@ class Server:
             except OSError:
                 pass
 
-    def accept_loop(self):
-        while True:
-            try:
-                conn, _ = self.tcp.accept()
-            except InterruptedError:
-                continue
-            except OSError as e:
-                print("dnsserver.py: accept: %s" % e, file=sys.stderr)
-                time.sleep(0.1)
-                continue
-            spawn(self.tcp_conn, conn)
-
 
 def recv_exact(conn, n):
     buf = b""
@@ -500,30 +478,6 @@ def recv_exact(conn, n):
             return None
         buf += b
     return buf
-
-
-def spawn(target, *args):
-    t = threading.Thread(target=target, args=args, daemon=True)
-    t.start()
-    return t
-
-
-def make_socket(family, stype, host, port):
-    s = socket.socket(family, stype)
-    if family == socket.AF_INET6:
-        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-    if stype == socket.SOCK_STREAM:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind((host, port))
-    return s
-
-
-def write_ready(path):
-    d = os.path.dirname(os.path.abspath(path))
-    tmp = os.path.join(d, ".%s.tmp.%d" % (os.path.basename(path), os.getpid()))
-    with open(tmp, "w") as f:
-        f.write("ready\n")
-    os.rename(tmp, path)
 
 
 def main():
@@ -559,11 +513,6 @@ def main():
         sys.exit(2)
 
     srv = Server(args, zone, modes)
-    # SIGTERM and SIGINT end the server: blocked in every thread, taken by
-    # this one alone (sigwait), as in server.py
-    stop = {signal.SIGTERM, signal.SIGINT}
-    signal.pthread_sigmask(signal.SIG_BLOCK, stop)
-
     try:
         srv.udp = make_socket(family, socket.SOCK_DGRAM, addr, args.port)
         srv.tcp = make_socket(family, socket.SOCK_STREAM, addr, args.port)
@@ -578,16 +527,9 @@ def main():
               file=sys.stderr)
         sys.exit(1)
 
-    spawn(srv.udp_loop)
-    spawn(srv.accept_loop)
-    write_ready(args.ready)
-    signal.sigwait(stop)
-    with srv.loglock:
-        try:
-            srv.log.flush()
-        except (OSError, ValueError):
-            pass
-    os._exit(0)
+    serve_until_stopped(args.ready, [(recv_forever, srv.udp, srv.udp_datagram),
+                                     (accept_forever, srv.tcp, srv.tcp_conn)],
+                        srv.log)
 
 
 if __name__ == "__main__":

@@ -503,23 +503,33 @@ static int op_bind_listen(int argc, char **argv)
 	return do_bind(SOCK_STREAM, argv[2], argv[3], 1);
 }
 
-static int op_connect_badlen(int argc, char **argv)
+/* connect (TCP) or sendto (UDP) HOST PORT, with the address length LEN */
+static int do_badlen(int type, int argc, char **argv)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
 	long l;
-	int fd, err = 0;
+	int fd, err = 0, rc;
 
 	if (argc != 5 || parse_addr(argv[2], argv[3], &ss, &len) < 0 ||
 	    parse_long(argv[4], LONG_MIN, LONG_MAX, &l) < 0)
 		return -1;
-	fd = socket(ss.ss_family, SOCK_STREAM, 0);
+	fd = socket(ss.ss_family, type, 0);
 	if (fd < 0)
 		return report(errno);
-	if (connect(fd, (struct sockaddr *)&ss, (socklen_t)l) < 0)
+	if (type == SOCK_STREAM)
+		rc = connect(fd, (struct sockaddr *)&ss, (socklen_t)l);
+	else
+		rc = (int)sendto(fd, "x", 1, 0, (struct sockaddr *)&ss, (socklen_t)l);
+	if (rc < 0)
 		err = errno;
 	close(fd);
 	return report(err);
+}
+
+static int op_connect_badlen(int argc, char **argv)
+{
+	return do_badlen(SOCK_STREAM, argc, argv);
 }
 
 static int op_connect_badptr(int argc, char **argv)
@@ -554,21 +564,7 @@ static int op_connect_badfd(int argc, char **argv)
 
 static int op_sendto_badlen(int argc, char **argv)
 {
-	struct sockaddr_storage ss;
-	socklen_t len;
-	long l;
-	int fd, err = 0;
-
-	if (argc != 5 || parse_addr(argv[2], argv[3], &ss, &len) < 0 ||
-	    parse_long(argv[4], LONG_MIN, LONG_MAX, &l) < 0)
-		return -1;
-	fd = socket(ss.ss_family, SOCK_DGRAM, 0);
-	if (fd < 0)
-		return report(errno);
-	if (sendto(fd, "x", 1, 0, (struct sockaddr *)&ss, (socklen_t)l) < 0)
-		err = errno;
-	close(fd);
-	return report(err);
+	return do_badlen(SOCK_DGRAM, argc, argv);
 }
 
 static int op_sendmsg_badiov(int argc, char **argv)

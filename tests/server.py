@@ -26,12 +26,12 @@ temp file + rename). Runs until SIGTERM/SIGINT, then exits 0.
 """
 
 import argparse
-import os
-import signal
 import socket
 import sys
-import threading
 import time
+
+from libserver import (Log, accept_forever, make_socket, recv_forever,
+                       serve_until_stopped)
 
 TCP_READ_TIMEOUT = 60.0  # record what we have if a client never sends EOF
 LISTEN_BACKLOG = 4096  # capped by net.core.somaxconn; clients can be fast
@@ -40,23 +40,13 @@ HTTP_RESPONSE = (b"HTTP/1.0 200 OK\r\nContent-Length: %d\r\n\r\n"
                  % len(HTTP_BODY)) + HTTP_BODY
 
 
-class Recorder:
+class Recorder(Log):
     def __init__(self, path):
-        self.lock = threading.Lock()
-        self.f = open(path, "a", encoding="latin-1", newline="\n")
+        super().__init__(path, "latin-1")
 
     def record(self, kind, label, data):
         text = data.decode("latin-1").replace("\n", "\\n")
-        with self.lock:
-            self.f.write("%s %s %s\n" % (kind, label, text))
-            self.f.flush()
-
-    def flush(self):
-        with self.lock:
-            try:
-                self.f.flush()
-            except (OSError, ValueError):
-                pass
+        self.line("%s %s %s" % (kind, label, text))
 
 
 def parse_spec(spec):
@@ -86,28 +76,12 @@ def parse_spec(spec):
     return base, family, host, port, label
 
 
-def make_socket(family, stype, host, port):
-    s = socket.socket(family, stype)
-    if family == socket.AF_INET6:
-        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-    if stype == socket.SOCK_STREAM:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind((host, port))
-    return s
-
-
 def label_for(s, family, host):
     """Label with the actually bound port (matters only for port 0)."""
     port = s.getsockname()[1]
     if family == socket.AF_INET6:
         return "[%s]:%d" % (host, port)
     return "%s:%d" % (host, port)
-
-
-def spawn(target, *args):
-    t = threading.Thread(target=target, args=args, daemon=True)
-    t.start()
-    return t
 
 
 def read_until_eof(conn):
@@ -170,30 +144,8 @@ def serve_http_conn(conn, rec, label):
         conn.close()
 
 
-def accept_loop(lsock, handler, *args):
-    while True:
-        try:
-            conn, _ = lsock.accept()
-        except InterruptedError:
-            continue
-        except OSError as e:
-            print("server.py: accept: %s" % e, file=sys.stderr)
-            time.sleep(0.1)
-            continue
-        spawn(handler, conn, *args)
-
-
-def udp_loop(s, rec, label):
-    while True:
-        try:
-            data, _ = s.recvfrom(65536)
-        except InterruptedError:
-            continue
-        except OSError as e:
-            print("server.py: recvfrom: %s" % e, file=sys.stderr)
-            time.sleep(0.1)
-            continue
-        rec.record("udp", label, data)
+def record_datagram(data, _peer, rec, label):
+    rec.record("udp", label, data)
 
 
 def setup_hang(family, host, port, keep):
@@ -210,14 +162,6 @@ def setup_hang(family, host, port, keep):
     return s
 
 
-def write_ready(path):
-    d = os.path.dirname(os.path.abspath(path))
-    tmp = os.path.join(d, ".%s.tmp.%d" % (os.path.basename(path), os.getpid()))
-    with open(tmp, "w") as f:
-        f.write("ready\n")
-    os.rename(tmp, path)
-
-
 def main():
     ap = argparse.ArgumentParser(description="recording loopback server")
     ap.add_argument("--out", required=True)
@@ -232,30 +176,23 @@ def main():
         ap.error(str(e))
 
     rec = Recorder(args.out)
-    # SIGTERM and SIGINT end the server.  They are blocked here, so in every
-    # thread started below too, and taken by this thread alone (sigwait): a
-    # handler would run only if the kernel chose this thread for the signal,
-    # and the main thread would otherwise sleep on through a SIGTERM that
-    # another thread took.
-    stop = {signal.SIGTERM, signal.SIGINT}
-    signal.pthread_sigmask(signal.SIG_BLOCK, stop)
-
     keep = []  # keep sockets alive
-    starters = []
+    loops = []
     for kind, family, host, port, label in specs:
         try:
             if kind == "udp":
                 s = make_socket(family, socket.SOCK_DGRAM, host, port)
-                starters.append((udp_loop, s, rec, label_for(s, family, host)))
+                loops.append((recv_forever, s, record_datagram, rec,
+                              label_for(s, family, host)))
             elif kind in ("tcp", "http"):
                 s = make_socket(family, socket.SOCK_STREAM, host, port)
                 s.listen(LISTEN_BACKLOG)
                 lab = label_for(s, family, host)
                 if kind == "tcp":
-                    starters.append((accept_loop, s, serve_tcp_conn, rec, lab,
-                                     args.reply))
+                    loops.append((accept_forever, s, serve_tcp_conn, rec, lab,
+                                  args.reply))
                 else:
-                    starters.append((accept_loop, s, serve_http_conn, rec, lab))
+                    loops.append((accept_forever, s, serve_http_conn, rec, lab))
             else:  # hang
                 setup_hang(family, host, port, keep)
                 continue
@@ -264,14 +201,7 @@ def main():
             print("server.py: %s: %s" % (label, e), file=sys.stderr)
             sys.exit(1)
 
-    for fn, *a in starters:
-        spawn(fn, *a)
-
-    write_ready(args.ready)
-
-    signal.sigwait(stop)
-    rec.flush()
-    os._exit(0)
+    serve_until_stopped(args.ready, loops, rec)
 
 
 if __name__ == "__main__":

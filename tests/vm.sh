@@ -30,7 +30,8 @@
 # of tests/escape; netop-musl on amd64; on arm64 tests/bpftest.c, the
 # filter's verdicts for that architecture, and tests/vm/aarch32.S, a
 # program of its compat ABI) and tests/vm/init, which runs
-# tests/vm/guest.sh and tests/vm/escape.sh and powers the guest off.  The
+# tests/vm/guest.sh and tests/vm/escape.sh (which judges the attacks with
+# tests/escape/judge.sh, in /escape) and powers the guest off.  The
 # guest prints its TAP lines on the serial console; this script prints them,
 # then one line per kernel, and last "N passed, N failed, N skipped".
 #
@@ -208,6 +209,7 @@ build() {
 	done
 	install -m 755 "$ROOT/tests/vm/init" "$r/init"
 	install -m 644 "$ROOT/tests/vm/guest.sh" "$ROOT/tests/vm/escape.sh" "$r/"
+	install -m 644 "$ROOT/tests/escape/judge.sh" "$r/escape/"
 	(cd "$r" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet | gzip -1) >"$WORK/initramfs-$arch.cpio.gz" ||
 		{ echo "cpio/gzip of the $arch initramfs failed"; return 1; }
 }

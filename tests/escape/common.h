@@ -64,6 +64,14 @@ ename(int e)
 	return buf[slot];
 }
 
+/* an errno netpin refuses a connect or send with: EHOSTUNREACH (its
+ * --deny-errno default) or EACCES */
+static __attribute__((unused)) int
+denied_errno(int e)
+{
+	return e == EHOSTUNREACH || e == EACCES;
+}
+
 /* result of a call that returns -1 on error: "ok" or the errno name */
 #define RES(expr) ((expr) < 0 ? ename(errno) : "ok")
 
@@ -189,21 +197,6 @@ udp_try4(const char *ip, int port, const char *tag)
 		e = errno;
 	close(fd);
 	return e;
-}
-
-/* A racing thread counts its rounds; racer_ran() waits (a little) until it
- * has gone round since the last call, so that a loaded machine cannot leave
- * it without CPU for a whole attack. */
-static __attribute__((unused)) atomic_int racer_rounds;
-
-static __attribute__((unused)) void
-racer_ran(void)
-{
-	static int seen;
-
-	for (int i = 0; i < 1000 && atomic_load(&racer_rounds) == seen; i++)
-		sched_yield();
-	seen = atomic_load(&racer_rounds);
 }
 
 /* the four basic probes: "allowed_tcp=ok denied_tcp=EACCES ..." */

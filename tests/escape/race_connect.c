@@ -5,28 +5,9 @@
  * a UDP socket then sends a datagram to whatever it is connected to.
  * usage: race_connect PORT [UDPPORT] [tcp|udp]
  */
-#include "common.h"
+#include "race.h"
 
 static struct sockaddr_in target;
-static atomic_int stop;
-
-static void *
-racer(void *arg)
-{
-	volatile uint32_t *a = (volatile uint32_t *)&target.sin_addr.s_addr;
-	uint32_t good = inet_addr(ALLOWED), bad = inet_addr(DENIED);
-
-	(void)arg;
-	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
-		atomic_fetch_add_explicit(&racer_rounds, 1, memory_order_relaxed);
-		for (int i = 0; i < 64; i++) {
-			*a = good;
-			*a = bad;
-		}
-		*a = good;
-	}
-	return NULL;
-}
 
 int
 main(int argc, char **argv)
@@ -40,7 +21,7 @@ main(int argc, char **argv)
 	ports(argc, argv);
 	port = udp ? udp_port : tcp_port;
 	target = sin4(ALLOWED, port);
-	pthread_create(&t, NULL, racer, NULL);
+	t = addr_racer_start(&target);
 	end = now_s() + 3.0;
 	for (n = 0; n < 5000 && now_s() < end; n++) {
 		/* on a loaded machine the racer may get no CPU: let it run */
@@ -66,7 +47,7 @@ main(int argc, char **argv)
 			}
 			if (send(fd, "race-connect", 12, MSG_NOSIGNAL) < 0)
 				lasterr = errno;
-		} else if (e == EACCES || e == EHOSTUNREACH) {
+		} else if (denied_errno(e)) {
 			eacces++;
 		} else {
 			other++;
@@ -74,8 +55,7 @@ main(int argc, char **argv)
 		}
 		close(fd);
 	}
-	atomic_store(&stop, 1);
-	pthread_join(t, NULL);
+	addr_racer_stop(t);
 	printf("race_connect %s: iterations=%d to_allowed=%d to_denied=%d eacces=%d other=%d last_other=%s\n",
 	    udp ? "udp" : "tcp", n, to_allowed, to_denied, eacces, other, ename(lasterr));
 	return 0;

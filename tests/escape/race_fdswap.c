@@ -62,7 +62,7 @@ main(int argc, char **argv)
 			sched_yield();
 		if (connect(SLOT, (struct sockaddr *)&a, sizeof(a)) == 0)
 			ok++;
-		else if (errno == EACCES || errno == EHOSTUNREACH)
+		else if (denied_errno(errno))
 			eacces++;
 		else if (errno != EINPROGRESS) {
 			other++;

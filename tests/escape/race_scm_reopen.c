@@ -15,7 +15,7 @@
  * foreign.  a_ro and b > 0 show that the swaps met the sends.
  * usage: race_scm_reopen PORT [UDPPORT] file|pipe
  */
-#include "common.h"
+#include "race.h"
 #include <sys/mman.h>
 #include <sys/stat.h>
 

@@ -68,7 +68,7 @@ main(int argc, char **argv)
 	for (n = 0; n < 5000 && now_s() < end; n++) {
 		if (sendmsg(fd, &msg, 0) == 12)
 			ok++;
-		else if (errno == EACCES || errno == EHOSTUNREACH)
+		else if (denied_errno(errno))
 			eacces++;
 		else {
 			other++;
@@ -83,7 +83,7 @@ main(int argc, char **argv)
 			mok++;
 		else if (r == 1)
 			mpart++;
-		else if (r < 0 && (errno == EACCES || errno == EHOSTUNREACH))
+		else if (r < 0 && denied_errno(errno))
 			meacces++;
 		else {
 			mother++;

@@ -5,28 +5,9 @@
  * checks the server's record).
  * usage: race_sendto PORT [UDPPORT]
  */
-#include "common.h"
+#include "race.h"
 
 static struct sockaddr_in target;
-static atomic_int stop;
-
-static void *
-racer(void *arg)
-{
-	volatile uint32_t *a = (volatile uint32_t *)&target.sin_addr.s_addr;
-	uint32_t good = inet_addr(ALLOWED), bad = inet_addr(DENIED);
-
-	(void)arg;
-	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
-		atomic_fetch_add_explicit(&racer_rounds, 1, memory_order_relaxed);
-		for (int i = 0; i < 64; i++) {
-			*a = good;
-			*a = bad;
-		}
-		*a = good;
-	}
-	return NULL;
-}
 
 int
 main(int argc, char **argv)
@@ -42,7 +23,7 @@ main(int argc, char **argv)
 		printf("race_sendto: socket: %s\n", ename(errno));
 		return 1;
 	}
-	pthread_create(&t, NULL, racer, NULL);
+	t = addr_racer_start(&target);
 	end = now_s() + 3.0;
 	for (n = 0; n < 5000 && now_s() < end; n++) {
 		/* on a loaded machine the racer may get no CPU: let it run */
@@ -50,15 +31,14 @@ main(int argc, char **argv)
 		if (sendto(fd, "race-sendto", 11, 0, (struct sockaddr *)&target,
 		    sizeof(target)) == 11)
 			ok++;
-		else if (errno == EACCES || errno == EHOSTUNREACH)
+		else if (denied_errno(errno))
 			eacces++;
 		else {
 			other++;
 			lasterr = errno;
 		}
 	}
-	atomic_store(&stop, 1);
-	pthread_join(t, NULL);
+	addr_racer_stop(t);
 	printf("race_sendto: iterations=%d sent=%d eacces=%d other=%d last_other=%s\n",
 	    n, ok, eacces, other, ename(lasterr));
 	return 0;

@@ -16,7 +16,7 @@
  *                                  SIGTERM, 120 s at most)
  *   race_unix_deny PORT [UDPPORT] DIR exchange|symlink   (under netpin)
  */
-#include "common.h"
+#include "race.h"
 #include <sys/un.h>
 
 static char dir[200], denied[256], allowed[256], link_[256], tmp[256];

@@ -87,43 +87,22 @@ if [ $ROOT = 1 ]; then
 fi
 RULES="-a 127.0.0.2:$P -a 127.0.0.2:$U"
 
-# run SECONDS PREFIX... -- : runs "$@" (the full command line) with a
-# timeout in its own session; output in $OUT, new records in $NEW
-run() {
-	secs=$1
-	shift
-	before=$(wc -l <"$REC")
-	OUT=$(timeout -k 2 "$secs" setsid -w "$@" 2>"$T/err")
-	RC=$?
-	sleep 0.3
-	NEW=$(tail -n +$((before + 1)) "$REC")
-	# -a: a record may hold binary (a DNS reply)
-	DENIED=$(printf '%s\n' "$NEW" | grep -ac ' 127\.0\.0\.3:')
-	ERR=$(grep -v 'control message level' "$T/err" | tail -n 2 | tr '\n' ' ' | head -c 300)
-}
+# escape_run and escape_judge: how an attack is run and judged (the guests
+# of tests/vm.sh run theirs with it too)
+ESCAPE_ERR=$T/err
+# shellcheck source=tests/escape/judge.sh
+. "$HERE/judge.sh"
 
-# verdict WHAT CHECK... : each CHECK is "key=regex" that must appear as a
-# whole token of $OUT, or "!ERE" that must not match $OUT, or "@ERE" that
-# must match no new record line; plus nothing may have reached 127.0.0.3.
+# verdict WHAT CHECK... : escape_judge's CHECKs on the last escape_run, as
+# one TAP line
 verdict() {
 	what=$1
 	shift
-	why=
-	[ -z "$OUT" ] && why="no output, exit $RC; $ERR"
-	for c in "$@"; do
-		case $c in
-		!*) printf '%s\n' "$OUT" | grep -qE -- "${c#!}" && why="$why; matched '${c#!}'" ;;
-		@*) printf '%s\n' "$NEW" | grep -aqE -- "${c#@}" && why="$why; server recorded '${c#@}'" ;;
-		*) printf '%s\n' "$OUT" | grep -qE -- "(^| )${c}( |$)" || why="$why; expected ${c}" ;;
-		esac
-	done
-	if [ "$DENIED" -gt 0 ]; then
-		why="$why; 127.0.0.3 RECEIVED $DENIED: $(printf '%s\n' "$NEW" | grep -a ' 127\.0\.0\.3:' | tr -c '[:print:]\n' '.' | sort | uniq -c | head -3 | tr '\n' ' ')"
-	fi
+	escape_judge "$@"
 	if [ -z "$why" ]; then
 		echo "ok - escape: $what"
 	else
-		echo "not ok - escape: $what (${why#; } | saw: $(printf '%s' "$OUT" | tr '\n' ' ' | head -c 700))"
+		echo "not ok - escape: $what ($why | saw: $(printf '%s' "$OUT" | tr '\n' ' ' | head -c 700))"
 	fi
 	# ESCAPE_VERBOSE=1: what the attacker printed
 	[ -n "$ESCAPE_VERBOSE" ] && printf '%s\n' "$OUT" | sed 's/^/#   /'
@@ -131,68 +110,64 @@ verdict() {
 }
 
 B=$T/bin
-NZ='[1-9][0-9]*'
-# a denied connect or send fails with netpin's --deny-errno default
-D=EHOSTUNREACH
-PROBES="allowed_tcp=ok denied_tcp=$D allowed_udp=ok denied_udp=$D"
 
-run 20 "$NETPIN" -q $RULES -- "$B/race_connect" $P $U tcp
+escape_run 20 "$NETPIN" -q $RULES -- "$B/race_connect" $P $U tcp
 verdict "connect (TCP) while a thread rewrites the sockaddr allowed<->denied" to_denied=0 to_allowed=$NZ eacces=$NZ
 
-run 20 "$NETPIN" -q $RULES -- "$B/race_connect" $P $U udp
+escape_run 20 "$NETPIN" -q $RULES -- "$B/race_connect" $P $U udp
 verdict "connect (UDP) while a thread rewrites the sockaddr allowed<->denied" to_denied=0 to_allowed=$NZ eacces=$NZ
 
-run 20 "$NETPIN" -q $RULES -- "$B/race_sendto" $P $U
+escape_run 20 "$NETPIN" -q $RULES -- "$B/race_sendto" $P $U
 verdict "sendto (UDP) while a thread rewrites the sockaddr allowed<->denied" sent=$NZ eacces=$NZ
 
-run 20 "$NETPIN" -q $RULES -- "$B/race_sendmsg" $P $U
+escape_run 20 "$NETPIN" -q $RULES -- "$B/race_sendmsg" $P $U
 verdict "sendmsg/sendmmsg (UDP) while a thread rewrites msg_name and its pointer" sent=$NZ eacces=$NZ
 
-run 20 "$NETPIN" -q -a udp:127.0.0.2:$P -a 127.0.0.2:$U -- "$B/race_fdswap" $P $U
+escape_run 20 "$NETPIN" -q -a udp:127.0.0.2:$P -a 127.0.0.2:$U -- "$B/race_fdswap" $P $U
 verdict "fd swapped (dup2) UDP<->TCP during an allowed UDP connect (rule udp only)" \
 	tcp_connected=0 udp_to_denied=0 connect_ok=$NZ "@^tcp 127\.0\.0\.2:$P "
 
-run 15 "$NETPIN" -q $RULES -- "$B/sendmmsg_mixed" $P $U
+escape_run 15 "$NETPIN" -q $RULES -- "$B/sendmmsg_mixed" $P $U
 verdict "sendmmsg with mixed destinations (allowed, denied, allowed)" \
 	'allowed,denied,allowed=1\(ok\)' 'denied,allowed,allowed=-1\('$D'\)' \
 	'allowed,allowed,denied=2\(ok\)' "@mma-3"
 
-run 15 "$NETPIN" -q $RULES -- "$B/tfo" $P $U
+escape_run 15 "$NETPIN" -q $RULES -- "$B/tfo" $P $U
 verdict "TCP fast open (sendto MSG_FASTOPEN, TCP_FASTOPEN_CONNECT) to the denied address" \
 	sendto_denied=$D sendto_mapped_denied=$D sendto_allowed=ok \
 	'send_noaddr=E[A-Z]+' fastopen_connect_denied=$D fastopen_connect_allowed=ok \
 	'then_sendto_denied=E[A-Z]+' 'peer=(127\.0\.0\.2|-)'
 
-run 15 "$NETPIN" -q $RULES -- "$B/iouring" $P
+escape_run 15 "$NETPIN" -q $RULES -- "$B/iouring" $P
 verdict "io_uring_setup/enter/register" io_uring_setup=ENOSYS io_uring_enter=ENOSYS io_uring_register=ENOSYS
 
-run 15 "$NETPIN" -q $RULES -- "$B/sockets" $P
+escape_run 15 "$NETPIN" -q $RULES -- "$B/sockets" $P
 verdict "socket() of raw, packet, vsock, ping, MPTCP, SCTP, UDP-Lite and other families (create only)" \
 	created=0 '!=ok( |$)'
 
-run 15 "$NETPIN" -q $RULES -- "$B/special_addr" $P $U
+escape_run 15 "$NETPIN" -q $RULES -- "$B/special_addr" $P $U
 verdict "IPv4-mapped, 0.0.0.0, ::, AF_UNSPEC, bound to 127.0.0.3 then 0.0.0.0" \
 	control_bound2_any4_tcp=ok '!(^| )(mapped|any|bound3|unspec|inet)[a-z0-9_]*=(ok|EXDEV)( |$)'
 
-run 15 "$NETPIN" -q $RULES -- "$B/ipopts" $P $U
+escape_run 15 "$NETPIN" -q $RULES -- "$B/ipopts" $P $U
 verdict "setsockopt IP_OPTIONS/IP_RETOPTS source route via 127.0.0.3, IPV6_RTHDR" \
 	ip_options_tcp=EPERM ip_options_udp=EPERM ip_retopts_tcp=EPERM ip_retopts_udp=EPERM \
 	ipv6_rthdr_type2=EPERM ipv6_rthdr_type4=EPERM ipv6_2292rthdr=EPERM \
 	ipv6_2292pktoptions=EPERM '!connect_allowed(_udp)?=[^o]'
 
-run 15 "$NETPIN" -q $RULES -- "$B/cmsg_opts" $P $U
+escape_run 15 "$NETPIN" -q $RULES -- "$B/cmsg_opts" $P $U
 verdict "UDP sendmsg with cmsg IP_RETOPTS/IP_OPTIONS/IPV6_RTHDR/SO_MARK" \
 	ip_retopts=EACCES 'ip_options=E[A-Z]+' ip_retopts_on_inet6=EACCES ipv6_rthdr=EACCES \
 	ipv6_2292rthdr=EACCES ipv6_hopopts=EACCES so_mark=EACCES control_pktinfo_src3=ok control_ttl=ok
 
-run 15 "$NETPIN" -q $RULES -- "$B/selfprot" $P $U
+escape_run 15 "$NETPIN" -q $RULES -- "$B/selfprot" $P $U
 verdict "ptrace, process_vm_*, /proc/PPID/mem, pidfd_open/getfd, /proc/PPID/fd against netpin" \
 	ptrace_attach=EPERM ptrace_seize=EPERM process_vm_writev=EPERM process_vm_readv=EPERM \
 	'proc_mem_rw=E(ACCES|PERM)' 'proc_mem_ro=E(ACCES|PERM)' pidfd_open=EPERM pidfd_open_thread=EPERM \
 	'pidfd_getfd_procdir=E[A-Z]+' 'pidfd_send_signal_procdir=E[A-Z]+' proc_fd_reopened=0 \
 	parent_alive=1 $PROBES
 
-run 20 "$NETPIN" -q $RULES -- "$B/kill_parent" $P $U
+escape_run 20 "$NETPIN" -q $RULES -- "$B/kill_parent" $P $U
 verdict "kill/tkill/tgkill/sigqueue/pidfd_send_signal SIGSTOP+SIGKILL to netpin, kill(0), then connect" \
 	'!(kill|tkill|tgkill|rt_sigqueueinfo|pidfd_send_signal_procdir)_SIG[A-Z]+=ok' \
 	'!_probe=ok' kill_SIGKILL=EPERM kill_SIGSTOP=EPERM \
@@ -200,22 +175,22 @@ verdict "kill/tkill/tgkill/sigqueue/pidfd_send_signal SIGSTOP+SIGKILL to netpin,
 	own_child_procdir_SIGTERM=ok own_child_procdir_died_of=SIGTERM \
 	parent_alive=1 $PROBES '!after-netpin-died.*=ok'
 
-run 20 "$NETPIN" -q -a 127.0.0.2 --bind $((P + 5)) -- "$B/netpin_threads" $P $U
+escape_run 20 "$NETPIN" -q -a 127.0.0.2 --bind $((P + 5)) -- "$B/netpin_threads" $P $U
 verdict "ptrace/process_vm_writev/pidfd_getfd/tkill aimed at netpin's worker threads" \
 	"netpin_threads_found=$NZ" any_succeeded=0 $PROBES
 
-run 15 "$NETPIN" -q $RULES -- "$B/dumpable" $P $U
+escape_run 15 "$NETPIN" -q $RULES -- "$B/dumpable" $P $U
 verdict "prctl(PR_SET_DUMPABLE, 0) (and setresuid) then connect allowed and denied" \
 	set_dumpable_0=ok dumpable_after=1 $PROBES \
 	'!after_setresuid_nobody:.*denied_(tcp|udp)=ok'
 
 if [ $ROOT = 1 ]; then
-	run 15 $NOBODY $NOBODY_NETPIN -q $RULES -- "$B/dumpable" $P $U
+	escape_run 15 $NOBODY $NOBODY_NETPIN -q $RULES -- "$B/dumpable" $P $U
 	verdict "prctl(PR_SET_DUMPABLE, 0) as an unprivileged user under an unprivileged netpin" \
 		set_dumpable_0=ok dumpable_after=1 $PROBES
 	mkdir -m 755 "$T/xo"
 	cp "$B/dumpable" "$T/xo/dumpable" && chmod 0111 "$T/xo/dumpable"
-	run 15 $NOBODY $NOBODY_NETPIN -q $RULES -- "$T/xo/dumpable" $P $U
+	escape_run 15 $NOBODY $NOBODY_NETPIN -q $RULES -- "$T/xo/dumpable" $P $U
 	verdict "execute-only binary (non-dumpable after exec) as an unprivileged user: denied never passes" \
 		'!denied_(tcp|udp)=ok'
 else
@@ -223,16 +198,16 @@ else
 	echo "ok - escape: execute-only binary as an unprivileged user # SKIP not root"
 fi
 
-run 15 "$NETPIN" -q $RULES -- "$B/seccomp_nl" $P $U
+escape_run 15 "$NETPIN" -q $RULES -- "$B/seccomp_nl" $P $U
 verdict "seccomp NEW_LISTENER (a second notifier), and a stacked allow-all filter" \
 	new_listener=EPERM new_listener_tsync=EPERM $PROBES
 
-run 15 "$NETPIN" -q -a 127.0.0.2:$P -- "$NETPIN" -q -a 127.0.0.3:$P -- "$B/connect_to" $P 127.0.0.3
+escape_run 15 "$NETPIN" -q -a 127.0.0.2:$P -- "$NETPIN" -q -a 127.0.0.3:$P -- "$B/connect_to" $P 127.0.0.3
 [ -z "$OUT" ] && OUT="inner netpin exit $RC: $ERR"
 verdict "nested netpin allowing 127.0.0.3 inside one allowing 127.0.0.2" \
 	'!connect_to 127\.0\.0\.3:[0-9]+: ok'
 
-run 40 "$NETPIN" -q $RULES -- "$B/thread_exit" $P $U
+escape_run 40 "$NETPIN" -q $RULES -- "$B/thread_exit" $P $U
 verdict "threads/processes exiting with calls in flight; netpin still works after" \
 	denied_ok=0 "rounds=$NZ" $PROBES
 
@@ -244,7 +219,7 @@ if [ $ROOT = 1 ]; then
 	ctl=$($NOBODY "$T/suid/setuid_root" $P child 2>/dev/null)
 	case $ctl in
 	*" euid=0 "*)
-		run 15 $NOBODY $NOBODY_NETPIN -q $RULES -- "$B/setuid" $P "$T/suid/setuid_root"
+		escape_run 15 $NOBODY $NOBODY_NETPIN -q $RULES -- "$B/setuid" $P "$T/suid/setuid_root"
 		verdict "exec of a setuid-root binary gains nothing (no_new_privs)" \
 			NoNewPrivs=1 euid=65534 '!euid=0 ' '!raw_socket=ok' ;;
 	*)
@@ -278,32 +253,32 @@ fi
 # socket bound to 127.0.0.5:U sends to port 53 with an IP_PKTINFO source
 # of the denied 127.0.0.3, so the reply lands on the denied UDP server
 # 127.0.0.3:U (the recorder).
-run 15 "$NETPIN" -q $RULES -- "$B/srcopts" $P $U
+escape_run 15 "$NETPIN" -q $RULES -- "$B/srcopts" $P $U
 verdict "setsockopt IP_FREEBIND/IP_TRANSPARENT/IPV6_FREEBIND/IPV6_TRANSPARENT, then a bind to an address not ours" \
 	ip_freebind_udp=EPERM ip_freebind_tcp=EPERM ip_transparent_udp=EPERM \
 	ip_transparent_tcp=EPERM ip_freebind_on_inet6=EPERM ipv6_freebind_udp=EPERM \
 	ipv6_freebind_tcp=EPERM ipv6_transparent_udp=EPERM ipv6_transparent_tcp=EPERM \
 	'!nonlocal_bind[46]=ok'
 
-run 20 "$NETPIN" -q $RULES -a udp:127.0.0.5 --bind $U -- \
+escape_run 20 "$NETPIN" -q $RULES -a udp:127.0.0.5 --bind $U -- \
 	"$B/dns_ask" -b 127.0.0.5:$U -i 127.0.0.3 pktinfo-leak.example
 verdict "DNS query with an IP_PKTINFO source of a denied address: the reply must not reach it" \
 	bind1=ok
 
-run 30 python3 "$HERE/stray_dns.py" "$NETPIN" $RULES -- "$B/dns_ask"
+escape_run 30 python3 "$HERE/stray_dns.py" "$NETPIN" $RULES -- "$B/dns_ask"
 verdict "netpin's DNS responder answers no query it did not redirect (one from outside netpin)" \
 	'own_reply=NXDOMAIN' stray_reply=none
 
 # item 8: 300 calls stuck in netpin's workers (recvfrom on redirected DNS
 # sockets that get no reply), then their process killed: the workers let
 # go, and new calls are served
-run 40 "$NETPIN" -q $RULES -- "$B/stuck_workers" $P $U
+escape_run 40 "$NETPIN" -q $RULES -- "$B/stuck_workers" $P $U
 verdict "300 calls stuck in netpin's workers, then killed: new calls are served" \
 	'while_stuck=(ok|EAGAIN)' after_dns=20/20 after_connect=ok '!hung=1'
 
 # item 9: more sockets than netpin has descriptors for (its RLIMIT_NOFILE
 # is 2048 here); once they are closed, sockets work again
-run 40 prlimit --nofile=2048:2048 "$NETPIN" -q $RULES -- "$B/fd_flood" $P $U
+escape_run 40 prlimit --nofile=2048:2048 "$NETPIN" -q $RULES -- "$B/fd_flood" $P $U
 verdict "more sockets than netpin can hold, then closed: socket() and connect work again" \
 	'flooded=[1-9][0-9]*' after=ok
 
@@ -318,7 +293,7 @@ uffd_was=
 if [ $ROOT = 1 ] && [ -w $UFFD_SYSCTL ] && uffd_was=$(cat $UFFD_SYSCTL); then
 	echo 1 >$UFFD_SYSCTL
 fi
-run 30 "$NETPIN" -q $RULES -- "$B/uffd_stall" $P $U
+escape_run 30 "$NETPIN" -q $RULES -- "$B/uffd_stall" $P $U
 [ -n "$uffd_was" ] && echo "$uffd_was" >$UFFD_SYSCTL
 case $OUT in
 skip=*) echo "ok - escape: a stalled read of the command's memory holds up its own call only # SKIP ${OUT#skip=}" ;;
@@ -328,10 +303,10 @@ esac
 
 # item 7: a terminal the command stops (tcflow TCOOFF) while netpin has
 # denial lines to print: netpin goes on serving, its output waits
-run 90 python3 "$HERE/tcoff.py" "$NETPIN" "$HERE/../netop" $P
+escape_run 90 python3 "$HERE/tcoff.py" "$NETPIN" "$HERE/../netop" $P
 verdict "a terminal the command stops (tcflow TCOOFF) does not stop netpin" \
 	finished=1 allowed=ok rc=0
-run 90 python3 "$HERE/tcoff.py" "$NETPIN" "$HERE/../netop" $P tostop
+escape_run 90 python3 "$HERE/tcoff.py" "$NETPIN" "$HERE/../netop" $P tostop
 verdict "TOSTOP and a foreground group of the command's (SIGTTOU) do not stop netpin" \
 	finished=1 allowed=ok rc=0
 
@@ -360,21 +335,21 @@ if [ $ROOT = 1 ] && mc_setup; then
 else
 	CAPPID=
 fi
-run 20 "$NETPIN" -q $RULES -- "$B/mcast_join" $P $U $MCIF $MCADDR
+escape_run 20 "$NETPIN" -q $RULES -- "$B/mcast_join" $P $U $MCIF $MCADDR
 verdict "multicast group joins and source filters (IPv4, IPv6) with only unicast rules" \
 	ip_add_membership=EPERM ip_add_source_membership=EPERM mcast_join_group=EPERM \
 	mcast_join_source_group=EPERM mcast_msfilter=EPERM ip_msfilter=EPERM \
 	ipv6_add_membership=EPERM ipv6_mcast_join_group=EPERM \
 	ipv6_mcast_join_source_group=EPERM $PROBES
 if [ -n "$CAPPID" ]; then
-	run 20 python3 "$HERE/mcast_cap.py" check --if $MCA --out "$T/cap" \
+	escape_run 20 python3 "$HERE/mcast_cap.py" check --if $MCA --out "$T/cap" \
 		--marker 239.7.7.7 --marker ff15::7777 $CHOSEN
 	verdict "no IGMP/MLD report for a group the command chose reaches the link (capture on a veth peer)" \
 		markers_seen=2 chosen_groups_seen=0
 else
 	echo "ok - escape: no IGMP/MLD report for a group the command chose reaches the link # SKIP no veth pair and capture namespace (root: $ROOT; $(head -c 200 "$T/mc.err" 2>/dev/null | tr '\n' ' '))"
 fi
-run 20 "$NETPIN" -q $RULES -a udp:239.1.2.3 -- "$B/mcast_join" $P $U $MCIF $MCADDR 239.1.2.3
+escape_run 20 "$NETPIN" -q $RULES -a udp:239.1.2.3 -- "$B/mcast_join" $P $U $MCIF $MCADDR 239.1.2.3
 verdict "multicast joins with a rule for udp:239.1.2.3: that group only" \
 	allowed_ip_add_membership=ok allowed_mcast_join_group=ok \
 	ip_add_membership=EPERM ip_add_source_membership=EPERM mcast_join_group=EPERM \
@@ -387,7 +362,7 @@ verdict "multicast joins with a rule for udp:239.1.2.3: that group only" \
 # rule allowing everything, or a control character, into the learned file,
 # nor a raw escape on netpin's stderr or in its log
 if [ -n "$DP" ]; then
-	run 30 "$NETPIN" --audit --learn "$T/learned" --log "$T/learn.json" \
+	escape_run 30 "$NETPIN" --audit --learn "$T/learned" --log "$T/learn.json" \
 		--dns 127.0.0.1:$DP --allow-private-dns --hosts /dev/null --resolv /dev/null -- \
 		"$B/dns_ask" -s 9 '127\.0\.0\.2\0100\.0\.0\.0/0 #\013udp:x.example' \
 		'0.0.0.0/0 #.x.example' 'esc\027[31mred.example' 'sp ace/sl\009ash.example'
@@ -411,7 +386,7 @@ if [ -n "$DP" ]; then
 		--audit) set -- --audit ;;
 		*) set -- -a '*.example.com' ;;
 		esac
-		run 20 "$NETPIN" -q $RULES "$@" --dns 127.0.0.1:$DP --hosts /dev/null \
+		escape_run 20 "$NETPIN" -q $RULES "$@" --dns 127.0.0.1:$DP --hosts /dev/null \
 			--resolv /dev/null -- "$B/dns_ask" -c 127.0.0.2:$P -x 7 'a\..example.com'
 		OUT="$OUT netpin_exit=$RC"
 		verdict "a DNS label with a dot in it ($how): netpin lives on, the command's status is kept" \
@@ -422,7 +397,7 @@ else
 fi
 
 # item 6: limits and scheduling of netpin, its process group and threads
-run 30 "$NETPIN" -q -a 127.0.0.2 --bind $((P + 5)) -- "$B/sched_attack" $P $U
+escape_run 30 "$NETPIN" -q -a 127.0.0.2 --bind $((P + 5)) -- "$B/sched_attack" $P $U
 verdict "prlimit64/setpriority/sched_setscheduler/sched_setattr/sched_setaffinity/ioprio_set on netpin and its threads" \
 	"netpin_threads_found=$NZ" netpin_prlimit_cpu=EPERM netpin_prlimit_nofile=EPERM \
 	netpin_setpriority=EPERM netpin_setpriority_pgrp=EPERM netpin_sched_setscheduler=EPERM \
@@ -432,7 +407,7 @@ verdict "prlimit64/setpriority/sched_setscheduler/sched_setattr/sched_setaffinit
 	'!(^| )(child|self)_[a-z_]+=E'
 
 # item 11
-run 15 "$NETPIN" -q $RULES -- "$B/socketpair" $P $U
+escape_run 15 "$NETPIN" -q $RULES -- "$B/socketpair" $P $U
 verdict "socketpair() of AF_INET and AF_TIPC refused as socket() would (AF_UNIX ok)" \
 	inet_stream=EAFNOSUPPORT tipc_dgram=EAFNOSUPPORT unix_stream=ok unix_dgram=ok
 
@@ -456,7 +431,7 @@ guard_of() {
 }
 if wait_file "$T/rebind.ready"; then
 	for private in "" --allow-private-dns; do
-		run 20 "$NETPIN" -n --dns 127.0.0.1:$GP --resolv /dev/null --hosts /dev/null \
+		escape_run 20 "$NETPIN" -n --dns 127.0.0.1:$GP --resolv /dev/null --hosts /dev/null \
 			$private -a nat64.test -a nat64local.test -a sixtofour.test \
 			-a teredo.test -a v4compat.test -a public.test -- true
 		set --
@@ -486,9 +461,9 @@ fi
 # nobody where this runs as root.
 for kind in file pipe; do
 	if [ $ROOT = 1 ]; then
-		run 20 $NOBODY $NOBODY_NETPIN -q $RULES -- "$B/race_scm_reopen" $P $U $kind
+		escape_run 20 $NOBODY $NOBODY_NETPIN -q $RULES -- "$B/race_scm_reopen" $P $U $kind
 	else
-		run 20 "$NETPIN" -q $RULES -- "$B/race_scm_reopen" $P $U $kind
+		escape_run 20 "$NETPIN" -q $RULES -- "$B/race_scm_reopen" $P $U $kind
 	fi
 	verdict "SCM_RIGHTS of a read-only file while a thread dup2()s a writable $kind onto its number: never received writable" \
 		escalated=0 a_changed=0 foreign=0 "a_ro=$NZ" "b=$NZ"
@@ -508,7 +483,7 @@ for how in exchange symlink; do
 		echo "not ok - escape: --deny-unix while a thread swaps the name ($how) (race_unix_deny serve did not start: $(head -c 200 "$UD.err"))"
 		continue
 	fi
-	run 20 "$NETPIN" -q $RULES --deny-unix "$UD/denied.sock" -- "$B/race_unix_deny" $P $U "$UD" $how
+	escape_run 20 "$NETPIN" -q $RULES --deny-unix "$UD/denied.sock" -- "$B/race_unix_deny" $P $U "$UD" $how
 	OUT="$OUT server_denied=$(grep -c '^denied' "$UD/record")"
 	verdict "--deny-unix while a thread swaps the name between the denied socket and an allowed one ($how)" \
 		to_denied=0 server_denied=0 "to_allowed=$NZ" "eacces=$NZ"

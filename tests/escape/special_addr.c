@@ -9,67 +9,35 @@
  */
 #include "common.h"
 
-/* TCP connect; optional bind first; returns errno name ("ok": connected) */
+/* how a destination is tried: connect() then send() (TCP or UDP), or sendto() */
+enum way { TCP_CONNECT, UDP_CONNECT, UDP_SENDTO };
+/* a sockaddr and its length, as reach() takes them */
+#define SA(s) &(s), sizeof(s)
+
+/*
+ * A socket of family, bound to bind_sa first when given, sends tag to sa
+ * the way asked.  "ok", the errno's name, or EXDEV: a connect that reached
+ * the denied address.  (MSG_NOSIGNAL: a TCP peer that closed must not
+ * kill the attack; a datagram socket never raises SIGPIPE.)
+ */
 static const char *
-tcp_conn(int family, const void *bind_sa, socklen_t blen, const void *sa,
+reach(enum way way, int family, const void *bind_sa, socklen_t blen, const void *sa,
     socklen_t len, const char *tag)
 {
-	int fd = socket(family, SOCK_STREAM, 0), e = 0;
+	int fd = socket(family, way == TCP_CONNECT ? SOCK_STREAM : SOCK_DGRAM, 0), e = 0;
 
 	if (fd < 0)
 		return ename(errno);
-	if (bind_sa && bind(fd, bind_sa, blen) < 0) {
+	if (bind_sa && bind(fd, bind_sa, blen) < 0)
 		e = errno;
-		close(fd);
-		return e == 0 ? "bindfail" : ename(e);
-	}
-	if (connect(fd, sa, len) < 0)
+	else if (way == UDP_SENDTO) {
+		if (sendto(fd, tag, strlen(tag), 0, sa, len) < 0)
+			e = errno;
+	} else if (connect(fd, sa, len) < 0)
 		e = errno;
 	else if (send(fd, tag, strlen(tag), MSG_NOSIGNAL) < 0)
 		e = errno;
-	if (!e && peer_host(fd) == 3)
-		e = EXDEV; /* connected to the denied address */
-	close(fd);
-	return ename(e);
-}
-
-static const char *
-udp_send(int family, const void *bind_sa, socklen_t blen, const void *sa,
-    socklen_t len, const char *tag)
-{
-	int fd = socket(family, SOCK_DGRAM, 0), e = 0;
-
-	if (fd < 0)
-		return ename(errno);
-	if (bind_sa && bind(fd, bind_sa, blen) < 0) {
-		e = errno;
-		close(fd);
-		return ename(e);
-	}
-	if (sendto(fd, tag, strlen(tag), 0, sa, len) < 0)
-		e = errno;
-	close(fd);
-	return ename(e);
-}
-
-static const char *
-udp_conn(int family, const void *bind_sa, socklen_t blen, const void *sa,
-    socklen_t len, const char *tag)
-{
-	int fd = socket(family, SOCK_DGRAM, 0), e = 0;
-
-	if (fd < 0)
-		return ename(errno);
-	if (bind_sa && bind(fd, bind_sa, blen) < 0) {
-		e = errno;
-		close(fd);
-		return ename(e);
-	}
-	if (connect(fd, sa, len) < 0)
-		e = errno;
-	else if (send(fd, tag, strlen(tag), 0) < 0)
-		e = errno;
-	if (!e && peer_host(fd) == 3)
+	else if (peer_host(fd) == 3)
 		e = EXDEV;
 	close(fd);
 	return ename(e);
@@ -97,21 +65,21 @@ main(int argc, char **argv)
 	d_t = sin4(DENIED, tcp_port);
 	d_u = sin4(DENIED, udp_port);
 	unspec_u.sin_family = AF_UNSPEC;
-	r[0] = tcp_conn(AF_INET6, NULL, 0, &m_t, sizeof(m_t), "sa-mapped-tcp");
-	r[1] = udp_send(AF_INET6, NULL, 0, &m_u, sizeof(m_u), "sa-mapped-udp");
-	r[2] = udp_conn(AF_INET6, NULL, 0, &m_u, sizeof(m_u), "sa-mapped-udpconn");
-	r[3] = tcp_conn(AF_INET, NULL, 0, &any_t, sizeof(any_t), "sa-any4-tcp");
-	r[4] = tcp_conn(AF_INET6, NULL, 0, &any6_t, sizeof(any6_t), "sa-any6-tcp");
-	r[5] = udp_send(AF_INET6, NULL, 0, &any6_u, sizeof(any6_u), "sa-any6-udp");
-	r[6] = tcp_conn(AF_INET, &b3, sizeof(b3), &any_t, sizeof(any_t), "sa-bound3-any4-tcp");
-	r[7] = udp_send(AF_INET, &b3, sizeof(b3), &any_u, sizeof(any_u), "sa-bound3-any4-udp");
-	r[8] = udp_conn(AF_INET, &b3, sizeof(b3), &any_u, sizeof(any_u), "sa-bound3-any4-udpconn");
-	r[9] = tcp_conn(AF_INET6, &bind_m3, sizeof(bind_m3), &m0_t, sizeof(m0_t), "sa-bound3-mapped0-tcp");
-	r[10] = tcp_conn(AF_INET6, &bind_m3, sizeof(bind_m3), &any6_t, sizeof(any6_t), "sa-bound3-any6-tcp");
-	r[11] = udp_send(AF_INET, NULL, 0, &unspec_u, sizeof(unspec_u), "sa-unspec-udp");
-	r[12] = tcp_conn(AF_INET6, NULL, 0, &d_t, sizeof(d_t), "sa-inet-on-inet6-tcp");
-	r[13] = udp_send(AF_INET6, NULL, 0, &d_u, sizeof(d_u), "sa-inet-on-inet6-udp");
-	r[14] = tcp_conn(AF_INET, &b2, sizeof(b2), &any_t, sizeof(any_t), "sa-bound2-any4-tcp");
+	r[0] = reach(TCP_CONNECT, AF_INET6, NULL, 0, SA(m_t), "sa-mapped-tcp");
+	r[1] = reach(UDP_SENDTO, AF_INET6, NULL, 0, SA(m_u), "sa-mapped-udp");
+	r[2] = reach(UDP_CONNECT, AF_INET6, NULL, 0, SA(m_u), "sa-mapped-udpconn");
+	r[3] = reach(TCP_CONNECT, AF_INET, NULL, 0, SA(any_t), "sa-any4-tcp");
+	r[4] = reach(TCP_CONNECT, AF_INET6, NULL, 0, SA(any6_t), "sa-any6-tcp");
+	r[5] = reach(UDP_SENDTO, AF_INET6, NULL, 0, SA(any6_u), "sa-any6-udp");
+	r[6] = reach(TCP_CONNECT, AF_INET, SA(b3), SA(any_t), "sa-bound3-any4-tcp");
+	r[7] = reach(UDP_SENDTO, AF_INET, SA(b3), SA(any_u), "sa-bound3-any4-udp");
+	r[8] = reach(UDP_CONNECT, AF_INET, SA(b3), SA(any_u), "sa-bound3-any4-udpconn");
+	r[9] = reach(TCP_CONNECT, AF_INET6, SA(bind_m3), SA(m0_t), "sa-bound3-mapped0-tcp");
+	r[10] = reach(TCP_CONNECT, AF_INET6, SA(bind_m3), SA(any6_t), "sa-bound3-any6-tcp");
+	r[11] = reach(UDP_SENDTO, AF_INET, NULL, 0, SA(unspec_u), "sa-unspec-udp");
+	r[12] = reach(TCP_CONNECT, AF_INET6, NULL, 0, SA(d_t), "sa-inet-on-inet6-tcp");
+	r[13] = reach(UDP_SENDTO, AF_INET6, NULL, 0, SA(d_u), "sa-inet-on-inet6-udp");
+	r[14] = reach(TCP_CONNECT, AF_INET, SA(b2), SA(any_t), "sa-bound2-any4-tcp");
 	printf("special_addr: mapped_tcp=%s mapped_udp=%s mapped_udp_connect=%s any4_tcp=%s "
 	    "any6_tcp=%s any6_udp=%s bound3_any4_tcp=%s bound3_any4_udp=%s "
 	    "bound3_any4_udp_connect=%s bound3_mapped0_tcp=%s bound3_any6_tcp=%s "

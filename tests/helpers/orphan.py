@@ -1,5 +1,6 @@
 # orphan.py TOKEN_OK TOKEN_DENIED: the child makes a UDP socket, its parent exits; the orphan sends 0.6 s later
-import errno, os, socket, sys, time
+import os, socket, sys, time
+from libhelper import send_tokens
 r, w = os.pipe()
 if os.fork():
     os.close(w)
@@ -15,11 +16,5 @@ while os.getppid() == ppid and time.monotonic() - t0 < 5:
     time.sleep(0.01)
 orphaned = int(os.getppid() != ppid)
 time.sleep(0.6)
-res = []
-for host, tok in (("127.0.0.2", sys.argv[1]), ("127.0.0.3", sys.argv[2])):
-    try:
-        u.sendto(tok.encode(), (host, 9001))
-        res.append("ok")
-    except OSError as e:
-        res.append(errno.errorcode.get(e.errno, str(e.errno)))
+res = send_tokens(u, sys.argv[1], sys.argv[2])
 print("orphaned=%d" % orphaned, *res, flush=True)

@@ -2,7 +2,8 @@
 # socket to its child with SCM_RIGHTS; the child sends TOKEN_OK to
 # 127.0.0.2:9001 and TOKEN_DENIED to 127.0.0.3:9001 on the one, and a line on
 # the other; prints what the child and the parent saw
-import errno, os, socket, sys, time
+import os, socket, sys, time
+from libhelper import send_tokens
 ca, cb = socket.socketpair()
 pa, pb = socket.socketpair()
 pid = os.fork()
@@ -14,13 +15,7 @@ if pid == 0:
     p = socket.socket(fileno=fds[1])
     p.sendall(b"via-passed-unix")
     p.close()
-    res = []
-    for host, tok in (("127.0.0.2", sys.argv[1]), ("127.0.0.3", sys.argv[2])):
-        try:
-            u.sendto(tok.encode(), (host, 9001))
-            res.append("ok")
-        except OSError as e:
-            res.append(errno.errorcode.get(e.errno, str(e.errno)))
+    res = send_tokens(u, sys.argv[1], sys.argv[2])
     print("child", msg.decode(), *res, flush=True)
     os._exit(0)
 cb.close()

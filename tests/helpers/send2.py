@@ -3,7 +3,8 @@
 # the errno name).  HOW: fd:N (the socket on fd N), unix:PATH (received over a
 # unix socket at PATH), dup (a dup of a new socket whose first fd is closed,
 # used 0.5 s later), exec (a new socket kept across exec of this script)
-import errno, os, socket, sys, time
+import os, socket, sys, time
+from libhelper import send_tokens
 how, tok_ok, tok_deny = sys.argv[1:4]
 if how.startswith("fd:"):
     u = socket.socket(fileno=int(how[3:]))
@@ -22,11 +23,4 @@ elif how == "exec":
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     os.set_inheritable(s.fileno(), True)
     os.execv(sys.executable, [sys.executable, sys.argv[0], "fd:%d" % s.fileno(), tok_ok, tok_deny])
-res = []
-for host, tok in (("127.0.0.2", tok_ok), ("127.0.0.3", tok_deny)):
-    try:
-        u.sendto(tok.encode(), (host, 9001))
-        res.append("ok")
-    except OSError as e:
-        res.append(errno.errorcode.get(e.errno, str(e.errno)))
-print(*res, flush=True)
+print(*send_tokens(u, tok_ok, tok_deny), flush=True)
