@@ -11,8 +11,13 @@
 # amd64-5.10      bullseye             linux-image-cloud-amd64        x86_64
 # amd64-6.1       bookworm             linux-image-cloud-amd64        x86_64
 # amd64-6.12      trixie               linux-image-cloud-amd64        x86_64
+# amd64-7.x       trixie-backports     linux-image-cloud-amd64        x86_64
 # arm64-6.1       bookworm             linux-image-cloud-arm64        aarch64, TCG
 # arm64-6.12      trixie               linux-image-cloud-arm64        aarch64, TCG
+# arm64-7.x       trixie-backports     linux-image-cloud-arm64        aarch64, TCG
+#
+# 7.x is the newest kernel Debian ships for its stable release (7.3 when
+# these lines were written), so its guests follow trixie-backports.
 #
 # Kernel packages and busybox-static (for both architectures) are fetched
 # with `apt-get download` through an apt configuration of this script's own:
@@ -62,14 +67,18 @@ ATTEMPTS=3
 
 # NAME ARCH SUITE PACKAGE DEFAULT(1/0): every kernel runs by default: the
 # oldest long-term one (5.10: no Landlock, fdinfo without inodes), a long-
-# term one without Landlock's TCP rules and scopes (6.1) and the newest
-# stable (6.12); 6.1 and 6.12 on arm64 too.  A kernel marked 0 would run
-# only when named, or with "all"
+# term one without Landlock's TCP rules and scopes (6.1), the newest
+# stable release's (6.12: Landlock ABI 6) and the newest Debian ships
+# (7.x, trixie-backports: Landlock's UDP rights, ABI 10 and later); 6.1,
+# 6.12 and 7.x on arm64 too.  A kernel marked 0 would run only when named,
+# or with "all"
 KERNELS="amd64-5.10 amd64 bullseye linux-image-cloud-amd64 1
 amd64-6.1 amd64 bookworm linux-image-cloud-amd64 1
 amd64-6.12 amd64 trixie linux-image-cloud-amd64 1
+amd64-7.x amd64 trixie-backports linux-image-cloud-amd64 1
 arm64-6.1 arm64 bookworm linux-image-cloud-arm64 1
-arm64-6.12 arm64 trixie linux-image-cloud-arm64 1"
+arm64-6.12 arm64 trixie linux-image-cloud-arm64 1
+arm64-7.x arm64 trixie-backports linux-image-cloud-arm64 1"
 
 usage() { echo "usage: tests/vm.sh [-l] [KERNEL...|all]"; }
 while getopts lh opt; do
@@ -162,24 +171,36 @@ fetch() {
 	fi
 	[ -s "$file" ] && echo "$file"
 }
+# depends_on SUITE PACKAGE:ARCH PREFIX: the first package named PREFIX<digit>...
+# that PACKAGE depends on
+depends_on() {
+	apt_run "$1" apt-cache depends "$2" 2>/dev/null |
+		sed -n "s/^ *Depends: \\($3[0-9][^ :]*\\).*/\\1/p" | head -1
+}
 # kernel NAME ARCH SUITE META: $CACHE/kernels/NAME/{vmlinuz,release}; why not on stdout
 kernel() {
-	local name=$1 arch=$2 suite=$3 meta=$4 image deb d=$CACHE/kernels/$1 why
+	local name=$1 arch=$2 suite=$3 meta=$4 image pkg deb f d=$CACHE/kernels/$1 why
 	why=$(apt_lists "$suite") || { echo "$why"; return 1; }
-	# the metapackage names the kernel's own package
-	image=$(apt_run "$suite" apt-cache depends "$meta:$arch" 2>/dev/null |
-		sed -n 's/^ *Depends: \(linux-image-[0-9][^ :]*\).*/\1/p' | head -1)
+	# the metapackage names the kernel's own package, linux-image-VER; up to
+	# 6.x it holds the kernel (boot/vmlinuz-VER), from 7.x on it is empty and
+	# depends on linux-binary-VER, which holds it (usr/lib/modules/VER/vmlinuz)
+	image=$(depends_on "$suite" "$meta:$arch" linux-image-)
 	[ -n "$image" ] || { echo "$meta ($arch) is not in Debian's $suite"; return 1; }
-	if [ ! -s "$d/vmlinuz" ] || [ "$(cat "$d/package" 2>/dev/null)" != "$image" ]; then
-		deb=$(fetch "$suite" "$image:$arch") ||
-			{ echo "apt-get download $image:$arch failed: $(grep -m1 '^E: ' "$WORK/download.log")"; return 1; }
+	pkg=$(depends_on "$suite" "$image:$arch" linux-binary-)
+	pkg=${pkg:-$image}
+	if [ ! -s "$d/vmlinuz" ] || [ "$(cat "$d/package" 2>/dev/null)" != "$pkg" ]; then
+		deb=$(fetch "$suite" "$pkg:$arch") ||
+			{ echo "apt-get download $pkg:$arch failed: $(grep -m1 '^E: ' "$WORK/download.log")"; return 1; }
 		rm -rf "$d" "$WORK/x"
 		mkdir -p "$d" "$WORK/x"
-		dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$WORK/x" --wildcards './boot/vmlinuz-*' ||
-			{ echo "no vmlinuz in $deb"; return 1; }
-		mv "$WORK"/x/boot/vmlinuz-* "$d/vmlinuz"
+		# (tar fails on the pattern that matches nothing: the file decides)
+		dpkg-deb --fsys-tarfile "$deb" |
+			tar -x -C "$WORK/x" --wildcards './boot/vmlinuz-*' './usr/lib/modules/*/vmlinuz' 2>/dev/null
+		f=$(find "$WORK/x" -type f -name 'vmlinuz*')
+		[ "$(wc -l <<<"$f")" = 1 ] && [ -s "$f" ] || { echo "no vmlinuz (or more than one) in $deb"; return 1; }
+		mv "$f" "$d/vmlinuz"
 		echo "${image#linux-image-}" >"$d/release"
-		echo "$image" >"$d/package"
+		echo "$pkg" >"$d/package"
 		# (the kernel is kept as its vmlinuz: the package goes)
 		rm -f "$deb"
 	fi
