@@ -58,11 +58,14 @@ set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 MIRROR=${NETPIN_VM_MIRROR:-http://deb.debian.org/debian}
 CACHE=${NETPIN_VM_CACHE:-$ROOT/tests/vm-cache}
-# seconds: to reach init (TCG; KVM gets a third of it), and for the whole
-# guest (one alone takes about 65 s under TCG; five at once on 2 cores,
-# beside the rest of the suite, up to 175 s)
+# seconds: of qemu's CPU time to reach init (TCG; KVM gets a third of it;
+# a guest takes 5 to 10), of a guest's console saying nothing (its longest
+# test waits 65 s), and for the whole guest (one alone takes about 65 s
+# under TCG; seven beside the suite on 2 cores that other work kept busy,
+# up to 10 min: they are slow, not stuck)
 BOOT_SECONDS=${NETPIN_VM_BOOT_SECONDS:-45}
-GUEST_SECONDS=${NETPIN_VM_GUEST_SECONDS:-360}
+SILENT_SECONDS=${NETPIN_VM_SILENT_SECONDS:-240}
+GUEST_SECONDS=${NETPIN_VM_GUEST_SECONDS:-1200}
 ATTEMPTS=3
 
 # NAME ARCH SUITE PACKAGE DEFAULT(1/0): every kernel runs by default: the
@@ -297,12 +300,27 @@ qemu_args() {
 	QARGS+=(-smp "${NETPIN_VM_SMP:-2}" -m 512 -nodefaults -nographic -no-reboot -serial stdio
 		-kernel "$kd/vmlinuz" -initrd "$WORK/initramfs-$arch.cpio.gz" -append "$append")
 }
+TICKS=$(getconf CLK_TCK)
+# cpu_seconds PID: the CPU time (user and system) a process has used, in
+# seconds; 0 when there is no such process
+cpu_seconds() {
+	local st
+	st=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
+	# (the fields after the command's name: utime, stime are the 12th, 13th)
+	read -ra st <<<"${st##*) }"
+	echo $(((st[11] + st[12]) / TICKS))
+}
 # boot_once ARCH ACCEL NAME KERNELDIR CONSOLE INIT_SECONDS ALL_SECONDS
 # [LINUX_SECONDS]: run a guest; 0 when it reached its init (whatever it did
 # then), 1 when not; with LINUX_SECONDS, a kernel that has said nothing by
-# then is stopped
+# then is stopped.  INIT_SECONDS is qemu's CPU time (a guest starved of
+# CPU by the machine's other work is slow, not stuck), and 4 times as many
+# seconds at most; a guest whose console says nothing for SILENT_SECONDS is
+# stopped.  On reaching its init: $WORK/NAME.up says so, with the seconds
+# and the CPU seconds it took; at its end $WORK/NAME.cpu has its CPU seconds
 boot_once() {
-	local arch=$1 accel=$2 name=$3 kd=$4 con=$5 init_s=$6 all_s=$7 linux_s=${8:-} pid start=$SECONDS reached=
+	local arch=$1 accel=$2 name=$3 kd=$4 con=$5 init_s=$6 all_s=$7 linux_s=${8:-} pid q= cpu start=$SECONDS reached=
+	local size=0 said=$SECONDS
 	qemu_args "$arch" "$accel" "$name" "$kd"
 	# (timeout: no guest outlives this script, whatever stops it; the
 	# console exists before the loop below reads it)
@@ -310,15 +328,25 @@ boot_once() {
 	timeout -k 5 $((all_s + 10)) "${QARGS[@]}" </dev/null >"$con" 2>&1 &
 	pid=$!
 	while kill -0 "$pid" 2>/dev/null; do
+		# (qemu: the child of timeout)
+		[ -n "$q" ] || q=$(pgrep -P "$pid" | head -1)
+		cpu=$(cpu_seconds "${q:-0}")
 		if [ -z "$reached" ] && grep -aq "netpin-vm: init $name" "$con"; then
 			reached=1
+			echo "$((SECONDS - start)) $cpu" >"$WORK/$name.up"
 		fi
-		if [ -z "$reached" ] && [ $((SECONDS - start)) -ge "$init_s" ]; then
-			echo "(no init after $init_s s)" >>"$con"
+		if [ -z "$reached" ] && { [ "$cpu" -ge "$init_s" ] || [ $((SECONDS - start)) -ge $((init_s * 4)) ]; }; then
+			echo "(no init after $((SECONDS - start)) s, $cpu s of CPU)" >>"$con"
 			break
 		fi
 		if [ -n "$linux_s" ] && [ $((SECONDS - start)) -ge "$linux_s" ] && ! grep -aq "Linux version" "$con"; then
 			echo "(not a word from the kernel after $linux_s s)" >>"$con"
+			break
+		fi
+		if [ "$(stat -c %s "$con")" != "$size" ]; then
+			size=$(stat -c %s "$con") said=$SECONDS
+		elif [ $((SECONDS - said)) -ge "$SILENT_SECONDS" ]; then
+			echo "(guest stopped: its console said nothing for $SILENT_SECONDS s)" >>"$con"
 			break
 		fi
 		if [ $((SECONDS - start)) -ge "$all_s" ]; then
@@ -328,6 +356,7 @@ boot_once() {
 		grep -aq "KVM internal error" "$con" && break
 		sleep 0.2
 	done
+	echo "${cpu:-0}" >"$WORK/$name.cpu"
 	kill "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 	grep -aq "netpin-vm: init $name" "$con"
@@ -361,7 +390,7 @@ last_lines() {
 guest() {
 	local name=$1 arch=$2 kd=$CACHE/kernels/$1 accel=tcg a con start=$SECONDS init_s=$BOOT_SECONDS
 	local out=$WORK/$name.tap why=
-	local pass fail skip
+	local pass fail skip up_s up_cpu
 	[ "$arch" = amd64 ] && [ "$KVM" = yes ] && accel=kvm init_s=$((BOOT_SECONDS / 3))
 	: >"$out"
 	for a in $(seq "$ATTEMPTS"); do
@@ -378,16 +407,20 @@ guest() {
 		fi
 		echo "# vm: $name: attempt $a: $why ($(last_lines "$con" 2))" >>"$out"
 	done
+	# (the next guest boots now: see the run)
+	[ -e "$WORK/$name.up" ] || echo "- -" >"$WORK/$name.up"
 	if [ -n "$why" ]; then
 		echo "not ok - $name: boot failure: in $ATTEMPTS attempts the guest $why ($arch, $accel; last console lines: $(last_lines "$con" 3))" >>"$out"
 		return
 	fi
+	read -r up_s up_cpu <"$WORK/$name.up"
+	echo "# vm: $name: init after $up_s s ($up_cpu s of qemu's CPU time)" >>"$out"
 	tr -d '\r' <"$con" | grep -a -E '^(ok - |not ok - |# )' >>"$out"
 	skip=$(grep -c '^ok - .* # SKIP ' "$out")
 	pass=$(($(grep -c '^ok - ' "$out") - skip))
 	fail=$(grep -c '^not ok - ' "$out")
 	if grep -aq 'netpin-vm: done' "$con"; then
-		echo "ok - $name: Debian $(cat "$kd/release") boots ($arch, $accel, attempt $a, $((SECONDS - start)) s) and runs its tests: $pass passed, $fail failed, $skip skipped" >>"$out"
+		echo "ok - $name: Debian $(cat "$kd/release") boots ($arch, $accel, attempt $a, $((SECONDS - start)) s, $(cat "$WORK/$name.cpu") s of CPU) and runs its tests: $pass passed, $fail failed, $skip skipped" >>"$out"
 	else
 		echo "not ok - $name: the guest stopped before its tests' end ($((SECONDS - start)) s; last console lines: $(last_lines "$con" 4))" >>"$out"
 	fi
@@ -483,7 +516,9 @@ for name in "${booting[@]}"; do
 		break
 	fi
 done
-# (at most JOBS guests at a time)
+# (at most JOBS guests at a time, and one booting at a time: a boot under
+# TCG takes whole CPUs, the tests that follow mostly wait; seven guests
+# booting at once beside the suite took minutes to reach their init)
 pids=()
 for name in "${booting[@]}"; do
 	while [ "$(for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && echo; done | wc -l)" -ge "$JOBS" ]; do
@@ -491,6 +526,9 @@ for name in "${booting[@]}"; do
 	done
 	guest "$name" "${ARCH_OF[$name]}" &
 	pids+=($!)
+	while [ ! -e "$WORK/$name.up" ] && kill -0 "$!" 2>/dev/null; do
+		sleep 0.2
+	done
 done
 wait
 for name in "${booting[@]}"; do
