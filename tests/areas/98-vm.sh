@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# vm: netpin on real kernels (Debian's 5.10, 6.1 and 6.12 on amd64, 6.1 and
-# 6.12 on arm64: all five by default; NETPIN_VM_KERNELS="amd64-6.1 ..."
-# chooses), each booted under qemu with an initramfs that runs the tests:
-# tests/vm.sh, whose lines this area takes in.  A kernel that cannot be
-# fetched or booted, or whose qemu is missing, is a SKIP line saying why; a
-# guest that never reaches its init is a boot failure, not a test failure.
+# vm: netpin on real kernels (Debian's 5.10, 6.1, 6.12 and 7.x on amd64,
+# 6.1, 6.12 and 7.x on arm64: all seven by default; NETPIN_VM_KERNELS=
+# "amd64-6.1 ..." chooses), each booted under qemu with an initramfs that
+# runs the tests: tests/vm.sh, whose lines this area takes in.  A kernel
+# that cannot be fetched or booted, or whose qemu is missing, is a SKIP line
+# saying why; a guest that never reaches its init is a boot failure, not a
+# test failure.
 # tests/vm.sh fetches the kernels from Debian's mirror with apt-get: as root,
 # through the network namespace test.sh was started in (nsenter; the area's
 # own has no way out); the guests themselves have no network device.
