@@ -41,14 +41,17 @@
 #
 # qemu uses KVM for amd64 when /dev/kvm boots a guest (one short probe),
 # else TCG; arm64 always runs under TCG.  A guest that does not reach its
-# init within a time is stopped and booted again, twice at most, and then
-# reported as a boot failure (not as a test failure).  A kernel whose
-# package, qemu or compiler is missing, or whose mirror cannot be reached,
-# is reported as skipped with the reason.  The console of each guest's last
-# run is kept in the cache folder (console/NAME.txt).  Every guest runs at
-# once (NETPIN_VM_JOBS=N: N at a time): a guest mostly waits (its attacks
-# race for seconds, its servers are given time to see what was denied), so
-# five at once take little more than twice the time of one alone.
+# init within a time (of qemu's CPU time: a guest starved of CPU is slow,
+# not stuck) is stopped and booted again, twice at most, and then reported
+# as a boot failure (not as a test failure); one whose console says nothing
+# for minutes is stopped.  A kernel whose package, qemu or compiler is
+# missing, or whose mirror cannot be reached, is reported as skipped with
+# the reason.  The console of each guest's last run is kept in the cache
+# folder (console/NAME.txt).  The guests boot one after another, each once
+# the previous one has reached its init, and then run side by side
+# (NETPIN_VM_JOBS=N: N at a time): a guest mostly waits (its attacks race
+# for seconds, its servers are given time to see what was denied), so seven
+# take little more than three times as long as one alone.
 # Needs: qemu-system-x86, qemu-system-arm, cpio, gzip, apt-get and
 # dpkg-deb, gcc with a static libc, gcc-aarch64-linux-gnu and
 # libc6-dev-arm64-cross; musl-tools for netpin as `make` builds it; clang
@@ -301,11 +304,11 @@ qemu_args() {
 		-kernel "$kd/vmlinuz" -initrd "$WORK/initramfs-$arch.cpio.gz" -append "$append")
 }
 TICKS=$(getconf CLK_TCK)
-# cpu_seconds PID: the CPU time (user and system) a process has used, in
-# seconds; 0 when there is no such process
+# cpu_seconds PID [SECONDS]: the CPU time (user and system) a process has
+# used, in seconds; SECONDS (or 0) when there is no such process (any more)
 cpu_seconds() {
 	local st
-	st=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
+	st=$(cat "/proc/$1/stat" 2>/dev/null) || { echo "${2:-0}"; return; }
 	# (the fields after the command's name: utime, stime are the 12th, 13th)
 	read -ra st <<<"${st##*) }"
 	echo $(((st[11] + st[12]) / TICKS))
@@ -330,7 +333,7 @@ boot_once() {
 	while kill -0 "$pid" 2>/dev/null; do
 		# (qemu: the child of timeout)
 		[ -n "$q" ] || q=$(pgrep -P "$pid" | head -1)
-		cpu=$(cpu_seconds "${q:-0}")
+		cpu=$(cpu_seconds "${q:-0}" "${cpu:-0}")
 		if [ -z "$reached" ] && grep -aq "netpin-vm: init $name" "$con"; then
 			reached=1
 			echo "$((SECONDS - start)) $cpu" >"$WORK/$name.up"
