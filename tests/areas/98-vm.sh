@@ -9,9 +9,9 @@
 # tests/vm.sh fetches the kernels from Debian's mirror with apt-get: as root,
 # through the network namespace test.sh was started in (nsenter; the area's
 # own has no way out); the guests themselves have no network device.
-# The five guests take about 3 min (under TCG, on 2 cores), mostly waiting:
-# test.sh starts this area early, beside the areas before it (the line
-# below), so that the suite does not wait for it.
+# The seven guests use about 6 min of CPU together (under TCG, on 2 cores)
+# and mostly wait: test.sh starts this area early, beside the areas before
+# it (the line below), so that the suite does not wait for it.
 # test.sh: start early
 # shellcheck source=tests/libtest.sh
 . "$(dirname "$0")/../libtest.sh"
