@@ -62,7 +62,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 MIRROR=${NETPIN_VM_MIRROR:-http://deb.debian.org/debian}
 CACHE=${NETPIN_VM_CACHE:-$ROOT/tests/vm-cache}
 # seconds: of qemu's CPU time to reach init (TCG; KVM gets a third of it;
-# a guest takes 5 to 10), of a guest's console saying nothing (its longest
+# a guest takes 4 to 9), of a guest's console saying nothing (its longest
 # test waits 65 s), and for the whole guest (one alone takes about 65 s
 # under TCG; seven beside the suite on 2 cores that other work kept busy,
 # up to 10 min: they are slow, not stuck)
@@ -203,7 +203,10 @@ kernel() {
 		dpkg-deb --fsys-tarfile "$deb" |
 			tar -x -C "$WORK/x" --wildcards './boot/vmlinuz-*' './usr/lib/modules/*/vmlinuz' 2>/dev/null
 		f=$(find "$WORK/x" -type f -name 'vmlinuz*')
-		[ "$(wc -l <<<"$f")" = 1 ] && [ -s "$f" ] || { echo "no vmlinuz (or more than one) in $deb"; return 1; }
+		if [ "$(wc -l <<<"$f")" != 1 ] || [ ! -s "$f" ]; then
+			echo "no vmlinuz (or more than one) in $deb"
+			return 1
+		fi
 		mv "$f" "$d/vmlinuz"
 		echo "${image#linux-image-}" >"$d/release"
 		echo "$pkg" >"$d/package"
@@ -322,7 +325,7 @@ cpu_seconds() {
 # stopped.  On reaching its init: $WORK/NAME.up says so, with the seconds
 # and the CPU seconds it took; at its end $WORK/NAME.cpu has its CPU seconds
 boot_once() {
-	local arch=$1 accel=$2 name=$3 kd=$4 con=$5 init_s=$6 all_s=$7 linux_s=${8:-} pid q= cpu start=$SECONDS reached=
+	local arch=$1 accel=$2 name=$3 kd=$4 con=$5 init_s=$6 all_s=$7 linux_s=${8:-} pid q='' cpu start=$SECONDS reached=
 	local size=0 said=$SECONDS
 	qemu_args "$arch" "$accel" "$name" "$kd"
 	# (timeout: no guest outlives this script, whatever stops it; the
