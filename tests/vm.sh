@@ -11,8 +11,13 @@
 # amd64-5.10      bullseye             linux-image-cloud-amd64        x86_64
 # amd64-6.1       bookworm             linux-image-cloud-amd64        x86_64
 # amd64-6.12      trixie               linux-image-cloud-amd64        x86_64
+# amd64-7.x       trixie-backports     linux-image-cloud-amd64        x86_64
 # arm64-6.1       bookworm             linux-image-cloud-arm64        aarch64, TCG
 # arm64-6.12      trixie               linux-image-cloud-arm64        aarch64, TCG
+# arm64-7.x       trixie-backports     linux-image-cloud-arm64        aarch64, TCG
+#
+# 7.x is the newest kernel Debian ships for its stable release (7.3 when
+# these lines were written), so its guests follow trixie-backports.
 #
 # Kernel packages and busybox-static (for both architectures) are fetched
 # with `apt-get download` through an apt configuration of the tests' own
@@ -37,14 +42,17 @@
 #
 # qemu uses KVM for amd64 when /dev/kvm boots a guest (one short probe),
 # else TCG; arm64 always runs under TCG.  A guest that does not reach its
-# init within a time is stopped and booted again, twice at most, and then
-# reported as a boot failure (not as a test failure).  A kernel whose
-# package, qemu or compiler is missing, or whose mirror cannot be reached,
-# is reported as skipped with the reason.  The console of each guest's last
-# run is kept in the cache folder (console/NAME.txt).  Every guest runs at
-# once (NETPIN_VM_JOBS=N: N at a time): a guest mostly waits (its attacks
-# race for seconds, its servers are given time to see what was denied), so
-# five at once take little more than twice the time of one alone.
+# init within a time (of qemu's CPU time: a guest starved of CPU is slow,
+# not stuck) is stopped and booted again, twice at most, and then reported
+# as a boot failure (not as a test failure); one whose console says nothing
+# for minutes is stopped.  A kernel whose package, qemu or compiler is
+# missing, or whose mirror cannot be reached, is reported as skipped with
+# the reason.  The console of each guest's last run is kept in the cache
+# folder (console/NAME.txt).  The guests boot one after another, each once
+# the previous one has reached its init, and then run side by side
+# (NETPIN_VM_JOBS=N: N at a time): a guest mostly waits (its attacks race
+# for seconds, its servers are given time to see what was denied), so seven
+# take little more than three times as long as one alone.
 # Needs: qemu-system-x86, qemu-system-arm, cpio, gzip, apt-get and
 # dpkg-deb, gcc with a static libc, gcc-aarch64-linux-gnu and
 # libc6-dev-arm64-cross; musl-tools for netpin as `make` builds it; clang
@@ -54,23 +62,30 @@ set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 MIRROR=${NETPIN_VM_MIRROR:-http://deb.debian.org/debian}
 CACHE=${NETPIN_VM_CACHE:-$ROOT/tests/vm-cache}
-# seconds: to reach init (TCG; KVM gets a third of it), and for the whole
-# guest (one alone takes about 65 s under TCG; five at once on 2 cores,
-# beside the rest of the suite, up to 175 s)
+# seconds: of qemu's CPU time to reach init (TCG; KVM gets a third of it;
+# a guest takes 4 to 9), of a guest's console saying nothing (its longest
+# test waits 65 s), and for the whole guest (one alone takes about 65 s
+# under TCG; seven beside the suite on 2 cores that other work kept busy,
+# up to 10 min: they are slow, not stuck)
 BOOT_SECONDS=${NETPIN_VM_BOOT_SECONDS:-45}
-GUEST_SECONDS=${NETPIN_VM_GUEST_SECONDS:-360}
+SILENT_SECONDS=${NETPIN_VM_SILENT_SECONDS:-240}
+GUEST_SECONDS=${NETPIN_VM_GUEST_SECONDS:-1200}
 ATTEMPTS=3
 
 # NAME ARCH SUITE PACKAGE DEFAULT(1/0): every kernel runs by default: the
 # oldest long-term one (5.10: no Landlock, fdinfo without inodes), a long-
-# term one without Landlock's TCP rules and scopes (6.1) and the newest
-# stable (6.12); 6.1 and 6.12 on arm64 too.  A kernel marked 0 would run
-# only when named, or with "all"
+# term one without Landlock's TCP rules and scopes (6.1), the newest
+# stable release's (6.12: Landlock ABI 6) and the newest Debian ships
+# (7.x, trixie-backports: Landlock's UDP rights, ABI 10 and later); 6.1,
+# 6.12 and 7.x on arm64 too.  A kernel marked 0 would run only when named,
+# or with "all"
 KERNELS="amd64-5.10 amd64 bullseye linux-image-cloud-amd64 1
 amd64-6.1 amd64 bookworm linux-image-cloud-amd64 1
 amd64-6.12 amd64 trixie linux-image-cloud-amd64 1
+amd64-7.x amd64 trixie-backports linux-image-cloud-amd64 1
 arm64-6.1 arm64 bookworm linux-image-cloud-arm64 1
-arm64-6.12 arm64 trixie linux-image-cloud-arm64 1"
+arm64-6.12 arm64 trixie linux-image-cloud-arm64 1
+arm64-7.x arm64 trixie-backports linux-image-cloud-arm64 1"
 
 usage() { echo "usage: tests/vm.sh [-l] [KERNEL...|all]"; }
 while getopts lh opt; do
@@ -120,24 +135,39 @@ note() { echo "# vm: $*"; }
 # shellcheck source=tests/debfetch.sh
 . "$ROOT/tests/debfetch.sh"
 
+# depends_on SUITE PACKAGE:ARCH PREFIX: the first package named PREFIX<digit>...
+# that PACKAGE depends on
+depends_on() {
+	apt_run "$1" apt-cache depends "$2" 2>/dev/null |
+		sed -n "s/^ *Depends: \\($3[0-9][^ :]*\\).*/\\1/p" | head -1
+}
 # kernel NAME ARCH SUITE META: $CACHE/kernels/NAME/{vmlinuz,release}; why not on stdout
 kernel() {
-	local name=$1 arch=$2 suite=$3 meta=$4 image deb d=$CACHE/kernels/$1 why
+	local name=$1 arch=$2 suite=$3 meta=$4 image pkg deb f d=$CACHE/kernels/$1 why
 	why=$(apt_lists "$suite") || { echo "$why"; return 1; }
-	# the metapackage names the kernel's own package
-	image=$(apt_run "$suite" apt-cache depends "$meta:$arch" 2>/dev/null |
-		sed -n 's/^ *Depends: \(linux-image-[0-9][^ :]*\).*/\1/p' | head -1)
+	# the metapackage names the kernel's own package, linux-image-VER; up to
+	# 6.x it holds the kernel (boot/vmlinuz-VER), from 7.x on it is empty and
+	# depends on linux-binary-VER, which holds it (usr/lib/modules/VER/vmlinuz)
+	image=$(depends_on "$suite" "$meta:$arch" linux-image-)
 	[ -n "$image" ] || { echo "$meta ($arch) is not in Debian's $suite"; return 1; }
-	if [ ! -s "$d/vmlinuz" ] || [ "$(cat "$d/package" 2>/dev/null)" != "$image" ]; then
-		deb=$(fetch "$suite" "$image:$arch") ||
-			{ echo "apt-get download $image:$arch failed: $(grep -m1 '^E: ' "$WORK/download.log")"; return 1; }
+	pkg=$(depends_on "$suite" "$image:$arch" linux-binary-)
+	pkg=${pkg:-$image}
+	if [ ! -s "$d/vmlinuz" ] || [ "$(cat "$d/package" 2>/dev/null)" != "$pkg" ]; then
+		deb=$(fetch "$suite" "$pkg:$arch") ||
+			{ echo "apt-get download $pkg:$arch failed: $(grep -m1 '^E: ' "$WORK/download.log")"; return 1; }
 		rm -rf "$d" "$WORK/x"
 		mkdir -p "$d" "$WORK/x"
-		dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$WORK/x" --wildcards './boot/vmlinuz-*' ||
-			{ echo "no vmlinuz in $deb"; return 1; }
-		mv "$WORK"/x/boot/vmlinuz-* "$d/vmlinuz"
+		# (tar fails on the pattern that matches nothing: the file decides)
+		dpkg-deb --fsys-tarfile "$deb" |
+			tar -x -C "$WORK/x" --wildcards './boot/vmlinuz-*' './usr/lib/modules/*/vmlinuz' 2>/dev/null
+		f=$(find "$WORK/x" -type f -name 'vmlinuz*')
+		if [ "$(wc -l <<<"$f")" != 1 ] || [ ! -s "$f" ]; then
+			echo "no vmlinuz (or more than one) in $deb"
+			return 1
+		fi
+		mv "$f" "$d/vmlinuz"
 		echo "${image#linux-image-}" >"$d/release"
-		echo "$image" >"$d/package"
+		echo "$pkg" >"$d/package"
 		# (the kernel is kept as its vmlinuz: the package goes)
 		rm -f "$deb"
 	fi
@@ -235,12 +265,27 @@ qemu_args() {
 	QARGS+=(-smp "${NETPIN_VM_SMP:-2}" -m 512 -nodefaults -nographic -no-reboot -serial stdio
 		-kernel "$kd/vmlinuz" -initrd "$WORK/initramfs-$arch.cpio.gz" -append "$append")
 }
+TICKS=$(getconf CLK_TCK)
+# cpu_seconds PID [SECONDS]: the CPU time (user and system) a process has
+# used, in seconds; SECONDS (or 0) when there is no such process (any more)
+cpu_seconds() {
+	local st
+	st=$(cat "/proc/$1/stat" 2>/dev/null) || { echo "${2:-0}"; return; }
+	# (the fields after the command's name: utime, stime are the 12th, 13th)
+	read -ra st <<<"${st##*) }"
+	echo $(((st[11] + st[12]) / TICKS))
+}
 # boot_once ARCH ACCEL NAME KERNELDIR CONSOLE INIT_SECONDS ALL_SECONDS
 # [LINUX_SECONDS]: run a guest; 0 when it reached its init (whatever it did
 # then), 1 when not; with LINUX_SECONDS, a kernel that has said nothing by
-# then is stopped
+# then is stopped.  INIT_SECONDS is qemu's CPU time (a guest starved of
+# CPU by the machine's other work is slow, not stuck), and 4 times as many
+# seconds at most; a guest whose console says nothing for SILENT_SECONDS is
+# stopped.  On reaching its init: $WORK/NAME.up says so, with the seconds
+# and the CPU seconds it took; at its end $WORK/NAME.cpu has its CPU seconds
 boot_once() {
-	local arch=$1 accel=$2 name=$3 kd=$4 con=$5 init_s=$6 all_s=$7 linux_s=${8:-} pid start=$SECONDS reached=
+	local arch=$1 accel=$2 name=$3 kd=$4 con=$5 init_s=$6 all_s=$7 linux_s=${8:-} pid q='' cpu start=$SECONDS reached=
+	local size=0 said=$SECONDS
 	qemu_args "$arch" "$accel" "$name" "$kd"
 	# (timeout: no guest outlives this script, whatever stops it; the
 	# console exists before the loop below reads it)
@@ -248,15 +293,25 @@ boot_once() {
 	timeout -k 5 $((all_s + 10)) "${QARGS[@]}" </dev/null >"$con" 2>&1 &
 	pid=$!
 	while kill -0 "$pid" 2>/dev/null; do
+		# (qemu: the child of timeout)
+		[ -n "$q" ] || q=$(pgrep -P "$pid" | head -1)
+		cpu=$(cpu_seconds "${q:-0}" "${cpu:-0}")
 		if [ -z "$reached" ] && grep -aq "netpin-vm: init $name" "$con"; then
 			reached=1
+			echo "$((SECONDS - start)) $cpu" >"$WORK/$name.up"
 		fi
-		if [ -z "$reached" ] && [ $((SECONDS - start)) -ge "$init_s" ]; then
-			echo "(no init after $init_s s)" >>"$con"
+		if [ -z "$reached" ] && { [ "$cpu" -ge "$init_s" ] || [ $((SECONDS - start)) -ge $((init_s * 4)) ]; }; then
+			echo "(no init after $((SECONDS - start)) s, $cpu s of CPU)" >>"$con"
 			break
 		fi
 		if [ -n "$linux_s" ] && [ $((SECONDS - start)) -ge "$linux_s" ] && ! grep -aq "Linux version" "$con"; then
 			echo "(not a word from the kernel after $linux_s s)" >>"$con"
+			break
+		fi
+		if [ "$(stat -c %s "$con")" != "$size" ]; then
+			size=$(stat -c %s "$con") said=$SECONDS
+		elif [ $((SECONDS - said)) -ge "$SILENT_SECONDS" ]; then
+			echo "(guest stopped: its console said nothing for $SILENT_SECONDS s)" >>"$con"
 			break
 		fi
 		if [ $((SECONDS - start)) -ge "$all_s" ]; then
@@ -266,6 +321,7 @@ boot_once() {
 		grep -aq "KVM internal error" "$con" && break
 		sleep 0.2
 	done
+	echo "${cpu:-0}" >"$WORK/$name.cpu"
 	kill "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 	grep -aq "netpin-vm: init $name" "$con"
@@ -299,7 +355,7 @@ last_lines() {
 guest() {
 	local name=$1 arch=$2 kd=$CACHE/kernels/$1 accel=tcg a con start=$SECONDS init_s=$BOOT_SECONDS
 	local out=$WORK/$name.tap why=
-	local pass fail skip
+	local pass fail skip up_s up_cpu
 	[ "$arch" = amd64 ] && [ "$KVM" = yes ] && accel=kvm init_s=$((BOOT_SECONDS / 3))
 	: >"$out"
 	for a in $(seq "$ATTEMPTS"); do
@@ -316,16 +372,20 @@ guest() {
 		fi
 		echo "# vm: $name: attempt $a: $why ($(last_lines "$con" 2))" >>"$out"
 	done
+	# (the next guest boots now: see the run)
+	[ -e "$WORK/$name.up" ] || echo "- -" >"$WORK/$name.up"
 	if [ -n "$why" ]; then
 		echo "not ok - $name: boot failure: in $ATTEMPTS attempts the guest $why ($arch, $accel; last console lines: $(last_lines "$con" 3))" >>"$out"
 		return
 	fi
+	read -r up_s up_cpu <"$WORK/$name.up"
+	echo "# vm: $name: init after $up_s s ($up_cpu s of qemu's CPU time)" >>"$out"
 	tr -d '\r' <"$con" | grep -a -E '^(ok - |not ok - |# )' >>"$out"
 	skip=$(grep -c '^ok - .* # SKIP ' "$out")
 	pass=$(($(grep -c '^ok - ' "$out") - skip))
 	fail=$(grep -c '^not ok - ' "$out")
 	if grep -aq 'netpin-vm: done' "$con"; then
-		echo "ok - $name: Debian $(cat "$kd/release") boots ($arch, $accel, attempt $a, $((SECONDS - start)) s) and runs its tests: $pass passed, $fail failed, $skip skipped" >>"$out"
+		echo "ok - $name: Debian $(cat "$kd/release") boots ($arch, $accel, attempt $a, $((SECONDS - start)) s, $(cat "$WORK/$name.cpu") s of CPU) and runs its tests: $pass passed, $fail failed, $skip skipped" >>"$out"
 	else
 		echo "not ok - $name: the guest stopped before its tests' end ($((SECONDS - start)) s; last console lines: $(last_lines "$con" 4))" >>"$out"
 	fi
@@ -421,7 +481,9 @@ for name in "${booting[@]}"; do
 		break
 	fi
 done
-# (at most JOBS guests at a time)
+# (at most JOBS guests at a time, and one booting at a time: a boot under
+# TCG takes whole CPUs, the tests that follow mostly wait; seven guests
+# booting at once beside the suite took minutes to reach their init)
 pids=()
 for name in "${booting[@]}"; do
 	while [ "$(for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && echo; done | wc -l)" -ge "$JOBS" ]; do
@@ -429,6 +491,9 @@ for name in "${booting[@]}"; do
 	done
 	guest "$name" "${ARCH_OF[$name]}" &
 	pids+=($!)
+	while [ ! -e "$WORK/$name.up" ] && kill -0 "$!" 2>/dev/null; do
+		sleep 0.2
+	done
 done
 wait
 for name in "${booting[@]}"; do
