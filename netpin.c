@@ -199,6 +199,10 @@ struct landlock_ruleset_attr {
 	uint64_t handled_access_net;
 	uint64_t scoped;
 };
+struct landlock_net_port_attr {
+	uint64_t allowed_access;
+	uint64_t port;
+};
 /* struct msghdr and struct mmsghdr as the 64-bit kernel lays them out */
 struct kmsghdr {
 	uint64_t name;
@@ -233,6 +237,7 @@ _Static_assert(sizeof(struct seccomp_data) == 64, "seccomp_data ABI");
 _Static_assert(sizeof(struct seccomp_notif) == 80, "seccomp_notif ABI");
 _Static_assert(sizeof(struct seccomp_notif_resp) == 24, "seccomp_notif_resp ABI");
 _Static_assert(sizeof(struct landlock_ruleset_attr) == 24, "landlock ABI 6");
+_Static_assert(sizeof(struct landlock_net_port_attr) == 16, "landlock net port");
 _Static_assert(sizeof(struct kmsghdr) == 56, "msghdr ABI");
 _Static_assert(sizeof(struct kmmsghdr) == 64, "mmsghdr ABI");
 
@@ -268,6 +273,9 @@ _Static_assert(sizeof(struct kmmsghdr) == 64, "mmsghdr ABI");
 #define LANDLOCK_ACCESS_FS_MAKE_BLOCK (1ULL << 11)
 #define LANDLOCK_ACCESS_NET_BIND_TCP (1ULL << 0)
 #define LANDLOCK_ACCESS_NET_CONNECT_TCP (1ULL << 1)
+#define LANDLOCK_ACCESS_NET_BIND_UDP (1ULL << 2)          /* ABI 10 */
+#define LANDLOCK_ACCESS_NET_CONNECT_SEND_UDP (1ULL << 3)  /* ABI 10 */
+#define LANDLOCK_RULE_NET_PORT 2
 #define LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET (1ULL << 0)
 #define LANDLOCK_SCOPE_SIGNAL (1ULL << 1)
 
@@ -361,6 +369,12 @@ landlock_create_ruleset(const struct landlock_ruleset_attr *attr, size_t size,
     uint32_t flags)
 {
 	return (int)syscall(SYS_landlock_create_ruleset, attr, size, flags);
+}
+
+static int
+landlock_add_rule(int ruleset_fd, int rule_type, const void *attr)
+{
+	return (int)syscall(SYS_landlock_add_rule, ruleset_fd, rule_type, attr, 0);
 }
 
 static int
@@ -3014,49 +3028,76 @@ landlock_describe(FILE *f)
 		    "parameter\n", abi ? "ABI < 4 (Linux < 6.7)" : "unavailable");
 		return;
 	}
-	fprintf(f, "netpin: layer 2: Landlock ABI %d: direct TCP connect and bind "
-	    "refused by the kernel%s\n", abi,
+	fprintf(f, "netpin: layer 2: Landlock ABI %d: direct TCP connect and bind%s "
+	    "refused by the kernel%s\n", abi, abi >= 10 ? ", and the command's own "
+	    "UDP bind, connect and sends to an address," : "",
 	    abi >= 6 ? "; scopes: signals, abstract unix sockets" :
 	    "; no scopes (ABI < 6)");
+	if (abi < 10)
+		fprintf(f, "netpin: layer 2: no UDP rights (Landlock ABI < 10, Linux "
+		    "< 7.2): UDP rests on the seccomp supervisor alone\n");
 }
 
-/* In the child: handle TCP connect/bind with no port allowed; scopes;
- * with --ask, a domain on any ABI. */
+/* What the command's domain handles, for the start event: "tcp udp
+ * scopes" (ask: "fs", with --ask on ABI 1 to 3), or "" (no domain). */
+static const char *
+landlock_rights(int abi)
+{
+	if (abi >= 10)
+		return "tcp udp scopes";
+	if (abi >= 6)
+		return "tcp scopes";
+	if (abi >= 4)
+		return "tcp";
+	return abi >= 1 && opt_ask ? "fs" : "";
+}
+
+/* The ruleset attribute as the running kernel knows it: one binary from
+ * ABI 1 (8 bytes) to the newest (24 here: ABI 10's quiet fields, 48
+ * bytes, are not used). */
+static size_t
+landlock_attr_size(int abi)
+{
+	return abi >= 6 ? 24 : abi >= 4 ? 16 : 8;
+}
+
+/*
+ * In the child: TCP connect and bind handled with no port allowed (ABI
+ * 4), the scopes (6), UDP bind, connect and sends to an address handled
+ * with no port allowed but 0 for bind (10: an ephemeral port, which netpin
+ * always allows, and the kernel's autobind of a send with no address on an
+ * unbound socket, so that it still fails EDESTADDRREQ); with --ask, a
+ * domain on any ABI (no block device is made by anyone here), so that the
+ * command cannot trace PROGRAM.  Every call netpin makes for the command
+ * is made outside this domain.
+ */
 static int
 landlock_apply(int abi)
 {
+	static const struct landlock_net_port_attr udp_port0 = {
+		.allowed_access = LANDLOCK_ACCESS_NET_BIND_UDP, .port = 0,
+	};
 	struct landlock_ruleset_attr attr = { 0 };
 	int fd;
 
-	switch (abi) {
-	default:
-		/* fall through */
-	case 7:
-	case 6:
-		attr.scoped = LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET |
-		    LANDLOCK_SCOPE_SIGNAL;
-		/* fall through */
-	case 5:
-	case 4:
+	if (abi >= 4)
 		attr.handled_access_net = LANDLOCK_ACCESS_NET_BIND_TCP |
 		    LANDLOCK_ACCESS_NET_CONNECT_TCP;
-		break;
-	case 3:
-	case 2:
-	case 1:
-		/* --ask: a domain, so that the command cannot trace PROGRAM
-		 * (no block device is made by anyone here) */
-		if (!opt_ask)
-			return 0;
+	if (abi >= 6)
+		attr.scoped = LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET |
+		    LANDLOCK_SCOPE_SIGNAL;
+	if (abi >= 10)
+		attr.handled_access_net |= LANDLOCK_ACCESS_NET_BIND_UDP |
+		    LANDLOCK_ACCESS_NET_CONNECT_SEND_UDP;
+	if (abi >= 1 && abi < 4 && opt_ask)
 		attr.handled_access_fs = LANDLOCK_ACCESS_FS_MAKE_BLOCK;
-		break;
-	case 0:
+	if (!attr.handled_access_fs && !attr.handled_access_net)
 		return 0;
-	}
-	fd = landlock_create_ruleset(&attr, sizeof(attr), 0);
+	fd = landlock_create_ruleset(&attr, landlock_attr_size(abi), 0);
 	if (fd < 0)
 		return -1;
-	if (landlock_restrict_self(fd, 0)) {
+	if ((abi >= 10 && landlock_add_rule(fd, LANDLOCK_RULE_NET_PORT, &udp_port0)) ||
+	    landlock_restrict_self(fd, 0)) {
 		close(fd);
 		return -1;
 	}
@@ -11778,6 +11819,7 @@ log_start(int argc, char **argv)
 	jnum(&b, "pid", probed.pid);
 	jstr(&b, "command", cmd);
 	jnum(&b, "landlock", probed.landlock_abi);
+	jstr(&b, "landlock_rights", landlock_rights(probed.landlock_abi));
 	jend(&b);
 }
 
@@ -12136,9 +12178,11 @@ run_check(void)
 		    cannot = cannot ? cannot : "netpin can neither take nor make the "
 		    "command's sockets";
 	if ((abi = landlock_probe()) > 0)
-		check_line("landlock", "ABI %d (%s%s)", abi, abi >= 4 ?
+		check_line("landlock", "ABI %d (%s%s%s)", abi, abi >= 4 ?
 		    "direct TCP connect and bind refused by the kernel" :
-		    "no TCP rules: the seccomp supervisor alone", abi >= 6 ?
+		    "no TCP rules: the seccomp supervisor alone", abi >= 10 ?
+		    "; UDP bind, connect and sends to an address too" : abi >= 4 ?
+		    "; no UDP rights (ABI < 10)" : "", abi >= 6 ?
 		    "; scopes: signals, abstract unix sockets" : "");
 	else
 		check_line("landlock", "unavailable (landlock_create_ruleset: %s: "

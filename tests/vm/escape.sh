@@ -152,6 +152,34 @@ escape_run 20 $NP -q $RULES -- $B/socketpair $P $U
 verdict "socketpair() of AF_INET and AF_TIPC refused as socket() would (AF_UNIX ok)" \
 	inet_stream=EAFNOSUPPORT tipc_dgram=EAFNOSUPPORT unix_stream=ok unix_dgram=ok
 
+# Landlock alone (tests/escape/llonly: no_new_privs and the very domain
+# netpin's child applies, no seccomp filter): what the kernel layer stops
+# by itself when the filter would let a call through.  ABI 4: TCP connect;
+# ABI 10: the command's own UDP bind (port 0 aside), connect and sends to
+# an address too.  The control: the same calls bare reach the sink.
+LL=$($B/llonly true 2>/dev/null | sed -n 's/^landlock_abi=//p')
+if [ "${LL:-0}" -ge 10 ]; then
+	escape_run 20 $B/llonly $B/direct $P $U all
+	verdict "Landlock alone (no seccomp filter): the command's own TCP connect, UDP bind, connect and sends to an address are refused by the kernel" \
+		tcp_connect=EACCES bind_port=EACCES sendto_unbound=EACCES bind_port0=ok \
+		sendto_bound=EACCES connect=EACCES sendmsg=EACCES sendmmsg=EACCES \
+		sendto_mapped=EACCES send_noaddr=EDESTADDRREQ
+elif [ "${LL:-0}" -ge 4 ]; then
+	escape_run 20 $B/llonly $B/direct $P $U tcp
+	verdict "Landlock alone (no seccomp filter): the command's own TCP connect is refused by the kernel" \
+		tcp_connect=EACCES
+	LLSKIP="Landlock ABI $LL < 10: no UDP rights, UDP rests on the seccomp supervisor"
+else
+	LLSKIP="Landlock ABI ${LL:-?} < 4: no network rights, the seccomp supervisor alone"
+fi
+[ -n "${LLSKIP:-}" ] && skip "escape: Landlock alone (no seccomp filter): the command's own UDP calls are refused by the kernel" "$LLSKIP"
+escape_run 20 $B/direct $P $U all
+if printf '%s\n' "$NEW" | grep -aq "^udp 127\.0\.0\.3:$U direct-udp"; then
+	pass "escape: Landlock alone, the control: the same calls made bare reach the denied sink"
+else
+	fail "escape: Landlock alone, the control: the same calls made bare reach the denied sink" "the sink recorded: $(printf '%s\n' "$NEW" | head -3 | tr '\n' ' ')"
+fi
+
 # races on what a call names (tests/escape/run.sh's last ones): a file
 # passed with SCM_RIGHTS in the addfd mode, as nobody (a privileged netpin
 # reopens nothing), while a thread dup2()s a writable one onto its number
