@@ -2857,6 +2857,8 @@ build_pin_table(void)
  */
 #define FILTER_ADDFD 1            /* socket(), socketpair(), accept() notified */
 #define FILTER_ASK 2              /* signals to other processes notified */
+#define FILTER_OWNER 4            /* who gets a file's I/O signals: notified
+                                   * (no Landlock signal scope) */
 static unsigned
 filter_build(struct sock_filter *out, pid_t self, pid_t pgid, int flags)
 {
@@ -2866,6 +2868,7 @@ filter_build(struct sock_filter *out, pid_t self, pid_t pgid, int flags)
 	/* --ask: signals to other processes may be aimed at an asker */
 	const uint32_t signal = flags & FILTER_ASK ? NOTIFY : ALLOW;
 	const uint32_t peer = names_checked_anywhere ? NOTIFY : ALLOW;
+	const uint32_t owner = flags & FILTER_OWNER ? NOTIFY : ALLOW;
 	const struct sock_filter prog[] = {
 		/* only native system calls: i386, x32 and the rest kill */
 		LD_ARCH,
@@ -2875,6 +2878,16 @@ filter_build(struct sock_filter *out, pid_t self, pid_t pgid, int flags)
 		JUMP(BPF_JMP | BPF_JGE | BPF_K, X32_SYSCALL_BIT, 0, 1),
 		RET(SECCOMP_RET_KILL_PROCESS),
 #endif
+		/* who gets the signals the kernel sends for a file's I/O
+		 * (F_SETSIG may make them SIGKILL): where Landlock's signal
+		 * scope does not keep them from netpin, checked (ioctl is
+		 * below the watched range, so before it) */
+		ON_SYSCALL(SYS_fcntl, LD_ARG(1),
+		    RET_IF_EQ(F_SETOWN, owner), RET_IF_EQ(F_SETOWN_EX, owner),
+		    RET(ALLOW)),
+		ON_SYSCALL(SYS_ioctl, LD_ARG(1),
+		    RET_IF_EQ(FIOSETOWN, owner), RET_IF_EQ(SIOCSPGRP, owner),
+		    RET(ALLOW)),
 		/* the common case: a system call outside the watched range */
 		JUMP(BPF_JMP | BPF_JGE | BPF_K, NR_FIRST_WATCHED, 1, 0),
 		RET(ALLOW),
@@ -10054,6 +10067,37 @@ on_aimed(struct call *c, const struct seccomp_data *a)
 }
 
 /*
+ * The owner of a file's I/O signals, which the kernel sends for the
+ * command (F_SETSIG may make them SIGKILL); the filter sends these only
+ * where Landlock's signal scope (6.12) does not keep them from netpin.
+ * F_SETOWN names the owner in a register: refused when it is netpin (a
+ * thread, its process group, an asker), else the kernel goes on.
+ * F_SETOWN_EX, FIOSETOWN and SIOCSPGRP name it in memory, which the
+ * command could change once netpin has read it: refused, and said.
+ */
+static int
+on_owner(struct call *c, const struct seccomp_data *a)
+{
+	pid_t owner = (pid_t)a->args[2];
+	int cmd = (int)a->args[1];
+
+	if (a->nr == SYS_fcntl && cmd == F_SETOWN) {
+		if (!(owner > 0 ? is_netpin_thread(owner) : owner < 0 &&
+		    names_netpin_group(c, 0, (uint64_t)-(int64_t)owner)))
+			return go_on(c);
+		warn_once("aimed F_SETOWN", "refused fcntl(F_SETOWN) aimed at netpin "
+		    "by pid %d (the signals of the command's I/O are not netpin's)",
+		    (int)c->tid);
+		return EPERM;
+	}
+	return report_unmediated(c, a->nr == SYS_fcntl ? "fcntl" : "ioctl",
+	    a->nr == SYS_fcntl ? "F_SETOWN_EX" : cmd == FIOSETOWN ? "FIOSETOWN" :
+	    "SIOCSPGRP", "it names in memory who gets the I/O signals; without "
+	    "Landlock's signal scope (Linux 6.12) netpin cannot check that race-free "
+	    "(fcntl F_SETOWN works)", EPERM);
+}
+
+/*
  * The process a pidfd or a /proc/PID directory names (fd: netpin's copy):
  * its id, 0 when it is gone, or -1 when netpin cannot tell (not such an
  * fd, or no /proc).
@@ -10997,6 +11041,8 @@ static const struct handler {
 	{ SYS_rt_sigqueueinfo, "rt_sigqueueinfo", on_aimed },
 	{ SYS_rt_tgsigqueueinfo, "rt_tgsigqueueinfo", on_aimed },
 	{ SYS_pidfd_send_signal, "pidfd_send_signal", on_pidfd_signal },
+	{ SYS_fcntl, "fcntl", on_owner },
+	{ SYS_ioctl, "ioctl", on_owner },
 };
 
 static const struct handler *
@@ -11183,7 +11229,8 @@ run_child(char **argv, int sock, pid_t parent, const sigset_t *mask)
 	if ((errno = pthread_create(&t, NULL, listener_sender, &l)))
 		child_fail("pthread_create");
 	fprog.len = (unsigned short)filter_build(prog, parent, getpgid(parent),
-	    (addfd ? FILTER_ADDFD : 0) | (opt_ask ? FILTER_ASK : 0));
+	    (addfd ? FILTER_ADDFD : 0) | (opt_ask ? FILTER_ASK : 0) |
+	    (probed.landlock_abi < 6 ? FILTER_OWNER : 0));
 	fprog.filter = prog;
 	lfd = sys_seccomp(SECCOMP_SET_MODE_FILTER, flags, &fprog);
 	if (lfd < 0 && errno == EINVAL) {

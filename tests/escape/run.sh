@@ -175,6 +175,10 @@ verdict "kill/tkill/tgkill/sigqueue/pidfd_send_signal SIGSTOP+SIGKILL to netpin,
 	own_child_procdir_SIGTERM=ok own_child_procdir_died_of=SIGTERM \
 	parent_alive=1 $PROBES '!after-netpin-died.*=ok'
 
+escape_run 20 "$NETPIN" -q $RULES -- "$B/sigio" $P $U
+verdict "netpin (pid, group) made the owner of the command's I/O signals (F_SETOWN, F_SETOWN_EX, FIOSETOWN, SIOCSPGRP) with F_SETSIG SIGKILL, then I/O" \
+	parent_alive=1 $PROBES '!(f_setown|fiosetown|siocspgrp)[a-z_]*=(E[A-Z]+|setup).*parent_alive=0'
+
 escape_run 20 "$NETPIN" -q -a 127.0.0.2 --bind $((P + 5)) -- "$B/netpin_threads" $P $U
 verdict "ptrace/process_vm_writev/pidfd_getfd/tkill aimed at netpin's worker threads" \
 	"netpin_threads_found=$NZ" any_succeeded=0 $PROBES

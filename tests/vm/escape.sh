@@ -14,6 +14,8 @@ P=9600
 U=9601
 B=/escape
 RULES="-a 127.0.0.2:$P -a 127.0.0.2:$U"
+# the kernel's Landlock ABI (tests/escape/llonly says it)
+LL=$($B/llonly true 2>/dev/null | sed -n 's/^landlock_abi=//p')
 
 # escape_run, escape_judge
 ESCAPE_ERR=/tmp/escape.err
@@ -97,6 +99,14 @@ verdict "kill/tkill/tgkill/sigqueue/pidfd_send_signal SIGSTOP+SIGKILL to netpin,
 	own_child_pidfd_SIGTERM=ok own_child_pidfd_died_of=SIGTERM \
 	own_child_procdir_SIGTERM=ok own_child_procdir_died_of=SIGTERM \
 	parent_alive=1 $PROBES '!after-netpin-died.*=ok'
+# (where Landlock has no signal scope, before 6.12, the filter sends the
+# owner calls to netpin: F_SETOWN aimed at netpin and the three that name
+# the owner in memory are refused)
+if [ "${LL:-0}" -ge 6 ]; then OWNERS='f_setown_pid=ok'; else
+	OWNERS='f_setown_pid=EPERM f_setown_ex_pid=EPERM fiosetown_pid=EPERM siocspgrp_pid=EPERM'; fi
+escape_run 20 $NP -q $RULES -- $B/sigio $P $U
+verdict "netpin (pid, group) made the owner of the command's I/O signals (F_SETOWN, F_SETOWN_EX, FIOSETOWN, SIOCSPGRP) with F_SETSIG SIGKILL, then I/O" \
+	parent_alive=1 $PROBES $OWNERS
 escape_run 30 $NP -q -a 127.0.0.2 --bind $((P + 5)) -- $B/netpin_threads $P $U
 verdict "ptrace/process_vm_writev/pidfd_getfd/tkill aimed at netpin's worker threads" \
 	"netpin_threads_found=$NZ" any_succeeded=0 $PROBES
@@ -157,7 +167,6 @@ verdict "socketpair() of AF_INET and AF_TIPC refused as socket() would (AF_UNIX 
 # by itself when the filter would let a call through.  ABI 4: TCP connect;
 # ABI 10: the command's own UDP bind (port 0 aside), connect and sends to
 # an address too.  The control: the same calls bare reach the sink.
-LL=$($B/llonly true 2>/dev/null | sed -n 's/^landlock_abi=//p')
 if [ "${LL:-0}" -ge 10 ]; then
 	escape_run 20 $B/llonly $B/direct $P $U all
 	verdict "Landlock alone (no seccomp filter): the command's own TCP connect, UDP bind, connect and sends to an address are refused by the kernel" \
