@@ -4684,7 +4684,7 @@ static int
 self_identity(struct identity *id)
 {
 	struct { uint32_t version; int pid; } hdr = { 0x20080522, 0 };
-	struct { uint32_t eff, prm, inh; } data[2];
+	struct { uint32_t eff, prm, inh; } data[2] = { { 0 } }; /* (valgrind: v3's second half) */
 	gid_t groups[256];
 	int n;
 
@@ -4812,7 +4812,7 @@ static int
 take_credentials(const struct identity *id)
 {
 	struct { uint32_t version; int pid; } hdr = { 0x20080522, 0 };
-	struct { uint32_t eff, prm, inh; } data[2];
+	struct { uint32_t eff, prm, inh; } data[2] = { { 0 } }; /* (valgrind: v3's second half) */
 
 	/* raw system calls: the libc wrappers would change every thread */
 	if (syscall(SYS_setgroups, (long)id->ngroups, id->groups) ||
@@ -11176,7 +11176,7 @@ static void
 drop_ptrace_cap(void)
 {
 	struct { uint32_t version; int pid; } hdr = { 0x20080522, 0 };
-	struct { uint32_t eff, prm, inh; } data[2];
+	struct { uint32_t eff, prm, inh; } data[2] = { { 0 } }; /* (valgrind: v3's second half) */
 	uint32_t bit = 1u << CAP_SYS_PTRACE_;
 
 	if (prctl(PR_CAPBSET_DROP, CAP_SYS_PTRACE_, 0, 0, 0) && errno != EPERM &&

@@ -12,7 +12,7 @@ dns_hostile_start || fail "test DNS servers start" "$(cat "$T/dns.err")"
 if make -s -j2 netpin-asan fuzzers >"$T/asan-build.log" 2>&1; then
 	NP=$ROOT/netpin-asan
 	export ASAN_OPTIONS=abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-	dry -a garbage.test -a loop.test -a badcount.test -a longname.test -a wid.test -a big.test -a alias.test
+	dry --skip-unresolved -a garbage.test -a loop.test -a badcount.test -a longname.test -a wid.test -a big.test -a alias.test
 	case "$rc:$err" in
 	0:*AddressSanitizer*|0:*"runtime error"*) fail "ASan/UBSan: hostile DNS replies" "$err" ;;
 	0:*) pass "ASan/UBSan: hostile DNS replies" ;;
