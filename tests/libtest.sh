@@ -22,7 +22,8 @@
 # Whatever an area started is stopped when it ends, even when it is killed:
 # every process it starts carries NETPIN_TEST_AREA_DIR=$T in its environment
 # (timeout and setsid put processes in groups and sessions of their own;
-# the environment goes with them), and its directory is removed.
+# the environment goes with them); test.sh then removes its directory, or
+# keeps it when a test of the area failed.
 
 # ---- test lines ---------------------------------------------------------------
 pass() {
@@ -260,7 +261,6 @@ area_end() {
 	trap '' INT TERM HUP
 	stop_pids "${PIDS[@]}"
 	stop_marked "NETPIN_TEST_AREA_DIR=$T"
-	cd / && rm -rf "$T"
 }
 
 # only_mode MODE: the area runs in MODE only (its tests do not depend on the
