@@ -38,6 +38,12 @@
 # fuzzers do not depend on the mode: their areas run in the pidfd_getfd mode
 # only, and check both modes where the mode matters.
 #
+# An area that had a failure keeps what says why: its lines (as it printed
+# them) and its directory (its servers' logs and records, its helpers' output)
+# are moved to a directory that outlives the run, $NETPIN_TEST_KEEP or else
+# a new /tmp/netpin-failed.XXXXXX, named at the end with the failed tests.
+# The other areas' files are removed as each ends.
+#
 # A run that is stopped (Ctrl-C, SIGTERM, SIGHUP) says "Bail out!", stops
 # every process it started (each has NETPIN_TEST_RUN in its environment,
 # whatever process group or session it is in) and removes its files.
@@ -94,6 +100,7 @@ libtest_driver=1
 . tests/libtest.sh
 
 n=0 passed=0 failed=0 skipped=0
+FAILED=() # the failed tests' lines, said again at the end
 # count LINE [PREFIX]: number an area's test line (PREFIX before its name);
 # notes go on as they are, other lines become notes
 count() {
@@ -106,13 +113,17 @@ count() {
 		echo "ok $n - ${2:-}${1#ok - }" ;;
 	"not ok - "*)
 		n=$((n + 1)) failed=$((failed + 1))
-		echo "not ok $n - ${2:-}${1#not ok - }" ;;
+		FAILED+=("not ok $n - ${2:-}${1#not ok - }")
+		echo "${FAILED[-1]}" ;;
 	"#"*) echo "$1" ;;
 	*) echo "# $1" ;;
 	esac
 }
 finish() {
+	local f
 	echo "# $((SECONDS / 60)) min $((SECONDS % 60)) s"
+	for f in "${FAILED[@]}"; do echo "# failed: $f"; done
+	[ -z "$KEPT" ] || echo "# the output and files of the areas with a failure: $KEPT"
 	echo "1..$n"
 	echo "$passed passed, $failed failed, $skipped skipped"
 	[ "$failed" = 0 ]
@@ -135,10 +146,29 @@ trap 'stopped HUP 1' HUP
 trap 'stopped INT 2' INT
 trap 'stopped TERM 15' TERM
 
-# area FILE MODE: run the area (its lines on stdout)
+# area FILE MODE: run the area (its lines on stdout; its files in
+# $RUN/MODE-NAME, which it leaves there for keep_area)
 area() {
 	exec env NETPIN_TEST_MODE="$2" NETPIN_TEST_AREA_DIR="$RUN/$2-$(area_name "$1")" \
 		bash "$1" </dev/null 2>&1
+}
+# keep_area NAME MODE LOG FAILED: an area that had a failure (FAILED not
+# 0) has its lines (LOG) and its directory moved to KEPT (made at the first
+# such area); another's directory is removed
+KEPT=
+keep_area() {
+	local dir=$RUN/$2-$1
+	if [ "$4" = 0 ]; then
+		rm -rf "$dir"
+		return 0
+	fi
+	if [ -z "$KEPT" ]; then
+		KEPT=${NETPIN_TEST_KEEP:-$(mktemp -d /tmp/netpin-failed.XXXXXX)} &&
+			mkdir -p "$KEPT" || { KEPT= && return 0; }
+	fi
+	mv "$3" "$KEPT/$2-$1.log"
+	[ -d "$dir" ] && mv "$dir" "$KEPT/$2-$1"
+	echo "# $2 $1: its lines and files are kept: $KEPT/$2-$1.log, $KEPT/$2-$1/"
 }
 # start_early FILE MODE: an area marked "# test.sh: start early" starts in
 # the background, at nice 10; its lines go to $RUN/early-MODE-NAME, then
@@ -160,7 +190,10 @@ start_early() {
 # early, its lines once it has ended)
 run_area() {
 	local name line status start=$SECONDS end waited=$SECONDS before=$n pid out
+	local failed_before=$failed log
 	name=$(area_name "$1")
+	log=$RUN/$2-$name.log
+	: >"$log"
 	if [ -n "${EARLY[$1]:-}" ]; then
 		read -r pid start out <<<"${EARLY[$1]}"
 		unset "EARLY[$1]"
@@ -169,8 +202,10 @@ run_area() {
 		while IFS= read -r line; do
 			count "$line" "$3"
 		done <"$out"
+		mv "$out" "$log"
 	else
 		while IFS= read -r line; do
+			printf '%s\n' "$line" >>"$log"
 			count "$line" "$3"
 		done < <(area "$1" "$2")
 		wait $!
@@ -179,6 +214,7 @@ run_area() {
 	[ "$status" = 0 ] || count "not ok - $name: the area runs to its end (exit status $status)" "$3"
 	echo "# $3$name: $((n - before)) tests, $((end - start)) s$([ -n "${out:-}" ] &&
 		echo " (started early, beside the areas before it; $((SECONDS - waited)) s waited for it here)")"
+	keep_area "$name" "$2" "$log" $((failed - failed_before))
 }
 
 echo "# areas: $(for f in "${chosen[@]}"; do area_name "$f"; done | tr '\n' ' ')- modes: ${modes[*]} - files: $RUN"

@@ -17,9 +17,12 @@
  *
  * Every thread counts its operations and mismatches (any result other than
  * the expected one) in memory shared with the parent.  The parent is the
- * watchdog: an operation still running after 10 s is a hang; the children
+ * watchdog: an operation still running after 60 s is a hang; the children
  * are then killed.  The run is bounded: SECONDS (at most 3600) plus the
- * 10 s an operation may take, plus a margin for the children to exit.
+ * 60 s an operation may take, plus a margin for the children to exit.
+ * (60 s: a hang is a call that never returns; a machine that runs other
+ * work beside 4 x 32 threads and netpin makes a call take seconds.  How
+ * fast calls are is measured by make bench, not here.)
  *
  * Prints one line on stdout: "ok OPS" (exit 0) or
  * "fail OPS MISMATCHES first=DESCRIPTION" (exit 1); DESCRIPTION is the
@@ -53,9 +56,9 @@
 #define MAX_THREADS 1024
 #define MAX_SECONDS 3600
 #define MAX_OPS_PER_THREAD 100000000ULL	/* a bound even on a fast machine */
-#define HANG_NS (10ULL * 1000000000ULL)	/* one operation longer: a hang */
+#define HANG_NS (60ULL * 1000000000ULL)	/* one operation longer: a hang */
 #define EXIT_MARGIN_NS (20ULL * 1000000000ULL)
-#define POLL_MS 5000			/* nonblocking connect; < hang */
+#define POLL_MS 50000			/* nonblocking connect; < hang */
 #define WATCH_INTERVAL_NS 50000000L	/* parent checks every 50 ms */
 #define DESC_LEN 200
 

@@ -30,9 +30,9 @@ if command -v go >/dev/null; then
 fi
 
 # listening PORT PID: the server started as PID listens on ADDR:PORT
-# within 5 s (and has not ended)
+# within 20 s (and has not ended)
 listening() {
-	for _ in $(seq 100); do
+	for _ in $(seq $WAITS); do
 		bash -c "exec 3<>/dev/tcp/$ADDR/$1" 2>/dev/null && return 0
 		kill -0 "$2" 2>/dev/null || return 1
 		sleep 0.05

@@ -261,7 +261,8 @@ else:
     print(len(held), "none refused")'
 first_out=$out first_err=$err
 # while a checked connect waits for a place (up to 2 s), the command's other
-# calls go on: a connect that an address rule allows takes no longer
+# calls go on: a connect that an address rule allows is done before the
+# waiting one ends (not timed: a loaded machine makes it slow, not late)
 run "${N[@]}" -a good.example:80 -a 127.0.0.2:8081 -- python3 -c 'import errno, socket, threading, time
 held = [socket.create_connection(("127.0.0.2", 80)) for i in range(12)]
 res = {}
@@ -279,8 +280,9 @@ time.sleep(0.3)
 t = time.monotonic()
 socket.create_connection(("127.0.0.2", 8081))
 other = time.monotonic() - t
+first = "late" not in res
 th.join()
-print(res["late"], "waited" if res["waited"] else "no wait", "other at once" if other < 1 else "other %.1f s" % other)'
+print(res["late"], "waited" if res["waited"] else "no wait", "other at once" if first else "other after the waiting one, %.1f s" % other)'
 NP=$NPW
 case "$out" in
 "ENOBUFS waited other at once") pass "budget: a checked connect waiting for a place holds up no other call" ;;

@@ -157,7 +157,9 @@ esac
 # once, and netpin must exit with the command.  A userfaultfd that catches
 # netpin's reads needs vm.unprivileged_userfaultfd=1 (netpin takes
 # CAP_SYS_PTRACE from the command): as root it is set for the run, then put
-# back (as in tests/escape/run.sh).
+# back (as in tests/escape/run.sh).  The limits (15 s) are generous: calls
+# held behind the stalled read, or a netpin waiting for it, never end (the
+# helper's alarm ends it at 20 s); a loaded machine takes seconds.
 UFFD_SYSCTL=/proc/sys/vm/unprivileged_userfaultfd
 uffd_was=
 if [ "$(id -u)" = 0 ] && [ -w $UFFD_SYSCTL ] && uffd_was=$(cat $UFFD_SYSCTL); then
@@ -173,10 +175,10 @@ skip=*)
 "stalled=1 stalled_in=seccomp_do_user_notification"*)
 	[ "$(word connect "$out"):$(word request "$out")" = ok:ok ] &&
 		[ "$(word peer "$out"):$(word peer_stalled_fd "$out")" = 127.0.0.2:8093:127.0.0.2:8093 ] &&
-		[ "$(word ms "$out")" -lt 3000 ] &&
+		[ "$(word ms "$out")" -lt 15000 ] &&
 		pass "getpeername() stalled in netpin: a checked connect, a request and getpeername()s go on ($(word ms "$out") ms)" ||
 		fail "getpeername() stalled in netpin: a checked connect, a request and getpeername()s go on ($(word ms "$out") ms)" "out '$out' err $err"
-	[ "$ps_rc" = 0 ] && [ -z "$ps_err" ] && [ "$took" -lt 5000 ] &&
+	[ "$ps_rc" = 0 ] && [ -z "$ps_err" ] && [ "$took" -lt 15000 ] &&
 		pass "getpeername() stalled in netpin: netpin exits with the command, status 0 ($took ms)" ||
 		fail "getpeername() stalled in netpin: netpin exits with the command, status 0 ($took ms)" "rc $ps_rc err '$ps_err'" ;;
 *)

@@ -127,13 +127,16 @@ fi
 # ---- processes of the command that outlive it ----------------------------------
 # netpin says how many still run as it exits (their calls fail from then on);
 # --wait-all supervises until every one has ended
-run -a 127.0.0.2:9000 -- sh -c "(sleep 2; '$OP' tcp 127.0.0.3 9000 t-late) >'$T/late.out' 2>&1 & exit 0"
+# (the late process connects once netpin has exited: np.gone says so)
+run -a 127.0.0.2:9000 -- sh -c "(until [ -e '$T/np.gone' ]; do sleep 0.05; done
+'$OP' tcp 127.0.0.3 9000 t-late) >'$T/late.out' 2>&1 & exit 0"
+: >"$T/np.gone"
 case "$rc:$err" in
 0:*"process"*"of the command still run"*"--wait-all keeps netpin until they end"*)
 	pass "processes of the command still running as netpin exits are counted and said" ;;
 *) fail "processes of the command still running as netpin exits are counted and said" "rc $rc err $err" ;;
 esac
-sleep 2.5
+wait_until [ -s "$T/late.out" ]
 [ "$(cat "$T/late.out" 2>/dev/null)" = ENOSYS ] &&
 	pass "their network calls fail after netpin has gone (ENOSYS), never through" ||
 	fail "their network calls fail after netpin has gone (ENOSYS), never through" "out '$(cat "$T/late.out" 2>/dev/null)'"

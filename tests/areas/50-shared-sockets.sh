@@ -14,33 +14,29 @@ sent2() { [ "$out" = "$1" ] && got "$2" && silent "$3"; }
 python3 "$HELPERS/eofsrv.py" 127.0.0.2 9004 "$T/eof.rec" </dev/null >/dev/null 2>"$T/eofsrv.err" &
 background $!
 wait_until [ -e "$T/eof.rec.ready" ]
-# eof_within TOKEN: the connection that carried TOKEN saw EOF within 1.5 s of its accept
-eof_within() {
-	local el
-	el=$(awk -v t="$1" '$1 == t && $2 == "eof" { print $3 }' "$T/eof.rec" 2>/dev/null | tail -1)
-	[ -n "$el" ] && awk -v e="$el" 'BEGIN { exit !(e < 1.5) }'
-}
+# (the commands below close a connection to it, then wait, still running,
+# until it has recorded the EOF: "eof while running", or, 30 s later, not)
 eof_seen() { grep "^$1 " "$T/eof.rec" 2>/dev/null || echo "no record for $1"; }
-run -a 127.0.0.2:9004 -- python3 -c 'import socket, sys, time
+run -a 127.0.0.2:9004 -- python3 -c 'import os, socket, sys
 s = socket.create_connection(("127.0.0.2", 9004)); s.sendall(sys.argv[1].encode()); s.close()
-time.sleep(3); print("done")' t-peerclose
-[ "$rc:$out" = 0:done ] && eof_within t-peerclose &&
-	pass "a TCP peer sees the command's close at once (EOF within 1.5 s, the command still running)" ||
-	fail "a TCP peer sees the command's close at once (EOF within 1.5 s, the command still running)" "rc $rc out '$out', server: $(eof_seen t-peerclose) $err"
+os.execlp("python3", "python3", sys.argv[2], "wait", sys.argv[3], sys.argv[1])' \
+	t-peerclose "$HELPERS/eofsrv.py" "$T/eof.rec"
+[ "$rc:$out" = "0:eof while running" ] &&
+	pass "a TCP peer sees the command's close at once (EOF while the command still runs)" ||
+	fail "a TCP peer sees the command's close at once (EOF while the command still runs)" "rc $rc out '$out', server: $(eof_seen t-peerclose) $err"
 run -a 127.0.0.2:9004 -- sh -c 'python3 -c "import os, socket, sys
-s = socket.create_connection((\"127.0.0.2\", 9004)); s.sendall(sys.argv[1].encode()); os._exit(0)" t-peerexit; sleep 3; echo done'
-[ "$rc:$out" = 0:done ] && eof_within t-peerexit &&
+s = socket.create_connection((\"127.0.0.2\", 9004)); s.sendall(sys.argv[1].encode()); os._exit(0)" t-peerexit
+exec python3 "$1" wait "$2" t-peerexit' sh "$HELPERS/eofsrv.py" "$T/eof.rec"
+[ "$rc:$out" = "0:eof while running" ] &&
 	pass "a TCP peer sees EOF at once when the socket's only process exits (the command still running)" ||
 	fail "a TCP peer sees EOF at once when the socket's only process exits (the command still running)" "rc $rc out '$out', server: $(eof_seen t-peerexit) $err"
 
+# (the child lives on until the parent has read EOF, 30 s at most)
+what="socketpair and fork: data both ways; the child closes its end, the parent reads EOF at once (the child still running)"
 run -a 127.0.0.2 -- python3 "$HELPERS/spair.py"
-el=$(echo "$out" | sed -n 's/.* eof=\([0-9.]*\) .*/\1/p')
 case "$rc:$out" in
-"0:from-child;child-got:from-parent eof="*" child_alive_at_eof=1")
-	awk -v e="$el" 'BEGIN { exit !(e < 1.5) }' &&
-		pass "socketpair and fork: data both ways; the child closes its end, the parent reads EOF at once" ||
-		fail "socketpair and fork: data both ways; the child closes its end, the parent reads EOF at once" "EOF after $el s: $out" ;;
-*) fail "socketpair and fork: data both ways; the child closes its end, the parent reads EOF at once" "rc $rc out '$out' $err" ;;
+"0:from-child;child-got:from-parent eof="*" child_alive_at_eof=1") pass "$what" ;;
+*) fail "$what" "rc $rc out '$out' $err" ;;
 esac
 
 # a server inside the command, clients outside
@@ -156,15 +152,14 @@ b.connect(("127.0.0.2", 9000)); b.sendall(b"t-fdreuse"); b.close(); print("ok")'
 	pass "an fd number reused at once by another socket: the call acts on the new socket" ||
 	fail "an fd number reused at once by another socket: the call acts on the new socket" "rc $rc out '$out' $err"
 
-start=$(date +%s%N)
-timeout -k 2 10 "$NP" --bind 9136 -- python3 "$HELPERS/alarm.py" >"$T/out" 2>"$T/err"
+# (an accept() the signal does not interrupt blocks until timeout ends it:
+# how long the interrupted one took is not judged, a loaded machine took 5 s)
+what="a blocked accept() is interrupted by a handled signal (SIGALRM after 1 s; exit 7)"
+timeout -k 2 30 "$NP" --bind 9136 -- python3 "$HELPERS/alarm.py" >"$T/out" 2>"$T/err"
 rc=$? out=$(cat "$T/out") err=$(cat "$T/err")
-el=$((($(date +%s%N) - start) / 1000000))
 case "$rc:$out" in
-"7:alarm after "*) [ $el -lt 3000 ] &&
-	pass "a blocked accept() is interrupted by a handled signal (SIGALRM after 1 s; exit 7)" ||
-	fail "a blocked accept() is interrupted by a handled signal (SIGALRM after 1 s; exit 7)" "took $el ms: $out" ;;
-*) fail "a blocked accept() is interrupted by a handled signal (SIGALRM after 1 s; exit 7)" "rc $rc after $el ms, out '$out' $err" ;;
+"7:alarm after "*) pass "$what ($out)" ;;
+*) fail "$what" "rc $rc (124: still blocked after 30 s), out '$out' $err" ;;
 esac
 
 mark
@@ -322,7 +317,7 @@ run -- "$OP" socketpair
 
 # (the socketpair is made by a worker of netpin that acts as the command: the
 # first sockets netpin holds; 5 times, netpin holding none in between)
-what="root netpin, a command run as nobody: a socketpair end it closes gives EOF at the other end within 1.5 s (5 times)"
+what="root netpin, a command run as nobody: a socketpair end it closes gives EOF at the other end while it runs (5 times)"
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 	run -- setpriv --reuid=65534 --regid=65534 --clear-groups "$OP" socketpair-eof 5
 	[ "$rc" = 0 ] && [ "${out%%,*}" = "eof 5 of 5" ] && pass "$what" || fail "$what" "rc $rc out '$out' $err"

@@ -7,19 +7,39 @@
 #define ESCAPE_RACE_H
 #include "common.h"
 
-/* A racing thread counts its rounds; racer_ran() waits (a little) until it
- * has gone round since the last call, so that a loaded machine cannot leave
- * it without CPU for a whole attack. */
+/* A racing thread counts its rounds; racer_ran() waits until a round that
+ * began after the call has ended (the second one counted: the first may have
+ * begun before), so that a loaded machine cannot leave the racer without CPU
+ * for a whole attack, nor the attack go on with what the racer saw last.  It
+ * yields, then sleeps a little: a racer that gets no CPU while the attack
+ * yields gets it once the attack sleeps.  There is no limit: the attack's
+ * runner stops an attack that runs too long (escape_run's SECONDS). */
 static __attribute__((unused)) atomic_int racer_rounds;
 
 static __attribute__((unused)) void
 racer_ran(void)
 {
-	static int seen;
+	const struct timespec nap = { 0, 100 * 1000 };
+	int start = atomic_load(&racer_rounds);
 
-	for (int i = 0; i < 1000 && atomic_load(&racer_rounds) == seen; i++)
-		sched_yield();
-	seen = atomic_load(&racer_rounds);
+	for (int i = 0; atomic_load(&racer_rounds) - start < 2; i++)
+		if (i < 100)
+			sched_yield();
+		else
+			nanosleep(&nap, NULL);
+}
+
+/* race_goes_on(N, MAX, STARTED, SEEN_ALL): another call of the attack?  At
+ * most MAX; for 3 s since STARTED (now_s()), and past them, until every
+ * outcome that the attack's judge wants to have seen (SEEN_ALL: an allowed
+ * one and a denied one) has been seen, for 15 s at most: on a loaded machine
+ * 3 s can hold a few calls only, all with the same outcome. */
+static __attribute__((unused)) int
+race_goes_on(int n, int max, double started, int seen_all)
+{
+	double t = now_s() - started;
+
+	return n < max && (t < 3.0 || (!seen_all && t < 15.0));
 }
 
 /*

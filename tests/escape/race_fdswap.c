@@ -7,11 +7,10 @@
  * datagram to its peer after every successful connect.
  * usage: race_fdswap PORT [UDPPORT]
  */
-#include "common.h"
+#include "race.h"
 
 #define SLOT 100
 static atomic_int cur_udp = -1, cur_tcp = -1, stop;
-static atomic_long swaps;
 
 static void *
 racer(void *arg)
@@ -24,7 +23,7 @@ racer(void *arg)
 			continue;
 		dup2(t, SLOT);
 		dup2(u, SLOT);
-		atomic_fetch_add_explicit(&swaps, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&racer_rounds, 1, memory_order_relaxed);
 	}
 	return NULL;
 }
@@ -35,14 +34,14 @@ main(int argc, char **argv)
 	struct sockaddr_in a;
 	int n, ok = 0, eacces = 0, other = 0, tcp_connected = 0, udp_to_denied = 0,
 	    lasterr = 0;
-	double end;
+	double started;
 	pthread_t t;
 
 	ports(argc, argv);
 	a = sin4(ALLOWED, tcp_port);
 	pthread_create(&t, NULL, racer, NULL);
-	end = now_s() + 3.0;
-	for (n = 0; n < 5000 && now_s() < end; n++) {
+	started = now_s();
+	for (n = 0; race_goes_on(n, 5000, started, ok); n++) {
 		int u = socket(AF_INET, SOCK_DGRAM, 0);
 		int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
 
@@ -57,9 +56,7 @@ main(int argc, char **argv)
 		atomic_store(&cur_tcp, s);
 		/* the racer has put this pair in SLOT at least once (a starved
 		 * racer, at nice 19 on a busy machine, left SLOT closed: EBADF) */
-		for (long seen = atomic_load(&swaps) + 1, i = 0;
-		    atomic_load(&swaps) <= seen && i < 100000; i++)
-			sched_yield();
+		racer_ran();
 		if (connect(SLOT, (struct sockaddr *)&a, sizeof(a)) == 0)
 			ok++;
 		else if (denied_errno(errno))
@@ -82,8 +79,8 @@ main(int argc, char **argv)
 	}
 	atomic_store(&stop, 1);
 	pthread_join(t, NULL);
-	printf("race_fdswap: iterations=%ld/%d connect_ok=%d eacces=%d other=%d last_other=%s "
-	    "tcp_connected=%d udp_to_denied=%d\n", atomic_load(&swaps), n, ok, eacces,
+	printf("race_fdswap: iterations=%d/%d connect_ok=%d eacces=%d other=%d last_other=%s "
+	    "tcp_connected=%d udp_to_denied=%d\n", atomic_load(&racer_rounds), n, ok, eacces,
 	    other, ename(lasterr), tcp_connected, udp_to_denied);
 	return 0;
 }

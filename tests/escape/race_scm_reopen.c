@@ -95,7 +95,7 @@ main(int argc, char **argv)
 	struct stat sa, sb, st;
 	char path[64], back[sizeof(ORIGINAL)] = "";
 	pthread_t t;
-	double end;
+	double started;
 
 	ports(argc, argv);
 	/* A: a memfd the process then holds read-only only */
@@ -120,8 +120,8 @@ main(int argc, char **argv)
 	}
 	dup2(ro_a, SLOT);
 	pthread_create(&t, NULL, racer, NULL);
-	end = now_s() + 3.0;
-	for (n = 0; n < 20000 && now_s() < end; n++) {
+	started = now_s();
+	for (n = 0; race_goes_on(n, 20000, started, a_ro && b); n++) {
 		int e = send_fd(sv[0], SLOT), r, mode;
 
 		if (e) {

@@ -13,7 +13,7 @@ int
 main(int argc, char **argv)
 {
 	int n, ok = 0, eacces = 0, other = 0, lasterr = 0, fd;
-	double end;
+	double started;
 	pthread_t t;
 
 	ports(argc, argv);
@@ -24,8 +24,8 @@ main(int argc, char **argv)
 		return 1;
 	}
 	t = addr_racer_start(&target);
-	end = now_s() + 3.0;
-	for (n = 0; n < 5000 && now_s() < end; n++) {
+	started = now_s();
+	for (n = 0; race_goes_on(n, 5000, started, ok && eacces); n++) {
 		/* on a loaded machine the racer may get no CPU: let it run */
 		racer_ran();
 		if (sendto(fd, "race-sendto", 11, 0, (struct sockaddr *)&target,

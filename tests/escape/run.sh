@@ -102,7 +102,7 @@ verdict() {
 	if [ -z "$why" ]; then
 		echo "ok - escape: $what"
 	else
-		echo "not ok - escape: $what ($why | saw: $(printf '%s' "$OUT" | tr '\n' ' ' | head -c 700))"
+		echo "not ok - escape: $what ($why | saw: $(printf '%s' "$OUT" | tr '\n' ' ' | head -c 700)${ERR:+ | stderr: $ERR})"
 	fi
 	# ESCAPE_VERBOSE=1: what the attacker printed
 	[ -n "$ESCAPE_VERBOSE" ] && printf '%s\n' "$OUT" | sed 's/^/#   /'

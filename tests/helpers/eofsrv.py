@@ -1,6 +1,20 @@
 # eofsrv.py HOST PORT OUT: for each connection, "DATA eof|ERROR SECONDS" in OUT,
 # SECONDS from accept to EOF
+# eofsrv.py wait OUT DATA: (a client, once it has closed its connection)
+# wait up to 30 s for OUT to record the EOF of the connection that carried
+# DATA; prints "eof while running" when it came, else "no eof in 30 s"
 import socket, sys, threading, time
+if sys.argv[1] == "wait":
+    out, data = sys.argv[2], sys.argv[3]
+    end = time.monotonic() + 30
+    while time.monotonic() < end:
+        with open(out) as f:
+            if any(l.startswith(data + " eof ") for l in f):
+                print("eof while running")
+                sys.exit(0)
+        time.sleep(0.05)
+    print("no eof in 30 s")
+    sys.exit(1)
 host, port, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -10,7 +24,7 @@ lock = threading.Lock()
 def serve(c):
     t0 = time.monotonic()
     data, how = b"", "eof"
-    c.settimeout(20)
+    c.settimeout(60)
     try:
         while True:
             d = c.recv(4096)
