@@ -18,6 +18,25 @@ NZ='[1-9][0-9]*'
 D=EHOSTUNREACH
 PROBES="allowed_tcp=ok denied_tcp=$D allowed_udp=ok denied_udp=$D"
 
+# rec_quiet: wait until the recorder has written what it had to write: no
+# new record for 0.3 s (polled every 0.1 s; at most 30 s).  A record of a TCP
+# connection is written at its EOF, by a thread of the recorder's: after an
+# attack of thousands of connections a loaded machine's recorder can write
+# for seconds, and what it writes then must not count for the next attack.
+rec_quiet() {
+	rq_n=$(wc -l <"$REC") rq_same=0 rq_i=0
+	while [ $rq_same -lt 3 ] && [ $rq_i -lt 300 ]; do
+		sleep 0.1
+		rq_m=$(wc -l <"$REC")
+		if [ "$rq_m" = "$rq_n" ]; then
+			rq_same=$((rq_same + 1))
+		else
+			rq_same=0 rq_n=$rq_m
+		fi
+		rq_i=$((rq_i + 1))
+	done
+}
+
 # escape_run SECONDS COMMAND...: COMMAND in a session of its own, stopped
 # after SECONDS; what it printed in OUT, its exit status in RC, the last
 # lines of its stderr in ERR, the records it caused in NEW, how many of them
@@ -31,7 +50,7 @@ escape_run() {
 	# shellcheck disable=SC2086 # (a command and its options)
 	OUT=$(timeout -k 2 "$secs" ${ESCAPE_SETSID:-setsid -w} "$@" 2>"$ESCAPE_ERR" </dev/null)
 	RC=$?
-	sleep 0.3
+	rec_quiet
 	NEW=$(tail -n +$((before + 1)) "$REC")
 	# -a: a record may hold binary (a DNS reply)
 	DENIED=$(printf '%s\n' "$NEW" | grep -ac ' 127\.0\.0\.3:')

@@ -2,7 +2,8 @@
 # Adversarial tests for netpin: tests/escape/run.sh NETPIN_PATH
 #
 # Builds every attack (tests/escape/*.c) into a temp dir, starts a recording
-# server (tests/server.py) on 127.0.0.2 and 127.0.0.3 (TCP 9600, UDP 9601),
+# server (tests/server.py) on 127.0.0.2 and 127.0.0.3 (TCP 9600, UDP 9601;
+# race_fdswap's TCP and UDP 9602),
 # runs each attack under NETPIN_PATH with 127.0.0.2 allowed, and prints one
 # line per attack: "ok - escape: WHAT" or "not ok - escape: WHAT (details)".
 # An attack fails when the denied server 127.0.0.3 received anything while it
@@ -18,6 +19,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 SERVER=$HERE/../server.py
 P=9600
 U=9601
+F=9602 # race_fdswap's, TCP and UDP
 CFLAGS="-O2 -Wall -Wextra -Werror -pthread"
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/netpin-escape.XXXXXX")
@@ -58,7 +60,7 @@ done
 REC=$T/rec
 : >"$REC"
 python3 "$SERVER" --out "$REC" --ready "$T/ready" tcp:127.0.0.2:$P tcp:127.0.0.3:$P \
-	udp:127.0.0.2:$U udp:127.0.0.3:$U >/dev/null 2>"$T/server.err" &
+	udp:127.0.0.2:$U udp:127.0.0.3:$U tcp:127.0.0.2:$F udp:127.0.0.2:$F >/dev/null 2>"$T/server.err" &
 SPID=$!
 i=0
 while [ ! -f "$T/ready" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
@@ -123,9 +125,10 @@ verdict "sendto (UDP) while a thread rewrites the sockaddr allowed<->denied" sen
 escape_run 20 "$NETPIN" -q $RULES -- "$B/race_sendmsg" $P $U
 verdict "sendmsg/sendmmsg (UDP) while a thread rewrites msg_name and its pointer" sent=$NZ eacces=$NZ
 
-escape_run 20 "$NETPIN" -q -a udp:127.0.0.2:$P -a 127.0.0.2:$U -- "$B/race_fdswap" $P $U
+# (on a port of its own, F: no other attack's record can count for it)
+escape_run 20 "$NETPIN" -q -a udp:127.0.0.2:$F -a 127.0.0.2:$U -- "$B/race_fdswap" $F $U
 verdict "fd swapped (dup2) UDP<->TCP during an allowed UDP connect (rule udp only)" \
-	tcp_connected=0 udp_to_denied=0 connect_ok=$NZ "@^tcp 127\.0\.0\.2:$P "
+	tcp_connected=0 udp_to_denied=0 connect_ok=$NZ "@^tcp 127\.0\.0\.2:$F "
 
 escape_run 15 "$NETPIN" -q $RULES -- "$B/sendmmsg_mixed" $P $U
 verdict "sendmmsg with mixed destinations (allowed, denied, allowed)" \

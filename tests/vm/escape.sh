@@ -12,6 +12,7 @@
 # is expected.
 P=9600
 U=9601
+F=9602 # race_fdswap's, TCP and UDP (no other attack's record counts for it)
 B=/escape
 RULES="-a 127.0.0.2:$P -a 127.0.0.2:$U"
 # the kernel's Landlock ABI (tests/escape/llonly says it)
@@ -45,9 +46,9 @@ escape_run 30 $NP -q $RULES -- $B/race_sendto $P $U
 verdict "sendto (UDP) while a thread rewrites the sockaddr allowed<->denied" sent=$NZ eacces=$NZ
 escape_run 30 $NP -q $RULES -- $B/race_sendmsg $P $U
 verdict "sendmsg/sendmmsg (UDP) while a thread rewrites msg_name and its pointer" sent=$NZ eacces=$NZ
-escape_run 30 $NP -q -a udp:127.0.0.2:$P -a 127.0.0.2:$U -- $B/race_fdswap $P $U
+escape_run 30 $NP -q -a udp:127.0.0.2:$F -a 127.0.0.2:$U -- $B/race_fdswap $F $U
 verdict "fd swapped (dup2) UDP<->TCP during an allowed UDP connect (rule udp only)" \
-	tcp_connected=0 udp_to_denied=0 connect_ok=$NZ "@^tcp 127\.0\.0\.2:$P "
+	tcp_connected=0 udp_to_denied=0 connect_ok=$NZ "@^tcp 127\.0\.0\.2:$F "
 escape_run 20 $NP -q $RULES -- $B/sendmmsg_mixed $P $U
 verdict "sendmmsg with mixed destinations (allowed, denied, allowed)" \
 	'allowed,denied,allowed=1\(ok\)' 'denied,allowed,allowed=-1\('$D'\)' \

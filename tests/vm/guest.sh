@@ -87,6 +87,7 @@ recorder --out "$REC" --ready /tmp/ready tcp:127.0.0.2:9000 tcp:127.0.0.3:9000 \
 	udp:127.0.0.2:9001 udp:127.0.0.3:9001 'tcp:[::1]:9000' \
 	udp:127.0.0.1:53 tcp:127.0.0.1:53 \
 	tcp:127.0.0.2:9600 tcp:127.0.0.3:9600 udp:127.0.0.2:9601 udp:127.0.0.3:9601 \
+	tcp:127.0.0.2:9602 udp:127.0.0.2:9602 \
 	2>/tmp/recorder.err &
 i=0
 while [ ! -e /tmp/ready ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
