@@ -8290,17 +8290,23 @@ responder_socket(int family, int type, struct sockaddr_storage *ss)
 static void
 responder_open(void)
 {
+	int e = 0;
+
 	for (int i = 0; i < 2; i++) {
 		int family = i ? AF_INET6 : AF_INET;
 
 		dns_udp[i] = responder_socket(family, SOCK_DGRAM, &dns_udp_addr[i]);
 		dns_tcp[i] = responder_socket(family, SOCK_STREAM, &dns_tcp_addr[i]);
+		if (!i && (dns_udp[0] < 0 || dns_tcp[0] < 0))
+			e = errno;
 	}
-	/* loopback down (early in an initramfs): the command's DNS is refused */
+	/* loopback down (early in an initramfs), or a sandbox around netpin
+	 * that refuses its listen: the command's DNS is refused */
 	if (dns_udp[0] < 0 || dns_tcp[0] < 0) {
 		warnx("pinned DNS: cannot listen on 127.0.0.1 (%s): the command's DNS "
-		    "is refused\nhint: bring the loopback interface up (ip link set lo up)",
-		    strerror(errno));
+		    "is refused\nhint: %s", strerror(e), e == EADDRNOTAVAIL || e == ENETDOWN ?
+		    "bring the loopback interface up (ip link set lo up)" :
+		    "a sandbox around netpin refuses its listen (is netpin run under netpin?)");
 		for (int i = 0; i < 2; i++) {
 			if (dns_udp[i] >= 0)
 				close(dns_udp[i]);
@@ -11242,6 +11248,15 @@ run_child(char **argv, int sock, pid_t parent, const sigset_t *mask)
 	if (write(l.pipe[1], &lfd, sizeof(lfd)) != (ssize_t)sizeof(lfd))
 		child_fail("write(pipe)");
 	pthread_join(t, NULL);
+	if (lfd < 0 && (e == EBUSY || e == EPERM)) {
+		/* EPERM: a netpin above refuses a second listener; EBUSY: the
+		 * kernel has one above already (a runtime's agent) */
+		fprintf(stderr, "netpin: seccomp(SECCOMP_SET_MODE_FILTER, NEW_LISTENER): %s: "
+		    "%s\n", strerror(e), e == EBUSY ? "a seccomp listener is taken already "
+		    "(another supervisor: a container runtime's agent?)" :
+		    "a filter above netpin refuses a listener of its own (netpin under netpin?)");
+		_exit(EXIT_SETUP);
+	}
 	if (lfd < 0) {
 		errno = e;
 		child_fail("seccomp(SECCOMP_SET_MODE_FILTER, NEW_LISTENER)");
@@ -12247,8 +12262,8 @@ run_check(void)
 		check_line("listener", "%s (seccomp(NEW_LISTENER): %s)",
 		    e == EBUSY ? "taken" : "refused", strerror(e));
 		cannot = cannot ? cannot : e == EBUSY ? "a seccomp listener is taken "
-		    "already (netpin under netpin, or a runtime's agent)" :
-		    "no seccomp listener can be had";
+		    "already (another supervisor: a container runtime's agent?)" :
+		    "no seccomp listener can be had (netpin under netpin?)";
 	}
 	if (!unshare(CLONE_FS))
 		check_line("unix sockets by path", "yes");

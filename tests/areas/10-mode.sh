@@ -34,6 +34,13 @@ case "$rc:$out" in
 125:*"listener: refused"*"enforce: no ("*) pass "--check under netpin: no listener can be had; it says netpin cannot enforce (125)" ;;
 *) fail "--check under netpin: no listener can be had; it says netpin cannot enforce (125)" "rc $rc out $out err $err" ;;
 esac
+run -a 127.0.0.2 -- "$NP" -a 127.0.0.2 -- true
+case "$rc:$err" in
+*"lo up"*) fail "netpin under netpin: 125, saying why, with no hint about the loopback" "rc $rc err $err" ;;
+125:*"under netpin"*"NEW_LISTENER): Operation not permitted: a filter above netpin refuses"*)
+	pass "netpin under netpin: 125, saying why, with no hint about the loopback" ;;
+*) fail "netpin under netpin: 125, saying why, with no hint about the loopback" "rc $rc err $err" ;;
+esac
 if [ -x "$ROOT/tests/refuse" ]; then
 	"$ROOT/tests/refuse" listener -- "$NP" --check >"$T/out" 2>"$T/err"
 	rc=$?
