@@ -210,6 +210,7 @@ for f in netop refuse recorder asuser probe bench; do cp "tests/static/$f" "$A/b
 ln -s refuse "$A/bin/np-addfd"
 install -m 755 tests/containers/app.sh "$A/bin/app"
 cp tests/static/escape/* "$A/escape/"
+install -m 644 tests/escape/judge.sh "$A/escape/"
 install -m 644 tests/vm/escape.sh "$A/escape.sh"
 install -m 644 tests/containers/run.sh tests/containers/escape-more.sh "$A/tests/"
 # the image, and a tag of it whose USER is root (ctr has no --user: it

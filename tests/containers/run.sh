@@ -111,7 +111,7 @@ note "probe: $PROBE"
 : >"$REC"
 set -- tcp:127.0.0.2:9000 tcp:127.0.0.3:9000 udp:127.0.0.2:9001 udp:127.0.0.3:9001 \
 	tcp:127.0.0.2:9600 tcp:127.0.0.3:9600 udp:127.0.0.2:9601 udp:127.0.0.3:9601 \
-	tcp:127.0.0.2:8443 http:127.0.0.2:8080
+	tcp:127.0.0.2:9602 udp:127.0.0.2:9602 tcp:127.0.0.2:8443 http:127.0.0.2:8080
 [ $IPV6 = 1 ] && set -- "$@" 'tcp:[::1]:9000'
 [ $DNS53 = 1 ] && set -- "$@" udp:127.0.0.1:53 tcp:127.0.0.1:53
 recorder --out "$REC" --ready /tmp/ready "$@" 2>/tmp/recorder.err &
@@ -125,7 +125,8 @@ while [ ! -e /tmp/ready ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
 run $NP -v -a 127.0.0.2 -- true
 MODE=$(printf '%s\n' "$err" | sed -n 's/^netpin: mediation: \([a-z_]*\).*/\1/p')
 LAYER1=$(printf '%s\n' "$err" | grep -c '^netpin: layer 1: seccomp supervisor$')
-LAYER2=$(printf '%s\n' "$err" | sed -n 's/^netpin: layer 2: //p')
+LAYER2=$(printf '%s\n' "$err" | sed -n 's/^netpin: layer 2: //p' | head -n 1)
+LAYER2UDP=$(printf '%s\n' "$err" | sed -n 's/^netpin: layer 2: //p' | sed -n 2p)
 note "netpin -v: $(printf '%s\n' "$err" | grep -E '^netpin: (layer|mediation|notifications)' | tr '\n' ' ')"
 case $(probed pidfd_getfd) in
 ok) CAN=pidfd_getfd ;;
@@ -145,12 +146,18 @@ else
 fi
 ABI=$(probed landlock)
 case $ABI in
-[4-9] | [1-9][0-9]) want="Landlock ABI $ABI: direct TCP connect and bind refused by the kernel; $([ "$ABI" -ge 6 ] && echo "scopes: signals, abstract unix sockets" || echo "no scopes (ABI < 6)")" ;;
+[4-9] | [1-9][0-9]) want="Landlock ABI $ABI: direct TCP connect and bind$([ "$ABI" -ge 10 ] &&
+	echo ", and the command's own UDP bind, connect and sends to an address,") refused by the kernel; $([ "$ABI" -ge 6 ] &&
+	echo "scopes: signals, abstract unix sockets" || echo "no scopes (ABI < 6)")" ;;
 [1-3]) want="Landlock ABI < 4 (Linux < 6.7): no TCP rules; only the seccomp supervisor protects" ;;
 *) want="Landlock unavailable: no TCP rules; only the seccomp supervisor protects" ;;
 esac
+# (and, below ABI 10, a line of its own: no UDP rights)
+wantudp=
+case $ABI in [4-9]) wantudp="no UDP rights (Landlock ABI < 10, Linux < 7.2): UDP rests on the seccomp supervisor alone" ;; esac
 what="Landlock: netpin reports the layers the runtime lets it have (landlock_create_ruleset here: $ABI)"
-if [ "$LAYER2" = "$want" ]; then pass "$what"; else fail "$what" "netpin says 'layer 2: $LAYER2', not '$want'"; fi
+if [ "$LAYER2" = "$want" ] && [ "$LAYER2UDP" = "$wantudp" ]; then pass "$what"
+else fail "$what" "netpin says 'layer 2: $LAYER2' and '$LAYER2UDP', not '$want' and '$wantudp'"; fi
 
 # netpin --check (issue 24, item 4), where netpin has it: one line per
 # finding, "NAME: VALUE (why)", the same as -v and the probe say
