@@ -303,6 +303,9 @@ _Static_assert(sizeof(struct kmmsghdr) == 64, "mmsghdr ABI");
 /* a source address the command chooses (uapi linux/in.h, linux/in6.h) */
 #define IP_FREEBIND_ 15
 #define IP_TRANSPARENT_ 19
+/* the ephemeral ports of one socket (Linux 6.3): a range of one port makes
+ * a bind to port 0, or an autobind, land on a port the command chose */
+#define IP_LOCAL_PORT_RANGE_ 51
 #define IPV6_TRANSPARENT_ 75
 #define IPV6_FREEBIND_ 78
 /* multicast joins and source filters: IP_ADD_MEMBERSHIP (35) to
@@ -2857,8 +2860,6 @@ build_pin_table(void)
  */
 #define FILTER_ADDFD 1            /* socket(), socketpair(), accept() notified */
 #define FILTER_ASK 2              /* signals to other processes notified */
-#define FILTER_OWNER 4            /* who gets a file's I/O signals: notified
-                                   * (no Landlock signal scope) */
 static unsigned
 filter_build(struct sock_filter *out, pid_t self, pid_t pgid, int flags)
 {
@@ -2868,7 +2869,6 @@ filter_build(struct sock_filter *out, pid_t self, pid_t pgid, int flags)
 	/* --ask: signals to other processes may be aimed at an asker */
 	const uint32_t signal = flags & FILTER_ASK ? NOTIFY : ALLOW;
 	const uint32_t peer = names_checked_anywhere ? NOTIFY : ALLOW;
-	const uint32_t owner = flags & FILTER_OWNER ? NOTIFY : ALLOW;
 	const struct sock_filter prog[] = {
 		/* only native system calls: i386, x32 and the rest kill */
 		LD_ARCH,
@@ -2879,14 +2879,14 @@ filter_build(struct sock_filter *out, pid_t self, pid_t pgid, int flags)
 		RET(SECCOMP_RET_KILL_PROCESS),
 #endif
 		/* who gets the signals the kernel sends for a file's I/O
-		 * (F_SETSIG may make them SIGKILL): where Landlock's signal
-		 * scope does not keep them from netpin, checked (ioctl is
-		 * below the watched range, so before it) */
+		 * (F_SETSIG may make them SIGKILL): checked on every kernel,
+		 * Landlock's signal scope or not (ioctl is below the watched
+		 * range, so before it) */
 		ON_SYSCALL(SYS_fcntl, LD_ARG(1),
-		    RET_IF_EQ(F_SETOWN, owner), RET_IF_EQ(F_SETOWN_EX, owner),
+		    RET_IF_EQ(F_SETOWN, NOTIFY), RET_IF_EQ(F_SETOWN_EX, NOTIFY),
 		    RET(ALLOW)),
 		ON_SYSCALL(SYS_ioctl, LD_ARG(1),
-		    RET_IF_EQ(FIOSETOWN, owner), RET_IF_EQ(SIOCSPGRP, owner),
+		    RET_IF_EQ(FIOSETOWN, NOTIFY), RET_IF_EQ(SIOCSPGRP, NOTIFY),
 		    RET(ALLOW)),
 		/* the common case: a system call outside the watched range */
 		JUMP(BPF_JMP | BPF_JGE | BPF_K, NR_FIRST_WATCHED, 1, 0),
@@ -2934,7 +2934,7 @@ filter_build(struct sock_filter *out, pid_t self, pid_t pgid, int flags)
 		ON_SYSCALL(SYS_accept4, RET(made)),
 		/* IP options and IPv6 routing headers choose the first hop;
 		 * freebind and transparent let the command pick any source
-		 * address; multicast joins send reports whose group and
+		 * address, a local port range its port without --bind; multicast joins send reports whose group and
 		 * source addresses the command picks: netpin decides them */
 		ON_SYSCALL(SYS_setsockopt,
 		    ON_ARG(1, IPPROTO_IP,
@@ -2943,6 +2943,7 @@ filter_build(struct sock_filter *out, pid_t self, pid_t pgid, int flags)
 			RET_IF_EQ(IP_RETOPTS, REFUSE),
 			RET_IF_EQ(IP_FREEBIND_, REFUSE),
 			RET_IF_EQ(IP_TRANSPARENT_, REFUSE),
+			RET_IF_EQ(IP_LOCAL_PORT_RANGE_, REFUSE),
 			RET_IF_IN(IP_ADD_MEMBERSHIP_, MCAST_MSFILTER_, NOTIFY),
 			RET(ALLOW)),
 		    ON_ARG(1, IPPROTO_IPV6,
@@ -9747,6 +9748,7 @@ static const struct refused_opt {
 	{ IPPROTO_IP, IP_RETOPTS, "IP_RETOPTS" },
 	{ IPPROTO_IP, IP_FREEBIND_, "IP_FREEBIND" },
 	{ IPPROTO_IP, IP_TRANSPARENT_, "IP_TRANSPARENT" },
+	{ IPPROTO_IP, IP_LOCAL_PORT_RANGE_, "IP_LOCAL_PORT_RANGE" },
 	{ IPPROTO_IPV6, IPV6_RTHDR, "IPV6_RTHDR" },
 	{ IPPROTO_IPV6, IPV6_ADDRFORM_, "IPV6_ADDRFORM" },
 	{ IPPROTO_IPV6, IPV6_2292RTHDR_, "IPV6_2292RTHDR" },
@@ -10074,8 +10076,10 @@ on_aimed(struct call *c, const struct seccomp_data *a)
 
 /*
  * The owner of a file's I/O signals, which the kernel sends for the
- * command (F_SETSIG may make them SIGKILL); the filter sends these only
- * where Landlock's signal scope (6.12) does not keep them from netpin.
+ * command (F_SETSIG may make them SIGKILL).  Checked on every kernel: the
+ * signal scope (Landlock ABI 6) judges an I/O signal by the domain the
+ * owner was set from, and a kernel has failed to record it (F_SETOWN of a
+ * process group, from the group's newest member: a fixed Landlock bug).
  * F_SETOWN names the owner in a register: refused when it is netpin (a
  * thread, its process group, an asker), else the kernel goes on.
  * F_SETOWN_EX, FIOSETOWN and SIOCSPGRP name it in memory, which the
@@ -10098,9 +10102,8 @@ on_owner(struct call *c, const struct seccomp_data *a)
 	}
 	return report_unmediated(c, a->nr == SYS_fcntl ? "fcntl" : "ioctl",
 	    a->nr == SYS_fcntl ? "F_SETOWN_EX" : cmd == FIOSETOWN ? "FIOSETOWN" :
-	    "SIOCSPGRP", "it names in memory who gets the I/O signals; without "
-	    "Landlock's signal scope (Linux 6.12) netpin cannot check that race-free "
-	    "(fcntl F_SETOWN works)", EPERM);
+	    "SIOCSPGRP", "it names in memory who gets the I/O signals, which netpin "
+	    "cannot check race-free (fcntl F_SETOWN works)", EPERM);
 }
 
 /*
@@ -11235,8 +11238,7 @@ run_child(char **argv, int sock, pid_t parent, const sigset_t *mask)
 	if ((errno = pthread_create(&t, NULL, listener_sender, &l)))
 		child_fail("pthread_create");
 	fprog.len = (unsigned short)filter_build(prog, parent, getpgid(parent),
-	    (addfd ? FILTER_ADDFD : 0) | (opt_ask ? FILTER_ASK : 0) |
-	    (probed.landlock_abi < 6 ? FILTER_OWNER : 0));
+	    (addfd ? FILTER_ADDFD : 0) | (opt_ask ? FILTER_ASK : 0));
 	fprog.filter = prog;
 	lfd = sys_seccomp(SECCOMP_SET_MODE_FILTER, flags, &fprog);
 	if (lfd < 0 && errno == EINVAL) {

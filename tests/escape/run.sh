@@ -180,7 +180,12 @@ verdict "kill/tkill/tgkill/sigqueue/pidfd_send_signal SIGSTOP+SIGKILL to netpin,
 
 escape_run 20 "$NETPIN" -q $RULES -- "$B/sigio" $P $U
 verdict "netpin (pid, group) made the owner of the command's I/O signals (F_SETOWN, F_SETOWN_EX, FIOSETOWN, SIOCSPGRP) with F_SETSIG SIGKILL, then I/O" \
-	parent_alive=1 $PROBES '!(f_setown|fiosetown|siocspgrp)[a-z_]*=(E[A-Z]+|setup).*parent_alive=0'
+	parent_alive=1 $PROBES f_setown_samegrp=EPERM f_setown_pid=EPERM f_setown_pgrp=EPERM \
+	f_setown_ex_pid=EPERM fiosetown_pid=EPERM siocspgrp_pid=EPERM
+
+escape_run 15 "$NETPIN" -q $RULES -- "$B/portrange" $P $U
+verdict "IP_LOCAL_PORT_RANGE of one port, then bind to port 0: a port the command chose without --bind" \
+	portrange4=EPERM portrange6=EPERM chosen=0
 
 escape_run 20 "$NETPIN" -q -a 127.0.0.2 --bind $((P + 5)) -- "$B/netpin_threads" $P $U
 verdict "ptrace/process_vm_writev/pidfd_getfd/tkill aimed at netpin's worker threads" \

@@ -3,7 +3,10 @@
  * A pipe's read end owned (F_SETOWN) by netpin's pid, then by netpin's
  * process group, with O_ASYNC and F_SETSIG SIGKILL: a write makes the
  * kernel signal its owner.  The same owner through F_SETOWN_EX, and through
- * ioctl FIOSETOWN and SIOCSPGRP on a socket.  Netpin must outlive it all.
+ * ioctl FIOSETOWN and SIOCSPGRP on a socket.  First, still in netpin's
+ * process group, F_SETOWN of that group: the command is the group's newest
+ * member, whose F_SETOWN some kernels' signal scope did not judge.  Netpin
+ * must outlive it all.
  * usage: sigio PORT [UDPPORT]
  */
 #include "common.h"
@@ -62,9 +65,13 @@ main(int argc, char **argv)
 	char probes[256];
 
 	ports(argc, argv);
+	printf("sigio:");
+	if (getpgid(0) == getpgid(pp)) {
+		printf(" f_setown_samegrp=%s", owned_then_io(0, -getpgid(0)));
+		fflush(stdout);
+	}
 	setpgid(0, 0); /* netpin's process group is then not ours */
 	pg = getpgid(pp);
-	printf("sigio:");
 	for (int h = 0; h < 4; h++) {
 		printf(" %s_pid=%s", hows[h], owned_then_io(h, pp));
 		fflush(stdout);

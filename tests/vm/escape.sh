@@ -100,14 +100,15 @@ verdict "kill/tkill/tgkill/sigqueue/pidfd_send_signal SIGSTOP+SIGKILL to netpin,
 	own_child_pidfd_SIGTERM=ok own_child_pidfd_died_of=SIGTERM \
 	own_child_procdir_SIGTERM=ok own_child_procdir_died_of=SIGTERM \
 	parent_alive=1 $PROBES '!after-netpin-died.*=ok'
-# (where Landlock has no signal scope, before 6.12, the filter sends the
-# owner calls to netpin: F_SETOWN aimed at netpin and the three that name
-# the owner in memory are refused)
-if [ "${LL:-0}" -ge 6 ]; then OWNERS='f_setown_pid=ok'; else
-	OWNERS='f_setown_pid=EPERM f_setown_ex_pid=EPERM fiosetown_pid=EPERM siocspgrp_pid=EPERM'; fi
+# the owner calls, on every kernel: F_SETOWN aimed at netpin and the three
+# that name the owner in memory are refused
 escape_run 20 $NP -q $RULES -- $B/sigio $P $U
 verdict "netpin (pid, group) made the owner of the command's I/O signals (F_SETOWN, F_SETOWN_EX, FIOSETOWN, SIOCSPGRP) with F_SETSIG SIGKILL, then I/O" \
-	parent_alive=1 $PROBES $OWNERS
+	parent_alive=1 $PROBES f_setown_samegrp=EPERM f_setown_pid=EPERM \
+	f_setown_ex_pid=EPERM fiosetown_pid=EPERM siocspgrp_pid=EPERM
+escape_run 15 $NP -q $RULES -- $B/portrange $P $U
+verdict "IP_LOCAL_PORT_RANGE of one port, then bind to port 0: a port the command chose without --bind" \
+	portrange4=EPERM portrange6=EPERM chosen=0
 escape_run 30 $NP -q -a 127.0.0.2 --bind $((P + 5)) -- $B/netpin_threads $P $U
 verdict "ptrace/process_vm_writev/pidfd_getfd/tkill aimed at netpin's worker threads" \
 	"netpin_threads_found=$NZ" any_succeeded=0 $PROBES
