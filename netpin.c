@@ -5335,7 +5335,7 @@ enum answer { ANSWER_DENY, ANSWER_ONCE, ANSWER_ALWAYS };
 
 /* One question, from its asking to the last call that waits for it. */
 struct question {
-	char key[DNS_TEXT_MAX + 64]; /* what is asked, and its rule */
+	char key[DNS_TEXT_MAX + 128]; /* what is asked, and its rule */
 	int done;                 /* under ask_lock: answer is given */
 	enum answer answer;
 	int waiters;              /* under ask_lock: calls waiting for it */
@@ -5430,6 +5430,15 @@ ask_wait(long deadline)
 	    now_ms() < deadline;
 }
 
+/* How PROGRAM starts, set at start: its absolute path (found in PATH
+ * once, so no file the command puts in PATH later is run), its
+ * environment (netpin's, with no Python user site: a file under the
+ * command's home that Python would load), and its stderr (netpin's own,
+ * not the relay's pipe). */
+static char *asker_path;
+static char **asker_env;
+static int asker_stderr = STDERR_FILENO;
+
 /* Start PROGRAM on its two sockets (*in: its standard input, *out: its
  * output, netpin's ends); its id, or -1 with errno. */
 static pid_t
@@ -5439,7 +5448,7 @@ asker_spawn(int *in, int *out)
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t none, all;
-	char *argv[] = { (char *)opt_ask, NULL };
+	char *argv[] = { asker_path, NULL };
 	pid_t pid = -1;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, a) ||
@@ -5451,6 +5460,7 @@ asker_spawn(int *in, int *out)
 	posix_spawnattr_init(&attr);
 	posix_spawn_file_actions_adddup2(&fa, a[1], 0);
 	posix_spawn_file_actions_adddup2(&fa, b[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, asker_stderr, 2);
 	posix_spawnattr_setpgroup(&attr, 0);
 	posix_spawnattr_setsigmask(&attr, &none);
 	posix_spawnattr_setsigdefault(&attr, &all);
@@ -5459,7 +5469,7 @@ asker_spawn(int *in, int *out)
 	/* listed before it runs: the command cannot signal it meanwhile
 	 * (a group id that is not in use yet names nobody) */
 	pthread_mutex_lock(&ask_lock);
-	err = posix_spawnp(&pid, opt_ask, &fa, &attr, argv, environ);
+	err = posix_spawn(&pid, asker_path, &fa, &attr, argv, asker_env);
 	if (!err) {
 		struct asker_run *r = xcalloc(1, sizeof(*r));
 
@@ -5580,11 +5590,12 @@ asker_answer(const char *text, const char **why)
 }
 
 /* What a question says of the process that asks: "pid", "comm" (NULL:
- * read now), "exe" (its first 512 bytes: a question fits its buffer). */
+ * read now), "exe" (its first 128 bytes: escaped, each byte may take 6,
+ * and the destination and the rule after it still fit the buffer). */
 static void
 ask_caller(struct jbuf *b, pid_t tid, const char *comm)
 {
-	char name[64], path[64], exe[513];
+	char name[64], path[64], exe[129];
 	pid_t pid = tid;
 	ssize_t n = -1;
 
@@ -5796,7 +5807,7 @@ static int
 ask_dest(pid_t tid, enum verb verb, int proto, const struct dest *d,
     const char *rule, const char **by)
 {
-	char a[INET6_ADDRSTRLEN], key[DNS_TEXT_MAX + 64];
+	char a[INET6_ADDRSTRLEN], key[DNS_TEXT_MAX + 128];
 	const struct pin *named = pin_naming(d);
 	const struct rule *added;
 	struct jbuf b;
@@ -5812,7 +5823,13 @@ ask_dest(pid_t tid, enum verb verb, int proto, const struct dest *d,
 	jnum(&b, "port", d->port);
 	if (named && !is_local_verb(verb))
 		jstr(&b, "name", named->rule->name);
-	snprintf(key, sizeof(key), "%s %s", verb_name[verb], rule);
+	/* one question per destination (address, port, protocol; a name's
+	 * rule says them but for the address): a once answer is for what it
+	 * was asked about, not for a name's other addresses */
+	if (named && !is_local_verb(verb))
+		snprintf(key, sizeof(key), "%s %s at %s", verb_name[verb], rule, a);
+	else
+		snprintf(key, sizeof(key), "%s %s", verb_name[verb], rule);
 	ans = ask(key, question_end(&b, rule), rule, is_local_verb(verb) ? NULL : d,
 	    &added);
 	if (ans == ASK_LATER || ans == ANSWER_DENY)
@@ -5886,7 +5903,7 @@ ask_port(pid_t tid, enum verb verb, int proto, unsigned port)
 	question_begin(&b, verb_name[verb], tid, NULL);
 	jstr(&b, "proto", proto_name(proto));
 	jnum(&b, "port", port);
-	snprintf(key, sizeof(key), "%s", rule);
+	snprintf(key, sizeof(key), "%s %s %s", verb_name[verb], proto_name(proto), rule);
 	ans = ask(key, question_end(&b, rule), rule, NULL, &added);
 	if (ans == ASK_LATER)
 		return ASK_LATER;
@@ -10997,6 +11014,8 @@ output_detach(void)
 	signal(SIGTTOU, SIG_IGN);
 	signal(SIGTTIN, SIG_IGN);
 	relay_start(STDERR_FILENO);
+	if (nrelays) /* PROGRAM's stderr: netpin's own, not the relay's pipe */
+		asker_stderr = relays[0].to;
 	if (log_fd >= 0)
 		relay_start(log_fd);
 	atexit(relays_finish);
@@ -11810,14 +11829,61 @@ sysctl_uint(const char *path, unsigned def)
 	return v;
 }
 
+/* PROGRAM's absolute path: as given when the name holds a '/', else the
+ * first executable of that name in PATH, as execvp would find it; NULL
+ * with errno when there is none. */
+static char *
+asker_find(const char *prog)
+{
+	const char *p = getenv("PATH"), *e;
+	char buf[PATH_MAX];
+
+	if (strchr(prog, '/'))
+		return access(prog, X_OK) ? NULL : realpath(prog, NULL);
+	for (p = p ? p : "/usr/local/bin:/bin:/usr/bin"; ; p = e + 1) {
+		e = strchrnul(p, ':');
+		if (e == p)
+			snprintf(buf, sizeof(buf), "./%s", prog);
+		else
+			snprintf(buf, sizeof(buf), "%.*s/%s", (int)(e - p), p, prog);
+		if (!access(buf, X_OK))
+			return realpath(buf, NULL);
+		if (!*e)
+			return errno = ENOENT, NULL;
+	}
+}
+
+/* The first of path and the directories above it that netpin's uid may
+ * write (so may the command's, the same), or NULL. */
+static const char *
+writable_on_way(const char *path)
+{
+	static char dir[PATH_MAX];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	for (;;) {
+		if (!faccessat(AT_FDCWD, dir, W_OK, AT_EACCESS))
+			return dir;
+		if (!(slash = strrchr(dir, '/')) || (slash == dir && !dir[1]))
+			return NULL;
+		slash[slash == dir] = '\0';
+	}
+}
+
 /*
  * --ask: PROGRAM is out of the command's reach only if its ptrace,
  * /proc/PID/mem and pidfd_getfd are: a Landlock domain (the child applies
- * one) or Yama's ptrace_scope 1 or more.  PROGRAM itself must run.
+ * one) or Yama's ptrace_scope 1 or more.  PROGRAM itself must run, from
+ * its path found now, in an environment of its own; a PROGRAM that the
+ * command may change (a file or directory its uid can write) is said.
  */
 static void
 ask_check(void)
 {
+	const char *w;
+	size_t n = 0;
+
 	if (!opt_ask)
 		return;
 	if (!probed.landlock_abi &&
@@ -11826,8 +11892,22 @@ ask_check(void)
 		    "there to keep the command from tracing PROGRAM and answering "
 		    "in its place\nhint: Linux >= 5.13 with \"landlock\" in the lsm= "
 		    "boot parameter, or sysctl kernel.yama.ptrace_scope=1");
-	if (strchr(opt_ask, '/') && access(opt_ask, X_OK))
+	if (!(asker_path = asker_find(opt_ask)))
 		die_errno("--ask %s", opt_ask);
+	if ((w = writable_on_way(asker_path)))
+		warnx("--ask: the command may change PROGRAM (%s): %s can be written "
+		    "by uid %u, the command's, and PROGRAM would then answer as the "
+		    "command likes\nhint: install PROGRAM, its interpreter and what "
+		    "it loads where the command cannot write, or run the command as "
+		    "another user", asker_path, w, (unsigned)geteuid());
+	while (environ[n])
+		n++;
+	asker_env = xcalloc(n + 2, sizeof(*asker_env));
+	n = 0;
+	for (char **e = environ; *e; e++)
+		if (strncmp(*e, "PYTHONNOUSERSITE=", 17))
+			asker_env[n++] = *e;
+	asker_env[n] = "PYTHONNOUSERSITE=1";
 }
 
 static void

@@ -257,3 +257,67 @@ ASKER_ANSWER=deny ASKER_WAIT_FOR=$GO run "${ASK[@]}" -- sh -c \
 	[ "$(grep -c "$DENY" <<<"$out")" = 9 ] &&
 	pass "questions at once are bounded: past 8, a call is denied without asking, and said" ||
 	fail "questions at once are bounded: past 8, a call is denied without asking, and said" "questions $(nasked) out $out err $err"
+
+# ---- PROGRAM out of the command's reach ----------------------------------------------------------------
+# PROGRAM is found in PATH at start: a file of its name that the command
+# puts earlier in PATH afterwards is not what answers
+fresh
+mkdir -p "$T/early" "$T/late"
+printf '#!/bin/sh\nexec "%s"\n' "$HELPERS/asker.sh" >"$T/late/np-asker"
+chmod 755 "$T/late/np-asker"
+mark
+PATH="$T/early:$T/late:$PATH" ASKER_ANSWER=deny run --ask np-asker "${ASK[@]:2}" -- sh -c \
+	"printf '#!/bin/sh\necho always\n' >'$T/early/np-asker' && chmod 755 '$T/early/np-asker' && $OP tcp 127.0.0.3 9000 ask-path"
+sleep 0.3
+if [ "$out" = "$DENY" ] && [ "$(nasked)" = 1 ] && ! new_lines | grep -qF ask-path; then
+	pass "PROGRAM is found in PATH once, at start: what the command puts earlier in PATH later does not answer"
+else
+	fail "PROGRAM is found in PATH once, at start: what the command puts earlier in PATH later does not answer" "out $out questions $(nasked) err $err"
+fi
+# a PROGRAM its user can write (as root, any): said at start
+fresh
+ASKER_ANSWER=deny run "${ASK[@]}" -- true
+if [ -w "$HELPERS/asker.sh" ]; then
+	[[ $err == *"--ask: the command may change PROGRAM ($HELPERS/asker.sh)"*"can be written by uid $(id -u)"* ]] &&
+		pass "a PROGRAM the command's user can write is said at start" ||
+		fail "a PROGRAM the command's user can write is said at start" "rc $rc err $err"
+else
+	[[ $err != *"may change PROGRAM"* ]] && pass "a PROGRAM the command's user cannot write is not said" ||
+		fail "a PROGRAM the command's user cannot write is not said" "rc $rc err $err"
+fi
+# PROGRAM's stderr is netpin's own, not closed
+fresh
+cat >"$T/err-asker" <<'SH'
+#!/bin/sh
+read -r q
+echo "asker stderr here" >&2
+echo deny
+SH
+chmod 755 "$T/err-asker"
+run --ask "$T/err-asker" "${ASK[@]:2}" -- "$OP" tcp 127.0.0.3 9000 x
+[[ $err == *"asker stderr here"* ]] && pass "PROGRAM writes to netpin's standard error" ||
+	fail "PROGRAM writes to netpin's standard error" "err $err"
+
+# ---- a once answer is for the address it was asked about ---------------------------------------------
+# web.test is pinned to 127.0.0.2 and 127.0.0.3 (its rule is for port 80);
+# two connects to port 9000 at once, one to each address: PROGRAM answers
+# once for 127.0.0.2 only, after a second, and 127.0.0.3 must get nothing
+fresh
+printf '127.0.0.2 web.test\n127.0.0.3 web.test\n' >"$T/hosts2"
+cat >"$T/addr-asker" <<SH
+#!/bin/sh
+IFS= read -r q
+printf '%s\n' "\$q" >>"$T/questions"
+sleep 1
+case \$q in *'"addr":"127.0.0.2"'*) echo once ;; *) echo deny ;; esac
+SH
+chmod 755 "$T/addr-asker"
+mark
+run --ask "$T/addr-asker" "${ASK[@]:2}" --hosts "$T/hosts2" -a web.test:80 -- sh -c \
+	"$OP tcp 127.0.0.2 9000 ask-addr2 & $OP tcp 127.0.0.3 9000 ask-addr3 & wait"
+sleep 0.3
+if got ask-addr2 && ! new_lines | grep -qF ask-addr3 && [ "$(nasked)" = 2 ]; then
+	pass "once for one address of a name is not shared with a call to its other address (asked apart)"
+else
+	fail "once for one address of a name is not shared with a call to its other address (asked apart)" "questions $(asked) out $out err $err; got: $(new_lines | tr '\n' ' ')"
+fi
