@@ -5329,6 +5329,8 @@ out:
  */
 #define ASKS_MAX 1024             /* questions in one run */
 #define ASKING_MAX 8              /* questions at once */
+#define ASK_WAITERS_MAX 24        /* calls waiting for one question (each
+                                   * holds a worker or a DNS thread) */
 #define ASK_ANSWER_MAX 64         /* bytes of PROGRAM's answer read */
 
 enum answer { ANSWER_DENY, ANSWER_ONCE, ANSWER_ALWAYS };
@@ -5714,6 +5716,12 @@ ask(const char *key, const char *text, const char *rule, const struct dest *d,
 	pthread_mutex_lock(&ask_lock);
 	for (q = questions; q && strcmp(q->key, key); q = q->next)
 		;
+	if (q && !q->done && q->waiters >= ASK_WAITERS_MAX) {
+		pthread_mutex_unlock(&ask_lock);
+		warn_once("ask waiters", "--ask: %d calls wait for one question, the "
+		    "most: a further one is denied without waiting", ASK_WAITERS_MAX);
+		return ANSWER_DENY;
+	}
 	if (q) { /* asked now, or denied before */
 		q->waiters++;
 		while (!q->done)

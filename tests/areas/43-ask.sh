@@ -258,6 +258,16 @@ ASKER_ANSWER=deny ASKER_WAIT_FOR=$GO run "${ASK[@]}" -- sh -c \
 	pass "questions at once are bounded: past 8, a call is denied without asking, and said" ||
 	fail "questions at once are bounded: past 8, a call is denied without asking, and said" "questions $(nasked) out $out err $err"
 
+# calls that wait for one question are bounded too: past 24, denied
+# without waiting (each waiting call holds one of netpin's threads)
+fresh
+ASKER_ANSWER=deny ASKER_WAIT_FOR=$GO run "${ASK[@]}" -- sh -c \
+	'for i in $(seq 30); do '"$OP"' tcp 127.0.0.3 9000 x & done; sleep 3; touch '"$GO"'; wait'
+[ "$(nasked)" = 1 ] && [[ $err == *"24 calls wait for one question, the most"* ]] &&
+	[ "$(grep -c "$DENY" <<<"$out")" = 30 ] &&
+	pass "calls waiting for one question are bounded: past 24, denied without waiting, and said" ||
+	fail "calls waiting for one question are bounded: past 24, denied without waiting, and said" "questions $(nasked) out $out err $err"
+
 # ---- PROGRAM out of the command's reach ----------------------------------------------------------------
 # PROGRAM is found in PATH at start: a file of its name that the command
 # puts earlier in PATH afterwards is not what answers
