@@ -11918,6 +11918,44 @@ ask_check(void)
 	asker_env[n] = "PYTHONNOUSERSITE=1";
 }
 
+/*
+ * An owner of a file's I/O signals set before netpin started (fcntl
+ * F_SETOWN, then exec netpin) that names netpin, its pid or its process
+ * group: the command would make the kernel signal netpin with that
+ * file's I/O (F_SETSIG and O_ASYNC are its own).  Cleared, and said; the
+ * owners the command sets itself are checked (on_owner).  The files are
+ * those /proc/self/fd lists, or descriptors 0 to 1023 without /proc.
+ */
+static void
+owners_clear(void)
+{
+	DIR *d = probed.proc_own ? opendir("/proc/self/fd") : NULL;
+	struct dirent *e;
+	int fd = -1;
+
+	for (;;) {
+		struct f_owner_ex o;
+
+		if (d) {
+			if (!(e = readdir(d)))
+				break;
+			if (e->d_name[0] == '.' || (fd = atoi(e->d_name)) == dirfd(d))
+				continue;
+		} else if (++fd >= 1024) {
+			break;
+		}
+		if (fcntl(fd, F_GETOWN_EX, &o) || !o.pid ||
+		    o.pid != (o.type == F_OWNER_PGRP ? getpgrp() : getpid()))
+			continue;
+		if (fcntl(fd, F_SETOWN, 0))
+			die_errno("fd %d: clearing its owner of I/O signals, netpin", fd);
+		warnx("fd %d: its I/O signals went to netpin (F_SETOWN before netpin "
+		    "started): no longer", fd);
+	}
+	if (d)
+		closedir(d);
+}
+
 static void
 read_sysctls(void)
 {
@@ -12401,6 +12439,7 @@ main(int argc, char **argv)
 	read_sysctls();
 	ask_check();
 	deny_unix_setup();
+	owners_clear();
 	if (opt_verbose) {
 		print_pin_table(stderr);
 		fprintf(stderr, "netpin: layer 1: seccomp supervisor\n");

@@ -67,3 +67,30 @@ print("bad", bad)' "$T/up" "$T/enough" </dev/null >"$T/out" 2>"$T/err" &
 		fail "$what" "rc $rc out '$out' stops $stops (netpin gone after them?) err $(head -3 "$T/err")"
 	fi
 fi
+
+# netpin made the owner of a file's I/O signals before it started (by
+# whatever execs it: F_SETOWN of its own pid, then exec), and the command
+# turns that file's I/O signals on (F_SETSIG SIGUSR1, O_ASYNC) and writes:
+# netpin clears the owner at start, says so, and outlives it
+python3 - "$NP" >"$T/out" 2>"$T/err" <<'PY'
+import fcntl, os, sys
+np = sys.argv[1]
+r, w = os.pipe()
+os.set_inheritable(r, True)
+os.set_inheritable(w, True)
+fcntl.fcntl(r, fcntl.F_SETOWN, os.getpid())
+attack = ("import fcntl, os, sys, time\n"
+          "r, w = int(sys.argv[1]), int(sys.argv[2])\n"
+          "fcntl.fcntl(r, 10, 10)\n"  # F_SETSIG SIGUSR1
+          "fcntl.fcntl(r, fcntl.F_SETFL, fcntl.fcntl(r, fcntl.F_GETFL) | os.O_ASYNC)\n"
+          "os.write(w, b'x')\n"
+          "time.sleep(0.5)\n"
+          "print('alive', flush=True)\n")
+os.execv(np, [np, "-a", "127.0.0.2", "--", "python3", "-c", attack, str(r), str(w)])
+PY
+rc=$?
+out=$(cat "$T/out")
+err=$(cat "$T/err")
+[ "$rc:$out" = "0:alive" ] && [[ $err == *"its I/O signals went to netpin (F_SETOWN before netpin started): no longer"* ]] &&
+	pass "an I/O-signal owner naming netpin, set before it started, is cleared and said; the command's I/O does not signal netpin" ||
+	fail "an I/O-signal owner naming netpin, set before it started, is cleared and said; the command's I/O does not signal netpin" "rc $rc (138: netpin died of SIGUSR1) out '$out' err $err"
