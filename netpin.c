@@ -2934,7 +2934,8 @@ filter_build(struct sock_filter *out, pid_t self, pid_t pgid, int flags)
 		ON_SYSCALL(SYS_accept4, RET(made)),
 		/* IP options and IPv6 routing headers choose the first hop;
 		 * freebind and transparent let the command pick any source
-		 * address, a local port range its port without --bind; multicast joins send reports whose group and
+		 * address, a local port range its port without --bind;
+		 * multicast joins send reports whose group and
 		 * source addresses the command picks: netpin decides them */
 		ON_SYSCALL(SYS_setsockopt,
 		    ON_ARG(1, IPPROTO_IP,
@@ -11837,6 +11838,22 @@ sysctl_uint(const char *path, unsigned def)
 	return v;
 }
 
+/* path made absolute by the working directory, its symlinks kept (a
+ * busybox applet is known by its link's name); NULL with errno. */
+static char *
+absolute(const char *path)
+{
+	char cwd[PATH_MAX], *out;
+
+	if (path[0] == '/')
+		return xstrdup(path);
+	if (!getcwd(cwd, sizeof(cwd)))
+		return NULL;
+	out = xcalloc(1, strlen(cwd) + strlen(path) + 2);
+	sprintf(out, "%s/%s", cwd, path);
+	return out;
+}
+
 /* PROGRAM's absolute path: as given when the name holds a '/', else the
  * first executable of that name in PATH, as execvp would find it; NULL
  * with errno when there is none. */
@@ -11847,7 +11864,7 @@ asker_find(const char *prog)
 	char buf[PATH_MAX];
 
 	if (strchr(prog, '/'))
-		return access(prog, X_OK) ? NULL : realpath(prog, NULL);
+		return access(prog, X_OK) ? NULL : absolute(prog);
 	for (p = p ? p : "/usr/local/bin:/bin:/usr/bin"; ; p = e + 1) {
 		e = strchrnul(p, ':');
 		if (e == p)
@@ -11855,7 +11872,7 @@ asker_find(const char *prog)
 		else
 			snprintf(buf, sizeof(buf), "%.*s/%s", (int)(e - p), p, prog);
 		if (!access(buf, X_OK))
-			return realpath(buf, NULL);
+			return absolute(buf);
 		if (!*e)
 			return errno = ENOENT, NULL;
 	}
