@@ -5868,7 +5868,7 @@ ask_inside(pid_t tid, int kind, const struct dest *d, const char *name)
 	jstr(&b, "addr", a);
 	jnum(&b, "port", d->port);
 	jstr(&b, "name", name);
-	snprintf(key, sizeof(key), "%s %s %s", verb_name[verb], rule, a);
+	snprintf(key, sizeof(key), "%s %s at %s", verb_name[verb], rule, a);
 	ans = ask(key, question_end(&b, rule), rule, d, &added);
 	if (ans != ANSWER_ONCE && ans != ANSWER_ALWAYS)
 		return NULL;
